@@ -1,0 +1,247 @@
+"""Organization (legal entities, stores, channel databases) and sales transactions.
+
+HQ models live in ``default``; ``Channel*`` models live in each channel database and
+refer to HQ records only by business keys (store number, account number, GUID).
+"""
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from commerce.db import ChannelModel
+
+code_validator = RegexValidator(r"^[A-Za-z0-9_-]+$", "Use letters, digits, '-' or '_' only.")
+
+
+class LegalEntity(models.Model):
+    code = models.CharField(max_length=10, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "legal entities"
+
+    def __str__(self):
+        return self.code
+
+
+class NumberSequence(models.Model):
+    """The customer account number sequence of a legal entity (non-continuous)."""
+
+    legal_entity = models.OneToOneField(
+        LegalEntity, on_delete=models.CASCADE, related_name="customer_sequence"
+    )
+    prefix = models.CharField(max_length=10, blank=True, default="")
+    digits = models.PositiveSmallIntegerField(
+        default=6, validators=[MinValueValidator(1), MaxValueValidator(18)]
+    )
+    next_number = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        ordering = ["legal_entity__code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(digits__gte=1, digits__lte=18), name="number_sequence_digits_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(next_number__gte=1), name="number_sequence_next_ge_1"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.legal_entity_id and self.legal_entity.code}: {self.format(self.next_number)}"
+
+    def format(self, number: int) -> str:
+        return f"{self.prefix}{number:0{self.digits}d}"
+
+
+class FunctionalityProfile(models.Model):
+    code = models.CharField(max_length=20, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=200, blank=True, default="")
+    create_customer_in_async_mode = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
+class ChannelDatabase(models.Model):
+    """A store-side database; ``alias`` is the Django database alias it lives in."""
+
+    name = models.CharField(max_length=50, unique=True, validators=[code_validator])
+    alias = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Store(models.Model):
+    number = models.CharField(max_length=20, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=200)
+    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="stores")
+    channel_database = models.ForeignKey(
+        ChannelDatabase, on_delete=models.PROTECT, related_name="stores"
+    )
+    functionality_profile = models.ForeignKey(
+        FunctionalityProfile, on_delete=models.PROTECT, related_name="stores"
+    )
+    default_customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="default_for_stores"
+    )
+    offline = models.BooleanField(
+        default=False, help_text="HQ is unreachable from this store: customers are created async."
+    )
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def creates_customers_async(self) -> bool:
+        return self.offline or self.functionality_profile.create_customer_in_async_mode
+
+
+class TransactionType(models.TextChoices):
+    CASH_AND_CARRY = "cash_and_carry", "Cash and carry"
+    CUSTOMER_ORDER = "customer_order", "Customer order"
+
+
+class ChannelSalesTransaction(ChannelModel):
+    """A sale recorded at a store, in its channel database."""
+
+    transaction_id = models.CharField(max_length=60, unique=True)
+    store_number = models.CharField(max_length=20, db_index=True)
+    type = models.CharField(max_length=20, choices=TransactionType.choices)
+    business_date = models.DateField()
+    customer_account = models.CharField(max_length=20, null=True, blank=True)
+    async_customer_id = models.UUIDField(null=True, blank=True, db_index=True)
+    delivery_address = models.CharField(
+        max_length=60, blank=True, default="", help_text="An async address GUID or a location id."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    upload_session_id = models.BigIntegerField(
+        null=True, blank=True, help_text="HQ upload session that carried this row."
+    )
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "channel_sales_transaction"
+        ordering = ["transaction_id"]
+        indexes = [
+            models.Index(fields=["upload_session_id", "id"], name="channel_txn_upload_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(customer_account__isnull=False, async_customer_id__isnull=False),
+                name="channel_txn_one_customer_reference",
+            ),
+        ]
+
+    def __str__(self):
+        return self.transaction_id
+
+
+class ChannelSalesLine(ChannelModel):
+    transaction = models.ForeignKey(
+        ChannelSalesTransaction, on_delete=models.CASCADE, related_name="lines"
+    )
+    line_number = models.PositiveIntegerField()
+    item = models.CharField(max_length=40)
+    quantity = models.DecimalField(max_digits=14, decimal_places=3)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        db_table = "channel_sales_line"
+        ordering = ["transaction_id", "line_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction", "line_number"], name="channel_sales_line_unique_number"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.transaction_id}/{self.line_number}"
+
+
+class TransactionStatus(models.TextChoices):
+    UPLOADED = "uploaded", "Uploaded"
+    ORDER_CREATED = "order_created", "Order created"
+    ORDER_FAILED = "order_failed", "Order failed"
+    POSTED = "posted", "Posted"
+    POSTING_FAILED = "posting_failed", "Posting failed"
+
+
+class SalesTransaction(models.Model):
+    """A sales transaction at HQ, as the upload (P-0001) brought it from its store."""
+
+    transaction_id = models.CharField(max_length=60, unique=True)
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="transactions")
+    channel_database = models.CharField(max_length=50)
+    type = models.CharField(max_length=20, choices=TransactionType.choices)
+    business_date = models.DateField()
+    customer_account = models.CharField(max_length=30, blank=True, default="")
+    async_customer_id = models.UUIDField(null=True, blank=True, db_index=True)
+    delivery_address = models.CharField(max_length=60, blank=True, default="")
+    status = models.CharField(
+        max_length=20,
+        choices=TransactionStatus.choices,
+        default=TransactionStatus.UPLOADED,
+        db_index=True,
+    )
+    last_error = models.TextField(blank=True, default="")
+    upload_session = models.ForeignKey(
+        "jobs.UploadSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["transaction_id"]
+        indexes = [
+            models.Index(fields=["store", "business_date"], name="sales_txn_store_date_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(Q(async_customer_id__isnull=False) & ~Q(customer_account="")),
+                name="sales_txn_one_customer_reference",
+            ),
+        ]
+
+    def __str__(self):
+        return self.transaction_id
+
+    @property
+    def total(self):
+        return sum((line.amount for line in self.lines.all()), start=0)
+
+
+class SalesLine(models.Model):
+    transaction = models.ForeignKey(
+        SalesTransaction, on_delete=models.CASCADE, related_name="lines"
+    )
+    line_number = models.PositiveIntegerField()
+    item = models.CharField(max_length=40)
+    quantity = models.DecimalField(max_digits=14, decimal_places=3)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["transaction_id", "line_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction", "line_number"], name="sales_line_unique_number"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.transaction_id}/{self.line_number}"
+
+    @property
+    def amount(self):
+        return self.quantity * self.unit_price

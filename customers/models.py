@@ -1,0 +1,595 @@
+"""Customer master (HQ), channel customer records, and HQ staging of async customers.
+
+Three groups, three homes:
+- HQ master data (``default``): party, customer, address, contact info, attribute
+  values, affiliations, and the setup they refer to (groups, attributes, affiliations).
+- Channel records (each channel database, ``channel_*`` tables): the store's copy of
+  synchronous customers, async customers and async addresses.
+- HQ staging (``default``): what the upload (P-0001) brought from the channels.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from commerce.db import ChannelModel
+
+
+class CustomerType(models.TextChoices):
+    PERSON = "person", "Person"
+    ORGANIZATION = "organization", "Organization"
+
+
+class AddressPurpose(models.TextChoices):
+    DELIVERY = "delivery", "Delivery"
+    INVOICE = "invoice", "Invoice"
+    BUSINESS = "business", "Business"
+    HOME = "home", "Home"
+    OTHER = "other", "Other"
+
+
+class ContactType(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+    URL = "url", "URL"
+
+
+class AttributeType(models.TextChoices):
+    BOOLEAN = "boolean", "Boolean"
+    TEXT = "text", "Text"
+    INTEGER = "integer", "Integer"
+    DECIMAL = "decimal", "Decimal"
+    DATE = "date", "Date"
+    CHOICE = "choice", "Choice"
+
+
+class StagingStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+def display_name(*, type, first_name="", last_name="", organization_name="") -> str:
+    if type == CustomerType.ORGANIZATION:
+        return (organization_name or "").strip()
+    return " ".join(p for p in [(first_name or "").strip(), (last_name or "").strip()] if p)
+
+
+# --- HQ setup ------------------------------------------------------------------
+
+
+class CustomerGroup(models.Model):
+    legal_entity = models.ForeignKey(
+        "commerce.LegalEntity", on_delete=models.PROTECT, related_name="customer_groups"
+    )
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["legal_entity__code", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legal_entity", "code"], name="customer_group_unique_code"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} ({self.legal_entity_id and self.legal_entity.code})"
+
+
+class CustomerAttribute(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=10, choices=AttributeType.choices)
+    choices = models.JSONField(default=list, blank=True, help_text="Allowed values, for choice.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type__in=AttributeType.values), name="customer_attribute_type_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Affiliation(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+# --- HQ customer master -----------------------------------------------------------
+
+
+class Party(models.Model):
+    type = models.CharField(max_length=12, choices=CustomerType.choices)
+    name = models.CharField(max_length=200, db_index=True)
+    first_name = models.CharField(max_length=100, blank=True, default="")
+    last_name = models.CharField(max_length=100, blank=True, default="")
+    organization_name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "parties"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type__in=CustomerType.values), name="party_type_valid"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="party_name_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(models.Model):
+    legal_entity = models.ForeignKey(
+        "commerce.LegalEntity", on_delete=models.PROTECT, related_name="customers"
+    )
+    account = models.CharField(max_length=30)
+    party = models.OneToOneField(Party, on_delete=models.PROTECT, related_name="customer")
+    customer_group = models.ForeignKey(
+        CustomerGroup, on_delete=models.PROTECT, related_name="customers"
+    )
+    currency = models.CharField(max_length=3)
+    language = models.CharField(max_length=10, blank=True, default="")
+    email = models.CharField(max_length=254, blank=True, default="")
+    phone = models.CharField(max_length=40, blank=True, default="")
+    async_customer_id = models.UUIDField(
+        null=True, blank=True, help_text="The store's temporary GUID, for converted customers."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveBigIntegerField(
+        default=1, help_text="Raised on every change; distribution (1010) sends newer versions."
+    )
+
+    class Meta:
+        ordering = ["legal_entity__code", "account"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legal_entity", "account"], name="customer_unique_account"
+            ),
+            # One HQ customer per async GUID, ever: this, not a check in Python,
+            # is what holds with several workers creating at once.
+            models.UniqueConstraint(fields=["async_customer_id"], name="customer_unique_async_id"),
+            models.CheckConstraint(condition=~Q(account=""), name="customer_account_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.account
+
+
+class Address(models.Model):
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="addresses")
+    location_id = models.CharField(max_length=60, unique=True)
+    purpose = models.CharField(max_length=10, choices=AddressPurpose.choices)
+    street = models.CharField(max_length=250)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=60, blank=True, default="")
+    zip = models.CharField(max_length=20)
+    country = models.CharField(max_length=3, help_text="ISO 3166-1 alpha-3")
+    is_primary = models.BooleanField(default=False)
+    async_address_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["location_id"]
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["party"], condition=Q(is_primary=True), name="address_one_primary_per_party"
+            ),
+            models.UniqueConstraint(fields=["async_address_id"], name="address_unique_async_id"),
+        ]
+
+    def __str__(self):
+        return f"{self.location_id}: {self.street}, {self.city}"
+
+
+class ContactInfo(models.Model):
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="contacts")
+    type = models.CharField(max_length=10, choices=ContactType.choices)
+    value = models.CharField(max_length=254)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["party_id", "type", "value"]
+        verbose_name_plural = "contact info"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["party", "type", "value"], name="contact_info_unique_value"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.type}: {self.value}"
+
+
+class CustomerAttributeValue(models.Model):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="attribute_values"
+    )
+    attribute = models.ForeignKey(
+        CustomerAttribute, on_delete=models.PROTECT, related_name="values"
+    )
+    value = models.JSONField()
+
+    class Meta:
+        ordering = ["customer_id", "attribute__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "attribute"], name="customer_attribute_value_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.attribute_id and self.attribute.name}={self.value}"
+
+
+class CustomerAffiliation(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="affiliations")
+    affiliation = models.ForeignKey(Affiliation, on_delete=models.PROTECT, related_name="members")
+
+    class Meta:
+        ordering = ["customer_id", "affiliation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "affiliation"], name="customer_affiliation_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.affiliation_id}"
+
+
+# --- Channel records (one set per channel database) -------------------------------
+
+
+class AddressFields(models.Model):
+    purpose = models.CharField(max_length=10, choices=AddressPurpose.choices)
+    street = models.CharField(max_length=250)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=60, blank=True, default="")
+    zip = models.CharField(max_length=20)
+    country = models.CharField(max_length=3)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+
+class ChannelCustomer(ChannelModel):
+    """A synchronous customer as the store knows it (written by R1 real time or 1010)."""
+
+    legal_entity = models.CharField(max_length=10)
+    account = models.CharField(max_length=30)
+    type = models.CharField(max_length=12, choices=CustomerType.choices)
+    name = models.CharField(max_length=200, db_index=True)
+    first_name = models.CharField(max_length=100, blank=True, default="")
+    last_name = models.CharField(max_length=100, blank=True, default="")
+    organization_name = models.CharField(max_length=200, blank=True, default="")
+    email = models.CharField(max_length=254, blank=True, default="")
+    phone = models.CharField(max_length=40, blank=True, default="")
+    customer_group = models.CharField(max_length=20, blank=True, default="")
+    currency = models.CharField(max_length=3, blank=True, default="")
+    language = models.CharField(max_length=10, blank=True, default="")
+    async_customer_id = models.UUIDField(null=True, blank=True)
+    hq_version = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "channel_customer"
+        ordering = ["legal_entity", "account"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legal_entity", "account"], name="channel_customer_unique_account"
+            ),
+        ]
+
+    def __str__(self):
+        return self.account
+
+
+class ChannelCustomerAddress(ChannelModel, AddressFields):
+    customer = models.ForeignKey(
+        ChannelCustomer, on_delete=models.CASCADE, related_name="addresses"
+    )
+    location_id = models.CharField(max_length=60, unique=True)
+
+    class Meta:
+        db_table = "channel_customer_address"
+        ordering = ["location_id"]
+        verbose_name_plural = "channel customer addresses"
+
+    def __str__(self):
+        return self.location_id
+
+
+class AsyncCustomer(ChannelModel):
+    """A customer created at a store without HQ: a GUID, no account number yet."""
+
+    async_customer_id = models.UUIDField(unique=True)
+    store_number = models.CharField(max_length=20, db_index=True)
+    type = models.CharField(
+        max_length=12, choices=CustomerType.choices, default=CustomerType.PERSON
+    )
+    first_name = models.CharField(max_length=100, blank=True, default="")
+    last_name = models.CharField(max_length=100, blank=True, default="")
+    organization_name = models.CharField(max_length=200, blank=True, default="")
+    email = models.CharField(max_length=254, blank=True, default="")
+    phone = models.CharField(max_length=40, blank=True, default="")
+    customer_group = models.CharField(max_length=20, blank=True, default="")
+    currency = models.CharField(max_length=3, blank=True, default="")
+    language = models.CharField(max_length=10, blank=True, default="")
+    created_at = models.DateTimeField()
+    upload_session_id = models.BigIntegerField(null=True, blank=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+    account = models.CharField(
+        max_length=30, null=True, blank=True, help_text="Set when distribution (1010) links it."
+    )
+    synchronized_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "channel_async_customer"
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["upload_session_id", "id"], name="channel_async_cust_upload_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type__in=CustomerType.values), name="channel_async_customer_type_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.async_customer_id)
+
+    @property
+    def name(self) -> str:
+        return display_name(
+            type=self.type,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            organization_name=self.organization_name,
+        )
+
+    @property
+    def store_status(self) -> str:
+        return "Synchronized" if self.account else "Pending sync"
+
+
+class AsyncCustomerAddress(ChannelModel, AddressFields):
+    async_customer = models.ForeignKey(
+        AsyncCustomer, on_delete=models.CASCADE, related_name="addresses"
+    )
+    async_address_id = models.UUIDField(unique=True)
+    location_id = models.CharField(max_length=60, null=True, blank=True)
+
+    class Meta:
+        db_table = "channel_async_customer_address"
+        ordering = ["async_customer_id", "id"]
+        verbose_name_plural = "async customer addresses"
+
+    def __str__(self):
+        return str(self.async_address_id)
+
+
+class AsyncCustomerContact(ChannelModel):
+    async_customer = models.ForeignKey(
+        AsyncCustomer, on_delete=models.CASCADE, related_name="contacts"
+    )
+    type = models.CharField(max_length=10, choices=ContactType.choices)
+    value = models.CharField(max_length=254)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "channel_async_customer_contact"
+        ordering = ["async_customer_id", "id"]
+
+    def __str__(self):
+        return f"{self.type}: {self.value}"
+
+
+class AsyncCustomerAttributeValue(ChannelModel):
+    async_customer = models.ForeignKey(
+        AsyncCustomer, on_delete=models.CASCADE, related_name="attribute_values"
+    )
+    name = models.CharField(max_length=100)
+    value = models.JSONField(null=True)
+
+    class Meta:
+        db_table = "channel_async_customer_attribute"
+        ordering = ["async_customer_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["async_customer", "name"], name="channel_async_attribute_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name}={self.value}"
+
+
+class AsyncCustomerAffiliation(ChannelModel):
+    async_customer = models.ForeignKey(
+        AsyncCustomer, on_delete=models.CASCADE, related_name="affiliations"
+    )
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        db_table = "channel_async_customer_affiliation"
+        ordering = ["async_customer_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["async_customer", "name"], name="channel_async_affiliation_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class AsyncAddress(ChannelModel, AddressFields):
+    """An address a store created for an existing (synchronous) customer."""
+
+    async_address_id = models.UUIDField(unique=True)
+    store_number = models.CharField(max_length=20, db_index=True)
+    customer_account = models.CharField(max_length=30)
+    created_at = models.DateTimeField()
+    upload_session_id = models.BigIntegerField(null=True, blank=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+    location_id = models.CharField(max_length=60, null=True, blank=True)
+    synchronized_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "channel_async_address"
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "async addresses"
+        indexes = [
+            models.Index(fields=["upload_session_id", "id"], name="channel_async_addr_upload_idx"),
+        ]
+
+    def __str__(self):
+        return str(self.async_address_id)
+
+
+# --- HQ staging (what P-0001 brought) ----------------------------------------------
+
+
+class StagingFields(models.Model):
+    channel_database = models.CharField(max_length=50, db_index=True)
+    store_number = models.CharField(max_length=20, db_index=True)
+    upload_session = models.ForeignKey(
+        "jobs.UploadSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=StagingStatus.choices, default=StagingStatus.PENDING, db_index=True
+    )
+    last_error = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    staged_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class StagedAsyncCustomer(StagingFields):
+    async_customer_id = models.UUIDField(unique=True)
+    type = models.CharField(max_length=12, choices=CustomerType.choices)
+    first_name = models.CharField(max_length=100, blank=True, default="")
+    last_name = models.CharField(max_length=100, blank=True, default="")
+    organization_name = models.CharField(max_length=200, blank=True, default="")
+    email = models.CharField(max_length=254, blank=True, default="")
+    phone = models.CharField(max_length=40, blank=True, default="")
+    customer_group = models.CharField(max_length=20, blank=True, default="")
+    currency = models.CharField(max_length=3, blank=True, default="")
+    language = models.CharField(max_length=10, blank=True, default="")
+    created_at_store = models.DateTimeField()
+    account = models.CharField(max_length=30, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "staged async customer"
+        indexes = [models.Index(fields=["status", "id"], name="staged_customer_status_idx")]
+
+    def __str__(self):
+        return str(self.async_customer_id)
+
+    @property
+    def name(self) -> str:
+        return display_name(
+            type=self.type,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            organization_name=self.organization_name,
+        )
+
+
+class StagedAsyncCustomerAddress(AddressFields):
+    staged_customer = models.ForeignKey(
+        StagedAsyncCustomer, on_delete=models.CASCADE, related_name="addresses"
+    )
+    async_address_id = models.UUIDField(unique=True)
+    location_id = models.CharField(max_length=60, blank=True, default="")
+
+    class Meta:
+        ordering = ["staged_customer_id", "id"]
+        verbose_name_plural = "staged async customer addresses"
+
+    def __str__(self):
+        return str(self.async_address_id)
+
+
+class StagedAsyncCustomerContact(models.Model):
+    staged_customer = models.ForeignKey(
+        StagedAsyncCustomer, on_delete=models.CASCADE, related_name="contacts"
+    )
+    type = models.CharField(max_length=10, choices=ContactType.choices)
+    value = models.CharField(max_length=254)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["staged_customer_id", "id"]
+
+    def __str__(self):
+        return f"{self.type}: {self.value}"
+
+
+class StagedAsyncCustomerAttributeValue(models.Model):
+    staged_customer = models.ForeignKey(
+        StagedAsyncCustomer, on_delete=models.CASCADE, related_name="attribute_values"
+    )
+    name = models.CharField(max_length=100)
+    value = models.JSONField(null=True)
+
+    class Meta:
+        ordering = ["staged_customer_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staged_customer", "name"], name="staged_attribute_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name}={self.value}"
+
+
+class StagedAsyncCustomerAffiliation(models.Model):
+    staged_customer = models.ForeignKey(
+        StagedAsyncCustomer, on_delete=models.CASCADE, related_name="affiliations"
+    )
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["staged_customer_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staged_customer", "name"], name="staged_affiliation_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class StagedAsyncAddress(StagingFields, AddressFields):
+    async_address_id = models.UUIDField(unique=True)
+    customer_account = models.CharField(max_length=30)
+    created_at_store = models.DateTimeField()
+    location_id = models.CharField(max_length=60, blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "staged async address"
+        verbose_name_plural = "staged async addresses"
+        indexes = [models.Index(fields=["status", "id"], name="staged_address_status_idx")]
+
+    def __str__(self):
+        return str(self.async_address_id)

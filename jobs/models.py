@@ -1,0 +1,140 @@
+"""Job runs (R10) and the sessions that move data between channel databases and HQ."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Job(models.TextChoices):
+    UPLOAD = "upload", "Upload (P-0001)"
+    ASYNC_CUSTOMERS = "async-customers", "Synchronize customers and channel requests"
+    DISTRIBUTE = "distribute", "Distribute customers (1010)"
+    SYNC_ORDERS = "sync-orders", "Synchronize orders"
+    POST_STATEMENTS = "post-statements", "Post statements"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_STATUSES = [JobStatus.QUEUED, JobStatus.RUNNING]
+
+
+class JobRun(models.Model):
+    job = models.CharField(max_length=20, choices=Job.choices)
+    scope = models.CharField(
+        max_length=200,
+        default="all",
+        help_text="What this run covers, e.g. channel_database=HOUSTON.",
+    )
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=24, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_via = models.CharField(max_length=20, default="command")
+    task_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=100, blank=True, default="")
+    selected = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("run_upload", "Can run upload (P-0001)"),
+            ("run_async_customers", "Can run Synchronize customers and channel requests"),
+            ("run_distribute", "Can run distribution (1010)"),
+            ("run_sync_orders", "Can run Synchronize orders"),
+            ("run_post_statements", "Can post statements"),
+        ]
+        constraints = [
+            # The same job for the same scope never runs twice at once.
+            models.UniqueConstraint(
+                fields=["job", "scope"],
+                condition=Q(status__in=["queued", "running"]),
+                name="job_run_one_active_per_scope",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=JobStatus.values), name="job_run_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.job} [{self.scope}] {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def processed(self) -> int:
+        return self.succeeded + self.failed + self.skipped
+
+
+class SessionStatus(models.TextChoices):
+    CREATED = "created", "Created"
+    APPLIED = "applied", "Applied"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    SUPERSEDED = "superseded", "Superseded"
+    FAILED = "failed", "Failed"
+
+
+class UploadSession(models.Model):
+    """One batch moved from a channel database into HQ staging (P-0001)."""
+
+    channel_database = models.CharField(max_length=50, db_index=True)
+    job_run = models.ForeignKey(
+        JobRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="upload_sessions"
+    )
+    status = models.CharField(
+        max_length=12, choices=SessionStatus.choices, default=SessionStatus.CREATED
+    )
+    counts = models.JSONField(default=dict, blank=True)
+    checksum = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"Upload #{self.pk} {self.channel_database} {self.status}"
+
+
+class DownloadSession(models.Model):
+    """One batch of customers sent from HQ to a channel database (1010)."""
+
+    channel_database = models.CharField(max_length=50, db_index=True)
+    job_run = models.ForeignKey(
+        JobRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="download_sessions"
+    )
+    status = models.CharField(
+        max_length=12, choices=SessionStatus.choices, default=SessionStatus.CREATED
+    )
+    counts = models.JSONField(default=dict, blank=True)
+    checksum = models.CharField(max_length=64, blank=True, default="")
+    payload = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"Download #{self.pk} {self.channel_database} {self.status}"

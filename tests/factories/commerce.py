@@ -1,0 +1,95 @@
+import datetime
+from decimal import Decimal
+
+import factory
+
+from commerce.models import (
+    ChannelDatabase,
+    ChannelSalesLine,
+    ChannelSalesTransaction,
+    FunctionalityProfile,
+    LegalEntity,
+    NumberSequence,
+    Store,
+    TransactionType,
+)
+from tests.factories.base import ChannelFactory
+
+
+class LegalEntityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LegalEntity
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"LE{n:02d}")
+    name = factory.LazyAttribute(lambda o: f"{o.code} Retail")
+    currency = "USD"
+    customer_sequence = factory.RelatedFactory(
+        "tests.factories.commerce.NumberSequenceFactory", factory_related_name="legal_entity"
+    )
+
+
+class NumberSequenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NumberSequence
+        django_get_or_create = ("legal_entity",)
+
+    legal_entity = factory.SubFactory(LegalEntityFactory, customer_sequence=None)
+    prefix = "C"
+    digits = 6
+    next_number = 1
+
+
+class FunctionalityProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FunctionalityProfile
+        django_get_or_create = ("code",)
+
+    code = "ASYNC"
+    name = "Create customers in async mode"
+    create_customer_in_async_mode = True
+
+
+class ChannelDatabaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChannelDatabase
+        django_get_or_create = ("alias",)
+
+    name = factory.LazyAttribute(lambda o: o.alias.upper())
+    alias = "channel"
+
+
+class StoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Store
+
+    number = factory.Sequence(lambda n: f"S{n + 1:04d}")
+    name = factory.Faker("city")
+    legal_entity = factory.SubFactory(LegalEntityFactory)
+    channel_database = factory.SubFactory(ChannelDatabaseFactory)
+    functionality_profile = factory.SubFactory(FunctionalityProfileFactory)
+    default_customer = factory.SubFactory(
+        "tests.factories.customers.CustomerFactory",
+        legal_entity=factory.SelfAttribute("..legal_entity"),
+    )
+    offline = False
+
+
+class ChannelSalesTransactionFactory(ChannelFactory):
+    class Meta:
+        model = ChannelSalesTransaction
+
+    transaction_id = factory.Sequence(lambda n: f"S0001-1-{n:06d}")
+    store_number = "S0001"
+    type = TransactionType.CASH_AND_CARRY
+    business_date = datetime.date(2026, 11, 24)
+
+
+class ChannelSalesLineFactory(ChannelFactory):
+    class Meta:
+        model = ChannelSalesLine
+
+    line_number = factory.Sequence(lambda n: n + 1)
+    item = "0001"
+    quantity = Decimal("1")
+    unit_price = Decimal("9.99")
