@@ -138,12 +138,6 @@ class ChannelSalesTransaction(ChannelModel):
         indexes = [
             models.Index(fields=["upload_session_id", "id"], name="channel_txn_upload_idx"),
         ]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(customer_account__isnull=False, async_customer_id__isnull=False),
-                name="channel_txn_one_customer_reference",
-            ),
-        ]
 
     def __str__(self):
         return self.transaction_id
@@ -206,12 +200,6 @@ class SalesTransaction(models.Model):
         ordering = ["transaction_id"]
         indexes = [
             models.Index(fields=["store", "business_date"], name="sales_txn_store_date_idx"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=~(Q(async_customer_id__isnull=False) & ~Q(customer_account="")),
-                name="sales_txn_one_customer_reference",
-            ),
         ]
 
     def __str__(self):

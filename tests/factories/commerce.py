@@ -20,6 +20,7 @@ class LegalEntityFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = LegalEntity
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"LE{n:02d}")
     name = factory.LazyAttribute(lambda o: f"{o.code} Retail")

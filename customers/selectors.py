@@ -1,0 +1,245 @@
+"""Customer reads: querysets with their joins applied, payloads, status rows.
+
+Everything here streams in chunks and issues a fixed number of queries per chunk.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+
+from django.db.models import Prefetch, QuerySet
+
+from commerce.db import channel_aliases
+from commerce.models import ChannelDatabase, Store
+from customers.models import (
+    Address,
+    AsyncAddress,
+    AsyncCustomer,
+    Customer,
+    CustomerAffiliation,
+    CustomerAttributeValue,
+    StagedAsyncAddress,
+    StagedAsyncCustomer,
+    StagingStatus,
+)
+
+CHUNK = 1000
+
+
+class AsyncStatus:
+    PENDING_UPLOAD = "pending_upload"
+    UPLOADED = "uploaded"
+    FAILED = "failed"
+    CREATED = "created"
+    SYNCHRONIZED = "synchronized"
+    ALL = [PENDING_UPLOAD, UPLOADED, FAILED, CREATED, SYNCHRONIZED]
+
+
+STAGING_TO_STATUS = {
+    StagingStatus.PENDING: AsyncStatus.UPLOADED,
+    StagingStatus.FAILED: AsyncStatus.FAILED,
+    StagingStatus.COMPLETED: AsyncStatus.CREATED,
+}
+
+
+def customer_list() -> QuerySet[Customer]:
+    """HQ customers with everything a list or an export shows, without N+1 queries."""
+    return Customer.objects.select_related(
+        "legal_entity", "party", "customer_group"
+    ).prefetch_related(
+        Prefetch("party__addresses", queryset=Address.objects.order_by("location_id")),
+        Prefetch(
+            "attribute_values",
+            queryset=CustomerAttributeValue.objects.select_related("attribute"),
+        ),
+        Prefetch(
+            "affiliations", queryset=CustomerAffiliation.objects.select_related("affiliation")
+        ),
+    )
+
+
+def _address_payload(address: Address) -> dict:
+    return {
+        "location_id": address.location_id,
+        "purpose": address.purpose,
+        "street": address.street,
+        "city": address.city,
+        "state": address.state,
+        "zip": address.zip,
+        "country": address.country,
+        "is_primary": address.is_primary,
+        "async_address_id": str(address.async_address_id) if address.async_address_id else None,
+    }
+
+
+def customer_payload(customer: Customer) -> dict:
+    """What a channel database receives for one HQ customer (R1 real time and 1010)."""
+    party = customer.party
+    return {
+        "legal_entity": customer.legal_entity.code,
+        "account": customer.account,
+        "version": customer.version,
+        "type": party.type,
+        "name": party.name,
+        "first_name": party.first_name,
+        "last_name": party.last_name,
+        "organization_name": party.organization_name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "customer_group": customer.customer_group.code,
+        "currency": customer.currency,
+        "language": customer.language,
+        "async_customer_id": str(customer.async_customer_id)
+        if customer.async_customer_id
+        else None,
+        "addresses": [_address_payload(a) for a in party.addresses.all()],
+    }
+
+
+def customer_payloads(*, customer_ids: Sequence[int]) -> list[dict]:
+    payloads = []
+    for start in range(0, len(customer_ids), CHUNK):
+        chunk = customer_ids[start : start + CHUNK]
+        queryset = (
+            Customer.objects.filter(pk__in=chunk)
+            .select_related("legal_entity", "party", "customer_group")
+            .prefetch_related("party__addresses")
+        )
+        payloads.extend(customer_payload(c) for c in queryset)
+    return payloads
+
+
+def customer_export_row(customer: Customer) -> dict:
+    party = customer.party
+    return {
+        "account": customer.account,
+        "legal_entity": customer.legal_entity.code,
+        "type": party.type,
+        "name": party.name,
+        "first_name": party.first_name,
+        "last_name": party.last_name,
+        "email": customer.email or None,
+        "phone": customer.phone or None,
+        "customer_group": customer.customer_group.code,
+        "currency": customer.currency,
+        "language": customer.language,
+        "async_customer_id": str(customer.async_customer_id)
+        if customer.async_customer_id
+        else None,
+        "addresses": [
+            {
+                "location_id": a.location_id,
+                "purpose": a.purpose,
+                "street": a.street,
+                "city": a.city,
+                "state": a.state,
+                "zip": a.zip,
+                "country": a.country,
+                "primary": a.is_primary,
+            }
+            for a in party.addresses.all()
+        ],
+        "attributes": {v.attribute.name: v.value for v in customer.attribute_values.all()},
+        "affiliations": sorted(a.affiliation.name for a in customer.affiliations.all()),
+    }
+
+
+def customer_export_rows(*, legal_entity: str | None = None) -> Iterator[dict]:
+    queryset = customer_list().order_by("legal_entity__code", "account")
+    if legal_entity:
+        queryset = queryset.filter(legal_entity__code=legal_entity)
+    for customer in queryset.iterator(chunk_size=CHUNK):
+        yield customer_export_row(customer)
+
+
+# --- Async customer status (SPEC section 5) --------------------------------------
+
+
+def channel_database_names() -> dict[str, str]:
+    """Channel alias -> channel database name (the alias itself when none is set up)."""
+    names = dict(ChannelDatabase.objects.values_list("alias", "name"))
+    return {alias: names.get(alias, alias) for alias in channel_aliases()}
+
+
+def _chunked(queryset: QuerySet, size: int = CHUNK) -> Iterator[list]:
+    last_pk = 0
+    while True:
+        rows = list(queryset.filter(pk__gt=last_pk).order_by("pk")[:size])
+        if not rows:
+            return
+        yield rows
+        last_pk = rows[-1].pk
+
+
+def _aliases_for(store: str | None) -> list[str]:
+    if not store:
+        return channel_aliases()
+    alias = (
+        Store.objects.filter(number=store).values_list("channel_database__alias", flat=True).first()
+    )
+    return [alias] if alias else []
+
+
+def async_status_rows(*, store: str | None = None, status: str | None = None) -> Iterator[dict]:
+    """One row per async customer and async address, in every channel database."""
+    names = channel_database_names()
+    for alias in _aliases_for(store):
+        for kind, model, staged_model, guid_field in (
+            ("customer", AsyncCustomer, StagedAsyncCustomer, "async_customer_id"),
+            ("address", AsyncAddress, StagedAsyncAddress, "async_address_id"),
+        ):
+            queryset = model.objects.using(alias)
+            if store:
+                queryset = queryset.filter(store_number=store)
+            for rows in _chunked(queryset):
+                guids = [getattr(r, guid_field) for r in rows]
+                staged = {
+                    getattr(s, guid_field): s
+                    for s in staged_model.objects.filter(**{f"{guid_field}__in": guids})
+                }
+                for row in rows:
+                    item = _status_row(
+                        kind=kind,
+                        row=row,
+                        guid=getattr(row, guid_field),
+                        staged=staged.get(getattr(row, guid_field)),
+                        channel_database=names[alias],
+                    )
+                    if status is None or item["status"] == status:
+                        yield item
+
+
+def _status_row(*, kind, row, guid: uuid.UUID, staged, channel_database: str) -> dict:
+    if kind == "customer":
+        linked = bool(row.account)
+        account = row.account or (staged.account if staged else "") or None
+    else:
+        linked = bool(row.location_id)
+        account = row.customer_account
+    if linked:
+        state = AsyncStatus.SYNCHRONIZED
+    elif staged is None:
+        state = AsyncStatus.PENDING_UPLOAD
+    else:
+        state = STAGING_TO_STATUS[staged.status]
+    return {
+        "kind": kind,
+        "store": row.store_number,
+        "channel_database": channel_database,
+        "async_id": str(guid),
+        "status": state,
+        "customer_account": account,
+        "last_error": (staged.last_error if staged and state == AsyncStatus.FAILED else "") or None,
+    }
+
+
+def iter_chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

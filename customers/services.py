@@ -1,0 +1,664 @@
+"""Customer writes: creation at a store (R1, R2), HQ account creation (R4, R5, R6) and
+applying HQ customers to a channel database (R1 real time, 1010).
+
+Every function that writes names its database; channel rows are always written with
+``using=alias``. Creation is batched: one call creates many customers with a fixed
+number of queries, which is what lets the jobs run at the speed of bulk inserts.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from commerce.db import HQ, require_channel_alias
+from commerce.models import ChannelSalesTransaction, LegalEntity, NumberSequence, Store
+from customers.countries import ISO3166_ALPHA3
+from customers.models import (
+    Address,
+    AddressPurpose,
+    Affiliation,
+    AsyncAddress,
+    AsyncCustomer,
+    AsyncCustomerAddress,
+    AsyncCustomerAffiliation,
+    AsyncCustomerAttributeValue,
+    AsyncCustomerContact,
+    AttributeType,
+    ChannelCustomer,
+    ChannelCustomerAddress,
+    ContactInfo,
+    ContactType,
+    Customer,
+    CustomerAffiliation,
+    CustomerAttribute,
+    CustomerAttributeValue,
+    CustomerGroup,
+    CustomerType,
+    Party,
+    display_name,
+)
+
+BULK_BATCH = 500
+
+
+class CustomerValidationError(Exception):
+    """Business validation (R5) failed; ``errors`` name each field and value."""
+
+    def __init__(self, errors: Sequence[str]):
+        self.errors = list(errors)
+        super().__init__("; ".join(self.errors))
+
+
+class NumberSequenceExhausted(Exception):
+    pass
+
+
+# --- Input shapes -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddressInput:
+    purpose: str
+    street: str
+    city: str
+    zip: str
+    country: str
+    state: str = ""
+    is_primary: bool = False
+    async_address_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    type: str
+    value: str
+    is_primary: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerInput:
+    """One customer to create, whether typed at a store or staged from a channel."""
+
+    type: str = CustomerType.PERSON
+    first_name: str = ""
+    last_name: str = ""
+    organization_name: str = ""
+    email: str = ""
+    phone: str = ""
+    customer_group: str = ""
+    currency: str = ""
+    language: str = ""
+    addresses: tuple[AddressInput, ...] = ()
+    contacts: tuple[ContactInput, ...] = ()
+    attributes: dict[str, Any] = field(default_factory=dict)
+    affiliations: tuple[str, ...] = ()
+    async_customer_id: uuid.UUID | None = None
+
+    @property
+    def name(self) -> str:
+        return display_name(
+            type=self.type,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            organization_name=self.organization_name,
+        )
+
+
+@dataclass
+class ReferenceData:
+    """Setup rows that validation needs, loaded once per batch (no per-row queries)."""
+
+    groups: dict[tuple[int, str], CustomerGroup]
+    attributes: dict[str, CustomerAttribute]
+    affiliations: dict[str, Affiliation]
+
+    @classmethod
+    def load(cls) -> ReferenceData:
+        return cls(
+            groups={(g.legal_entity_id, g.code): g for g in CustomerGroup.objects.all()},
+            attributes={a.name: a for a in CustomerAttribute.objects.all()},
+            affiliations={a.name: a for a in Affiliation.objects.all()},
+        )
+
+
+# --- R2 defaults ------------------------------------------------------------------
+
+
+def customer_input_with_store_defaults(*, store: Store, data: CustomerInput) -> CustomerInput:
+    """R2: fill customer group, currency and language from the store's default customer."""
+    default = store.default_customer
+    return replace(
+        data,
+        type=data.type or CustomerType.PERSON,
+        customer_group=data.customer_group or default.customer_group.code,
+        currency=data.currency or default.currency or store.legal_entity.currency,
+        language=data.language or default.language,
+    )
+
+
+# --- R5 validation ----------------------------------------------------------------
+
+
+def _quoted(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def _attribute_error(attribute: CustomerAttribute, value: Any) -> str | None:
+    kind = attribute.type
+    if value is None:
+        return None
+    if kind == AttributeType.BOOLEAN:
+        return None if isinstance(value, bool) else "is not a boolean"
+    if kind == AttributeType.TEXT:
+        return None if isinstance(value, str) else "is not text"
+    if kind == AttributeType.INTEGER:
+        if isinstance(value, bool):
+            return "is not an integer"
+        if isinstance(value, int):
+            return None
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            return None
+        return "is not an integer"
+    if kind == AttributeType.DECIMAL:
+        if isinstance(value, bool):
+            return "is not a decimal"
+        try:
+            Decimal(str(value))
+        except InvalidOperation:
+            return "is not a decimal"
+        return None
+    if kind == AttributeType.DATE:
+        try:
+            datetime.date.fromisoformat(str(value))
+        except ValueError:
+            return "is not a date (YYYY-MM-DD)"
+        return None
+    if kind == AttributeType.CHOICE:
+        if value in (attribute.choices or []):
+            return None
+        return "is not one of " + ", ".join(str(c) for c in attribute.choices or [])
+    return f"has unknown attribute type {kind}"
+
+
+def _email_is_valid(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def customer_input_errors(
+    *, data: CustomerInput, legal_entity: LegalEntity, refs: ReferenceData
+) -> list[str]:
+    """R5: every business rule the input breaks, each naming the field and the value."""
+    errors: list[str] = []
+    if data.type not in CustomerType.values:
+        errors.append(f"type: {_quoted(data.type)} is not person or organization")
+    elif data.type == CustomerType.PERSON:
+        if not data.first_name.strip():
+            errors.append(f"first_name: empty name {_quoted(data.first_name)}")
+        if not data.last_name.strip():
+            errors.append(f"last_name: empty name {_quoted(data.last_name)}")
+    elif not data.organization_name.strip():
+        errors.append(f"organization_name: empty name {_quoted(data.organization_name)}")
+    if (legal_entity.pk, data.customer_group) not in refs.groups:
+        errors.append(
+            f"customer_group: unknown customer group {_quoted(data.customer_group)} "
+            f"in legal entity {legal_entity.code}"
+        )
+    if len(data.currency) != 3 or not data.currency.isalpha():
+        errors.append(f"currency: invalid currency code {_quoted(data.currency)}")
+    if data.email and not _email_is_valid(data.email):
+        errors.append(f"email: malformed email {_quoted(data.email)}")
+    for index, address in enumerate(data.addresses):
+        errors.extend(address_input_errors(address=address, prefix=f"addresses[{index}]."))
+    for index, contact in enumerate(data.contacts):
+        where = f"contacts[{index}]"
+        if contact.type not in ContactType.values:
+            errors.append(f"{where}.type: unknown contact type {_quoted(contact.type)}")
+        elif contact.type == ContactType.EMAIL and not _email_is_valid(contact.value):
+            errors.append(f"{where}.value: malformed email {_quoted(contact.value)}")
+        elif not contact.value.strip():
+            errors.append(f"{where}.value: empty contact {_quoted(contact.value)}")
+    for name, value in data.attributes.items():
+        attribute = refs.attributes.get(name)
+        if attribute is None:
+            errors.append(f"attributes.{name}: unknown attribute {_quoted(name)}")
+            continue
+        problem = _attribute_error(attribute, value)
+        if problem:
+            errors.append(f"attributes.{name}: {_quoted(value)} {problem}")
+    for name in data.affiliations:
+        if name not in refs.affiliations:
+            errors.append(f"affiliations: unknown affiliation {_quoted(name)}")
+    return errors
+
+
+def address_input_errors(*, address: AddressInput, prefix: str = "") -> list[str]:
+    errors = []
+    if address.purpose not in AddressPurpose.values:
+        errors.append(f"{prefix}purpose: unknown address purpose {_quoted(address.purpose)}")
+    for name in ("street", "city", "zip"):
+        value = getattr(address, name)
+        if not (value or "").strip():
+            errors.append(f"{prefix}{name}: empty {name} {_quoted(value)}")
+    if address.country not in ISO3166_ALPHA3:
+        errors.append(f"{prefix}country: invalid country code {_quoted(address.country)}")
+    return errors
+
+
+# --- Account numbers (R4) ---------------------------------------------------------
+
+
+def account_numbers_allocate(*, legal_entity_id: int, count: int) -> list[str]:
+    """Take ``count`` account numbers from the legal entity's sequence.
+
+    Locks the sequence row (PostgreSQL: SELECT ... FOR UPDATE; SQLite: the IMMEDIATE
+    write lock), skips numbers an existing account already uses (one imported with
+    the same prefix), and advances the sequence. Numbers not used by the caller are
+    simply lost: the sequence is non-continuous. Safe under concurrency.
+    """
+    if count <= 0:
+        return []
+    with transaction.atomic(using=HQ):
+        sequence = NumberSequence.objects.select_for_update().get(legal_entity_id=legal_entity_id)
+        limit = 10**sequence.digits
+        numbers: list[str] = []
+        next_number = sequence.next_number
+        while len(numbers) < count:
+            wanted = count - len(numbers)
+            if next_number + wanted > limit:
+                raise NumberSequenceExhausted(
+                    f"customer number sequence of legal entity {legal_entity_id} is exhausted "
+                    f"({sequence.format(limit - 1)})"
+                )
+            candidates = [sequence.format(n) for n in range(next_number, next_number + wanted)]
+            taken = set(
+                Customer.objects.filter(
+                    legal_entity_id=legal_entity_id, account__in=candidates
+                ).values_list("account", flat=True)
+            )
+            numbers.extend(c for c in candidates if c not in taken)
+            next_number += wanted
+        sequence.next_number = next_number
+        sequence.save(update_fields=["next_number"])
+    return numbers
+
+
+def location_id_for(async_address_id: uuid.UUID | None) -> str:
+    """Location ids of converted addresses derive from their GUID, so a re-run agrees."""
+    source = async_address_id or uuid.uuid4()
+    return f"LOC-{source.hex[:20].upper()}"
+
+
+# --- HQ creation (R1 real time, R4) -------------------------------------------------
+
+
+def customers_create(
+    *,
+    legal_entity: LegalEntity,
+    inputs: Sequence[CustomerInput],
+    refs: ReferenceData,
+    accounts: Sequence[str] | None = None,
+) -> list[Customer]:
+    """Create party, customer, addresses, contacts, attributes and affiliations for
+    already-validated inputs, with a fixed number of queries per batch.
+
+    Runs in one HQ transaction: all of the batch or nothing. Not idempotent by itself:
+    the unique async GUID makes a second creation of the same async customer fail
+    with IntegrityError, which callers treat as "already created".
+    """
+    if not inputs:
+        return []
+    with transaction.atomic(using=HQ):
+        if accounts is None:
+            accounts = account_numbers_allocate(legal_entity_id=legal_entity.pk, count=len(inputs))
+        parties = Party.objects.bulk_create(
+            [
+                Party(
+                    type=data.type,
+                    name=data.name,
+                    first_name=data.first_name,
+                    last_name=data.last_name,
+                    organization_name=data.organization_name,
+                )
+                for data in inputs
+            ],
+            batch_size=BULK_BATCH,
+        )
+        customers = Customer.objects.bulk_create(
+            [
+                Customer(
+                    legal_entity=legal_entity,
+                    account=account,
+                    party=party,
+                    customer_group=refs.groups[(legal_entity.pk, data.customer_group)],
+                    currency=data.currency,
+                    language=data.language,
+                    email=data.email,
+                    phone=data.phone,
+                    async_customer_id=data.async_customer_id,
+                )
+                for data, party, account in zip(inputs, parties, accounts, strict=True)
+            ],
+            batch_size=BULK_BATCH,
+        )
+        addresses, contacts, values, affiliations = [], [], [], []
+        for data, party, customer in zip(inputs, parties, customers, strict=True):
+            primary_index = next(
+                (i for i, a in enumerate(data.addresses) if a.is_primary),
+                0 if data.addresses else None,
+            )
+            for index, address in enumerate(data.addresses):
+                addresses.append(
+                    Address(
+                        party=party,
+                        location_id=location_id_for(address.async_address_id),
+                        purpose=address.purpose,
+                        street=address.street,
+                        city=address.city,
+                        state=address.state or "",
+                        zip=address.zip,
+                        country=address.country,
+                        is_primary=index == primary_index,
+                        async_address_id=address.async_address_id,
+                    )
+                )
+            seen_contacts = set()
+            for contact in data.contacts:
+                key = (contact.type, contact.value)
+                if key not in seen_contacts:
+                    seen_contacts.add(key)
+                    contacts.append(
+                        ContactInfo(
+                            party=party,
+                            type=contact.type,
+                            value=contact.value,
+                            is_primary=contact.is_primary,
+                        )
+                    )
+            for name, value in data.attributes.items():
+                values.append(
+                    CustomerAttributeValue(
+                        customer=customer, attribute=refs.attributes[name], value=value
+                    )
+                )
+            for name in dict.fromkeys(data.affiliations):
+                affiliations.append(
+                    CustomerAffiliation(customer=customer, affiliation=refs.affiliations[name])
+                )
+        Address.objects.bulk_create(addresses, batch_size=BULK_BATCH)
+        ContactInfo.objects.bulk_create(contacts, batch_size=BULK_BATCH)
+        CustomerAttributeValue.objects.bulk_create(values, batch_size=BULK_BATCH)
+        CustomerAffiliation.objects.bulk_create(affiliations, batch_size=BULK_BATCH)
+    return customers
+
+
+# --- Channel side: async creation and applying HQ customers -------------------------
+
+
+def async_customer_create(
+    *, alias: str, store_number: str, data: CustomerInput, created_at=None
+) -> AsyncCustomer:
+    """R1 async path: the customer exists only in the channel database, "Pending sync"."""
+    require_channel_alias(alias)
+    with transaction.atomic(using=alias):
+        customer = AsyncCustomer.objects.using(alias).create(
+            async_customer_id=data.async_customer_id or uuid.uuid4(),
+            store_number=store_number,
+            type=data.type,
+            first_name=data.first_name,
+            last_name=data.last_name,
+            organization_name=data.organization_name,
+            email=data.email,
+            phone=data.phone,
+            customer_group=data.customer_group,
+            currency=data.currency,
+            language=data.language,
+            created_at=created_at or timezone.now(),
+        )
+        AsyncCustomerAddress.objects.using(alias).bulk_create(
+            [
+                AsyncCustomerAddress(
+                    async_customer=customer,
+                    async_address_id=a.async_address_id or uuid.uuid4(),
+                    purpose=a.purpose,
+                    street=a.street,
+                    city=a.city,
+                    state=a.state,
+                    zip=a.zip,
+                    country=a.country,
+                    is_primary=a.is_primary,
+                )
+                for a in data.addresses
+            ]
+        )
+        AsyncCustomerContact.objects.using(alias).bulk_create(
+            [
+                AsyncCustomerContact(
+                    async_customer=customer, type=c.type, value=c.value, is_primary=c.is_primary
+                )
+                for c in data.contacts
+            ]
+        )
+        AsyncCustomerAttributeValue.objects.using(alias).bulk_create(
+            [
+                AsyncCustomerAttributeValue(async_customer=customer, name=name, value=value)
+                for name, value in data.attributes.items()
+            ]
+        )
+        AsyncCustomerAffiliation.objects.using(alias).bulk_create(
+            [
+                AsyncCustomerAffiliation(async_customer=customer, name=name)
+                for name in dict.fromkeys(data.affiliations)
+            ]
+        )
+    return customer
+
+
+def _chunks(items: Sequence, size: int = BULK_BATCH) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+CHANNEL_CUSTOMER_FIELDS = [
+    "type",
+    "name",
+    "first_name",
+    "last_name",
+    "organization_name",
+    "email",
+    "phone",
+    "customer_group",
+    "currency",
+    "language",
+    "async_customer_id",
+    "hq_version",
+]
+CHANNEL_ADDRESS_FIELDS = ["purpose", "street", "city", "state", "zip", "country", "is_primary"]
+
+
+def channel_customers_apply(*, alias: str, payloads: Sequence[dict]) -> dict[str, int]:
+    """Write HQ customers (``customers.selectors.customer_payloads``) to a channel database.
+
+    Upserts the store's copies and their addresses, links async customers and async
+    addresses to their account numbers and location ids, and gives transactions that
+    referenced an async customer its account number. Idempotent; a newer copy is
+    never overwritten by an older payload. Runs in one channel transaction.
+    """
+    require_channel_alias(alias)
+    counts = {"customers": 0, "addresses": 0, "linked_customers": 0, "linked_addresses": 0}
+    if not payloads:
+        return counts
+    now = timezone.now()
+    with transaction.atomic(using=alias):
+        channel = ChannelCustomer.objects.using(alias)
+        by_key = {(p["legal_entity"], p["account"]): p for p in payloads}
+        existing: dict[tuple[str, str], ChannelCustomer] = {}
+        for legal_entity in {key[0] for key in by_key}:
+            accounts = [a for (le, a) in by_key if le == legal_entity]
+            for chunk in _chunks(accounts):
+                for row in channel.filter(legal_entity=legal_entity, account__in=chunk):
+                    existing[(row.legal_entity, row.account)] = row
+        to_create, to_update, changed = [], [], []
+        for key, payload in by_key.items():
+            values = {
+                "type": payload["type"],
+                "name": payload["name"],
+                "first_name": payload["first_name"],
+                "last_name": payload["last_name"],
+                "organization_name": payload["organization_name"],
+                "email": payload["email"],
+                "phone": payload["phone"],
+                "customer_group": payload["customer_group"],
+                "currency": payload["currency"],
+                "language": payload["language"],
+                "async_customer_id": payload["async_customer_id"],
+                "hq_version": payload["version"],
+            }
+            row = existing.get(key)
+            if row is None:
+                row = ChannelCustomer(legal_entity=key[0], account=key[1], **values)
+                to_create.append(row)
+                changed.append((row, payload))
+            elif row.hq_version <= payload["version"]:
+                for name, value in values.items():
+                    setattr(row, name, value)
+                to_update.append(row)
+                changed.append((row, payload))
+        channel.bulk_create(to_create, batch_size=BULK_BATCH)
+        if to_update:
+            channel.bulk_update(to_update, CHANNEL_CUSTOMER_FIELDS, batch_size=BULK_BATCH)
+        addresses = ChannelCustomerAddress.objects.using(alias)
+        changed_ids = [row.pk for row, _ in changed]
+        for chunk in _chunks(changed_ids):
+            addresses.filter(customer_id__in=chunk).delete()
+        new_addresses = [
+            ChannelCustomerAddress(
+                customer=row,
+                location_id=a["location_id"],
+                **{name: a[name] for name in CHANNEL_ADDRESS_FIELDS},
+            )
+            for row, payload in changed
+            for a in payload["addresses"]
+        ]
+        # A location id may have moved between customers; free it first.
+        for chunk in _chunks([a.location_id for a in new_addresses]):
+            addresses.filter(location_id__in=chunk).delete()
+        addresses.bulk_create(new_addresses, batch_size=BULK_BATCH)
+        counts["customers"] = len(changed)
+        counts["addresses"] = len(new_addresses)
+        counts.update(_channel_link_async(alias=alias, payloads=[p for _, p in changed], now=now))
+    return counts
+
+
+def _channel_link_async(*, alias: str, payloads: Sequence[dict], now) -> dict[str, int]:
+    account_by_guid = {
+        uuid.UUID(str(p["async_customer_id"])): p["account"]
+        for p in payloads
+        if p["async_customer_id"]
+    }
+    location_by_guid = {
+        uuid.UUID(str(a["async_address_id"])): a["location_id"]
+        for p in payloads
+        for a in p["addresses"]
+        if a.get("async_address_id")
+    }
+    linked_customers = linked_addresses = 0
+    guids = list(account_by_guid)
+    for chunk in _chunks(guids):
+        rows = list(
+            AsyncCustomer.objects.using(alias).filter(
+                async_customer_id__in=chunk, account__isnull=True
+            )
+        )
+        for row in rows:
+            row.account = account_by_guid[row.async_customer_id]
+            row.synchronized_at = now
+        AsyncCustomer.objects.using(alias).bulk_update(
+            rows, ["account", "synchronized_at"], batch_size=BULK_BATCH
+        )
+        linked_customers += len(rows)
+        transactions = list(
+            ChannelSalesTransaction.objects.using(alias).filter(
+                async_customer_id__in=chunk, customer_account__isnull=True
+            )
+        )
+        for txn in transactions:
+            txn.customer_account = account_by_guid[txn.async_customer_id]
+        ChannelSalesTransaction.objects.using(alias).bulk_update(
+            transactions, ["customer_account"], batch_size=BULK_BATCH
+        )
+    address_guids = list(location_by_guid)
+    for model in (AsyncCustomerAddress, AsyncAddress):
+        for chunk in _chunks(address_guids):
+            rows = list(
+                model.objects.using(alias).filter(
+                    async_address_id__in=chunk, location_id__isnull=True
+                )
+            )
+            for row in rows:
+                row.location_id = location_by_guid[row.async_address_id]
+                if model is AsyncAddress:
+                    row.synchronized_at = now
+            fields = (
+                ["location_id", "synchronized_at"] if model is AsyncAddress else ["location_id"]
+            )
+            model.objects.using(alias).bulk_update(rows, fields, batch_size=BULK_BATCH)
+            linked_addresses += len(rows)
+    return {"linked_customers": linked_customers, "linked_addresses": linked_addresses}
+
+
+# --- R1: creating a customer at a store ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreCustomerResult:
+    mode: str  # "async" or "real_time"
+    async_customer: AsyncCustomer | None = None
+    customer: Customer | None = None
+
+    @property
+    def account(self) -> str | None:
+        return self.customer.account if self.customer else None
+
+
+def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCustomerResult:
+    """R1: create a customer the way the store's profile and connectivity say.
+
+    Async (profile flag, or the store is offline): an async customer with a GUID in
+    the store's channel database. Otherwise a real-time call: the HQ account is
+    created at once (R5 validation applies; CustomerValidationError on failure) and
+    written to the store's channel database. R2 defaults apply on both paths.
+    """
+    from customers.selectors import customer_payloads
+
+    store = Store.objects.select_related(
+        "legal_entity",
+        "channel_database",
+        "functionality_profile",
+        "default_customer__customer_group",
+    ).get(pk=store.pk)
+    data = customer_input_with_store_defaults(store=store, data=data)
+    alias = store.channel_database.alias
+    if store.creates_customers_async:
+        customer = async_customer_create(alias=alias, store_number=store.number, data=data)
+        return StoreCustomerResult(mode="async", async_customer=customer)
+    refs = ReferenceData.load()
+    errors = customer_input_errors(data=data, legal_entity=store.legal_entity, refs=refs)
+    if errors:
+        raise CustomerValidationError(errors)
+    (customer,) = customers_create(legal_entity=store.legal_entity, inputs=[data], refs=refs)
+    channel_customers_apply(alias=alias, payloads=customer_payloads(customer_ids=[customer.pk]))
+    return StoreCustomerResult(mode="real_time", customer=customer)
