@@ -9,6 +9,7 @@ number of queries, which is what lets the jobs run at the speed of bulk inserts.
 from __future__ import annotations
 
 import datetime
+import traceback
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from commerce.db import HQ, require_channel_alias
@@ -45,6 +47,10 @@ from customers.models import (
     CustomerGroup,
     CustomerType,
     Party,
+    StagedAsyncAddress,
+    StagedAsyncCustomer,
+    StagedAsyncCustomerAddress,
+    StagingStatus,
     display_name,
 )
 
@@ -662,3 +668,281 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
     (customer,) = customers_create(legal_entity=store.legal_entity, inputs=[data], refs=refs)
     channel_customers_apply(alias=alias, payloads=customer_payloads(customer_ids=[customer.pk]))
     return StoreCustomerResult(mode="real_time", customer=customer)
+
+
+# --- R4, R5, R6: creating HQ records from staging ------------------------------------
+
+
+@dataclass
+class StagedOutcome:
+    staged_id: int
+    account: str = ""
+    location_id: str = ""
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def staged_customer_input(*, staged: StagedAsyncCustomer, store: Store) -> CustomerInput:
+    """The staged record (children prefetched) as creation input, with R2 defaults."""
+    data = CustomerInput(
+        type=staged.type,
+        first_name=staged.first_name,
+        last_name=staged.last_name,
+        organization_name=staged.organization_name,
+        email=staged.email,
+        phone=staged.phone,
+        customer_group=staged.customer_group,
+        currency=staged.currency,
+        language=staged.language,
+        addresses=tuple(
+            AddressInput(
+                purpose=a.purpose,
+                street=a.street,
+                city=a.city,
+                state=a.state,
+                zip=a.zip,
+                country=a.country,
+                is_primary=a.is_primary,
+                async_address_id=a.async_address_id,
+            )
+            for a in staged.addresses.all()
+        ),
+        contacts=tuple(
+            ContactInput(type=c.type, value=c.value, is_primary=c.is_primary)
+            for c in staged.contacts.all()
+        ),
+        attributes={v.name: v.value for v in staged.attribute_values.all()},
+        affiliations=tuple(a.name for a in staged.affiliations.all()),
+        async_customer_id=staged.async_customer_id,
+    )
+    return customer_input_with_store_defaults(store=store, data=data)
+
+
+STAGED_CUSTOMER_PREFETCH = ["addresses", "contacts", "attribute_values", "affiliations"]
+
+
+def _stores_by_number(numbers: Iterable[str]) -> dict[str, Store]:
+    return {
+        s.number: s
+        for s in Store.objects.filter(number__in=set(numbers)).select_related(
+            "legal_entity", "default_customer__customer_group"
+        )
+    }
+
+
+def _create_or_fall_back(
+    *,
+    legal_entity: LegalEntity,
+    pending: list[tuple[StagedAsyncCustomer, CustomerInput]],
+    refs: ReferenceData,
+    outcomes: dict[int, StagedOutcome],
+) -> None:
+    """Create a legal entity's valid records in one savepoint; if the batch fails (a
+    GUID created meanwhile, an unexpected row), retry record by record so one bad
+    record never stops the others."""
+    try:
+        with transaction.atomic(using=HQ):
+            created = customers_create(
+                legal_entity=legal_entity, inputs=[data for _, data in pending], refs=refs
+            )
+        for (staged, _), customer in zip(pending, created, strict=True):
+            outcomes[staged.pk] = StagedOutcome(staged.pk, account=customer.account)
+        return
+    except Exception:
+        if len(pending) > 1:
+            for item in pending:
+                _create_or_fall_back(
+                    legal_entity=legal_entity, pending=[item], refs=refs, outcomes=outcomes
+                )
+            return
+    staged, _data = pending[0]
+    existing = Customer.objects.filter(async_customer_id=staged.async_customer_id).first()
+    if existing is not None:
+        outcomes[staged.pk] = StagedOutcome(staged.pk, account=existing.account)
+        return
+    outcomes[staged.pk] = StagedOutcome(
+        staged.pk,
+        error=f"unexpected error: {traceback.format_exc(limit=1).strip().splitlines()[-1]}",
+    )
+
+
+def staged_customers_create(
+    *, staged_rows: Sequence[StagedAsyncCustomer], refs: ReferenceData | None = None
+) -> list[StagedOutcome]:
+    """R4/R5: create the HQ customer of each staged async customer and mark the staged
+    row completed (with the account) or failed (with the reason); attempts counted.
+
+    Call inside an HQ transaction that holds the staged rows' locks, with the children
+    prefetched (``STAGED_CUSTOMER_PREFETCH``). Safe to re-run: a GUID that already has
+    an HQ customer is completed with that account, never created twice.
+    """
+    if not staged_rows:
+        return []
+    refs = refs or ReferenceData.load()
+    stores = _stores_by_number(s.store_number for s in staged_rows)
+    existing = dict(
+        Customer.objects.filter(
+            async_customer_id__in=[s.async_customer_id for s in staged_rows]
+        ).values_list("async_customer_id", "account")
+    )
+    outcomes: dict[int, StagedOutcome] = {}
+    by_legal_entity: dict[int, tuple[LegalEntity, list]] = {}
+    for staged in staged_rows:
+        if staged.async_customer_id in existing:
+            outcomes[staged.pk] = StagedOutcome(
+                staged.pk, account=existing[staged.async_customer_id]
+            )
+            continue
+        store = stores.get(staged.store_number)
+        if store is None:
+            outcomes[staged.pk] = StagedOutcome(
+                staged.pk, error=f'store_number: unknown store "{staged.store_number}"'
+            )
+            continue
+        data = staged_customer_input(staged=staged, store=store)
+        errors = customer_input_errors(data=data, legal_entity=store.legal_entity, refs=refs)
+        if errors:
+            outcomes[staged.pk] = StagedOutcome(staged.pk, error="; ".join(errors))
+            continue
+        by_legal_entity.setdefault(store.legal_entity_id, (store.legal_entity, []))[1].append(
+            (staged, data)
+        )
+    for legal_entity, pending in by_legal_entity.values():
+        _create_or_fall_back(
+            legal_entity=legal_entity, pending=pending, refs=refs, outcomes=outcomes
+        )
+    _staged_mark(model=StagedAsyncCustomer, rows=staged_rows, outcomes=outcomes)
+    completed = {o.staged_id for o in outcomes.values() if o.ok}
+    addresses = [
+        address
+        for staged in staged_rows
+        if staged.pk in completed
+        for address in staged.addresses.all()
+    ]
+    for address in addresses:
+        address.location_id = location_id_for(address.async_address_id)
+    StagedAsyncCustomerAddress.objects.bulk_update(
+        addresses, ["location_id"], batch_size=BULK_BATCH
+    )
+    return [outcomes[s.pk] for s in staged_rows]
+
+
+def _staged_mark(*, model, rows: Sequence, outcomes: dict[int, StagedOutcome]) -> None:
+    now = timezone.now()
+    for row in rows:
+        outcome = outcomes[row.pk]
+        row.attempts += 1
+        row.processed_at = now
+        if outcome.ok:
+            row.status = StagingStatus.COMPLETED
+            row.last_error = ""
+            if model is StagedAsyncCustomer:
+                row.account = outcome.account
+            else:
+                row.location_id = outcome.location_id
+        else:
+            row.status = StagingStatus.FAILED
+            row.last_error = outcome.error
+    fields = ["status", "last_error", "attempts", "processed_at"]
+    fields.append("account" if model is StagedAsyncCustomer else "location_id")
+    model.objects.bulk_update(rows, fields, batch_size=BULK_BATCH)
+
+
+def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> list[StagedOutcome]:
+    """R6: each staged async address becomes an HQ address of its existing customer
+    (primary if the store asked so); the customer's version rises so 1010 sends it.
+
+    Call inside an HQ transaction holding the rows' locks. Safe to re-run: an address
+    whose GUID HQ already has is completed with its location id.
+    """
+    if not staged_rows:
+        return []
+    stores = _stores_by_number(s.store_number for s in staged_rows)
+    accounts = {s.customer_account for s in staged_rows}
+    customers = {
+        (c.legal_entity_id, c.account): c
+        for c in Customer.objects.filter(account__in=accounts).only(
+            "pk", "legal_entity_id", "account", "party_id"
+        )
+    }
+    existing = dict(
+        Address.objects.filter(
+            async_address_id__in=[s.async_address_id for s in staged_rows]
+        ).values_list("async_address_id", "location_id")
+    )
+    outcomes: dict[int, StagedOutcome] = {}
+    new_addresses: list[Address] = []
+    primary_for_party: dict[int, Address] = {}
+    touched_customers: set[int] = set()
+    for staged in staged_rows:
+        if staged.async_address_id in existing:
+            outcomes[staged.pk] = StagedOutcome(
+                staged.pk, location_id=existing[staged.async_address_id]
+            )
+            continue
+        store = stores.get(staged.store_number)
+        if store is None:
+            outcomes[staged.pk] = StagedOutcome(
+                staged.pk, error=f'store_number: unknown store "{staged.store_number}"'
+            )
+            continue
+        customer = customers.get((store.legal_entity_id, staged.customer_account))
+        errors = []
+        if customer is None:
+            errors.append(
+                f'customer_account: unknown customer "{staged.customer_account}" '
+                f"in legal entity {store.legal_entity.code}"
+            )
+        errors += address_input_errors(
+            address=AddressInput(
+                purpose=staged.purpose,
+                street=staged.street,
+                city=staged.city,
+                zip=staged.zip,
+                country=staged.country,
+            )
+        )
+        if errors:
+            outcomes[staged.pk] = StagedOutcome(staged.pk, error="; ".join(errors))
+            continue
+        address = Address(
+            party_id=customer.party_id,
+            location_id=location_id_for(staged.async_address_id),
+            purpose=staged.purpose,
+            street=staged.street,
+            city=staged.city,
+            state=staged.state,
+            zip=staged.zip,
+            country=staged.country,
+            is_primary=False,
+            async_address_id=staged.async_address_id,
+        )
+        if staged.is_primary:
+            primary_for_party[customer.party_id] = address  # the latest request wins
+        new_addresses.append(address)
+        touched_customers.add(customer.pk)
+        outcomes[staged.pk] = StagedOutcome(staged.pk, location_id=address.location_id)
+    with transaction.atomic(using=HQ):
+        if primary_for_party:
+            Address.objects.filter(party_id__in=list(primary_for_party), is_primary=True).update(
+                is_primary=False
+            )
+            for address in primary_for_party.values():
+                address.is_primary = True
+        Address.objects.bulk_create(new_addresses, batch_size=BULK_BATCH)
+        if touched_customers:
+            Customer.objects.filter(pk__in=list(touched_customers)).update(
+                version=F("version") + 1, modified_at=timezone.now()
+            )
+        _staged_mark(model=StagedAsyncAddress, rows=staged_rows, outcomes=outcomes)
+    return [outcomes[s.pk] for s in staged_rows]
+
+
+def staged_records_retry(*, model, ids: Sequence[int]) -> int:
+    """Put failed staged records back to pending so the next job run tries them again."""
+    return model.objects.filter(pk__in=list(ids), status=StagingStatus.FAILED).update(
+        status=StagingStatus.PENDING
+    )

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from commerce.db import ChannelModel
+
 
 class Job(models.TextChoices):
     UPLOAD = "upload", "Upload (P-0001)"
@@ -138,3 +140,42 @@ class DownloadSession(models.Model):
 
     def __str__(self):
         return f"Download #{self.pk} {self.channel_database} {self.status}"
+
+
+class CustomerDistribution(models.Model):
+    """Which version of a customer a channel database has received (1010)."""
+
+    channel_database = models.CharField(max_length=50)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="distributions"
+    )
+    version = models.PositiveBigIntegerField()
+    download_session = models.ForeignKey(
+        DownloadSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["channel_database", "customer_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel_database", "customer"], name="customer_distribution_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}@{self.channel_database} v{self.version}"
+
+
+class AppliedDownloadSession(ChannelModel):
+    """Channel-side record that a download session was applied: makes apply idempotent."""
+
+    session_id = models.BigIntegerField(unique=True)
+    applied_at = models.DateTimeField(auto_now_add=True)
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "channel_applied_download_session"
+        ordering = ["-session_id"]
+
+    def __str__(self):
+        return f"Download #{self.session_id} applied"

@@ -1,0 +1,182 @@
+"""Distribute customers (1010, R7): HQ customers -> channel databases, in download sessions.
+
+A channel database needs a customer of a legal entity it serves when it has no
+``CustomerDistribution`` row for it, or an older version. Each batch:
+1. HQ: a download session with the payload (counts, checksum);
+2. channel, one transaction: apply the payload (``channel_customers_apply``: upsert
+   copies, link async customers/addresses and transactions) and record the session in
+   ``AppliedDownloadSession`` — unless it is recorded already (idempotent);
+3. HQ: mark the session applied and record the versions the channel now has.
+A crash between 2 and 3 is repaired by the next run (the channel's record says the
+session was applied); a crash before 2 commits leaves nothing applied, and the
+customers are selected again. A customer created while a run goes on has no row,
+so a later batch or run takes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.db import transaction
+from django.db.models import F, FilteredRelation, Q
+from django.utils import timezone
+
+from commerce.db import HQ
+from commerce.models import ChannelDatabase, LegalEntity
+from customers.models import Customer
+from customers.selectors import customer_payload
+from customers.services import channel_customers_apply
+from jobs.models import (
+    AppliedDownloadSession,
+    CustomerDistribution,
+    DownloadSession,
+    SessionStatus,
+)
+
+DISTRIBUTION_BATCH = 500
+
+# Test seam: called with a stage name; tests raise from it to simulate a crash.
+fault_hook: Callable[[str], None] = lambda stage: None  # noqa: E731
+
+
+def customers_to_distribute(*, channel_database: ChannelDatabase):
+    """HQ customers the channel database does not have in their current version."""
+    legal_entities = LegalEntity.objects.filter(
+        stores__channel_database=channel_database
+    ).distinct()
+    return (
+        Customer.objects.filter(legal_entity__in=legal_entities)
+        .annotate(
+            sent=FilteredRelation(
+                "distributions",
+                condition=Q(distributions__channel_database=channel_database.name),
+            )
+        )
+        .filter(Q(sent__isnull=True) | Q(sent__version__lt=F("version")))
+        .order_by("pk")
+    )
+
+
+def _finish(*, session: DownloadSession, versions: dict[int, int]) -> None:
+    """Step 3: record the session applied and the versions the channel now holds."""
+    with transaction.atomic(using=HQ):
+        DownloadSession.objects.filter(pk=session.pk).update(
+            status=SessionStatus.APPLIED, applied_at=timezone.now()
+        )
+        existing = {
+            d.customer_id: d
+            for d in CustomerDistribution.objects.filter(
+                channel_database=session.channel_database, customer_id__in=list(versions)
+            )
+        }
+        updates = []
+        for customer_id, version in versions.items():
+            row = existing.get(customer_id)
+            if row is not None and row.version < version:
+                row.version = version
+                row.download_session_id = session.pk
+                updates.append(row)
+        CustomerDistribution.objects.bulk_update(
+            updates, ["version", "download_session"], batch_size=DISTRIBUTION_BATCH
+        )
+        CustomerDistribution.objects.bulk_create(
+            [
+                CustomerDistribution(
+                    channel_database=session.channel_database,
+                    customer_id=customer_id,
+                    version=version,
+                    download_session_id=session.pk,
+                )
+                for customer_id, version in versions.items()
+                if customer_id not in existing
+            ],
+            batch_size=DISTRIBUTION_BATCH,
+        )
+
+
+def download_session_apply(*, session: DownloadSession, alias: str) -> dict:
+    """Step 2: apply a session's payload to its channel database, once. Re-run safe."""
+    with transaction.atomic(using=alias):
+        marker = AppliedDownloadSession.objects.using(alias).filter(session_id=session.pk).first()
+        if marker is not None:
+            return marker.counts
+        counts = channel_customers_apply(alias=alias, payloads=session.payload["customers"])
+        fault_hook("after_channel_apply")
+        AppliedDownloadSession.objects.using(alias).create(session_id=session.pk, counts=counts)
+    return counts
+
+
+def download_sessions_repair(*, channel_database: ChannelDatabase) -> int:
+    """Finish sessions a crash left unfinished: applied at the channel -> record at HQ;
+    never applied -> superseded (their customers are selected again)."""
+    alias = channel_database.alias
+    repaired = 0
+    for session in DownloadSession.objects.filter(
+        channel_database=channel_database.name, status=SessionStatus.CREATED
+    ):
+        applied = AppliedDownloadSession.objects.using(alias).filter(session_id=session.pk).exists()
+        if applied:
+            _finish(session=session, versions=_versions(session))
+        else:
+            DownloadSession.objects.filter(pk=session.pk).update(status=SessionStatus.SUPERSEDED)
+        repaired += 1
+    return repaired
+
+
+def _versions(session: DownloadSession) -> dict[int, int]:
+    return {int(k): v for k, v in session.payload.get("versions", {}).items()}
+
+
+def distribution_batch(
+    *,
+    channel_database: ChannelDatabase,
+    after_pk: int,
+    job_run=None,
+    batch_size: int = DISTRIBUTION_BATCH,
+) -> tuple[DownloadSession | None, int]:
+    customers = list(
+        customers_to_distribute(channel_database=channel_database)
+        .filter(pk__gt=after_pk)
+        .select_related("legal_entity", "party", "customer_group")
+        .prefetch_related("party__addresses")[:batch_size]
+    )
+    if not customers:
+        return None, after_pk
+    payloads = [customer_payload(c) for c in customers]
+    versions = {str(c.pk): c.version for c in customers}
+    text = json.dumps(payloads, sort_keys=True, ensure_ascii=False)
+    session = DownloadSession.objects.create(
+        channel_database=channel_database.name,
+        job_run=job_run,
+        status=SessionStatus.CREATED,
+        checksum=hashlib.sha256(text.encode()).hexdigest(),
+        payload={"customers": payloads, "versions": versions},
+        counts={
+            "customers": len(payloads),
+            "addresses": sum(len(p["addresses"]) for p in payloads),
+        },
+    )
+    fault_hook("after_session_created")
+    applied = download_session_apply(session=session, alias=channel_database.alias)
+    fault_hook("after_channel_commit")
+    _finish(session=session, versions=_versions(session))
+    session.counts = {**session.counts, "applied": applied}
+    DownloadSession.objects.filter(pk=session.pk).update(counts=session.counts)
+    return session, customers[-1].pk
+
+
+def distribution_run(*, run, progress, channel_database: str, **_ignored) -> None:
+    """Job function: send every new or changed customer to one channel database."""
+    channel = ChannelDatabase.objects.get(name=channel_database)
+    download_sessions_repair(channel_database=channel)
+    after_pk = 0
+    while True:
+        session, after_pk = distribution_batch(
+            channel_database=channel, after_pk=after_pk, job_run=run
+        )
+        if session is None:
+            return
+        count = session.counts["customers"]
+        progress.add(selected=count, succeeded=count)

@@ -1,0 +1,31 @@
+"""django-q2 task entry points: plain ids in, one service call, a small summary out."""
+
+from jobs.services import JobAlreadyActive, conversion_request, job_runs_execute, job_runs_request
+
+
+def job_runs_task(run_ids: list[int]) -> list[dict]:
+    runs = job_runs_execute(run_ids=run_ids)
+    return [
+        {
+            "id": run.pk,
+            "job": run.job,
+            "status": run.status,
+            "succeeded": run.succeeded,
+            "failed": run.failed,
+        }
+        for run in runs
+        if run is not None
+    ]
+
+
+def scheduled_job_task(job: str) -> list[int]:
+    """A schedule's tick: request the job for every scope not already active."""
+    runs, _refused = job_runs_request(job=job, via="schedule")
+    return [run.pk for run in runs]
+
+
+def scheduled_conversion_task() -> list[int]:
+    try:
+        return [run.pk for run in conversion_request(via="schedule")]
+    except JobAlreadyActive:
+        return []
