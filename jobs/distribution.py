@@ -174,7 +174,7 @@ def distribution_run(*, run, progress, channel_database: str, **_ignored) -> Non
     after_pk = 0
     while True:
         session, after_pk = distribution_batch(
-            channel_database=channel, after_pk=after_pk, job_run=run
+            channel_database=channel, after_pk=after_pk, job_run=run, batch_size=DISTRIBUTION_BATCH
         )
         if session is None:
             return

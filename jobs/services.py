@@ -369,3 +369,44 @@ def job_runs_wait(
         if all(not run.is_active for run in runs) or time.monotonic() > deadline:
             return runs
         time.sleep(poll)
+
+
+# --- Schedules ----------------------------------------------------------------------
+
+SCHEDULES = [
+    # (name, task, args, minutes setting, default minutes)
+    (
+        "Conversion: upload, create accounts, distribute",
+        "jobs.tasks.scheduled_conversion_task",
+        (),
+        "CONVERSION_SCHEDULE_MINUTES",
+        1,
+    ),
+]
+
+
+def schedules_setup() -> list[tuple[str, bool]]:
+    """Create or update the recurring schedules of all jobs. Idempotent.
+
+    The cluster runs with ``catch_up=False``: after downtime a schedule runs once,
+    not once per missed interval, and each tick skips scopes that are still active.
+    """
+    from django_q.models import Schedule
+
+    results = []
+    for name, func, args, setting, default in SCHEDULES:
+        minutes = int(os.environ.get(setting, getattr(settings, setting, default)))
+        schedule, created = Schedule.objects.update_or_create(
+            name=name,
+            defaults={
+                "func": func,
+                "args": repr(tuple(args)) if args else None,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
+            },
+        )
+        if created or schedule.next_run is None:
+            Schedule.objects.filter(pk=schedule.pk).update(next_run=timezone.now())
+        results.append((name, created))
+    return results

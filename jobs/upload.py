@@ -366,6 +366,7 @@ def upload_run(*, run, progress, channel_database: str, **_ignored) -> None:
                 kind=kind,
                 after_pk=after_pk,
                 job_run=run,
+                batch_size=UPLOAD_BATCH,
             )
             if session is None:
                 break

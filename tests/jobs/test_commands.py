@@ -1,0 +1,90 @@
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django_q.models import Schedule
+
+from customers.models import Customer
+from jobs.models import JobRun
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def call(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue()
+
+
+def test_run_job_sync_prints_counters(channel_data):
+    output = call("run_job", "upload", "--channel-database", "HOUSTON", "--sync")
+
+    assert "upload [channel_database=HOUSTON] succeeded: selected=6" in output
+    assert JobRun.objects.get().status == "succeeded"
+
+
+def test_run_job_default_enqueues_and_prints_ids(channel_data, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        output = call("run_job", "upload")
+
+    ids = [int(line) for line in output.split()]
+    assert sorted(JobRun.objects.values_list("pk", flat=True)) == sorted(ids)
+    assert len(ids) == 2 and len(callbacks) == 2  # one per channel database, after commit
+    assert set(JobRun.objects.values_list("status", flat=True)) == {"queued"}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["nope"], "unknown job 'nope'"),
+        (["upload", "--channel-database", "MARS"], "unknown channel database 'MARS'"),
+        (["upload", "--store", "S9999"], "unknown store 'S9999'"),
+        (["upload", "--business-date", "2026-13-01"], "not a YYYY-MM-DD date"),
+    ],
+)
+def test_run_job_bad_input_is_a_one_line_error(organization, args, message):
+    with pytest.raises(CommandError, match=message):
+        call("run_job", *args)
+    assert not JobRun.objects.exists()
+
+
+def test_convert_async_customers_sync_runs_the_three_jobs_in_order(channel_data):
+    output = call("convert_async_customers", "--sync")
+
+    jobs = [run.job for run in JobRun.objects.order_by("pk")]
+    assert jobs == ["upload", "upload", "async-customers", "distribute", "distribute"]
+    assert output.index("upload") < output.index("async-customers") < output.index("distribute")
+    assert Customer.objects.exclude(async_customer_id=None).count() == 4
+
+
+def test_async_customer_status_reports_every_status(channel_data):
+    call("run_job", "upload", "--channel-database", "HOUSTON", "--sync")
+    call("run_job", "async-customers", "--sync")
+    call("run_job", "distribute", "--channel-database", "SEATTLE", "--sync")
+
+    rows = json.loads(call("async_customer_status", "--format", "json"))
+
+    by_status = {}
+    for row in rows:
+        by_status.setdefault(row["status"], []).append(row)
+    # Seattle's customer was never uploaded; Houston's were created but distributed
+    # only to Seattle, so they are "created" at Houston; the invalid one failed.
+    assert len(by_status["pending_upload"]) == 1
+    assert len(by_status["created"]) == 4  # 3 customers + the async address
+    assert len(by_status["failed"]) == 1
+    call("run_job", "distribute", "--channel-database", "HOUSTON", "--sync")
+    rows = json.loads(call("async_customer_status", "--format", "json", "--status", "synchronized"))
+    assert len(rows) == 4
+    call("run_job", "upload", "--channel-database", "SEATTLE", "--sync")
+    rows = json.loads(call("async_customer_status", "--format", "json", "--status", "uploaded"))
+    assert [row["store"] for row in rows] == ["S0002"]
+
+
+def test_setup_schedules_is_idempotent(db):
+    call("setup_schedules")
+    first = list(Schedule.objects.values_list("name", "func", "minutes"))
+    call("setup_schedules")
+
+    assert list(Schedule.objects.values_list("name", "func", "minutes")) == first
+    assert len(first) >= 1
