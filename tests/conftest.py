@@ -7,3 +7,17 @@ def _q_sync(monkeypatch):
     from django_q.conf import Conf
 
     monkeypatch.setattr(Conf, "SYNC", True)
+
+
+from tests.support import postgres_env, sqlite_files_env  # noqa: E402,F401  (fixtures)
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = terminalreporter.stats.get("skipped", [])
+    loud = [r for r in skipped if "SKIPPED LOUDLY" in str(r.longrepr)]
+    if loud:
+        terminalreporter.write_sep(
+            "!", f"{len(loud)} TESTS NEEDING A SERVICE DID NOT RUN", red=True
+        )
+        for report in loud:
+            terminalreporter.write_line(f"  {report.nodeid}: {report.longrepr[-1]}", red=True)

@@ -1,0 +1,70 @@
+"""Several workers creating accounts at once on PostgreSQL: one customer per GUID, ever."""
+
+import json
+import time
+
+import pytest
+
+from tests.support import finished, manage, python
+
+pytestmark = [pytest.mark.postgres]
+
+SEED = """
+from customers.generate import organization_generate, async_customers_generate
+org = organization_generate(stores=2)
+for number, alias in org.stores:
+    async_customers_generate(alias=alias, store_number=number, count={count}, invalid_every=50)
+"""
+
+WORKER = """
+import time
+from jobs.account_creation import account_creation_run
+from jobs.services import Progress
+
+class Counter:
+    selected = succeeded = failed = 0
+    def add(self, selected=0, succeeded=0, failed=0, skipped=0, errors=()):
+        self.selected += selected; self.succeeded += succeeded; self.failed += failed
+
+while time.time() < {start_at}:
+    time.sleep(0.01)
+counter = Counter()
+account_creation_run(progress=counter, batch_size=25)
+print(counter.selected, counter.succeeded, counter.failed)
+"""
+
+CHECK = """
+import json
+from django.db.models import Count
+from customers.models import Customer, StagedAsyncCustomer
+print(json.dumps({
+    "customers": Customer.objects.exclude(async_customer_id=None).count(),
+    "duplicate_guids": Customer.objects.exclude(async_customer_id=None)
+        .values("async_customer_id").annotate(n=Count("id")).filter(n__gt=1).count(),
+    "duplicate_accounts": Customer.objects.values("legal_entity", "account")
+        .annotate(n=Count("id")).filter(n__gt=1).count(),
+    "staged": dict(StagedAsyncCustomer.objects.values_list("status").annotate(n=Count("id"))),
+    "attempts_max": max(StagedAsyncCustomer.objects.values_list("attempts", flat=True)),
+}))
+"""
+
+
+def test_four_workers_create_each_async_customer_exactly_once(postgres_env):
+    per_store = 300
+    finished(python(postgres_env, SEED.format(count=per_store)))
+    manage(postgres_env, "run_job", "upload", "--sync")
+
+    start_at = time.time() + 3
+    workers = [python(postgres_env, WORKER.format(start_at=start_at)) for _ in range(4)]
+    results = [list(map(int, finished(w).split())) for w in workers]
+
+    selected = [r[0] for r in results]
+    assert sum(selected) == 2 * per_store  # every staged row claimed by exactly one worker
+    assert sum(1 for s in selected if s > 0) >= 2, f"workers did not overlap: {selected}"
+    state = json.loads(finished(python(postgres_env, CHECK)))
+    invalid = 2 * (per_store // 50)
+    assert state["customers"] == 2 * per_store - invalid
+    assert state["duplicate_guids"] == 0
+    assert state["duplicate_accounts"] == 0
+    assert state["staged"] == {"completed": 2 * per_store - invalid, "failed": invalid}
+    assert state["attempts_max"] == 1

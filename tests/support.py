@@ -1,0 +1,134 @@
+"""Helpers for tests that run the product in real processes against real databases."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip loudly without the service; in CI (CI=true) its absence is a failure."""
+    if _reachable(host, port):
+        return
+    message = f"{name} is not reachable at {host}:{port}"
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"{message}, and CI must run this test")
+    pytest.skip(f"SKIPPED LOUDLY: {message}; this test did not run")
+
+
+def base_env(**overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.update({"DJANGO_SETTINGS_MODULE": "commerce.settings", "LOG_LEVEL": "WARNING"})
+    env.update(overrides)
+    return env
+
+
+def manage(env: dict, *args: str, timeout: float = 300, check: bool = True):
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"manage.py {' '.join(args)} exited {result.returncode}\n"
+            f"stdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
+        )
+    return result
+
+
+def python(env: dict, code: str, timeout: float = 300) -> subprocess.Popen:
+    """Start a Python process with Django set up for ``env``; returns the Popen."""
+    prelude = "import django; django.setup()\n"
+    return subprocess.Popen(
+        [sys.executable, "-c", prelude + code],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finished(process: subprocess.Popen, timeout: float = 300) -> str:
+    out, err = process.communicate(timeout=timeout)
+    if process.returncode != 0:
+        raise AssertionError(f"process exited {process.returncode}\n{out[-3000:]}\n{err[-6000:]}")
+    return out
+
+
+class PostgresDatabases:
+    """Fresh PostgreSQL databases for HQ and two channels, dropped afterwards."""
+
+    def __init__(self):
+        import psycopg
+
+        self.psycopg = psycopg
+        self.prefix = f"t_{uuid.uuid4().hex[:10]}"
+        self.names = [f"{self.prefix}_hq", f"{self.prefix}_ch1", f"{self.prefix}_ch2"]
+
+    def _admin(self):
+        return self.psycopg.connect(
+            host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres", autocommit=True
+        )
+
+    def create(self) -> dict[str, str]:
+        with self._admin() as connection:
+            for name in self.names:
+                connection.execute(f'CREATE DATABASE "{name}"')
+        url = f"postgres://postgres@{PG_HOST}:{PG_PORT}/"
+        return {
+            "DATABASE_URL": url + self.names[0],
+            "CHANNEL_DATABASE_URLS": f"channel={url}{self.names[1]},channel2={url}{self.names[2]}",
+        }
+
+    def drop(self) -> None:
+        with self._admin() as connection:
+            for name in self.names:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_env(tmp_path):
+    """Environment for subprocesses using fresh PostgreSQL databases (migrated)."""
+    require_service("PostgreSQL", PG_HOST, PG_PORT)
+    databases = PostgresDatabases()
+    env = base_env(VAR_DIR=str(tmp_path), **databases.create())
+    try:
+        manage(env, "setup_databases")
+        yield env
+    finally:
+        databases.drop()
+
+
+@pytest.fixture
+def sqlite_files_env(tmp_path):
+    """Subprocess environment: SQLite files in a temporary var/ (the embedded default)."""
+    env = base_env(VAR_DIR=str(tmp_path))
+    env.pop("DATABASE_URL", None)
+    env.pop("CHANNEL_DATABASE_URLS", None)
+    env.pop("REDIS_URL", None)
+    manage(env, "setup_databases")
+    return env
