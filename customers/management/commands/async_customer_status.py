@@ -1,0 +1,81 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from commerce.models import Store
+from customers.management.commands.export_customers import (
+    stdout_closed_quietly,
+    write_json_array,
+)
+from customers.selectors import AsyncStatus, async_status_rows
+
+STATUS_COLUMNS = [
+    "kind",
+    "store",
+    "channel_database",
+    "async_id",
+    "status",
+    "customer_account",
+    "last_error",
+]
+# The table is for people; --format json carries the whole message.
+TABLE_ERROR_WIDTH = 80
+
+
+def format_table(rows: list[dict], columns: list[str]) -> list[str]:
+    """Left-aligned columns under a header; empty values show as "-"."""
+    cells = [
+        [
+            "-" if row[column] in (None, "") else " ".join(str(row[column]).split())
+            for column in columns
+        ]
+        for row in rows
+    ]
+    widths = [
+        max([len(column), *(len(line[i]) for line in cells)]) for i, column in enumerate(columns)
+    ]
+    lines = [columns, *cells]
+    return [
+        "  ".join(value.ljust(width) for value, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    ]
+
+
+def shorten(text: str | None, width: int) -> str | None:
+    if text is None or len(text) <= width:
+        return text
+    return text[: width - 1] + "…"
+
+
+class Command(BaseCommand):
+    help = (
+        "One row per async customer and async address in every channel database, with "
+        "its conversion status (SPEC section 5)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--store", metavar="NUMBER", help="Only this store.")
+        parser.add_argument(
+            "--status", metavar="S", help=f"Only this status: {', '.join(AsyncStatus.ALL)}."
+        )
+        parser.add_argument("--format", choices=["table", "json"], default="table")
+
+    def handle(self, *args, store=None, status=None, format="table", **options):
+        if status is not None and status not in AsyncStatus.ALL:
+            raise CommandError(
+                f"Unknown status {status!r}; use one of {', '.join(AsyncStatus.ALL)}."
+            )
+        if store is not None and not Store.objects.filter(number=store).exists():
+            raise CommandError(f"Unknown store {store!r}.")
+        rows = async_status_rows(store=store, status=status)
+        with stdout_closed_quietly():
+            if format == "json":
+                write_json_array(self.stdout, rows)
+            else:
+                self._write_table(rows)
+
+    def _write_table(self, rows) -> None:
+        rows = [
+            {**row, "last_error": shorten(row["last_error"], TABLE_ERROR_WIDTH)} for row in rows
+        ]
+        for line in format_table(rows, STATUS_COLUMNS):
+            self.stdout.write(line)
+        self.stdout.write(f"{len(rows)} row{'' if len(rows) == 1 else 's'}")

@@ -1,0 +1,93 @@
+import contextlib
+import csv
+import io
+import json
+import os
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from commerce.models import LegalEntity
+from customers.selectors import customer_export_rows, iter_chunks
+
+EXPORT_COLUMNS = [
+    "account",
+    "legal_entity",
+    "type",
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "customer_group",
+    "currency",
+    "language",
+    "async_customer_id",
+    "addresses",
+    "attributes",
+    "affiliations",
+]
+JSON_COLUMNS = {"addresses", "attributes", "affiliations"}
+
+
+@contextlib.contextmanager
+def stdout_closed_quietly():
+    """A reader that stops early (``| head``) ends the command without a traceback."""
+    try:
+        yield
+    except BrokenPipeError:
+        # Python would report the failed flush of stdout at exit; point it at devnull.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+
+
+def write_json_array(stdout, rows) -> int:
+    """Stream ``rows`` as one JSON array, chunk by chunk. Returns the number of rows."""
+    count = 0
+    stdout.write("[", ending="")
+    for chunk in iter_chunks(rows):
+        text = ",\n".join(json.dumps(row, ensure_ascii=False) for row in chunk)
+        stdout.write(("\n" if count == 0 else ",\n") + text, ending="")
+        count += len(chunk)
+    stdout.write("\n]" if count else "]")
+    return count
+
+
+class Command(BaseCommand):
+    help = (
+        "Export the HQ customer master (SPEC section 6) as a JSON array or CSV on standard output."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--legal-entity", metavar="CODE", help="Only this legal entity.")
+        parser.add_argument("--format", choices=["json", "csv"], default="json")
+
+    def handle(self, *args, legal_entity=None, format="json", **options):
+        if legal_entity and not LegalEntity.objects.filter(code=legal_entity).exists():
+            raise CommandError(f"Unknown legal entity {legal_entity!r}.")
+        rows = customer_export_rows(legal_entity=legal_entity)
+        with stdout_closed_quietly():
+            if format == "json":
+                write_json_array(self.stdout, rows)
+            else:
+                self._write_csv(rows)
+
+    def _write_csv(self, rows):
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for chunk in iter_chunks(rows):
+            for row in chunk:
+                writer.writerow(
+                    {
+                        column: json.dumps(row[column], ensure_ascii=False)
+                        if column in JSON_COLUMNS
+                        else ("" if row[column] is None else row[column])
+                        for column in EXPORT_COLUMNS
+                    }
+                )
+            self.stdout.write(buffer.getvalue(), ending="")
+            buffer.seek(0)
+            buffer.truncate()
+        self.stdout.write(buffer.getvalue(), ending="")
