@@ -195,6 +195,17 @@ class SalesTransaction(models.Model):
         "jobs.UploadSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    delivery_location_id = models.CharField(
+        max_length=60, blank=True, default="", help_text="The HQ address the delivery resolved to."
+    )
+    statement = models.ForeignKey(
+        "Statement", on_delete=models.SET_NULL, null=True, blank=True, related_name="transactions"
+    )
+    posted_customer_account = models.CharField(
+        max_length=30, blank=True, default="", help_text="The account the posting went to."
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["transaction_id"]
@@ -233,3 +244,75 @@ class SalesLine(models.Model):
     @property
     def amount(self):
         return self.quantity * self.unit_price
+
+
+class SalesOrder(models.Model):
+    """The HQ sales order that order synchronization made from a customer order."""
+
+    order_number = models.CharField(max_length=40, unique=True)
+    transaction = models.OneToOneField(
+        SalesTransaction, on_delete=models.PROTECT, related_name="sales_order"
+    )
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="sales_orders")
+    customer_account = models.CharField(max_length=30)
+    delivery_location_id = models.CharField(max_length=60, blank=True, default="")
+    total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return self.order_number
+
+
+class SalesOrderLine(models.Model):
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveIntegerField()
+    item = models.CharField(max_length=40)
+    quantity = models.DecimalField(max_digits=14, decimal_places=3)
+    unit_price = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["order_id", "line_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "line_number"], name="sales_order_line_unique_number"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order_id}/{self.line_number}"
+
+
+class StatementStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CALCULATED = "calculated", "Calculated"
+    POSTED = "posted", "Posted"
+    FAILED = "failed", "Failed"
+
+
+class Statement(models.Model):
+    """End-of-day statement of a store and business date (its cash-and-carry sales)."""
+
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="statements")
+    business_date = models.DateField()
+    status = models.CharField(
+        max_length=12, choices=StatementStatus.choices, default=StatementStatus.OPEN
+    )
+    transaction_count = models.PositiveIntegerField(default=0)
+    total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    errors = models.JSONField(default=list, blank=True)
+    calculated_at = models.DateTimeField(null=True, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-business_date", "store__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "business_date"], name="statement_unique_store_date"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.store_id and self.store.number} {self.business_date}"

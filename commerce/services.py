@@ -1,11 +1,31 @@
-"""Organization-level writes: database set-up.
+"""Organization-level writes: database set-up, order synchronization (R8) and
+statement posting (R9).
 
-Every function here is safe to re-run.
+Order sync and posting reach the customer domain only through the signals in
+``commerce.signals``: this app never imports from ``customers``. Every function here
+is safe to re-run.
 """
 
+import datetime
+from decimal import Decimal
+
 from django.core.management import call_command
+from django.db import transaction as db_transaction
+from django.db.models import F, Q
+from django.utils import timezone
 
 from commerce.db import HQ, channel_aliases
+from commerce.models import (
+    SalesOrder,
+    SalesOrderLine,
+    SalesTransaction,
+    Statement,
+    StatementStatus,
+    Store,
+    TransactionStatus,
+    TransactionType,
+)
+from commerce.signals import ResolutionError, order_sync_requested, statement_posting_requested
 
 
 def databases_migrate(*, verbosity: int = 1, stdout=None) -> list[str]:
@@ -16,3 +36,172 @@ def databases_migrate(*, verbosity: int = 1, stdout=None) -> list[str]:
             "migrate", database=alias, interactive=False, verbosity=verbosity, stdout=stdout
         )
     return aliases
+
+
+# --- Order synchronization (R8) and statement posting (R9) ---------------------------
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ResolutionError):
+        return "; ".join(error.reasons.values())
+    return f"{type(error).__name__}: {error}"
+
+
+def orders_to_sync(*, store: str | None = None, transaction_ids=None):
+    """Uploaded customer orders without a sales order (new, or failed before)."""
+    queryset = SalesTransaction.objects.filter(
+        type=TransactionType.CUSTOMER_ORDER,
+        status__in=[TransactionStatus.UPLOADED, TransactionStatus.ORDER_FAILED],
+        sales_order__isnull=True,
+    )
+    if store:
+        queryset = queryset.filter(store__number=store)
+    if transaction_ids:
+        queryset = queryset.filter(pk__in=list(transaction_ids))
+    return queryset.order_by("pk")
+
+
+def sales_order_create(*, transaction_id: int) -> SalesOrder | None:
+    """R8 for one transaction: send the order-sync signal (receivers create any async
+    customer or address it references), then create the sales order for the real
+    account and delivery address. All in one HQ transaction; on failure nothing of it
+    stays and the transaction is marked ``order_failed`` with the reason.
+    Re-run safe: a transaction that has its order is left alone (returns None).
+    """
+    try:
+        with db_transaction.atomic(using=HQ):
+            txn = (
+                SalesTransaction.objects.select_for_update()
+                .select_related("store__legal_entity")
+                .filter(pk=transaction_id, sales_order__isnull=True)
+                .first()
+            )
+            if txn is None or txn.type != TransactionType.CUSTOMER_ORDER:
+                return None
+            order_sync_requested.send(sender=SalesTransaction, transaction=txn)
+            if not txn.customer_account:
+                raise ResolutionError({txn.transaction_id: "the order has no customer"})
+            lines = list(txn.lines.all())
+            order = SalesOrder.objects.create(
+                order_number=f"SO-{txn.transaction_id}",
+                transaction=txn,
+                store=txn.store,
+                customer_account=txn.customer_account,
+                delivery_location_id=txn.delivery_location_id,
+                total=sum((line.amount for line in lines), start=Decimal("0")),
+            )
+            SalesOrderLine.objects.bulk_create(
+                [
+                    SalesOrderLine(
+                        order=order,
+                        line_number=line.line_number,
+                        item=line.item,
+                        quantity=line.quantity,
+                        unit_price=line.unit_price,
+                    )
+                    for line in lines
+                ]
+            )
+            SalesTransaction.objects.filter(pk=txn.pk).update(
+                status=TransactionStatus.ORDER_CREATED,
+                last_error="",
+                attempts=txn.attempts + 1,
+                processed_at=timezone.now(),
+            )
+            return order
+    except Exception as error:
+        SalesTransaction.objects.filter(pk=transaction_id, sales_order__isnull=True).update(
+            status=TransactionStatus.ORDER_FAILED,
+            last_error=_reason(error)[:2000],
+            attempts=F("attempts") + 1,
+            processed_at=timezone.now(),
+        )
+        raise
+
+
+def statement_calculate(*, store: Store, business_date: datetime.date) -> Statement:
+    """Gather the store's uploaded cash-and-carry sales of the date into its statement
+    and total them. Re-run safe; a posted statement is left as it is."""
+    with db_transaction.atomic(using=HQ):
+        statement, _ = Statement.objects.select_for_update().get_or_create(
+            store=store, business_date=business_date
+        )
+        if statement.status == StatementStatus.POSTED:
+            return statement
+        SalesTransaction.objects.filter(
+            Q(statement__isnull=True) | Q(statement=statement),
+            store=store,
+            business_date=business_date,
+            type=TransactionType.CASH_AND_CARRY,
+        ).exclude(status=TransactionStatus.POSTED).update(statement=statement)
+        transactions = list(statement.transactions.prefetch_related("lines"))
+        statement.transaction_count = len(transactions)
+        statement.total = sum((t.total for t in transactions), start=Decimal("0"))
+        statement.status = StatementStatus.CALCULATED
+        statement.calculated_at = timezone.now()
+        statement.save()
+    return statement
+
+
+def statement_post(*, statement: Statement) -> Statement:
+    """R9: resolve every async customer and address the statement's transactions
+    reference (statement signal), then post all of them, or nothing.
+
+    Transactions with a customer post against it, the others against the store's
+    default customer. On failure the statement is ``failed`` with the list of
+    transactions and reasons, its transactions ``posting_failed``; posting again after
+    the cause is fixed is safe. A posted statement is not posted twice.
+    """
+    try:
+        with db_transaction.atomic(using=HQ):
+            statement = (
+                Statement.objects.select_for_update()
+                .select_related("store__default_customer", "store__legal_entity")
+                .get(pk=statement.pk)
+            )
+            if statement.status == StatementStatus.POSTED:
+                return statement
+            transactions = list(
+                statement.transactions.select_related("store").exclude(
+                    status=TransactionStatus.POSTED
+                )
+            )
+            statement_posting_requested.send(
+                sender=Statement, statement=statement, transactions=transactions
+            )
+            default_account = statement.store.default_customer.account
+            now = timezone.now()
+            for txn in transactions:
+                txn.status = TransactionStatus.POSTED
+                txn.posted_customer_account = txn.customer_account or default_account
+                txn.last_error = ""
+                txn.processed_at = now
+            SalesTransaction.objects.bulk_update(
+                transactions,
+                [
+                    "status",
+                    "posted_customer_account",
+                    "last_error",
+                    "processed_at",
+                    "customer_account",
+                ],
+            )
+            statement.status = StatementStatus.POSTED
+            statement.posted_at = now
+            statement.errors = []
+            statement.save()
+            return statement
+    except Exception as error:
+        reasons = (
+            error.reasons if isinstance(error, ResolutionError) else {"statement": _reason(error)}
+        )
+        with db_transaction.atomic(using=HQ):
+            Statement.objects.filter(pk=statement.pk).update(
+                status=StatementStatus.FAILED,
+                errors=[f"{txn}: {why}" for txn, why in reasons.items()],
+            )
+            for txn_id, why in reasons.items():
+                SalesTransaction.objects.filter(
+                    statement_id=statement.pk, transaction_id=txn_id
+                ).update(status=TransactionStatus.POSTING_FAILED, last_error=why[:2000])
+        raise

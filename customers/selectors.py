@@ -6,7 +6,7 @@ Everything here streams in chunks and issues a fixed number of queries per chunk
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from django.db.models import Prefetch, QuerySet
 
@@ -232,14 +232,3 @@ def _status_row(*, kind, row, guid: uuid.UUID, staged, channel_database: str) ->
         "customer_account": account,
         "last_error": (staged.last_error if staged and state == AsyncStatus.FAILED else "") or None,
     }
-
-
-def iter_chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

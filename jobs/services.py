@@ -66,13 +66,11 @@ JOB_SPECS: dict[str, JobSpec] = {
     Job.DISTRIBUTE: JobSpec(
         Job.DISTRIBUTE, "jobs.distribution.distribution_run", "channel_database"
     ),
+    Job.SYNC_ORDERS: JobSpec(Job.SYNC_ORDERS, "jobs.orders.orders_sync_run", "all"),
+    Job.POST_STATEMENTS: JobSpec(Job.POST_STATEMENTS, "jobs.orders.statements_post_run", "store"),
 }
 
 CONVERSION_JOBS = [Job.UPLOAD, Job.ASYNC_CUSTOMERS, Job.DISTRIBUTE]
-
-
-def register_job(spec: JobSpec) -> None:
-    JOB_SPECS[spec.job] = spec
 
 
 def job_spec(job: str) -> JobSpec:
@@ -381,6 +379,13 @@ SCHEDULES = [
         (),
         "CONVERSION_SCHEDULE_MINUTES",
         1,
+    ),
+    (
+        "Synchronize orders",
+        "jobs.tasks.scheduled_job_task",
+        ("sync-orders",),
+        "ORDER_SYNC_SCHEDULE_MINUTES",
+        5,
     ),
 ]
 

@@ -21,3 +21,6 @@ def pytest_terminal_summary(terminalreporter):
         )
         for report in loud:
             terminalreporter.write_line(f"  {report.nodeid}: {report.longrepr[-1]}", red=True)
+
+
+from tests.fixtures import channel_data, organization  # noqa: E402,F401  (fixtures)

@@ -68,3 +68,78 @@ def test_four_workers_create_each_async_customer_exactly_once(postgres_env):
     assert state["duplicate_accounts"] == 0
     assert state["staged"] == {"completed": 2 * per_store - invalid, "failed": invalid}
     assert state["attempts_max"] == 1
+
+
+ORDERS_SEED = """
+from commerce.models import ChannelSalesLine, ChannelSalesTransaction
+from customers.models import AsyncCustomer
+for number, alias in [("L001", "channel"), ("L002", "channel2")]:
+    for i, customer in enumerate(AsyncCustomer.objects.using(alias).filter(store_number=number)):
+        txn = ChannelSalesTransaction.objects.using(alias).create(
+            transaction_id=f"{number}-{i:06d}", store_number=number, type="customer_order",
+            business_date="2026-11-24", async_customer_id=customer.async_customer_id)
+        ChannelSalesLine.objects.using(alias).create(
+            transaction=txn, line_number=1, item="0001", quantity="1", unit_price="5.00")
+"""
+
+ORDER_WORKER = """
+import time
+from jobs.orders import orders_sync_run
+from jobs.account_creation import account_creation_run
+
+class Counter:
+    selected = succeeded = failed = 0
+    def add(self, selected=0, succeeded=0, failed=0, skipped=0, errors=()):
+        self.selected += selected; self.succeeded += succeeded; self.failed += failed
+
+while time.time() < {start_at}:
+    time.sleep(0.01)
+counter = Counter()
+if "{kind}" == "orders":
+    orders_sync_run(progress=counter)
+else:
+    account_creation_run(progress=counter, batch_size=10)
+print(counter.selected, counter.succeeded, counter.failed)
+"""
+
+ORDERS_CHECK = """
+import json
+from django.db.models import Count
+from commerce.models import SalesOrder, SalesTransaction
+from customers.models import Customer
+orders = SalesOrder.objects.values_list("customer_account", "transaction__async_customer_id")
+accounts = dict(
+    Customer.objects.exclude(async_customer_id=None).values_list("async_customer_id", "account")
+)
+print(json.dumps({
+    "customers": Customer.objects.exclude(async_customer_id=None).count(),
+    "duplicate_guids": Customer.objects.exclude(async_customer_id=None)
+        .values("async_customer_id").annotate(n=Count("id")).filter(n__gt=1).count(),
+    "orders": SalesOrder.objects.count(),
+    "orders_on_real_account": sum(1 for account, guid in orders if accounts.get(guid) == account),
+    "statuses": dict(SalesTransaction.objects.values_list("status").annotate(n=Count("id"))),
+}))
+"""
+
+
+def test_order_sync_and_account_creation_at_once_create_each_customer_once(postgres_env):
+    per_store = 120
+    finished(python(postgres_env, SEED.format(count=per_store)))
+    finished(python(postgres_env, ORDERS_SEED))
+    manage(postgres_env, "run_job", "upload", "--sync")
+
+    start_at = time.time() + 3
+    kinds = ["orders", "accounts", "orders", "accounts"]
+    workers = [python(postgres_env, ORDER_WORKER.format(start_at=start_at, kind=k)) for k in kinds]
+    for worker in workers:
+        finished(worker)
+    finished(
+        python(postgres_env, ORDER_WORKER.format(start_at=0, kind="orders"))
+    )  # retry leftovers
+
+    state = json.loads(finished(python(postgres_env, ORDERS_CHECK)))
+    invalid = 2 * (per_store // 50)
+    assert state["duplicate_guids"] == 0
+    assert state["customers"] == 2 * per_store - invalid
+    assert state["orders"] == state["orders_on_real_account"] == 2 * per_store - invalid
+    assert state["statuses"] == {"order_created": 2 * per_store - invalid, "order_failed": invalid}

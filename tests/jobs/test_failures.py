@@ -63,7 +63,7 @@ def test_upload_crash_after_hq_applied_is_repaired_without_duplicates(channel_da
 
 def test_rows_written_during_an_upload_are_taken_by_the_next_run(channel_data, monkeypatch):
     from customers.services import async_customer_create
-    from tests.jobs.conftest import person
+    from tests.fixtures import person
 
     def write_during_upload(stage):
         if (

@@ -1,10 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from commerce.models import Store
-from customers.management.commands.export_customers import (
-    stdout_closed_quietly,
-    write_json_array,
-)
+from commerce.output import format_table, shorten, stdout_closed_quietly, write_json_array
 from customers.selectors import AsyncStatus, async_status_rows
 
 STATUS_COLUMNS = [
@@ -18,31 +15,6 @@ STATUS_COLUMNS = [
 ]
 # The table is for people; --format json carries the whole message.
 TABLE_ERROR_WIDTH = 80
-
-
-def format_table(rows: list[dict], columns: list[str]) -> list[str]:
-    """Left-aligned columns under a header; empty values show as "-"."""
-    cells = [
-        [
-            "-" if row[column] in (None, "") else " ".join(str(row[column]).split())
-            for column in columns
-        ]
-        for row in rows
-    ]
-    widths = [
-        max([len(column), *(len(line[i]) for line in cells)]) for i, column in enumerate(columns)
-    ]
-    lines = [columns, *cells]
-    return [
-        "  ".join(value.ljust(width) for value, width in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    ]
-
-
-def shorten(text: str | None, width: int) -> str | None:
-    if text is None or len(text) <= width:
-        return text
-    return text[: width - 1] + "…"
 
 
 class Command(BaseCommand):

@@ -1,14 +1,12 @@
-import contextlib
 import csv
 import io
 import json
-import os
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
 from commerce.models import LegalEntity
-from customers.selectors import customer_export_rows, iter_chunks
+from commerce.output import iter_chunks, stdout_closed_quietly, write_json_array
+from customers.selectors import customer_export_rows
 
 EXPORT_COLUMNS = [
     "account",
@@ -28,30 +26,6 @@ EXPORT_COLUMNS = [
     "affiliations",
 ]
 JSON_COLUMNS = {"addresses", "attributes", "affiliations"}
-
-
-@contextlib.contextmanager
-def stdout_closed_quietly():
-    """A reader that stops early (``| head``) ends the command without a traceback."""
-    try:
-        yield
-    except BrokenPipeError:
-        # Python would report the failed flush of stdout at exit; point it at devnull.
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
-
-
-def write_json_array(stdout, rows) -> int:
-    """Stream ``rows`` as one JSON array, chunk by chunk. Returns the number of rows."""
-    count = 0
-    stdout.write("[", ending="")
-    for chunk in iter_chunks(rows):
-        text = ",\n".join(json.dumps(row, ensure_ascii=False) for row in chunk)
-        stdout.write(("\n" if count == 0 else ",\n") + text, ending="")
-        count += len(chunk)
-    stdout.write("\n]" if count else "]")
-    return count
 
 
 class Command(BaseCommand):

@@ -1,0 +1,69 @@
+"""Output helpers shared by the commands that print tables and JSON arrays."""
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+
+CHUNK = 1000
+
+
+def iter_chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@contextlib.contextmanager
+def stdout_closed_quietly():
+    """A reader that stops early (``| head``) ends the command without a traceback."""
+    try:
+        yield
+    except BrokenPipeError:
+        # Python would report the failed flush of stdout at exit; point it at devnull.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+
+
+def write_json_array(stdout, rows) -> int:
+    """Stream ``rows`` as one JSON array, chunk by chunk. Returns the number of rows."""
+    count = 0
+    stdout.write("[", ending="")
+    for chunk in iter_chunks(rows):
+        text = ",\n".join(json.dumps(row, ensure_ascii=False) for row in chunk)
+        stdout.write(("\n" if count == 0 else ",\n") + text, ending="")
+        count += len(chunk)
+    stdout.write("\n]" if count else "]")
+    return count
+
+
+def format_table(rows: list[dict], columns: list[str]) -> list[str]:
+    """Left-aligned columns under a header; empty values show as "-"."""
+    cells = [
+        [
+            "-" if row[column] in (None, "") else " ".join(str(row[column]).split())
+            for column in columns
+        ]
+        for row in rows
+    ]
+    widths = [
+        max([len(column), *(len(line[i]) for line in cells)]) for i, column in enumerate(columns)
+    ]
+    lines = [columns, *cells]
+    return [
+        "  ".join(value.ljust(width) for value, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    ]
+
+
+def shorten(text: str | None, width: int) -> str | None:
+    if text is None or len(text) <= width:
+        return text
+    return text[: width - 1] + "…"

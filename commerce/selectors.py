@@ -1,0 +1,76 @@
+"""Commerce reads: transaction status across channel databases and HQ."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from commerce.db import channel_aliases
+from commerce.models import ChannelSalesTransaction, SalesTransaction, Store
+
+CHUNK = 1000
+TRANSACTION_STATUSES = [
+    "pending_upload",
+    "uploaded",
+    "order_created",
+    "order_failed",
+    "posted",
+    "posting_failed",
+]
+
+
+def _aliases_for(store: str | None) -> list[str]:
+    if not store:
+        return channel_aliases()
+    alias = (
+        Store.objects.filter(number=store).values_list("channel_database__alias", flat=True).first()
+    )
+    return [alias] if alias else []
+
+
+def transaction_status_rows(*, store: str | None = None) -> Iterator[dict]:
+    """One row per sales transaction of every channel database (SPEC section 5)."""
+    for alias in _aliases_for(store):
+        queryset = ChannelSalesTransaction.objects.using(alias).order_by("pk")
+        if store:
+            queryset = queryset.filter(store_number=store)
+        last_pk = 0
+        while True:
+            rows = list(queryset.filter(pk__gt=last_pk)[:CHUNK])
+            if not rows:
+                break
+            last_pk = rows[-1].pk
+            at_hq = {
+                t.transaction_id: t
+                for t in SalesTransaction.objects.filter(
+                    transaction_id__in=[r.transaction_id for r in rows]
+                ).select_related("sales_order", "statement", "store")
+            }
+            for row in rows:
+                hq = at_hq.get(row.transaction_id)
+                yield _status_row(row, hq)
+
+
+def _status_row(row: ChannelSalesTransaction, hq: SalesTransaction | None) -> dict:
+    if hq is None:
+        return {
+            "transaction_id": row.transaction_id,
+            "store": row.store_number,
+            "type": row.type,
+            "status": "pending_upload",
+            "customer_account": row.customer_account or None,
+            "sales_order": None,
+            "statement": None,
+            "last_error": None,
+        }
+    order = getattr(hq, "sales_order", None)
+    statement = hq.statement
+    return {
+        "transaction_id": hq.transaction_id,
+        "store": hq.store.number,
+        "type": hq.type,
+        "status": hq.status,
+        "customer_account": hq.posted_customer_account or hq.customer_account or None,
+        "sales_order": order.order_number if order else None,
+        "statement": f"{hq.store.number}/{statement.business_date}" if statement else None,
+        "last_error": hq.last_error or None,
+    }

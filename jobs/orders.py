@@ -1,0 +1,84 @@
+"""Job functions for Synchronize orders (R8) and statement posting (R9)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+from commerce.models import SalesTransaction, Statement, StatementStatus, Store, TransactionStatus
+from commerce.services import (
+    orders_to_sync,
+    sales_order_create,
+    statement_calculate,
+    statement_post,
+)
+from commerce.signals import ResolutionError
+
+
+def orders_sync_run(
+    *,
+    run=None,
+    progress,
+    store: str | None = None,
+    transaction_ids: Sequence[int] | None = None,
+    **_ignored,
+) -> None:
+    """Create the sales order of every uploaded customer order that has none; each
+    transaction on its own, so one that fails never stops the others."""
+    pending = list(
+        orders_to_sync(store=store, transaction_ids=transaction_ids).values_list(
+            "pk", "transaction_id"
+        )
+    )
+    for pk, transaction_id in pending:
+        try:
+            order = sales_order_create(transaction_id=pk)
+        except Exception as error:
+            reason = (
+                "; ".join(error.reasons.values())
+                if isinstance(error, ResolutionError)
+                else str(error)
+            )
+            progress.add(selected=1, failed=1, errors=[f"transaction {transaction_id}: {reason}"])
+        else:
+            progress.add(selected=1, succeeded=1 if order else 0, skipped=0 if order else 1)
+
+
+def _dates_to_post(store: Store) -> list[datetime.date]:
+    unposted = SalesTransaction.objects.filter(store=store, type="cash_and_carry").exclude(
+        status=TransactionStatus.POSTED
+    )
+    dates = set(unposted.values_list("business_date", flat=True))
+    dates |= set(
+        Statement.objects.filter(store=store)
+        .exclude(status=StatementStatus.POSTED)
+        .values_list("business_date", flat=True)
+    )
+    return sorted(dates)
+
+
+def statements_post_run(
+    *, run=None, progress, store: str, business_date: str | None = None, **_ignored
+) -> None:
+    """Calculate and post the statement of the store for the business date (or for
+    every date that has unposted sales)."""
+    store_obj = Store.objects.get(number=store)
+    dates = (
+        [datetime.date.fromisoformat(business_date)] if business_date else _dates_to_post(store_obj)
+    )
+    for date in dates:
+        statement = statement_calculate(store=store_obj, business_date=date)
+        if statement.status == StatementStatus.POSTED:
+            progress.add(selected=1, skipped=1)
+            continue
+        try:
+            statement_post(statement=statement)
+        except Exception:
+            statement.refresh_from_db()
+            progress.add(
+                selected=1,
+                failed=1,
+                errors=[f"statement {store} {date}: {e}" for e in statement.errors],
+            )
+        else:
+            progress.add(selected=1, succeeded=1)
