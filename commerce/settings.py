@@ -82,6 +82,7 @@ SQLITE_OPTIONS = {
 def _database(url: str) -> dict:
     config = dj_database_url.parse(url, conn_max_age=0)
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["ENGINE"] = "commerce.sqlite3"
         config["OPTIONS"] = dict(SQLITE_OPTIONS)
     return config
 
@@ -122,6 +123,12 @@ CHANNEL_DATABASES = list(CHANNEL_DATABASE_URLS)
 
 DATABASE_ROUTERS = ["commerce.routers.DatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+# Rows per batch in the conversion jobs: one upload/download session, one account
+# creation transaction. Larger batches mean fewer queries per customer; at most 5000,
+# which keeps every statement under SQLite's 32,766 bound parameters.
+CONVERSION_BATCH_SIZE = min(max(int(os.environ.get("CONVERSION_BATCH_SIZE", "5000")), 1), 5000)
 
 
 # --- Queue (django-q2) -------------------------------------------------------

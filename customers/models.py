@@ -279,7 +279,7 @@ class ChannelCustomer(ChannelModel):
     customer_group = models.CharField(max_length=20, blank=True, default="")
     currency = models.CharField(max_length=3, blank=True, default="")
     language = models.CharField(max_length=10, blank=True, default="")
-    async_customer_id = models.UUIDField(null=True, blank=True)
+    async_customer_id = models.UUIDField(null=True, blank=True, db_index=True)
     hq_version = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -301,6 +301,7 @@ class ChannelCustomerAddress(ChannelModel, AddressFields):
         ChannelCustomer, on_delete=models.CASCADE, related_name="addresses"
     )
     location_id = models.CharField(max_length=60, unique=True)
+    async_address_id = models.UUIDField(null=True, blank=True, db_index=True)
 
     class Meta:
         db_table = "channel_customer_address"

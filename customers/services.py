@@ -16,10 +16,11 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from commerce.db import HQ, require_channel_alias
@@ -54,7 +55,7 @@ from customers.models import (
     display_name,
 )
 
-BULK_BATCH = 500
+BULK_BATCH = settings.CONVERSION_BATCH_SIZE
 
 
 class CustomerValidationError(Exception):
@@ -500,8 +501,9 @@ def channel_customers_apply(*, alias: str, payloads: Sequence[dict]) -> dict[str
 
     Upserts the store's copies and their addresses, links async customers and async
     addresses to their account numbers and location ids, and gives transactions that
-    referenced an async customer its account number. Idempotent; a newer copy is
-    never overwritten by an older payload. Runs in one channel transaction.
+    referenced an async customer its account number. Idempotent (applying the same
+    payloads again writes the same rows). Runs in one channel transaction; callers
+    apply a channel's payloads in order (1010 runs one session at a time per channel).
     """
     require_channel_alias(alias)
     counts = {"customers": 0, "addresses": 0, "linked_customers": 0, "linked_addresses": 0}
@@ -509,59 +511,41 @@ def channel_customers_apply(*, alias: str, payloads: Sequence[dict]) -> dict[str
         return counts
     now = timezone.now()
     with transaction.atomic(using=alias):
-        channel = ChannelCustomer.objects.using(alias)
-        by_key = {(p["legal_entity"], p["account"]): p for p in payloads}
-        existing: dict[tuple[str, str], ChannelCustomer] = {}
-        for legal_entity in {key[0] for key in by_key}:
-            accounts = [a for (le, a) in by_key if le == legal_entity]
-            for chunk in _chunks(accounts):
-                for row in channel.filter(legal_entity=legal_entity, account__in=chunk):
-                    existing[(row.legal_entity, row.account)] = row
-        to_create, to_update, changed = [], [], []
-        for key, payload in by_key.items():
-            values = {
-                "type": payload["type"],
-                "name": payload["name"],
-                "first_name": payload["first_name"],
-                "last_name": payload["last_name"],
-                "organization_name": payload["organization_name"],
-                "email": payload["email"],
-                "phone": payload["phone"],
-                "customer_group": payload["customer_group"],
-                "currency": payload["currency"],
-                "language": payload["language"],
-                "async_customer_id": payload["async_customer_id"],
-                "hq_version": payload["version"],
-            }
-            row = existing.get(key)
-            if row is None:
-                row = ChannelCustomer(legal_entity=key[0], account=key[1], **values)
-                to_create.append(row)
-                changed.append((row, payload))
-            elif row.hq_version <= payload["version"]:
-                for name, value in values.items():
-                    setattr(row, name, value)
-                to_update.append(row)
-                changed.append((row, payload))
-        channel.bulk_create(to_create, batch_size=BULK_BATCH)
-        if to_update:
-            channel.bulk_update(to_update, CHANNEL_CUSTOMER_FIELDS, batch_size=BULK_BATCH)
+        # One upsert on (legal entity, account). Payloads never go backwards: a
+        # channel's download sessions are applied one at a time and once each.
+        copies = ChannelCustomer.objects.using(alias).bulk_create(
+            [
+                ChannelCustomer(
+                    legal_entity=p["legal_entity"],
+                    account=p["account"],
+                    hq_version=p["version"],
+                    **{name: p[name] for name in CHANNEL_CUSTOMER_FIELDS if name != "hq_version"},
+                )
+                for p in payloads
+            ],
+            batch_size=BULK_BATCH,
+            update_conflicts=True,
+            unique_fields=["legal_entity", "account"],
+            update_fields=CHANNEL_CUSTOMER_FIELDS,
+        )
+        changed = list(zip(copies, payloads, strict=True))
         addresses = ChannelCustomerAddress.objects.using(alias)
-        changed_ids = [row.pk for row, _ in changed]
-        for chunk in _chunks(changed_ids):
-            addresses.filter(customer_id__in=chunk).delete()
         new_addresses = [
             ChannelCustomerAddress(
                 customer=row,
                 location_id=a["location_id"],
+                async_address_id=a.get("async_address_id"),
                 **{name: a[name] for name in CHANNEL_ADDRESS_FIELDS},
             )
             for row, payload in changed
             for a in payload["addresses"]
         ]
-        # A location id may have moved between customers; free it first.
-        for chunk in _chunks([a.location_id for a in new_addresses]):
-            addresses.filter(location_id__in=chunk).delete()
+        # Replace the copies' addresses; a location id may also have moved between
+        # customers, so free those too. One DELETE for both.
+        addresses.filter(
+            Q(customer_id__in=[row.pk for row in copies])
+            | Q(location_id__in=[a.location_id for a in new_addresses])
+        ).delete()
         addresses.bulk_create(new_addresses, batch_size=BULK_BATCH)
         counts["customers"] = len(changed)
         counts["addresses"] = len(new_addresses)
@@ -570,59 +554,43 @@ def channel_customers_apply(*, alias: str, payloads: Sequence[dict]) -> dict[str
 
 
 def _channel_link_async(*, alias: str, payloads: Sequence[dict], now) -> dict[str, int]:
-    account_by_guid = {
-        uuid.UUID(str(p["async_customer_id"])): p["account"]
-        for p in payloads
-        if p["async_customer_id"]
-    }
-    location_by_guid = {
-        uuid.UUID(str(a["async_address_id"])): a["location_id"]
-        for p in payloads
-        for a in p["addresses"]
-        if a.get("async_address_id")
-    }
+    """Link async customers, their transactions and async addresses to the copies just
+    written, in four set-based UPDATEs matched on the GUIDs (no per-row round trips)."""
+    guids = [p["async_customer_id"] for p in payloads if p["async_customer_id"]]
+    address_guids = [
+        a["async_address_id"] for p in payloads for a in p["addresses"] if a.get("async_address_id")
+    ]
     linked_customers = linked_addresses = 0
-    guids = list(account_by_guid)
-    for chunk in _chunks(guids):
-        rows = list(
-            AsyncCustomer.objects.using(alias).filter(
-                async_customer_id__in=chunk, account__isnull=True
-            )
+    if guids:
+        account_of = Subquery(
+            ChannelCustomer.objects.using(alias)
+            .filter(async_customer_id=OuterRef("async_customer_id"))
+            .values("account")[:1]
         )
-        for row in rows:
-            row.account = account_by_guid[row.async_customer_id]
-            row.synchronized_at = now
-        AsyncCustomer.objects.using(alias).bulk_update(
-            rows, ["account", "synchronized_at"], batch_size=BULK_BATCH
+        linked_customers = (
+            AsyncCustomer.objects.using(alias)
+            .filter(async_customer_id__in=guids, account__isnull=True)
+            .update(account=account_of, synchronized_at=now)
         )
-        linked_customers += len(rows)
-        transactions = list(
-            ChannelSalesTransaction.objects.using(alias).filter(
-                async_customer_id__in=chunk, customer_account__isnull=True
-            )
+        ChannelSalesTransaction.objects.using(alias).filter(
+            async_customer_id__in=guids, customer_account__isnull=True
+        ).update(customer_account=account_of)
+    if address_guids:
+        location_of = Subquery(
+            ChannelCustomerAddress.objects.using(alias)
+            .filter(async_address_id=OuterRef("async_address_id"))
+            .values("location_id")[:1]
         )
-        for txn in transactions:
-            txn.customer_account = account_by_guid[txn.async_customer_id]
-        ChannelSalesTransaction.objects.using(alias).bulk_update(
-            transactions, ["customer_account"], batch_size=BULK_BATCH
+        linked_addresses = (
+            AsyncCustomerAddress.objects.using(alias)
+            .filter(async_address_id__in=address_guids, location_id__isnull=True)
+            .update(location_id=location_of)
         )
-    address_guids = list(location_by_guid)
-    for model in (AsyncCustomerAddress, AsyncAddress):
-        for chunk in _chunks(address_guids):
-            rows = list(
-                model.objects.using(alias).filter(
-                    async_address_id__in=chunk, location_id__isnull=True
-                )
-            )
-            for row in rows:
-                row.location_id = location_by_guid[row.async_address_id]
-                if model is AsyncAddress:
-                    row.synchronized_at = now
-            fields = (
-                ["location_id", "synchronized_at"] if model is AsyncAddress else ["location_id"]
-            )
-            model.objects.using(alias).bulk_update(rows, fields, batch_size=BULK_BATCH)
-            linked_addresses += len(rows)
+        linked_addresses += (
+            AsyncAddress.objects.using(alias)
+            .filter(async_address_id__in=address_guids, location_id__isnull=True)
+            .update(location_id=location_of, synchronized_at=now)
+        )
     return {"linked_customers": linked_customers, "linked_addresses": linked_addresses}
 
 
@@ -815,40 +783,55 @@ def staged_customers_create(
             legal_entity=legal_entity, pending=pending, refs=refs, outcomes=outcomes
         )
     _staged_mark(model=StagedAsyncCustomer, rows=staged_rows, outcomes=outcomes)
-    completed = {o.staged_id for o in outcomes.values() if o.ok}
-    addresses = [
-        address
-        for staged in staged_rows
-        if staged.pk in completed
-        for address in staged.addresses.all()
-    ]
-    for address in addresses:
-        address.location_id = location_id_for(address.async_address_id)
-    StagedAsyncCustomerAddress.objects.bulk_update(
-        addresses, ["location_id"], batch_size=BULK_BATCH
-    )
     return [outcomes[s.pk] for s in staged_rows]
 
 
 def _staged_mark(*, model, rows: Sequence, outcomes: dict[int, StagedOutcome]) -> None:
+    """Record outcomes with set-based UPDATEs: completed rows take their account (or
+    location id) from the HQ record just created, matched on the GUID's unique index;
+    only failed rows, each with its own message, are updated one by one in bulk."""
     now = timezone.now()
-    for row in rows:
-        outcome = outcomes[row.pk]
+    completed = [row.pk for row in rows if outcomes[row.pk].ok]
+    failed = [row for row in rows if not outcomes[row.pk].ok]
+    if model is StagedAsyncCustomer:
+        source = Customer.objects.filter(async_customer_id=OuterRef("async_customer_id"))
+        result = {"account": Subquery(source.values("account")[:1])}
+    else:
+        source = Address.objects.filter(async_address_id=OuterRef("async_address_id"))
+        result = {"location_id": Subquery(source.values("location_id")[:1])}
+    if completed:
+        model.objects.filter(pk__in=completed).update(
+            status=StagingStatus.COMPLETED,
+            last_error="",
+            attempts=F("attempts") + 1,
+            processed_at=now,
+            **result,
+        )
+        if model is StagedAsyncCustomer:
+            StagedAsyncCustomerAddress.objects.filter(staged_customer_id__in=completed).update(
+                location_id=Subquery(
+                    Address.objects.filter(async_address_id=OuterRef("async_address_id")).values(
+                        "location_id"
+                    )[:1]
+                )
+            )
+    for row in failed:
+        row.status = StagingStatus.FAILED
+        row.last_error = outcomes[row.pk].error
         row.attempts += 1
         row.processed_at = now
-        if outcome.ok:
+    model.objects.bulk_update(
+        failed, ["status", "last_error", "attempts", "processed_at"], batch_size=BULK_BATCH
+    )
+    for row in rows:
+        if outcomes[row.pk].ok:
             row.status = StagingStatus.COMPLETED
-            row.last_error = ""
+            row.attempts += 1
+            row.processed_at = now
             if model is StagedAsyncCustomer:
-                row.account = outcome.account
+                row.account = outcomes[row.pk].account
             else:
-                row.location_id = outcome.location_id
-        else:
-            row.status = StagingStatus.FAILED
-            row.last_error = outcome.error
-    fields = ["status", "last_error", "attempts", "processed_at"]
-    fields.append("account" if model is StagedAsyncCustomer else "location_id")
-    model.objects.bulk_update(rows, fields, batch_size=BULK_BATCH)
+                row.location_id = outcomes[row.pk].location_id
 
 
 def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> list[StagedOutcome]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db import transaction
 
 from commerce.db import HQ
@@ -22,7 +23,7 @@ from customers.services import (
     staged_customers_create,
 )
 
-ACCOUNT_BATCH = 500
+ACCOUNT_BATCH = settings.CONVERSION_BATCH_SIZE
 
 
 def _pending(model, *, channel_database: str | None, store: str | None, ids: Sequence[int] | None):

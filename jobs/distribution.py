@@ -19,6 +19,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, FilteredRelation, Q
 from django.utils import timezone
@@ -35,7 +36,7 @@ from jobs.models import (
     SessionStatus,
 )
 
-DISTRIBUTION_BATCH = 500
+DISTRIBUTION_BATCH = settings.CONVERSION_BATCH_SIZE
 
 # Test seam: called with a stage name; tests raise from it to simulate a crash.
 fault_hook: Callable[[str], None] = lambda stage: None  # noqa: E731
@@ -59,28 +60,15 @@ def customers_to_distribute(*, channel_database: ChannelDatabase):
     )
 
 
-def _finish(*, session: DownloadSession, versions: dict[int, int]) -> None:
+def _finish(*, session: DownloadSession, versions: dict[int, int], applied: dict) -> None:
     """Step 3: record the session applied and the versions the channel now holds."""
+    session.counts = {**session.counts, "applied": applied}
     with transaction.atomic(using=HQ):
         DownloadSession.objects.filter(pk=session.pk).update(
-            status=SessionStatus.APPLIED, applied_at=timezone.now()
+            status=SessionStatus.APPLIED, applied_at=timezone.now(), counts=session.counts
         )
-        existing = {
-            d.customer_id: d
-            for d in CustomerDistribution.objects.filter(
-                channel_database=session.channel_database, customer_id__in=list(versions)
-            )
-        }
-        updates = []
-        for customer_id, version in versions.items():
-            row = existing.get(customer_id)
-            if row is not None and row.version < version:
-                row.version = version
-                row.download_session_id = session.pk
-                updates.append(row)
-        CustomerDistribution.objects.bulk_update(
-            updates, ["version", "download_session"], batch_size=DISTRIBUTION_BATCH
-        )
+        # One upsert: versions only rise, and distribution of a channel database runs
+        # one at a time (its job scope), so the newer version is the one written here.
         CustomerDistribution.objects.bulk_create(
             [
                 CustomerDistribution(
@@ -90,9 +78,11 @@ def _finish(*, session: DownloadSession, versions: dict[int, int]) -> None:
                     download_session_id=session.pk,
                 )
                 for customer_id, version in versions.items()
-                if customer_id not in existing
             ],
             batch_size=DISTRIBUTION_BATCH,
+            update_conflicts=True,
+            unique_fields=["channel_database", "customer"],
+            update_fields=["version", "download_session"],
         )
 
 
@@ -116,9 +106,9 @@ def download_sessions_repair(*, channel_database: ChannelDatabase) -> int:
     for session in DownloadSession.objects.filter(
         channel_database=channel_database.name, status=SessionStatus.CREATED
     ):
-        applied = AppliedDownloadSession.objects.using(alias).filter(session_id=session.pk).exists()
-        if applied:
-            _finish(session=session, versions=_versions(session))
+        marker = AppliedDownloadSession.objects.using(alias).filter(session_id=session.pk).first()
+        if marker is not None:
+            _finish(session=session, versions=_versions(session), applied=marker.counts)
         else:
             DownloadSession.objects.filter(pk=session.pk).update(status=SessionStatus.SUPERSEDED)
         repaired += 1
@@ -161,9 +151,7 @@ def distribution_batch(
     fault_hook("after_session_created")
     applied = download_session_apply(session=session, alias=channel_database.alias)
     fault_hook("after_channel_commit")
-    _finish(session=session, versions=_versions(session))
-    session.counts = {**session.counts, "applied": applied}
-    DownloadSession.objects.filter(pk=session.pk).update(counts=session.counts)
+    _finish(session=session, versions=_versions(session), applied=applied)
     return session, customers[-1].pk
 
 

@@ -18,6 +18,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -43,7 +44,7 @@ from jobs.models import SessionStatus, UploadSession
 
 logger = logging.getLogger(__name__)
 
-UPLOAD_BATCH = 500
+UPLOAD_BATCH = settings.CONVERSION_BATCH_SIZE
 
 # Test seam: called with a stage name; tests raise from it to simulate a crash.
 fault_hook: Callable[[str], None] = lambda stage: None  # noqa: E731

@@ -10,6 +10,11 @@ from commerce.models import (
     FunctionalityProfile,
     LegalEntity,
     NumberSequence,
+    SalesLine,
+    SalesOrder,
+    SalesOrderLine,
+    SalesTransaction,
+    Statement,
     Store,
     TransactionType,
 )
@@ -90,6 +95,58 @@ class ChannelSalesLineFactory(ChannelFactory):
     class Meta:
         model = ChannelSalesLine
 
+    line_number = factory.Sequence(lambda n: n + 1)
+    item = "0001"
+    quantity = Decimal("1")
+    unit_price = Decimal("9.99")
+
+
+class SalesTransactionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SalesTransaction
+
+    transaction_id = factory.Sequence(lambda n: f"S0001-9-{n:06d}")
+    store = factory.SubFactory(StoreFactory)
+    channel_database = factory.LazyAttribute(lambda o: o.store.channel_database.name)
+    type = TransactionType.CASH_AND_CARRY
+    business_date = datetime.date(2026, 11, 24)
+
+
+class SalesLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SalesLine
+
+    transaction = factory.SubFactory(SalesTransactionFactory)
+    line_number = factory.Sequence(lambda n: n + 1)
+    item = "0001"
+    quantity = Decimal("1")
+    unit_price = Decimal("9.99")
+
+
+class StatementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Statement
+
+    store = factory.SubFactory(StoreFactory)
+    business_date = factory.Sequence(lambda n: datetime.date(2026, 1, 1) + datetime.timedelta(n))
+
+
+class SalesOrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SalesOrder
+
+    order_number = factory.Sequence(lambda n: f"SO-{n + 1:06d}")
+    transaction = factory.SubFactory(SalesTransactionFactory, type=TransactionType.CUSTOMER_ORDER)
+    store = factory.SelfAttribute("transaction.store")
+    customer_account = "D000001"
+    total = Decimal("9.99")
+
+
+class SalesOrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SalesOrderLine
+
+    order = factory.SubFactory(SalesOrderFactory)
     line_number = factory.Sequence(lambda n: n + 1)
     item = "0001"
     quantity = Decimal("1")

@@ -9,13 +9,27 @@ from customers.models import (
     AsyncAddress,
     AsyncCustomer,
     AsyncCustomerAddress,
+    AsyncCustomerAffiliation,
+    AsyncCustomerAttributeValue,
+    AsyncCustomerContact,
     AttributeType,
     ChannelCustomer,
+    ChannelCustomerAddress,
+    ContactInfo,
+    ContactType,
     Customer,
+    CustomerAffiliation,
     CustomerAttribute,
+    CustomerAttributeValue,
     CustomerGroup,
     CustomerType,
     Party,
+    StagedAsyncAddress,
+    StagedAsyncCustomer,
+    StagedAsyncCustomerAddress,
+    StagedAsyncCustomerAffiliation,
+    StagedAsyncCustomerAttributeValue,
+    StagedAsyncCustomerContact,
 )
 from tests.factories.base import ChannelFactory
 from tests.factories.commerce import LegalEntityFactory
@@ -137,3 +151,139 @@ class AsyncAddressFactory(ChannelFactory):
     zip = factory.Faker("postcode")
     country = "USA"
     created_at = factory.LazyFunction(timezone.now)
+
+
+class ContactInfoFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactInfo
+
+    party = factory.SubFactory(PartyFactory)
+    type = ContactType.EMAIL
+    value = factory.Sequence(lambda n: f"contact{n}@example.com")
+
+
+class CustomerAttributeValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerAttributeValue
+
+    customer = factory.SubFactory(CustomerFactory)
+    attribute = factory.SubFactory(CustomerAttributeFactory)
+    value = "text"
+
+
+class CustomerAffiliationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerAffiliation
+
+    customer = factory.SubFactory(CustomerFactory)
+    affiliation = factory.SubFactory(AffiliationFactory)
+
+
+class ChannelCustomerAddressFactory(ChannelFactory):
+    """Pass ``customer`` (a ChannelCustomer of the same database) for ``using="channel2"``."""
+
+    class Meta:
+        model = ChannelCustomerAddress
+
+    customer = factory.SubFactory(ChannelCustomerFactory)
+    location_id = factory.Sequence(lambda n: f"LOC-C{n + 1:06d}")
+    purpose = "delivery"
+    street = factory.Faker("street_address")
+    city = factory.Faker("city")
+    zip = factory.Faker("postcode")
+    country = "USA"
+
+
+class AsyncCustomerContactFactory(ChannelFactory):
+    class Meta:
+        model = AsyncCustomerContact
+
+    async_customer = factory.SubFactory(AsyncCustomerFactory)
+    type = ContactType.PHONE
+    value = factory.Sequence(lambda n: f"+1555{n:07d}")
+
+
+class AsyncCustomerAttributeValueFactory(ChannelFactory):
+    class Meta:
+        model = AsyncCustomerAttributeValue
+
+    async_customer = factory.SubFactory(AsyncCustomerFactory)
+    name = factory.Sequence(lambda n: f"Attribute {n}")
+    value = "text"
+
+
+class AsyncCustomerAffiliationFactory(ChannelFactory):
+    class Meta:
+        model = AsyncCustomerAffiliation
+
+    async_customer = factory.SubFactory(AsyncCustomerFactory)
+    name = factory.Sequence(lambda n: f"Affiliation {n}")
+
+
+class StagedAsyncCustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StagedAsyncCustomer
+
+    channel_database = "CHANNEL"
+    store_number = "S0001"
+    async_customer_id = factory.LazyFunction(uuid.uuid4)
+    type = CustomerType.PERSON
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    created_at_store = factory.LazyFunction(timezone.now)
+
+
+class StagedAsyncCustomerAddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StagedAsyncCustomerAddress
+
+    staged_customer = factory.SubFactory(StagedAsyncCustomerFactory)
+    async_address_id = factory.LazyFunction(uuid.uuid4)
+    purpose = "delivery"
+    street = factory.Faker("street_address")
+    city = factory.Faker("city")
+    zip = factory.Faker("postcode")
+    country = "USA"
+    is_primary = True
+
+
+class StagedAsyncCustomerContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StagedAsyncCustomerContact
+
+    staged_customer = factory.SubFactory(StagedAsyncCustomerFactory)
+    type = ContactType.EMAIL
+    value = factory.Sequence(lambda n: f"staged{n}@example.com")
+
+
+class StagedAsyncCustomerAttributeValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StagedAsyncCustomerAttributeValue
+
+    staged_customer = factory.SubFactory(StagedAsyncCustomerFactory)
+    name = factory.Sequence(lambda n: f"Attribute {n}")
+    value = "text"
+
+
+class StagedAsyncCustomerAffiliationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StagedAsyncCustomerAffiliation
+
+    staged_customer = factory.SubFactory(StagedAsyncCustomerFactory)
+    name = factory.Sequence(lambda n: f"Affiliation {n}")
+
+
+class StagedAsyncAddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StagedAsyncAddress
+
+    channel_database = "CHANNEL"
+    store_number = "S0001"
+    async_address_id = factory.LazyFunction(uuid.uuid4)
+    customer_account = "D000001"
+    created_at_store = factory.LazyFunction(timezone.now)
+    purpose = "invoice"
+    street = factory.Faker("street_address")
+    city = factory.Faker("city")
+    zip = factory.Faker("postcode")
+    country = "USA"

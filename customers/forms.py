@@ -1,0 +1,155 @@
+"""The "Add customer at store" form: what a store's point of sale asks for (R1).
+
+The form checks what a point of sale checks (names for the customer type, a
+complete address, a country from the list). Business rules (R5) are HQ's: for a
+real-time store the service raises ``CustomerValidationError`` and the form shows
+its messages; an async store accepts the customer and HQ judges it on
+synchronization.
+"""
+
+from django import forms
+
+from commerce.models import Store
+from customers.countries import ISO3166_ALPHA3
+from customers.models import AddressPurpose, CustomerGroup, CustomerType
+from customers.services import AddressInput, CustomerInput
+
+ADDRESS_FIELDS = ["street", "city", "state", "zip", "country"]
+
+
+class StoreChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, store):
+        mode = "async" if store.creates_customers_async else "real time"
+        offline = ", offline" if store.offline else ""
+        return f"{store.number} {store.name} ({mode}{offline}, {store.channel_database})"
+
+
+class CustomerGroupChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, group):
+        return f"{group.code} ({group.legal_entity.code})"
+
+
+class StoreCustomerForm(forms.Form):
+    store = StoreChoiceField(
+        queryset=Store.objects.select_related(
+            "legal_entity", "channel_database", "functionality_profile"
+        ),
+        help_text="The store's functionality profile decides: async customer in its channel "
+        "database, or a real-time call to HQ.",
+    )
+    type = forms.ChoiceField(choices=CustomerType.choices, initial=CustomerType.PERSON)
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    organization_name = forms.CharField(max_length=200, required=False)
+    # Not an EmailField: a malformed email is a business rule (R5), judged at HQ.
+    email = forms.CharField(max_length=254, required=False)
+    phone = forms.CharField(max_length=40, required=False)
+    customer_group = CustomerGroupChoiceField(
+        queryset=CustomerGroup.objects.select_related("legal_entity"),
+        required=False,
+        help_text="Empty: the group of the store's default customer.",
+    )
+    currency = forms.CharField(
+        max_length=3, required=False, help_text="Empty: the store's default customer's."
+    )
+    language = forms.CharField(
+        max_length=10, required=False, help_text="Empty: the store's default customer's."
+    )
+    address_purpose = forms.ChoiceField(
+        label="Purpose", choices=AddressPurpose.choices, initial=AddressPurpose.DELIVERY
+    )
+    address_street = forms.CharField(label="Street", max_length=250, required=False)
+    address_city = forms.CharField(label="City", max_length=100, required=False)
+    address_state = forms.CharField(label="State", max_length=60, required=False)
+    address_zip = forms.CharField(label="ZIP/postal code", max_length=20, required=False)
+    address_country = forms.ChoiceField(
+        label="Country",
+        choices=[("", "---------"), *((code, code) for code in sorted(ISO3166_ALPHA3))],
+        required=False,
+        help_text="ISO 3166-1 alpha-3.",
+    )
+    address_primary = forms.BooleanField(label="Primary", required=False, initial=True)
+
+    fieldsets = [
+        (None, {"fields": ["store", "type"]}),
+        ("Name", {"fields": ["first_name", "last_name", "organization_name"]}),
+        ("Contact", {"fields": ["email", "phone"]}),
+        ("Defaults", {"fields": ["customer_group", "currency", "language"]}),
+        (
+            "Address (optional)",
+            {
+                "fields": [
+                    "address_purpose",
+                    *(f"address_{n}" for n in ADDRESS_FIELDS),
+                    "address_primary",
+                ]
+            },
+        ),
+    ]
+
+    def clean_currency(self):
+        return self.cleaned_data["currency"].strip().upper()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("type") == CustomerType.ORGANIZATION:
+            if not data.get("organization_name", "").strip():
+                self.add_error("organization_name", "An organization needs its name.")
+        elif data.get("type") == CustomerType.PERSON:
+            for name in ("first_name", "last_name"):
+                if not data.get(name, "").strip():
+                    self.add_error(name, "A person needs a first and a last name.")
+        if self.has_address():
+            for name in ("street", "city", "zip", "country"):
+                if not data.get(f"address_{name}", "").strip():
+                    self.add_error(f"address_{name}", "Required for the address.")
+        store, group = data.get("store"), data.get("customer_group")
+        if store and group and group.legal_entity_id != store.legal_entity_id:
+            self.add_error(
+                "customer_group",
+                f"Customer group {group.code} belongs to legal entity {group.legal_entity.code}; "
+                f"store {store.number} is in {store.legal_entity.code}.",
+            )
+        return data
+
+    def has_address(self) -> bool:
+        return any(
+            (self.cleaned_data.get(f"address_{name}") or "").strip() for name in ADDRESS_FIELDS
+        )
+
+    def customer_input(self) -> CustomerInput:
+        data = self.cleaned_data
+        addresses = ()
+        if self.has_address():
+            addresses = (
+                AddressInput(
+                    purpose=data["address_purpose"],
+                    street=data["address_street"].strip(),
+                    city=data["address_city"].strip(),
+                    state=data["address_state"].strip(),
+                    zip=data["address_zip"].strip(),
+                    country=data["address_country"],
+                    is_primary=data["address_primary"],
+                ),
+            )
+        group = data.get("customer_group")
+        return CustomerInput(
+            type=data["type"],
+            first_name=data["first_name"].strip(),
+            last_name=data["last_name"].strip(),
+            organization_name=data["organization_name"].strip(),
+            email=data["email"].strip(),
+            phone=data["phone"].strip(),
+            customer_group=group.code if group else "",
+            currency=data["currency"],
+            language=data["language"].strip(),
+            addresses=addresses,
+        )
+
+    def add_service_errors(self, errors: list[str]) -> None:
+        """Show CustomerValidationError messages ("field: problem") on their fields."""
+        for message in errors:
+            name = message.partition(":")[0].strip()
+            if name.startswith("addresses["):
+                name = "address_" + name.rpartition(".")[2]
+            self.add_error(name if name in self.fields else None, message)

@@ -1,0 +1,545 @@
+import uuid
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.contrib.messages import get_messages
+
+from customers.models import (
+    Address,
+    Affiliation,
+    AsyncAddress,
+    AsyncCustomer,
+    AsyncCustomerAddress,
+    AsyncCustomerAffiliation,
+    AsyncCustomerAttributeValue,
+    AsyncCustomerContact,
+    ChannelCustomer,
+    ChannelCustomerAddress,
+    ContactInfo,
+    Customer,
+    CustomerAffiliation,
+    CustomerAttribute,
+    CustomerAttributeValue,
+    CustomerGroup,
+    Party,
+    StagedAsyncAddress,
+    StagedAsyncCustomer,
+    StagedAsyncCustomerAddress,
+    StagedAsyncCustomerAffiliation,
+    StagedAsyncCustomerAttributeValue,
+    StagedAsyncCustomerContact,
+    StagingStatus,
+)
+from tests.commerce.test_admin import (
+    add_page_status,
+    admin_url,
+    assert_changelist_queries_constant,
+    change_form_post_data,
+    in_channel,
+    registered_models,
+)
+from tests.factories.commerce import (
+    ChannelDatabaseFactory,
+    FunctionalityProfileFactory,
+    StoreFactory,
+)
+from tests.factories.customers import (
+    AddressFactory,
+    AffiliationFactory,
+    AsyncAddressFactory,
+    AsyncCustomerAddressFactory,
+    AsyncCustomerAffiliationFactory,
+    AsyncCustomerAttributeValueFactory,
+    AsyncCustomerContactFactory,
+    AsyncCustomerFactory,
+    ChannelCustomerAddressFactory,
+    ChannelCustomerFactory,
+    ContactInfoFactory,
+    CustomerAffiliationFactory,
+    CustomerAttributeFactory,
+    CustomerAttributeValueFactory,
+    CustomerFactory,
+    CustomerGroupFactory,
+    PartyFactory,
+    StagedAsyncAddressFactory,
+    StagedAsyncCustomerAddressFactory,
+    StagedAsyncCustomerAffiliationFactory,
+    StagedAsyncCustomerAttributeValueFactory,
+    StagedAsyncCustomerContactFactory,
+    StagedAsyncCustomerFactory,
+)
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+# --- Sample rows for every customers model ------------------------------------------------
+
+
+def _parties(n):
+    parties = PartyFactory.create_batch(n)
+    for party in parties:
+        CustomerFactory(party=party)
+        AddressFactory(party=party)
+    return parties
+
+
+def _customers(n):
+    customers = CustomerFactory.create_batch(n)
+    for customer in customers:
+        AddressFactory(party=customer.party, is_primary=True)
+    return customers
+
+
+def _async_customers(n):
+    customers = AsyncCustomerFactory.create_batch(n)
+    for customer in customers:
+        AsyncCustomerAddressFactory(async_customer=customer)
+    return customers
+
+
+def _staged_customers(n):
+    staged = StagedAsyncCustomerFactory.create_batch(n)
+    for row in staged:
+        StagedAsyncCustomerAddressFactory(staged_customer=row)
+    return staged
+
+
+MAKERS = {
+    CustomerGroup: lambda n: CustomerGroupFactory.create_batch(n),
+    CustomerAttribute: lambda n: CustomerAttributeFactory.create_batch(n),
+    Affiliation: lambda n: AffiliationFactory.create_batch(n),
+    Party: _parties,
+    Customer: _customers,
+    Address: lambda n: AddressFactory.create_batch(n),
+    ContactInfo: lambda n: ContactInfoFactory.create_batch(n),
+    CustomerAttributeValue: lambda n: CustomerAttributeValueFactory.create_batch(n),
+    CustomerAffiliation: lambda n: CustomerAffiliationFactory.create_batch(n),
+    ChannelCustomer: lambda n: [ChannelCustomerAddressFactory().customer for _ in range(n)],
+    ChannelCustomerAddress: lambda n: ChannelCustomerAddressFactory.create_batch(n),
+    AsyncCustomer: _async_customers,
+    AsyncCustomerAddress: lambda n: [
+        AsyncCustomerAddressFactory(async_customer=AsyncCustomerFactory()) for _ in range(n)
+    ],
+    AsyncCustomerContact: lambda n: AsyncCustomerContactFactory.create_batch(n),
+    AsyncCustomerAttributeValue: lambda n: AsyncCustomerAttributeValueFactory.create_batch(n),
+    AsyncCustomerAffiliation: lambda n: AsyncCustomerAffiliationFactory.create_batch(n),
+    AsyncAddress: lambda n: AsyncAddressFactory.create_batch(n),
+    StagedAsyncCustomer: _staged_customers,
+    StagedAsyncCustomerAddress: lambda n: StagedAsyncCustomerAddressFactory.create_batch(n),
+    StagedAsyncCustomerContact: lambda n: StagedAsyncCustomerContactFactory.create_batch(n),
+    StagedAsyncCustomerAttributeValue: lambda n: (
+        StagedAsyncCustomerAttributeValueFactory.create_batch(n)
+    ),
+    StagedAsyncCustomerAffiliation: lambda n: StagedAsyncCustomerAffiliationFactory.create_batch(n),
+    StagedAsyncAddress: lambda n: StagedAsyncAddressFactory.create_batch(n),
+}
+
+
+def _label(model):
+    return model._meta.label
+
+
+def test_every_registered_customers_model_has_sample_rows():
+    assert set(registered_models("customers")) == set(MAKERS)
+
+
+@pytest.mark.parametrize("model", list(MAKERS), ids=_label)
+def test_changelist_add_and_change_pages_open(admin_client, model):
+    (obj,) = MAKERS[model](1)
+
+    assert admin_client.get(admin_url(model, "changelist")).status_code == 200
+    assert admin_client.get(admin_url(model, "add")).status_code == add_page_status(model)
+    response = admin_client.get(admin_url(model, "change", obj.pk))
+    assert response.status_code == 200
+    assert response.context["original"] == obj
+
+
+@pytest.mark.parametrize("model", list(MAKERS), ids=_label)
+def test_changelist_queries_do_not_grow_with_rows(admin_client, model):
+    assert_changelist_queries_constant(admin_client, model, MAKERS[model])
+
+
+@pytest.mark.parametrize("model", list(MAKERS), ids=_label)
+def test_changelist_search_answers(admin_client, model):
+    MAKERS[model](2)
+
+    response = admin_client.get(admin_url(model, "changelist"), {"q": "a"})
+
+    assert response.status_code == 200
+
+
+def test_site_header_says_retail_hq(admin_client):
+    assert "Retail HQ" in admin_client.get("/admin/").content.decode()
+
+
+# --- Channel records: the chosen channel database ------------------------------------------
+
+
+def test_async_customer_in_channel2_is_listed_only_when_channel2_is_chosen(admin_client):
+    AsyncCustomerFactory(first_name="Only", last_name="InChannel")
+    AsyncCustomerFactory(first_name="Only", last_name="InChannelTwo", using="channel2")
+    url = admin_url(AsyncCustomer, "changelist")
+
+    default = admin_client.get(url)
+    second = admin_client.get(url, {"channel_db": "channel2"})
+
+    assert [c.last_name for c in default.context["cl"].result_list] == ["InChannel"]
+    assert [c.last_name for c in second.context["cl"].result_list] == ["InChannelTwo"]
+
+
+def test_async_customer_change_page_saves_into_channel2(admin_client):
+    AsyncCustomerFactory(email="channel@example.com")  # the same primary key, in channel
+    customer = AsyncCustomerFactory(email="before@example.com", using="channel2")
+    address = AsyncCustomerAddressFactory(async_customer=customer, city="Kaunas", using="channel2")
+    AsyncCustomerContactFactory(async_customer=customer, using="channel2")
+    url = in_channel(admin_url(AsyncCustomer, "change", customer.pk), "channel2")
+
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    assert page.context["original"].email == "before@example.com"
+    assert "CHANNEL2" in page.content.decode() or "channel2" in page.content.decode()
+    data = change_form_post_data(
+        page,
+        email="after@example.com",
+        **{
+            "addresses-0-city": "Vilnius",
+            "attribute_values-TOTAL_FORMS": "1",
+            "attribute_values-0-name": "Tier",
+            "attribute_values-0-value": '"Gold"',
+        },
+    )
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    saved = AsyncCustomer.objects.using("channel2").get(pk=customer.pk)
+    assert saved.email == "after@example.com"
+    assert saved.async_customer_id == customer.async_customer_id
+    assert AsyncCustomerAddress.objects.using("channel2").get(pk=address.pk).city == "Vilnius"
+    (value,) = AsyncCustomerAttributeValue.objects.using("channel2").filter(async_customer=saved)
+    assert (value.name, value.value) == ("Tier", "Gold")
+    assert AsyncCustomer.objects.using("channel").get().email == "channel@example.com"
+
+
+def test_async_customer_added_in_channel2_gets_a_guid(admin_client):
+    url = in_channel(admin_url(AsyncCustomer, "add"), "channel2")
+    page = admin_client.get(url)
+    data = change_form_post_data(
+        page,
+        store_number="S0002",
+        type="person",
+        first_name="Ona",
+        last_name="Šimkutė",
+        **{
+            "addresses-TOTAL_FORMS": "1",
+            "addresses-0-purpose": "delivery",
+            "addresses-0-street": "Gedimino pr. 1",
+            "addresses-0-city": "Vilnius",
+            "addresses-0-zip": "01103",
+            "addresses-0-country": "LTU",
+            "addresses-0-is_primary": "on",
+        },
+    )
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    created = AsyncCustomer.objects.using("channel2").get()
+    assert isinstance(created.async_customer_id, uuid.UUID) and created.account is None
+    (address,) = created.addresses.all()
+    assert isinstance(address.async_address_id, uuid.UUID) and address.city == "Vilnius"
+    assert not AsyncCustomer.objects.using("channel").exists()
+
+
+def test_deleting_an_inline_row_in_channel2(admin_client):
+    customer = AsyncCustomerFactory(using="channel2")
+    AsyncCustomerContactFactory(async_customer=customer, using="channel2")
+    url = in_channel(admin_url(AsyncCustomer, "change", customer.pk), "channel2")
+    page = admin_client.get(url)
+
+    response = admin_client.post(url, change_form_post_data(page, **{"contacts-0-DELETE": "on"}))
+
+    assert response.status_code == 302
+    assert not AsyncCustomerContact.objects.using("channel2").exists()
+
+
+def test_job_written_fields_are_read_only(admin_client):
+    customer = AsyncCustomerFactory(account="C000009", upload_session_id=7)
+    url = admin_url(AsyncCustomer, "change", customer.pk)
+    page = admin_client.get(url)
+
+    form = page.context["adminform"].form
+    assert {"account", "upload_session_id", "synchronized_at", "async_customer_id"}.isdisjoint(
+        form.fields
+    )
+
+
+def test_channel_customer_copies_are_view_only(admin_client):
+    copy = ChannelCustomerFactory()
+
+    page = admin_client.get(admin_url(ChannelCustomer, "change", copy.pk))
+
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+
+
+# --- HQ customers ------------------------------------------------------------------------
+
+
+def test_editing_a_customer_raises_its_version(admin_client):
+    customer = CustomerFactory(email="old@example.com")
+    url = admin_url(Customer, "change", customer.pk)
+    page = admin_client.get(url)
+
+    response = admin_client.post(url, change_form_post_data(page, email="new@example.com"))
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.email, customer.version) == ("new@example.com", 2)
+
+
+def test_editing_an_address_raises_its_customers_version(admin_client):
+    customer = CustomerFactory()
+    address = AddressFactory(party=customer.party, city="Old")
+    url = admin_url(Address, "change", address.pk)
+    page = admin_client.get(url)
+
+    response = admin_client.post(url, change_form_post_data(page, city="New"))
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.version == 2
+
+
+def test_customer_added_without_account_takes_the_next_sequence_number(admin_client):
+    group = CustomerGroupFactory()
+    party = PartyFactory()
+    page = admin_client.get(admin_url(Customer, "add"))
+    data = change_form_post_data(
+        page,
+        legal_entity=group.legal_entity.pk,
+        party=party.pk,
+        customer_group=group.pk,
+        currency="USD",
+        account="",
+    )
+
+    response = admin_client.post(admin_url(Customer, "add"), data)
+
+    assert response.status_code == 302
+    assert Customer.objects.get(party=party).account == "C000001"
+
+
+def test_staged_rows_are_not_added_by_hand_and_keep_job_fields(admin_client):
+    staged = StagedAsyncCustomerFactory(status=StagingStatus.FAILED, last_error="email: bad")
+    url = admin_url(StagedAsyncCustomer, "change", staged.pk)
+    page = admin_client.get(url)
+
+    assert admin_client.get(admin_url(StagedAsyncCustomer, "add")).status_code == 403
+    form = page.context["adminform"].form
+    assert {"status", "last_error", "account", "attempts"}.isdisjoint(form.fields)
+    response = admin_client.post(url, change_form_post_data(page, email="fixed@example.com"))
+    assert response.status_code == 302
+    staged.refresh_from_db()
+    assert (staged.email, staged.status) == ("fixed@example.com", StagingStatus.FAILED)
+
+
+# --- Add customer at store (R1) --------------------------------------------------------------
+
+ADD_AT_STORE = "/admin/customers/customer/add-at-store/"
+
+
+@pytest.fixture
+def async_store():
+    return StoreFactory(functionality_profile=FunctionalityProfileFactory(code="ASYNC"))
+
+
+@pytest.fixture
+def realtime_store():
+    return StoreFactory(
+        functionality_profile=FunctionalityProfileFactory(
+            code="REALTIME", create_customer_in_async_mode=False
+        )
+    )
+
+
+def _store_customer(store, **overrides):
+    data = {
+        "store": store.pk,
+        "type": "person",
+        "first_name": "Ona",
+        "last_name": "Šimkutė",
+        "email": "ona@example.com",
+        "phone": "+37060000000",
+        "address_purpose": "delivery",
+        "address_street": "Gedimino pr. 1",
+        "address_city": "Vilnius",
+        "address_zip": "01103",
+        "address_country": "LTU",
+        "address_primary": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def _messages(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_add_at_store_page_preselects_the_store(admin_client, async_store):
+    response = admin_client.get(ADD_AT_STORE, {"store": async_store.pk})
+
+    assert response.status_code == 200
+    assert response.context["form"].initial["store"] == async_store
+
+
+def test_store_page_links_to_add_customer_at_this_store(admin_client, async_store):
+    response = admin_client.get(admin_url(async_store.__class__, "change", async_store.pk))
+
+    assert f"{ADD_AT_STORE}?store={async_store.pk}" in response.content.decode()
+
+
+def test_customer_list_links_to_add_customer_at_store(admin_client):
+    response = admin_client.get(admin_url(Customer, "changelist"))
+
+    assert ADD_AT_STORE in response.content.decode()
+
+
+def test_async_store_creates_an_async_customer_in_its_channel_database(admin_client, async_store):
+    response = admin_client.post(ADD_AT_STORE, _store_customer(async_store))
+
+    created = AsyncCustomer.objects.using("channel").get()
+    assert (created.first_name, created.account, created.store_number) == (
+        "Ona",
+        None,
+        async_store.number,
+    )
+    assert created.customer_group == "RETAIL"  # R2: from the store's default customer
+    (address,) = created.addresses.all()
+    assert (address.country, address.is_primary) == ("LTU", True)
+    assert not Customer.objects.filter(async_customer_id=created.async_customer_id).exists()
+    (message,) = _messages(response)
+    assert f"async customer {created.async_customer_id}" in message
+    assert "channel database CHANNEL" in message and "Pending sync" in message
+    assert response.status_code == 302
+    assert response.url == (in_channel(admin_url(AsyncCustomer, "change", created.pk), "channel"))
+    assert admin_client.get(response.url).status_code == 200
+
+
+def test_async_store_on_channel2_creates_the_customer_in_channel2(admin_client):
+    store = StoreFactory(channel_database=ChannelDatabaseFactory(alias="channel2"))
+
+    response = admin_client.post(ADD_AT_STORE, _store_customer(store))
+
+    created = AsyncCustomer.objects.using("channel2").get()
+    assert not AsyncCustomer.objects.using("channel").exists()
+    assert "channel_db%3Dchannel2" in response.url
+    follow = admin_client.get(response.url)
+    assert follow.status_code == 200 and follow.context["original"] == created
+
+
+def test_offline_store_falls_back_to_async(admin_client, realtime_store):
+    realtime_store.offline = True
+    realtime_store.save()
+
+    response = admin_client.post(ADD_AT_STORE, _store_customer(realtime_store))
+
+    assert AsyncCustomer.objects.using("channel").count() == 1
+    assert "offline" in _messages(response)[0]
+
+
+def test_realtime_store_creates_the_hq_customer_and_the_channel_copy(admin_client, realtime_store):
+    before = set(Customer.objects.values_list("pk", flat=True))
+
+    response = admin_client.post(ADD_AT_STORE, _store_customer(realtime_store))
+
+    (customer,) = Customer.objects.exclude(pk__in=before)
+    assert customer.account == "C000001" and customer.party.name == "Ona Šimkutė"
+    assert customer.party.addresses.get().country == "LTU"
+    copy = ChannelCustomer.objects.using("channel").get(account="C000001")
+    assert copy.addresses.get().country == "LTU"
+    assert not AsyncCustomer.objects.using("channel").exists()
+    (message,) = _messages(response)
+    assert "created customer account C000001" in message
+    assert response.status_code == 302
+    assert response.url == admin_url(Customer, "change", customer.pk)
+
+
+def test_organization_needs_its_name(admin_client, async_store):
+    response = admin_client.post(
+        ADD_AT_STORE, _store_customer(async_store, type="organization", organization_name="")
+    )
+
+    assert response.status_code == 200
+    assert "organization_name" in response.context["form"].errors
+    assert not AsyncCustomer.objects.using("channel").exists()
+
+
+@pytest.mark.parametrize("store_fixture", ["async_store", "realtime_store"])
+def test_bad_country_is_shown_and_nothing_is_written(admin_client, request, store_fixture):
+    store = request.getfixturevalue(store_fixture)
+    customers_before = Customer.objects.count()
+
+    response = admin_client.post(ADD_AT_STORE, _store_customer(store, address_country="XXL"))
+
+    assert response.status_code == 200
+    assert "address_country" in response.context["form"].errors
+    assert "XXL" in response.content.decode()
+    assert Customer.objects.count() == customers_before
+    assert not AsyncCustomer.objects.using("channel").exists()
+    assert not ChannelCustomer.objects.using("channel").exists()
+
+
+def test_hq_validation_errors_are_shown_and_nothing_is_written(admin_client, realtime_store):
+    customers_before = Customer.objects.count()
+
+    response = admin_client.post(
+        ADD_AT_STORE, _store_customer(realtime_store, email="not-an-email")
+    )
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["email"] == ['email: malformed email "not-an-email"']
+    assert "malformed email" in response.content.decode()
+    assert Customer.objects.count() == customers_before
+    assert not ChannelCustomer.objects.using("channel").exists()
+
+
+def test_customer_group_of_another_legal_entity_is_refused(admin_client, async_store):
+    other_group = CustomerGroupFactory(code="OTHER")
+
+    response = admin_client.post(
+        ADD_AT_STORE, _store_customer(async_store, customer_group=other_group.pk)
+    )
+
+    assert response.status_code == 200
+    assert "customer_group" in response.context["form"].errors
+    assert not AsyncCustomer.objects.using("channel").exists()
+
+
+def test_add_at_store_needs_the_add_customer_permission(client, async_store):
+    user = User.objects.create_user("viewer", password="x", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_customer"))
+    client.force_login(user)
+
+    assert client.get(ADD_AT_STORE).status_code == 403
+    assert client.post(ADD_AT_STORE, _store_customer(async_store)).status_code == 403
+    assert not AsyncCustomer.objects.using("channel").exists()
+
+
+def test_add_at_store_with_the_permission_is_allowed(client, async_store):
+    user = User.objects.create_user("clerk", password="x", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="add_customer"))
+    client.force_login(user)
+
+    response = client.post(ADD_AT_STORE, _store_customer(async_store))
+
+    assert response.status_code == 302
+    assert AsyncCustomer.objects.using("channel").count() == 1
+
+
+def test_add_at_store_needs_staff(client):
+    client.force_login(User.objects.create_user("shopper", password="x"))
+
+    response = client.get(ADD_AT_STORE)
+
+    assert response.status_code == 302 and "/admin/login/" in response.url
