@@ -71,7 +71,7 @@ def sales_order_create(*, transaction_id: int) -> SalesOrder | None:
     try:
         with db_transaction.atomic(using=HQ):
             txn = (
-                SalesTransaction.objects.select_for_update()
+                SalesTransaction.objects.select_for_update(of=("self",))
                 .select_related("store__legal_entity")
                 .filter(pk=transaction_id, sales_order__isnull=True)
                 .first()
@@ -155,7 +155,7 @@ def statement_post(*, statement: Statement) -> Statement:
     try:
         with db_transaction.atomic(using=HQ):
             statement = (
-                Statement.objects.select_for_update()
+                Statement.objects.select_for_update(of=("self",))
                 .select_related("store__default_customer", "store__legal_entity")
                 .get(pk=statement.pk)
             )
