@@ -18,6 +18,22 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEVELOPMENT_SECRET_KEY = "dev-insecure-commerce-async-customers-change-me"
 SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 DEBUG = os.environ.get("DEBUG", "1").lower() in {"1", "true", "yes", "on"}
+# ENVIRONMENT=production refuses to start with development settings.
+ENVIRONMENT = os.environ.get("ENVIRONMENT", "development").lower()
+if ENVIRONMENT == "production":
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured(
+            "ENVIRONMENT=production: set SECRET_KEY to a random value of 32+ characters"
+        )
+    if DEBUG:
+        raise ImproperlyConfigured("ENVIRONMENT=production: set DEBUG=0")
+    if os.environ.get("ALLOWED_HOSTS", "*").strip() in {"", "*"}:
+        raise ImproperlyConfigured(
+            "ENVIRONMENT=production: set ALLOWED_HOSTS to the site's host names"
+        )
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_CONTENT_TYPE_NOSNIFF = True
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "*").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
@@ -38,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -80,7 +97,7 @@ SQLITE_OPTIONS = {
 
 
 def _database(url: str) -> dict:
-    config = dj_database_url.parse(url, conn_max_age=0)
+    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["ENGINE"] = "commerce.sqlite3"
         config["OPTIONS"] = dict(SQLITE_OPTIONS)
@@ -129,6 +146,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # creation transaction. Larger batches mean fewer queries per customer; at most 5000,
 # which keeps every statement under SQLite's 32,766 bound parameters.
 CONVERSION_BATCH_SIZE = min(max(int(os.environ.get("CONVERSION_BATCH_SIZE", "5000")), 1), 5000)
+
+
+# A running job run that has not reported for this long is taken as dead (its worker
+# was killed) and the same job for the same scope may run again.
+JOB_LEASE_SECONDS = int(os.environ.get("JOB_LEASE_SECONDS", "300"))
+JOB_QUEUED_LEASE_SECONDS = int(os.environ.get("JOB_QUEUED_LEASE_SECONDS", "3600"))
 
 
 # --- Queue (django-q2) -------------------------------------------------------

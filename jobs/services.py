@@ -9,6 +9,7 @@ marks it failed and starts a new one. Every job function is safe to re-run.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -85,8 +86,16 @@ def job_spec(job: str) -> JobSpec:
 # --- Scopes -------------------------------------------------------------------------
 
 
+def _scope_value(value) -> str:
+    if isinstance(value, list | tuple):
+        # A selection (ids picked in the admin): the same selection is the same scope.
+        digest = hashlib.sha1(",".join(map(str, sorted(value))).encode()).hexdigest()[:8]
+        return f"{len(value)} selected #{digest}"
+    return str(value)
+
+
 def _scope_string(parameters: dict) -> str:
-    parts = [f"{key}={value}" for key, value in sorted(parameters.items()) if value]
+    parts = [f"{key}={_scope_value(value)}" for key, value in sorted(parameters.items()) if value]
     return ",".join(parts) or "all"
 
 
