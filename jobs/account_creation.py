@@ -68,13 +68,14 @@ def account_creation_run(
     store: str | None = None,
     staged_customer_ids: Sequence[int] | None = None,
     staged_address_ids: Sequence[int] | None = None,
-    batch_size: int = ACCOUNT_BATCH,
+    batch_size: int | None = None,
     **_ignored,
 ) -> None:
     """Job function: create HQ customers, then HQ addresses, for pending staged rows.
 
     With ids (the admin's "Synchronize selected"), only those rows are processed.
     """
+    batch_size = batch_size or ACCOUNT_BATCH
     only_addresses = staged_address_ids and not staged_customer_ids
     only_customers = staged_customer_ids and not staged_address_ids
     if not only_addresses:

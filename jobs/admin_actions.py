@@ -1,0 +1,266 @@
+"""Admin actions that request jobs (SPEC section 8), for the commerce and customers
+admin classes as well as the jobs admin.
+
+Every action is declared with ``@admin.action(permissions=[...])`` and the ModelAdmin
+mixes in ``JobPermissionsMixin``, whose ``has_run_<job>_permission`` methods check the
+job's permission: an action shows (and runs) only for users who may run its job.
+Actions call ``jobs.services``, which enqueues after the transaction commits; they say
+what they queued, with a link to each job run, and report scopes already running.
+This module imports nothing from customers, so commerce's admin can use it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from commerce.db import is_channel_alias
+from commerce.services import orders_to_sync
+from jobs.models import Job, JobRun
+from jobs.services import (
+    CONVERSION_JOBS,
+    JOB_SPECS,
+    JobAlreadyActive,
+    JobRequestError,
+    conversion_request,
+    job_runs_request,
+)
+
+VIA_ADMIN = "admin"
+
+
+class JobPermissionsMixin:
+    """``has_<name>_permission`` for ``@admin.action(permissions=["<name>"])``.
+
+    Django shows an action when the user has *any* of its permissions, so the whole
+    conversion, which needs all three, has a permission of its own here.
+    """
+
+    @staticmethod
+    def may_run(request, *jobs: str) -> bool:
+        return all(request.user.has_perm(JOB_SPECS[job].permission) for job in jobs)
+
+    def has_run_upload_permission(self, request) -> bool:
+        return self.may_run(request, Job.UPLOAD)
+
+    def has_run_async_customers_permission(self, request) -> bool:
+        return self.may_run(request, Job.ASYNC_CUSTOMERS)
+
+    def has_run_distribute_permission(self, request) -> bool:
+        return self.may_run(request, Job.DISTRIBUTE)
+
+    def has_run_sync_orders_permission(self, request) -> bool:
+        return self.may_run(request, Job.SYNC_ORDERS)
+
+    def has_run_post_statements_permission(self, request) -> bool:
+        return self.may_run(request, Job.POST_STATEMENTS)
+
+    def has_run_conversion_permission(self, request) -> bool:
+        return self.may_run(request, *CONVERSION_JOBS)
+
+
+# --- Messages -----------------------------------------------------------------------
+
+
+def job_run_url(run_id: int) -> str:
+    return reverse("admin:jobs_jobrun_change", args=[run_id])
+
+
+def job_run_link(run: JobRun):
+    return format_html('<a href="{}">job run #{}</a>', job_run_url(run.pk), run.pk)
+
+
+def job_requests_report(
+    modeladmin, request, runs: Iterable[JobRun], refused: Iterable[JobAlreadyActive] = ()
+) -> None:
+    """One success message naming and linking every queued run; a warning per scope
+    that was already queued or running (not started twice, R10)."""
+    runs = list(runs)
+    if runs:
+        items = format_html_join(
+            "; ",
+            "{} for {}: {}",
+            ((Job(run.job).label, run.scope, job_run_link(run)) for run in runs),
+        )
+        modeladmin.message_user(request, format_html("Queued {}.", items), messages.SUCCESS)
+    for error in refused:
+        active = error.run
+        modeladmin.message_user(
+            request,
+            format_html(
+                "{} for {} not started: already running: {} ({}).",
+                Job(active.job).label,
+                active.scope,
+                job_run_link(active),
+                active.get_status_display().lower(),
+            ),
+            messages.WARNING,
+        )
+
+
+def _request_each(modeladmin, request, scopes, make_request) -> None:
+    """Call ``make_request(scope)`` (-> runs, refused) for each scope and report."""
+    runs, refused = [], []
+    for scope in scopes:
+        try:
+            new_runs, new_refused = make_request(scope)
+        except JobAlreadyActive as error:
+            new_runs, new_refused = [], [error]
+        except JobRequestError as error:
+            modeladmin.message_user(request, f"{scope}: {error}", messages.ERROR)
+            continue
+        runs.extend(new_runs)
+        refused.extend(new_refused)
+    job_requests_report(modeladmin, request, runs, refused)
+
+
+# --- Channel databases ----------------------------------------------------------------
+
+
+def _configured(modeladmin, request, queryset) -> list:
+    channel_databases = []
+    for channel_database in queryset.order_by("name"):
+        if is_channel_alias(channel_database.alias):
+            channel_databases.append(channel_database)
+        else:
+            modeladmin.message_user(
+                request,
+                f"{channel_database.name}: alias {channel_database.alias!r} is not a configured "
+                "channel database; nothing queued for it.",
+                messages.ERROR,
+            )
+    return channel_databases
+
+
+def _channel_job(modeladmin, request, queryset, job: str) -> None:
+    _request_each(
+        modeladmin,
+        request,
+        _configured(modeladmin, request, queryset),
+        lambda channel_database: job_runs_request(
+            job=job, channel_database=channel_database.name, user=request.user, via=VIA_ADMIN
+        ),
+    )
+
+
+@admin.action(description="Run upload (P-0001)", permissions=["run_upload"])
+def run_upload(modeladmin, request, queryset):
+    _channel_job(modeladmin, request, queryset, Job.UPLOAD)
+
+
+@admin.action(description="Run distribution (1010)", permissions=["run_distribute"])
+def run_distribution(modeladmin, request, queryset):
+    _channel_job(modeladmin, request, queryset, Job.DISTRIBUTE)
+
+
+@admin.action(
+    description="Run the whole conversion (upload, create customers, distribute)",
+    permissions=["run_conversion"],
+)
+def run_conversion(modeladmin, request, queryset):
+    _request_each(
+        modeladmin,
+        request,
+        _configured(modeladmin, request, queryset),
+        lambda channel_database: (
+            conversion_request(
+                channel_database=channel_database.name, user=request.user, via=VIA_ADMIN
+            ),
+            [],
+        ),
+    )
+
+
+# --- Sales transactions -------------------------------------------------------------
+
+
+@admin.action(description="Synchronize order", permissions=["run_sync_orders"])
+def synchronize_order(modeladmin, request, queryset):
+    """Customer orders without a sales order (uploaded, or failed before) are queued;
+    the others are reported as skipped."""
+    selected = list(queryset.values_list("pk", "transaction_id"))
+    eligible = set(
+        orders_to_sync(transaction_ids=[pk for pk, _ in selected]).values_list("pk", flat=True)
+    )
+    skipped = sorted(transaction_id for pk, transaction_id in selected if pk not in eligible)
+    if skipped:
+        modeladmin.message_user(
+            request,
+            f"Skipped {len(skipped)} transaction{'' if len(skipped) == 1 else 's'} that "
+            f"{'is' if len(skipped) == 1 else 'are'} not a customer order waiting for its "
+            f"sales order: {', '.join(skipped)}.",
+            messages.WARNING,
+        )
+    if not eligible:
+        return
+    _request_each(
+        modeladmin,
+        request,
+        ["selected transactions"],
+        lambda _scope: job_runs_request(
+            job=Job.SYNC_ORDERS,
+            extra={"transaction_ids": sorted(eligible)},
+            user=request.user,
+            via=VIA_ADMIN,
+        ),
+    )
+
+
+# --- Stores: post statement for a business date --------------------------------------
+
+
+class BusinessDateForm(forms.Form):
+    business_date = forms.DateField(
+        label="Business date",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        help_text="The statement of each selected store for this day is calculated and "
+        "posted (YYYY-MM-DD).",
+    )
+
+
+@admin.action(description="Post statement for a business date", permissions=["run_post_statements"])
+def post_statement(modeladmin, request, queryset):
+    """Asks the business date on an intermediate page, then queues post-statements for
+    each selected store."""
+    stores = list(queryset.order_by("number"))
+    if "apply" in request.POST:
+        form = BusinessDateForm(request.POST)
+        if form.is_valid():
+            business_date: datetime.date = form.cleaned_data["business_date"]
+            _request_each(
+                modeladmin,
+                request,
+                [store.number for store in stores],
+                lambda number: job_runs_request(
+                    job=Job.POST_STATEMENTS,
+                    store=number,
+                    business_date=business_date.isoformat(),
+                    user=request.user,
+                    via=VIA_ADMIN,
+                ),
+            )
+            return None  # back to the store list, which shows the messages
+    else:
+        form = BusinessDateForm(initial={"business_date": timezone.localdate()})
+    opts = modeladmin.model._meta
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Post statement for a business date",
+        "opts": opts,
+        "stores": stores,
+        "form": form,
+        "action_name": "post_statement",
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": modeladmin.media + form.media,
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, "admin/commerce/store/post_statement.html", context)

@@ -1,0 +1,64 @@
+"""The conversion issues a number of queries that does not grow with the customers in a
+batch: no per-row round trips (what the benchmark's queries-per-customer relies on)."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+
+from customers.generate import async_customers_generate, organization_generate
+from jobs import account_creation, distribution, upload
+from jobs.services import job_runs_execute, job_runs_request
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+class AllQueries:
+    def __enter__(self):
+        self.contexts = [CaptureQueriesContext(connections[a]) for a in connections]
+        for context in self.contexts:
+            context.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        for context in self.contexts:
+            context.__exit__(*exc)
+
+    @property
+    def count(self):
+        return sum(len(c.captured_queries) for c in self.contexts)
+
+
+def stage_queries(customers_per_store: int) -> dict[str, int]:
+    organization = organization_generate(stores=2)
+    for number, alias in organization.stores:
+        async_customers_generate(
+            alias=alias, store_number=number, count=customers_per_store, invalid_every=7
+        )
+    counts = {}
+    for job in ["upload", "async-customers", "distribute"]:
+        with AllQueries() as queries:
+            runs, _ = job_runs_request(job=job, enqueue=False)
+            job_runs_execute(run_ids=[r.pk for r in runs])
+        counts[job] = queries.count
+    return counts
+
+
+@pytest.fixture
+def one_batch(monkeypatch):
+    for module, name in [
+        (upload, "UPLOAD_BATCH"),
+        (account_creation, "ACCOUNT_BATCH"),
+        (distribution, "DISTRIBUTION_BATCH"),
+    ]:
+        monkeypatch.setattr(module, name, 1000)  # both sizes below fit in one batch
+
+
+def test_queries_do_not_grow_with_customers_in_a_batch(one_batch):
+    small = stage_queries(10)
+    call_command("flush", "--noinput", database="default", verbosity=0)
+    for alias in ("channel", "channel2"):
+        call_command("flush", "--noinput", database=alias, verbosity=0)
+    large = stage_queries(300)
+
+    assert large == small, (small, large)
