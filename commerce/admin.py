@@ -2,7 +2,9 @@
 sequences, functionality profiles) and sales transactions.
 
 The commerce app imports nothing from customers: pages of the customers app are
-reached through their URL names only.
+reached through their URL names only. The actions that request jobs (upload,
+distribution, the whole conversion, order synchronization, statement posting) come
+from ``jobs.admin_actions``.
 """
 
 from django import forms
@@ -26,6 +28,14 @@ from commerce.models import (
     SalesTransaction,
     Statement,
     Store,
+)
+from jobs.admin_actions import (
+    JobPermissionsMixin,
+    post_statement,
+    run_conversion,
+    run_distribution,
+    run_upload,
+    synchronize_order,
 )
 
 admin.site.site_header = "Retail HQ"
@@ -129,10 +139,11 @@ class ChannelDatabaseForm(forms.ModelForm):
 
 
 @admin.register(ChannelDatabase)
-class ChannelDatabaseAdmin(admin.ModelAdmin):
+class ChannelDatabaseAdmin(JobPermissionsMixin, admin.ModelAdmin):
     form = ChannelDatabaseForm
     list_display = ["name", "alias", "configured", "store_count", "channel_data"]
     search_fields = ["name", "alias"]
+    actions = [run_upload, run_distribution, run_conversion]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(store_count=Count("stores"))
@@ -163,7 +174,7 @@ class ChannelDatabaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(JobPermissionsMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "name",
@@ -183,6 +194,7 @@ class StoreAdmin(admin.ModelAdmin):
         "default_customer",
     ]
     autocomplete_fields = ["default_customer"]
+    actions = [post_statement]
 
     @admin.display(boolean=True, description="creates customers async")
     def creates_customers_async(self, obj):
@@ -244,7 +256,7 @@ class SalesLineInline(admin.TabularInline):
 
 
 @admin.register(SalesTransaction)
-class SalesTransactionAdmin(LineTotalsMixin, admin.ModelAdmin):
+class SalesTransactionAdmin(JobPermissionsMixin, LineTotalsMixin, admin.ModelAdmin):
     list_display = [
         "transaction_id",
         "store",
@@ -286,6 +298,7 @@ class SalesTransactionAdmin(LineTotalsMixin, admin.ModelAdmin):
         "sales_order",
     ]
     inlines = [SalesLineInline]
+    actions = [synchronize_order]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

@@ -47,7 +47,9 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def orders_to_sync(*, store: str | None = None, transaction_ids=None):
+def orders_to_sync(
+    *, store: str | None = None, channel_database: str | None = None, transaction_ids=None
+):
     """Uploaded customer orders without a sales order (new, or failed before)."""
     queryset = SalesTransaction.objects.filter(
         type=TransactionType.CUSTOMER_ORDER,
@@ -56,6 +58,8 @@ def orders_to_sync(*, store: str | None = None, transaction_ids=None):
     )
     if store:
         queryset = queryset.filter(store__number=store)
+    if channel_database:
+        queryset = queryset.filter(channel_database=channel_database)
     if transaction_ids:
         queryset = queryset.filter(pk__in=list(transaction_ids))
     return queryset.order_by("pk")

@@ -5,20 +5,30 @@ Channel records use ``commerce.admin_channel.ChannelModelAdmin``: they are read 
 written in the channel database chosen by the "Channel database" list filter.
 Fields the jobs write (staging status, upload session ids, account links, versions)
 are read-only.
+
+Staged async customers and addresses that failed at HQ (R5) are fixed on their
+change pages and synchronized again ("Save and synchronize again", the "Synchronize
+selected" action, or the customer synchronization status page, singly or in bulk):
+failed rows go back to pending and one "Synchronize customers and channel requests"
+run is queued for exactly those rows.
 """
 
 import uuid
+from collections.abc import Sequence
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, F
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from commerce.admin import ViewOnlyMixin
@@ -27,9 +37,11 @@ from commerce.admin_channel import (
     ChannelTabularInline,
     UploadedFilter,
     channel_change_url,
+    channel_changelist_url,
 )
-from commerce.models import NumberSequence, Store
-from customers.forms import StoreCustomerForm
+from commerce.db import HQ
+from commerce.models import ChannelDatabase, NumberSequence, Store
+from customers.forms import ASYNC_STATUS_LABELS, StoreCustomerForm, SyncStatusFilterForm
 from customers.models import (
     Address,
     Affiliation,
@@ -54,14 +66,20 @@ from customers.models import (
     StagedAsyncCustomerAffiliation,
     StagedAsyncCustomerAttributeValue,
     StagedAsyncCustomerContact,
+    StagingStatus,
 )
+from customers.selectors import AsyncStatus, async_status_rows, async_status_summary
 from customers.services import (
     CustomerValidationError,
     NumberSequenceExhausted,
     account_numbers_allocate,
     customer_create_at_store,
     location_id_for,
+    staged_records_retry,
 )
+from jobs.admin_actions import VIA_ADMIN, JobPermissionsMixin, job_requests_report
+from jobs.models import Job
+from jobs.services import JobRequestError, job_runs_request
 
 STAGING_READONLY = [
     "channel_database",
@@ -709,12 +727,40 @@ class AsyncAddressAdmin(GeneratedGuidMixin, ChannelModelAdmin):
 # --- HQ staging (what P-0001 brought) -------------------------------------------------
 
 
-class StagingAdmin(admin.ModelAdmin):
+def staged_synchronize(
+    modeladmin, request, *, customer_ids: Sequence[int] = (), address_ids: Sequence[int] = ()
+) -> None:
+    """Put the failed ones among these staged rows back to pending and queue one
+    "Synchronize customers and channel requests" run for exactly these rows; the
+    messages say what was queued (with a link to the run) or why not."""
+    extra = {}
+    try:
+        with transaction.atomic(using=HQ):  # back to pending only with the run requested
+            if customer_ids:
+                staged_records_retry(model=StagedAsyncCustomer, ids=customer_ids)
+                extra["staged_customer_ids"] = sorted(customer_ids)
+            if address_ids:
+                staged_records_retry(model=StagedAsyncAddress, ids=address_ids)
+                extra["staged_address_ids"] = sorted(address_ids)
+            runs, refused = job_runs_request(
+                job=Job.ASYNC_CUSTOMERS, extra=extra, user=request.user, via=VIA_ADMIN
+            )
+    except JobRequestError as error:
+        modeladmin.message_user(request, str(error), messages.ERROR)
+        return
+    job_requests_report(modeladmin, request, runs, refused)
+
+
+class StagingAdmin(JobPermissionsMixin, admin.ModelAdmin):
     """Staged rows come only from the upload (P-0001): they are fixed here, not added
-    (nor deleted: the upload would not bring them again)."""
+    (nor deleted: the upload would not bring them again). A completed row is history
+    (its HQ record exists): it is shown, not edited."""
 
     list_filter = ["status", "channel_database", "store_number"]
     date_hierarchy = "staged_at"
+    actions = ["synchronize_selected"]
+    change_form_template = "admin/customers/staged_change_form.html"
+    staged_ids_parameter = ""  # "customer_ids" or "address_ids" of staged_synchronize
 
     def has_add_permission(self, request):
         return False
@@ -722,12 +768,82 @@ class StagingAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status == StagingStatus.COMPLETED:
+            return False
+        return super().has_change_permission(request, obj)
+
     @admin.display(description="last error", ordering="last_error")
     def short_error(self, obj):
         return _short(obj.last_error)
 
+    def synchronize(self, request, ids: list[int]) -> None:
+        staged_synchronize(self, request, **{self.staged_ids_parameter: ids})
 
-class StagedAsyncCustomerAddressInline(admin.TabularInline):
+    @admin.action(description="Synchronize selected", permissions=["run_async_customers"])
+    def synchronize_selected(self, request, queryset):
+        """Failed rows go back to pending; pending and failed rows are queued; completed
+        ones are reported as skipped."""
+        rows = list(queryset.values_list("pk", "status"))
+        ids = [pk for pk, status in rows if status != StagingStatus.COMPLETED]
+        completed = len(rows) - len(ids)
+        if completed:
+            self.message_user(
+                request,
+                f"Skipped {completed} already created at HQ (completed).",
+                messages.WARNING,
+            )
+        if ids:
+            self.synchronize(request, ids)
+
+    # --- "Save and synchronize again" on the change page ---
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["show_sync_again"] = (
+            obj is not None
+            and self.has_change_permission(request, obj)
+            and self.has_run_async_customers_permission(request)
+        )
+        context["sync_status_url"] = reverse("admin:customers_sync_status")
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def response_change(self, request, obj):
+        if "_sync_again" not in request.POST:
+            return super().response_change(request, obj)
+        if not self.has_run_async_customers_permission(request):
+            raise PermissionDenied  # rolls the save back with the rest of the request
+        self.message_user(request, f"The {self.opts.verbose_name} “{obj}” was saved.")
+        self.synchronize(request, [obj.pk])
+        return HttpResponseRedirect(request.get_full_path())
+
+
+class StagedInlineMixin:
+    """Children of a completed staged customer are history, like their parent."""
+
+    @staticmethod
+    def _open(obj) -> bool:
+        return obj is None or obj.status != StagingStatus.COMPLETED
+
+    def has_add_permission(self, request, obj=None):
+        return self._open(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._open(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._open(obj) and super().has_delete_permission(request, obj)
+
+
+STAGED_ADDRESS_WIDTHS = {
+    "street": "14em",
+    "city": "9em",
+    "state": "4em",
+    "zip": "6em",
+    "country": "4em",
+}
+
+
+class StagedAsyncCustomerAddressInline(StagedInlineMixin, admin.TabularInline):
     model = StagedAsyncCustomerAddress
     extra = 0
     fields = [
@@ -742,29 +858,57 @@ class StagedAsyncCustomerAddressInline(admin.TabularInline):
         "location_id",
     ]
     readonly_fields = ["async_address_id", "location_id"]
+    # The store links its address to HQ's by the GUID: addresses are fixed, never
+    # added or dropped here.
+    can_delete = False
 
     def has_add_permission(self, request, obj=None):
         # A new address needs the store's GUID; it can only come from the store.
         return False
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in STAGED_ADDRESS_WIDTHS:
+            # Narrow inputs: the whole address fits on one line of the inline.
+            field.widget.attrs["style"] = f"width: {STAGED_ADDRESS_WIDTHS[db_field.name]}"
+        if db_field.name == "country":
+            field.help_text = "ISO 3166-1 alpha-3, e.g. USA"
+        return field
 
-class StagedAsyncCustomerContactInline(admin.TabularInline):
+
+class StagedAsyncCustomerContactInline(StagedInlineMixin, admin.TabularInline):
     model = StagedAsyncCustomerContact
     extra = 0
 
 
-class StagedAsyncCustomerAttributeValueInline(admin.TabularInline):
+class StagedAsyncCustomerAttributeValueInline(StagedInlineMixin, admin.TabularInline):
     model = StagedAsyncCustomerAttributeValue
     extra = 0
 
 
-class StagedAsyncCustomerAffiliationInline(admin.TabularInline):
+class StagedAsyncCustomerAffiliationInline(StagedInlineMixin, admin.TabularInline):
     model = StagedAsyncCustomerAffiliation
     extra = 0
 
 
+STATUS_PAGE_SIZE = 100
+STATUS_PAGE_ORDER = {
+    AsyncStatus.FAILED: 0,
+    AsyncStatus.UPLOADED: 1,
+    AsyncStatus.PENDING_UPLOAD: 2,
+    AsyncStatus.CREATED: 3,
+    AsyncStatus.SYNCHRONIZED: 4,
+}
+STAGED_CHANGE_URL = {
+    "customer": "admin:customers_stagedasynccustomer_change",
+    "address": "admin:customers_stagedasyncaddress_change",
+}
+CHANNEL_MODEL = {"customer": AsyncCustomer, "address": AsyncAddress}
+
+
 @admin.register(StagedAsyncCustomer)
 class StagedAsyncCustomerAdmin(StagingAdmin):
+    staged_ids_parameter = "customer_ids"
     list_display = [
         "async_customer_id",
         "name",
@@ -795,9 +939,132 @@ class StagedAsyncCustomerAdmin(StagingAdmin):
         StagedAsyncCustomerAffiliationInline,
     ]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and "customer_group" in form.base_fields:
+            # What a person fixing "unknown customer group" needs to know.
+            store = Store.objects.select_related("legal_entity").filter(number=obj.store_number)
+            store = store.first()
+            help_text = "Empty: the group of the store's default customer."
+            if store is not None:
+                codes = CustomerGroup.objects.filter(legal_entity=store.legal_entity)
+                codes = ", ".join(codes.order_by("code").values_list("code", flat=True))
+                help_text += f" Groups of legal entity {store.legal_entity.code}: {codes or '-'}."
+            form.base_fields["customer_group"].help_text = help_text
+        return form
+
+    # --- Customer synchronization status page (SPEC section 8) ---
+
+    def get_urls(self):
+        return [
+            path(
+                "sync-status/",
+                self.admin_site.admin_view(self.sync_status_view),
+                name="customers_sync_status",
+            ),
+            *super().get_urls(),
+        ]
+
+    def sync_status_view(self, request):
+        """One row per async customer and async address in every channel database, with
+        a dashboard per store; failed rows are synchronized again from here (POST)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        may_synchronize = self.has_run_async_customers_permission(request)
+        if request.method == "POST":
+            if not may_synchronize:
+                raise PermissionDenied
+            self._synchronize_checked(request)
+            return HttpResponseRedirect(request.get_full_path())
+
+        stores = list(Store.objects.order_by("number").values_list("number", "name"))
+        form = SyncStatusFilterForm(request.GET or None, stores=stores)
+        filters = form.cleaned_data if form.is_valid() else {}
+        store, kind, status = (filters.get(k) or None for k in ("store", "kind", "status"))
+        rows = [
+            row
+            for row in async_status_rows(store=store, details=True)
+            if kind is None or row["kind"] == kind
+        ]
+        summary = async_status_summary(rows)
+        if status:
+            rows = [row for row in rows if row["status"] == status]
+        # What needs a person first: failed, then what is still on its way.
+        rows.sort(
+            key=lambda row: (STATUS_PAGE_ORDER[row["status"]], row["store"], row["created_at"])
+        )
+        page = Paginator(rows, STATUS_PAGE_SIZE).get_page(request.GET.get("page"))
+        aliases = dict(ChannelDatabase.objects.values_list("name", "alias"))
+        for row in page.object_list:
+            self._add_links(row, aliases)
+
+        def query(**changes):
+            params = {"store": store, "kind": kind, "status": status, **changes}
+            return "?" + urlencode({k: v for k, v in params.items() if v})
+
+        for line in summary:
+            line["links"] = {
+                s: query(store=line["store"] or store, status=s) for s in AsyncStatus.ALL
+            }
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Customer synchronization status",
+            "opts": self.opts,
+            "form": form,
+            "summary": summary,
+            "statuses": [(s, ASYNC_STATUS_LABELS[s]) for s in AsyncStatus.ALL],
+            "page": page,
+            "previous_url": query(page=page.previous_page_number())
+            if page.has_previous()
+            else None,
+            "next_url": query(page=page.next_page_number()) if page.has_next() else None,
+            "result_count": len(rows),
+            "may_synchronize": may_synchronize,
+            "page_size": STATUS_PAGE_SIZE,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/customers/sync_status.html", context)
+
+    @staticmethod
+    def _add_links(row: dict, aliases: dict[str, str]) -> None:
+        row["status_label"] = ASYNC_STATUS_LABELS[row["status"]]
+        row["staged_url"] = (
+            reverse(STAGED_CHANGE_URL[row["kind"]], args=[row["staged_id"]])
+            if row["staged_id"]
+            else None
+        )
+        alias = aliases.get(row["channel_database"], row["channel_database"])
+        row["channel_url"] = channel_changelist_url(
+            CHANNEL_MODEL[row["kind"]], alias, q=row["async_id"]
+        )
+        row["customer_url"] = (
+            f"{reverse('admin:customers_customer_changelist')}?"
+            f"{urlencode({'q': row['customer_account']})}"
+            if row["customer_account"]
+            and row["status"] in (AsyncStatus.CREATED, AsyncStatus.SYNCHRONIZED)
+            else None
+        )
+        row["checkbox"] = (
+            f"{row['kind']}:{row['staged_id']}" if row["status"] == AsyncStatus.FAILED else None
+        )
+
+    def _synchronize_checked(self, request) -> None:
+        ids: dict[str, list[int]] = {"customer": [], "address": []}
+        for value in request.POST.getlist("selected"):
+            kind, _, pk = value.partition(":")
+            if kind in ids and pk.isdigit():
+                ids[kind].append(int(pk))
+        if not ids["customer"] and not ids["address"]:
+            self.message_user(
+                request, "Check the failed rows to synchronize again first.", messages.WARNING
+            )
+            return
+        staged_synchronize(self, request, customer_ids=ids["customer"], address_ids=ids["address"])
+
 
 @admin.register(StagedAsyncAddress)
 class StagedAsyncAddressAdmin(StagingAdmin):
+    staged_ids_parameter = "address_ids"
     list_display = [
         "async_address_id",
         "customer_account",

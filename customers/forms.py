@@ -1,4 +1,6 @@
-"""The "Add customer at store" form: what a store's point of sale asks for (R1).
+"""Admin forms: "Add customer at store" and the synchronization status page's filters.
+
+The "Add customer at store" form asks what a store's point of sale asks for (R1).
 
 The form checks what a point of sale checks (names for the customer type, a
 complete address, a country from the list). Business rules (R5) are HQ's: for a
@@ -12,6 +14,7 @@ from django import forms
 from commerce.models import Store
 from customers.countries import ISO3166_ALPHA3
 from customers.models import AddressPurpose, CustomerGroup, CustomerType
+from customers.selectors import AsyncStatus
 from customers.services import AddressInput, CustomerInput
 
 ADDRESS_FIELDS = ["street", "city", "state", "zip", "country"]
@@ -153,3 +156,36 @@ class StoreCustomerForm(forms.Form):
             if name.startswith("addresses["):
                 name = "address_" + name.rpartition(".")[2]
             self.add_error(name if name in self.fields else None, message)
+
+
+ASYNC_STATUS_LABELS = {
+    AsyncStatus.PENDING_UPLOAD: "Pending upload",
+    AsyncStatus.UPLOADED: "Uploaded",
+    AsyncStatus.FAILED: "Failed",
+    AsyncStatus.CREATED: "Created at HQ",
+    AsyncStatus.SYNCHRONIZED: "Synchronized",
+}
+
+
+class SyncStatusFilterForm(forms.Form):
+    """The GET filters of the customer synchronization status page, validated."""
+
+    status = forms.ChoiceField(
+        required=False, choices=[("", "All statuses"), *ASYNC_STATUS_LABELS.items()]
+    )
+    store = forms.ChoiceField(required=False)
+    kind = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Customers and addresses"),
+            ("customer", "Customers"),
+            ("address", "Addresses"),
+        ],
+    )
+
+    def __init__(self, *args, stores: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].choices = [
+            ("", "All stores"),
+            *((number, f"{number} {name}") for number, name in stores),
+        ]

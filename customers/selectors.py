@@ -6,7 +6,7 @@ Everything here streams in chunks and issues a fixed number of queries per chunk
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db.models import Prefetch, QuerySet
 
@@ -181,8 +181,16 @@ def _aliases_for(store: str | None) -> list[str]:
     return [alias] if alias else []
 
 
-def async_status_rows(*, store: str | None = None, status: str | None = None) -> Iterator[dict]:
-    """One row per async customer and async address, in every channel database."""
+def async_status_rows(
+    *, store: str | None = None, status: str | None = None, details: bool = False
+) -> Iterator[dict]:
+    """One row per async customer and async address, in every channel database.
+
+    With ``details`` each row also carries what the admin status page shows and links:
+    ``staged_id`` (the HQ staging row, or None), ``created_at`` (at the store) and
+    ``operation_at`` (when its current status was reached). Without it the row has
+    exactly the columns of SPEC section 5, which the status command prints.
+    """
     names = channel_database_names()
     for alias in _aliases_for(store):
         for kind, model, staged_model, guid_field in (
@@ -206,6 +214,8 @@ def async_status_rows(*, store: str | None = None, status: str | None = None) ->
                         staged=staged.get(getattr(row, guid_field)),
                         channel_database=names[alias],
                     )
+                    if details:
+                        _add_details(item, row=row, staged=staged.get(getattr(row, guid_field)))
                     if status is None or item["status"] == status:
                         yield item
 
@@ -232,3 +242,46 @@ def _status_row(*, kind, row, guid: uuid.UUID, staged, channel_database: str) ->
         "customer_account": account,
         "last_error": (staged.last_error if staged and state == AsyncStatus.FAILED else "") or None,
     }
+
+
+def _add_details(item: dict, *, row, staged) -> None:
+    if item["status"] == AsyncStatus.SYNCHRONIZED:
+        operation_at = row.synchronized_at or (staged.processed_at if staged else None)
+    elif item["status"] == AsyncStatus.PENDING_UPLOAD:
+        operation_at = row.created_at
+    else:  # uploaded, failed, created: HQ staging knows when
+        operation_at = staged.processed_at or staged.staged_at
+    item.update(
+        staged_id=staged.pk if staged else None,
+        created_at=row.created_at,
+        operation_at=operation_at or row.created_at,
+    )
+
+
+ON_THEIR_WAY = [AsyncStatus.PENDING_UPLOAD, AsyncStatus.UPLOADED, AsyncStatus.CREATED]
+
+
+def async_status_summary(rows: Iterable[dict]) -> list[dict]:
+    """Per store (SPEC section 9 dashboard): the count of each status and the store
+    time of the oldest record still on its way (neither synchronized nor failed).
+    ``rows`` come from ``async_status_rows(details=True)``; a last row totals them."""
+    stores: dict[str, dict] = {}
+    total = {"store": None, "channel_database": None, "oldest_pending_at": None}
+    total.update(dict.fromkeys(AsyncStatus.ALL, 0))
+    for row in rows:
+        summary = stores.get(row["store"])
+        if summary is None:
+            summary = stores[row["store"]] = {
+                "store": row["store"],
+                "channel_database": row["channel_database"],
+                "oldest_pending_at": None,
+                **dict.fromkeys(AsyncStatus.ALL, 0),
+            }
+        for bucket in (summary, total):
+            bucket[row["status"]] += 1
+            if row["status"] in ON_THEIR_WAY and (
+                bucket["oldest_pending_at"] is None
+                or row["created_at"] < bucket["oldest_pending_at"]
+            ):
+                bucket["oldest_pending_at"] = row["created_at"]
+    return [*(stores[number] for number in sorted(stores)), total]

@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from commerce.admin_channel import ChannelModelAdmin
 from jobs.models import (
@@ -55,12 +56,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 def _duration_text(seconds: float) -> str:
     if seconds < 10:
-        return f"{seconds:.1f} s"
+        return f"{seconds:.1f}\u00a0s"
     minutes, seconds = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+        return f"{hours}\u00a0h {minutes}\u00a0min"
+    return f"{minutes}\u00a0min {seconds}\u00a0s" if minutes else f"{seconds}\u00a0s"
+
+
+def _clock(moment, day) -> str:
+    """The time of ``moment``, with its date only when it is not ``day``."""
+    local = timezone.localtime(moment)
+    return local.strftime("%H:%M:%S" if local.date() == day else "%Y-%m-%d %H:%M:%S")
 
 
 def counts_text(counts: dict) -> str:
@@ -87,21 +94,15 @@ class JobRunAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "job_label",
-        "scope",
+        "scope_text",
         "status_badge",
         "progress",
-        "selected",
-        "succeeded",
-        "failed",
-        "skipped",
-        "requested_by",
-        "requested_via",
-        "created_at",
-        "started_at",
-        "finished_at",
-        "duration",
+        "requested",
+        "timing",
     ]
     list_display_links = ["id", "job_label"]
+    # Counters go under the progress bar, started/finished/duration under the creation
+    # time, so the list fits beside the filters.
     list_filter = ["job", "status", "requested_via"]
     search_fields = ["scope", "message"]
     list_select_related = ["requested_by"]
@@ -170,25 +171,66 @@ class JobRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="progress")
     def progress(self, obj):
-        """Processed (succeeded + failed + skipped) of selected, as a bar."""
+        """Processed (succeeded + failed + skipped) of selected as a bar, then the counters."""
         if not obj.selected:
-            return "waiting" if obj.is_active else "nothing selected"
+            if obj.is_active:
+                return "waiting to start" if obj.status == JobStatus.QUEUED else "selecting…"
+            return "nothing to do" if obj.status == JobStatus.SUCCEEDED else "-"
+        counters = format_html(
+            '<div style="font-size:0.85em">{} succeeded · '
+            '<span style="{}">{} failed</span> · {} skipped</div>',
+            obj.succeeded,
+            f"color:{STATUS_COLOURS[JobStatus.FAILED]};font-weight:bold" if obj.failed else "",
+            obj.failed,
+            obj.skipped,
+        )
         processed = obj.processed
         percent = min(100, round(100 * processed / obj.selected))
         colour = STATUS_COLOURS[
             JobStatus.COMPLETED_WITH_ERRORS if obj.failed else JobStatus.SUCCEEDED
         ]
         return format_html(
-            '<div title="{} of {} processed" style="display:flex;align-items:center;gap:6px;'
-            'white-space:nowrap"><span style="display:inline-block;width:80px;height:8px;'
+            '<div title="{} of {} selected processed" style="display:flex;align-items:center;'
+            'gap:6px;white-space:nowrap"><span style="display:inline-block;width:80px;height:8px;'
             'background:#dde1e5;border-radius:4px;overflow:hidden"><span style="display:block;'
-            'width:{}%;height:8px;background:{}"></span></span><span>{} / {}</span></div>',
+            'width:{}%;height:8px;background:{}"></span></span><span>{} / {}</span></div>{}',
             processed,
             obj.selected,
             percent,
             colour,
             processed,
             obj.selected,
+            counters,
+        )
+
+    @admin.display(description="scope", ordering="scope")
+    def scope_text(self, obj):
+        # Lets "channel_database=HOUSTON" wrap after "=" and "," in a narrow column.
+        parts = obj.scope.replace(",", ",\0").replace("=", "=\0").split("\0")
+        return format_html_join(mark_safe("<wbr>"), "{}", ((part,) for part in parts))
+
+    @admin.display(description="requested", ordering="requested_by__username")
+    def requested(self, obj):
+        if obj.requested_by is None:
+            return f"via {obj.requested_via}"
+        return format_html("{}<br>via {}", obj.requested_by, obj.requested_via)
+
+    @admin.display(description="created / ran", ordering="created_at")
+    def timing(self, obj):
+        """Created at; then started – finished (duration), or how long it has run."""
+        created = timezone.localtime(obj.created_at)
+        if obj.started_at is None:
+            ran = "not started"
+        elif obj.finished_at is None:
+            ran = f"running since {_clock(obj.started_at, created.date())} ({self.duration(obj)})"
+        else:
+            started = _clock(obj.started_at, created.date())
+            finished = _clock(obj.finished_at, created.date())
+            ran = f"{started} – {finished} ({self.duration(obj)})"
+        return format_html(
+            '<div style="white-space:nowrap">{}</div><div style="font-size:0.85em">{}</div>',
+            created.strftime("%Y-%m-%d %H:%M:%S"),
+            ran,
         )
 
     @admin.display(description="duration")
@@ -196,8 +238,7 @@ class JobRunAdmin(ReadOnlyAdmin):
         if obj.started_at is None:
             return "-"
         end = obj.finished_at or timezone.now()
-        text = _duration_text((end - obj.started_at).total_seconds())
-        return text if obj.finished_at else f"{text} so far"
+        return _duration_text((end - obj.started_at).total_seconds())
 
     @admin.display(description="message")
     def message_text(self, obj):
@@ -243,6 +284,8 @@ class JobRunAdmin(ReadOnlyAdmin):
     # --- Refreshing while a shown run is active ---
 
     def changelist_view(self, request, extra_context=None):
+        # A wide monitoring table: it gets the room of the navigation sidebar.
+        extra_context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if context and "cl" in context:
@@ -267,7 +310,7 @@ class SessionAdmin(ReadOnlyAdmin):
         if obj.job_run_id is None:
             return "-"
         return format_html(
-            '<a href="{}">#{}</a>',
+            '<a href="{}">job run #{}</a>',
             reverse("admin:jobs_jobrun_change", args=[obj.job_run_id]),
             obj.job_run_id,
         )
@@ -310,6 +353,10 @@ class UploadSessionAdmin(SessionAdmin):
     @admin.display(description="kind")
     def kind(self, obj):
         return (obj.counts or {}).get("kind", "-")
+
+    @admin.display(description="counts")
+    def counts_summary(self, obj):
+        return counts_text({k: v for k, v in (obj.counts or {}).items() if k != "kind"})
 
 
 @admin.register(DownloadSession)

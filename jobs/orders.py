@@ -20,15 +20,16 @@ def orders_sync_run(
     run=None,
     progress,
     store: str | None = None,
+    channel_database: str | None = None,
     transaction_ids: Sequence[int] | None = None,
     **_ignored,
 ) -> None:
     """Create the sales order of every uploaded customer order that has none; each
     transaction on its own, so one that fails never stops the others."""
     pending = list(
-        orders_to_sync(store=store, transaction_ids=transaction_ids).values_list(
-            "pk", "transaction_id"
-        )
+        orders_to_sync(
+            store=store, channel_database=channel_database, transaction_ids=transaction_ids
+        ).values_list("pk", "transaction_id")
     )
     for pk, transaction_id in pending:
         try:

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from commerce.services import databases_migrate
 from customers.demo import ADMIN_PASSWORD, ADMIN_USERNAME, demo_setup
+from jobs.services import schedules_setup
 
 STOP_TIMEOUT = 15  # seconds a child gets to stop cleanly before it is killed
 POLL_INTERVAL = 0.5
@@ -53,6 +54,8 @@ class Command(BaseCommand):
             login = f"  login: {ADMIN_USERNAME} / {ADMIN_PASSWORD}"
         else:
             login = ""
+        for name, _created in schedules_setup():
+            self.stdout.write(f"Schedule: {name}")
 
         manage = str(Path(settings.BASE_DIR) / "manage.py")
         children: list[subprocess.Popen] = []

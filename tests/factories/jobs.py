@@ -1,0 +1,89 @@
+import factory
+from django.contrib.auth import get_user_model
+
+from jobs.models import (
+    AppliedDownloadSession,
+    CustomerDistribution,
+    DownloadSession,
+    Job,
+    JobRun,
+    JobStatus,
+    SessionStatus,
+    UploadSession,
+)
+from tests.factories.base import ChannelFactory
+from tests.factories.customers import CustomerFactory
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"operator{n}")
+    is_staff = True
+
+
+class JobRunFactory(factory.django.DjangoModelFactory):
+    """A finished run; each one has its own scope, so several can be active at once."""
+
+    class Meta:
+        model = JobRun
+
+    job = Job.UPLOAD
+    scope = factory.Sequence(lambda n: f"channel_database=CHANNEL{n}")
+    parameters = factory.LazyAttribute(lambda run: {"channel_database": run.scope.split("=")[-1]})
+    status = JobStatus.SUCCEEDED
+    requested_by = factory.SubFactory(UserFactory)
+    requested_via = "admin"
+    selected = 4
+    succeeded = 3
+    failed = 1
+    errors = factory.LazyFunction(lambda: ["addresses[0].country: invalid country code"])
+    message = "3 succeeded, 1 failed, 0 skipped of 4 selected"
+
+
+class UploadSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = UploadSession
+
+    channel_database = "HOUSTON"
+    job_run = factory.SubFactory(JobRunFactory)
+    status = SessionStatus.ACKNOWLEDGED
+    counts = factory.LazyFunction(lambda: {"kind": "customers", "customers": 2})
+    checksum = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class DownloadSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DownloadSession
+
+    channel_database = "HOUSTON"
+    job_run = factory.SubFactory(JobRunFactory, job=Job.DISTRIBUTE)
+    status = SessionStatus.APPLIED
+    counts = factory.LazyFunction(lambda: {"customers": 1, "addresses": 1})
+    checksum = factory.Sequence(lambda n: f"{n:064x}")
+    payload = factory.LazyFunction(
+        lambda: {
+            "customers": [{"account": "C000002", "name": "Ona Šimkutė", "addresses": [{}]}],
+            "versions": {},
+        }
+    )
+
+
+class CustomerDistributionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerDistribution
+
+    channel_database = "HOUSTON"
+    customer = factory.SubFactory(CustomerFactory)
+    version = 1
+    download_session = factory.SubFactory(DownloadSessionFactory)
+
+
+class AppliedDownloadSessionFactory(ChannelFactory):
+    class Meta:
+        model = AppliedDownloadSession
+
+    session_id = factory.Sequence(lambda n: n + 1)
+    counts = factory.LazyFunction(lambda: {"customers": 1, "linked_customers": 1})

@@ -1,0 +1,588 @@
+"""The job-related admin (SPEC section 8): job runs and sessions pages, the actions that
+queue jobs, and the customer synchronization status page."""
+
+import datetime
+import re
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.utils import timezone
+
+from commerce.models import (
+    ChannelDatabase,
+    SalesOrder,
+    SalesTransaction,
+    Store,
+    TransactionType,
+)
+from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagingStatus
+from customers.selectors import async_status_rows
+from jobs.models import (
+    AppliedDownloadSession,
+    CustomerDistribution,
+    DownloadSession,
+    JobRun,
+    JobStatus,
+    UploadSession,
+)
+from jobs.services import job_runs_execute, job_runs_request
+from tests.commerce.test_admin import (
+    admin_url,
+    assert_changelist_queries_constant,
+    change_form_post_data,
+    query_counts,
+    registered_models,
+)
+from tests.factories.commerce import SalesTransactionFactory
+from tests.factories.customers import AsyncCustomerFactory, StagedAsyncCustomerFactory
+from tests.factories.jobs import (
+    AppliedDownloadSessionFactory,
+    CustomerDistributionFactory,
+    DownloadSessionFactory,
+    JobRunFactory,
+    UploadSessionFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+SYNC_STATUS = "/admin/customers/stagedasynccustomer/sync-status/"
+REFRESH_TAG = '<meta http-equiv="refresh"'
+
+
+def run_now(job, **scope):
+    """Request and execute a job in this process (what a worker would do)."""
+    runs, refused = job_runs_request(job=job, enqueue=False, **scope)
+    assert not refused
+    job_runs_execute(run_ids=[run.pk for run in runs])
+
+
+def staff(*permissions):
+    """A staff user with exactly these "app_label.codename" permissions."""
+    user = UserFactory()
+    for permission in permissions:
+        app_label, codename = permission.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return user
+
+
+def client_for(user, **kwargs):
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client
+
+
+def messages_of(response):
+    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+
+
+def action_names(response):
+    return [name for name, _label in response.context["action_form"].fields["action"].choices]
+
+
+def post_action(client, model, action, objs, **extra):
+    return client.post(
+        admin_url(model, "changelist"),
+        {"action": action, "_selected_action": [obj.pk for obj in objs], **extra},
+    )
+
+
+def statuses():
+    return {row["async_id"]: row["status"] for row in async_status_rows()}
+
+
+@pytest.fixture
+def houston(channel_data):
+    return ChannelDatabase.objects.get(name="HOUSTON")
+
+
+@pytest.fixture
+def failed_customer(channel_data):
+    """The Houston customer HQ rejected (country "XXL"), after upload and creation."""
+    run_now("upload", channel_database="HOUSTON")
+    run_now("async-customers")
+    staged = StagedAsyncCustomer.objects.get(
+        async_customer_id=channel_data["invalid"].async_customer_id
+    )
+    assert staged.status == StagingStatus.FAILED
+    return staged
+
+
+def fix_country(staged):
+    staged.addresses.filter(country="XXL").update(country="USA")
+
+
+# --- Every jobs model is in the admin, lists without N+1 ----------------------------------
+
+MAKERS = {
+    JobRun: lambda n: JobRunFactory.create_batch(n),
+    UploadSession: lambda n: UploadSessionFactory.create_batch(n),
+    DownloadSession: lambda n: DownloadSessionFactory.create_batch(n),
+    CustomerDistribution: lambda n: CustomerDistributionFactory.create_batch(n),
+    AppliedDownloadSession: lambda n: AppliedDownloadSessionFactory.create_batch(n),
+}
+
+
+def _label(model):
+    return model._meta.label
+
+
+def test_every_jobs_model_is_in_the_admin():
+    assert set(registered_models("jobs")) == set(MAKERS)
+
+
+@pytest.mark.parametrize("model", list(MAKERS), ids=_label)
+def test_jobs_pages_open_read_only(admin_client, model):
+    (obj,) = MAKERS[model](1)
+
+    assert admin_client.get(admin_url(model, "changelist")).status_code == 200
+    assert admin_client.get(admin_url(model, "changelist"), {"q": "1"}).status_code == 200
+    assert admin_client.get(admin_url(model, "add")).status_code == 403
+    response = admin_client.get(admin_url(model, "change", obj.pk))
+    assert response.status_code == 200
+    assert response.context["original"] == obj
+    assert response.context["has_change_permission"] is False
+
+
+@pytest.mark.parametrize("model", list(MAKERS), ids=_label)
+def test_jobs_changelist_queries_do_not_grow_with_rows(admin_client, model):
+    assert_changelist_queries_constant(admin_client, model, MAKERS[model])
+
+
+def test_job_run_page_shows_progress_errors_one_per_line_and_the_message(admin_client):
+    run = JobRunFactory(
+        errors=["customer A: email: bad", "customer B: country: XXL"], message="done <b>"
+    )
+
+    content = admin_client.get(admin_url(JobRun, "change", run.pk)).content.decode()
+
+    assert "customer A: email: bad</div>" in content
+    assert "customer B: country: XXL</div>" in content
+    assert "done &lt;b&gt;" in content
+    assert "4 / 4" in content  # processed of selected
+
+
+def test_download_session_list_does_not_show_the_payload(admin_client):
+    DownloadSessionFactory(payload={"customers": [{"account": "C424242", "addresses": []}]})
+
+    listing = admin_client.get(admin_url(DownloadSession, "changelist")).content.decode()
+
+    assert "C424242" not in listing
+
+
+# --- Refreshing while active --------------------------------------------------------------
+
+
+def test_job_runs_list_refreshes_while_a_shown_run_is_active(admin_client):
+    JobRunFactory()
+    queued = JobRunFactory(status=JobStatus.QUEUED)
+    url = admin_url(JobRun, "changelist")
+
+    active = admin_client.get(url).content.decode()
+    assert REFRESH_TAG in active and "Refreshing every 3 s while active" in active
+    assert REFRESH_TAG in admin_client.get(admin_url(JobRun, "change", queued.pk)).content.decode()
+
+    JobRun.objects.filter(pk=queued.pk).update(status=JobStatus.SUCCEEDED)
+    idle = admin_client.get(url)
+    assert idle.status_code == 200
+    assert REFRESH_TAG not in idle.content.decode()
+    page = admin_client.get(admin_url(JobRun, "change", queued.pk)).content.decode()
+    assert REFRESH_TAG not in page
+
+
+# --- Channel database actions ----------------------------------------------------------
+
+
+def test_superuser_runs_upload_and_the_message_links_to_the_run(
+    admin_client, houston, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(admin_client, ChannelDatabase, "run_upload", [houston])
+
+    assert response.status_code == 302
+    run = JobRun.objects.get()
+    assert (run.job, run.scope, run.requested_via) == (
+        "upload",
+        "channel_database=HOUSTON",
+        "admin",
+    )
+    run.refresh_from_db()
+    assert run.status == JobStatus.SUCCEEDED
+    assert StagedAsyncCustomer.objects.count() == 4
+    assert StagedAsyncAddress.objects.count() == 1
+    ((level, message),) = messages_of(response)
+    assert level == "success"
+    assert f'<a href="{admin_url(JobRun, "change", run.pk)}">job run #{run.pk}</a>' in message
+    assert "Upload (P-0001) for channel_database=HOUSTON" in message
+
+
+def test_run_distribution_and_whole_conversion_from_channel_databases(
+    admin_client, houston, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post_action(admin_client, ChannelDatabase, "run_conversion", [houston])
+
+    runs = list(JobRun.objects.order_by("pk"))
+    assert [r.job for r in runs] == ["upload", "async-customers", "distribute"]
+    assert all(r.scope == "channel_database=HOUSTON" for r in runs)
+    assert [r.status for r in runs] == ["succeeded", "completed_with_errors", "succeeded"]
+    houston_rows = [r for r in async_status_rows(store="S0001")]
+    assert sorted(r["status"] for r in houston_rows) == ["failed", *["synchronized"] * 4]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(admin_client, ChannelDatabase, "run_distribution", [houston])
+    distribute = JobRun.objects.filter(job="distribute").latest("pk")
+    assert distribute.pk != runs[-1].pk and distribute.status == JobStatus.SUCCEEDED
+    assert f"job run #{distribute.pk}" in messages_of(response)[-1][1]
+
+
+def test_a_scope_already_running_is_refused_with_a_link(admin_client, houston):
+    active = JobRunFactory(job="upload", scope="channel_database=HOUSTON", status=JobStatus.RUNNING)
+    active.heartbeat_at = timezone.now()
+    active.save()
+
+    response = post_action(admin_client, ChannelDatabase, "run_upload", [houston])
+
+    assert JobRun.objects.count() == 1
+    ((level, message),) = messages_of(response)
+    assert level == "warning"
+    assert f'already running: <a href="{admin_url(JobRun, "change", active.pk)}">' in message
+
+
+def test_staff_without_the_job_permission_neither_sees_nor_runs_the_action(houston):
+    client = client_for(staff("commerce.view_channeldatabase", "jobs.run_distribute"))
+
+    listing = client.get(admin_url(ChannelDatabase, "changelist"))
+    response = post_action(client, ChannelDatabase, "run_upload", [houston])
+
+    assert "run_upload" not in action_names(listing)
+    assert "run_conversion" not in action_names(listing)  # needs all three
+    assert "run_distribution" in action_names(listing)
+    assert response.status_code in (200, 302)
+    assert not JobRun.objects.exists()
+
+
+def test_view_only_staff_with_the_upload_permission_sees_and_runs_it(
+    houston, django_capture_on_commit_callbacks
+):
+    client = client_for(staff("commerce.view_channeldatabase", "jobs.run_upload"))
+
+    listing = client.get(admin_url(ChannelDatabase, "changelist"))
+    with django_capture_on_commit_callbacks(execute=True):
+        post_action(client, ChannelDatabase, "run_upload", [houston])
+
+    assert action_names(listing) == ["", "run_upload"]
+    assert JobRun.objects.get().status == JobStatus.SUCCEEDED
+
+
+def test_conversion_needs_all_three_permissions(houston):
+    client = client_for(
+        staff(
+            "commerce.view_channeldatabase",
+            "jobs.run_upload",
+            "jobs.run_async_customers",
+            "jobs.run_distribute",
+        )
+    )
+
+    assert "run_conversion" in action_names(client.get(admin_url(ChannelDatabase, "changelist")))
+
+
+def test_action_post_without_csrf_token_is_forbidden(houston):
+    client = client_for(UserFactory(is_superuser=True), enforce_csrf_checks=True)
+
+    response = post_action(client, ChannelDatabase, "run_upload", [houston])
+
+    assert response.status_code == 403
+    assert not JobRun.objects.exists()
+
+
+# --- Staged records: Synchronize selected, Save and synchronize again ----------------------
+
+
+def test_synchronize_selected_after_fixing_creates_then_distribution_synchronizes(
+    admin_client, failed_customer, django_capture_on_commit_callbacks
+):
+    fix_country(failed_customer)
+    guid = str(failed_customer.async_customer_id)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(
+            admin_client, StagedAsyncCustomer, "synchronize_selected", [failed_customer]
+        )
+
+    run = JobRun.objects.filter(job="async-customers").latest("pk")
+    assert run.parameters == {"staged_customer_ids": [failed_customer.pk]}
+    assert (run.status, run.selected, run.succeeded) == (JobStatus.SUCCEEDED, 1, 1)
+    assert f"job run #{run.pk}" in messages_of(response)[0][1]
+    assert statuses()[guid] == "created"
+    run_now("distribute", channel_database="HOUSTON")
+    assert statuses()[guid] == "synchronized"
+
+
+def test_synchronize_selected_for_staged_addresses(
+    admin_client, channel_data, django_capture_on_commit_callbacks
+):
+    run_now("upload", channel_database="HOUSTON")
+    staged = StagedAsyncAddress.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_action(admin_client, StagedAsyncAddress, "synchronize_selected", [staged])
+
+    run = JobRun.objects.filter(job="async-customers").get()
+    assert run.parameters == {"staged_address_ids": [staged.pk]}
+    staged.refresh_from_db()
+    assert staged.status == StagingStatus.COMPLETED and staged.location_id
+
+
+def test_save_and_synchronize_again_on_the_staged_page(
+    admin_client, failed_customer, django_capture_on_commit_callbacks
+):
+    url = admin_url(StagedAsyncCustomer, "change", failed_customer.pk)
+    page = admin_client.get(url)
+    content = page.content.decode()
+    assert 'name="_sync_again"' in content and "XXL" in content
+    index = [a.country for a in failed_customer.addresses.all()].index("XXL")
+    data = change_form_post_data(
+        page, email="fixed@example.com", **{f"addresses-{index}-country": "USA"}
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, {**data, "_sync_again": "Save and synchronize again"})
+
+    assert response.status_code == 302 and response.url == url
+    failed_customer.refresh_from_db()
+    assert failed_customer.email == "fixed@example.com"
+    assert failed_customer.status == StagingStatus.COMPLETED and failed_customer.account
+    messages = [message for _level, message in messages_of(response)]
+    assert "was saved" in messages[0] and "job run #" in messages[1]
+    # a completed staged record is history: shown, not editable, no button
+    done = admin_client.get(url)
+    assert done.context["has_change_permission"] is False
+    assert 'name="_sync_again"' not in done.content.decode()
+
+
+def test_save_and_synchronize_again_needs_the_job_permission(failed_customer):
+    client = client_for(
+        staff("customers.view_stagedasynccustomer", "customers.change_stagedasynccustomer")
+    )
+    url = admin_url(StagedAsyncCustomer, "change", failed_customer.pk)
+    page = client.get(url)
+    assert 'name="_sync_again"' not in page.content.decode()
+    data = change_form_post_data(page, email="fixed@example.com")
+
+    response = client.post(url, {**data, "_sync_again": "1"})
+
+    assert response.status_code == 403
+    failed_customer.refresh_from_db()
+    assert failed_customer.email != "fixed@example.com"
+    assert not JobRun.objects.filter(job="async-customers", requested_via="admin").exists()
+
+
+# --- Customer synchronization status page --------------------------------------------------
+
+
+def test_status_page_lists_every_row_with_a_dashboard(admin_client, failed_customer):
+    response = admin_client.get(SYNC_STATUS)
+
+    assert response.status_code == 200
+    rows = response.context["page"].object_list
+    assert len(rows) == 6
+    summary = {line["store"]: line for line in response.context["summary"]}
+    assert (summary["S0001"]["failed"], summary["S0001"]["created"]) == (1, 4)
+    assert summary["S0002"]["pending_upload"] == 1
+    assert summary["S0002"]["oldest_pending_at"] is not None
+    assert summary[None]["failed"] == 1  # the totals line
+    failed_row = next(row for row in rows if row["status"] == "failed")
+    assert failed_row["operation_at"] == failed_customer.processed_at
+    assert "XXL" in failed_row["last_error"]
+    staged_url = admin_url(StagedAsyncCustomer, "change", failed_customer.pk)
+    content = response.content.decode()
+    assert f'href="{staged_url}"' in content
+    assert f'value="customer:{failed_customer.pk}"' in content
+    assert "Synchronize again" in content
+
+
+def test_status_page_filters_by_status_store_and_kind(admin_client, failed_customer):
+    failed = admin_client.get(SYNC_STATUS, {"status": "failed"}).context["page"].object_list
+    seattle = admin_client.get(SYNC_STATUS, {"store": "S0002"}).context["page"].object_list
+    addresses = admin_client.get(SYNC_STATUS, {"kind": "address"}).context["page"].object_list
+
+    assert [row["async_id"] for row in failed] == [str(failed_customer.async_customer_id)]
+    assert {row["store"] for row in seattle} == {"S0002"} and len(seattle) == 1
+    assert {row["kind"] for row in addresses} == {"address"} and len(addresses) == 1
+
+
+def test_status_page_ignores_invalid_filters_and_says_so(admin_client, channel_data):
+    response = admin_client.get(SYNC_STATUS, {"status": "bogus", "store": "S9999"})
+
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"status", "store"}
+    assert len(response.context["page"].object_list) == 6
+    assert "Filters ignored" in response.content.decode()
+
+
+def test_status_page_is_paginated(admin_client, channel_data, monkeypatch):
+    monkeypatch.setattr("customers.admin.STATUS_PAGE_SIZE", 4)
+
+    first = admin_client.get(SYNC_STATUS)
+    second = admin_client.get(SYNC_STATUS, {"page": 2})
+
+    assert len(first.context["page"].object_list) == 4
+    assert len(second.context["page"].object_list) == 2
+    assert "page=2" in first.content.decode()
+
+
+def test_status_page_bulk_synchronize_again(
+    admin_client, failed_customer, django_capture_on_commit_callbacks
+):
+    fix_country(failed_customer)
+    url = f"{SYNC_STATUS}?status=failed"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            url, {"selected": [f"customer:{failed_customer.pk}"], "_sync_again": "1"}
+        )
+
+    assert response.status_code == 302 and response.url == url
+    failed_customer.refresh_from_db()
+    assert failed_customer.status == StagingStatus.COMPLETED
+    assert statuses()[str(failed_customer.async_customer_id)] == "created"
+    run = JobRun.objects.filter(job="async-customers", requested_via="admin").get()
+    assert f"job run #{run.pk}" in messages_of(response)[0][1]
+
+
+def test_status_page_bulk_without_rows_warns(admin_client, channel_data):
+    response = admin_client.post(SYNC_STATUS, {"_sync_again": "1"})
+
+    assert response.status_code == 302
+    assert messages_of(response)[0][0] == "warning"
+    assert not JobRun.objects.exists()
+
+
+def test_status_page_without_the_job_permission_has_no_button_and_refuses(failed_customer):
+    client = client_for(staff("customers.view_stagedasynccustomer"))
+
+    page = client.get(SYNC_STATUS)
+    response = client.post(SYNC_STATUS, {"selected": [f"customer:{failed_customer.pk}"]})
+
+    assert page.status_code == 200
+    assert "Synchronize again" not in page.content.decode()
+    assert 'name="selected"' not in page.content.decode()
+    assert response.status_code == 403
+    failed_customer.refresh_from_db()
+    assert failed_customer.status == StagingStatus.FAILED
+
+
+def test_status_page_needs_the_staged_view_permission(channel_data):
+    client = client_for(staff("jobs.run_async_customers"))
+
+    assert client.get(SYNC_STATUS).status_code == 403
+
+
+def test_status_page_queries_do_not_grow_with_rows(admin_client, organization):
+    def make(n):
+        for customer in AsyncCustomerFactory.create_batch(n):
+            StagedAsyncCustomerFactory(
+                async_customer_id=customer.async_customer_id,
+                status=StagingStatus.FAILED,
+                last_error="email: bad",
+            )
+
+    admin_client.get(SYNC_STATUS)
+    make(5)
+    few = query_counts(admin_client, SYNC_STATUS)
+    make(45)
+    many = query_counts(admin_client, SYNC_STATUS)
+
+    assert few == many
+
+
+def test_status_page_is_linked_from_the_index_and_the_staged_list(admin_client):
+    assert SYNC_STATUS in admin_client.get("/admin/").content.decode()
+    listing = admin_client.get(admin_url(StagedAsyncCustomer, "changelist")).content.decode()
+    assert SYNC_STATUS in listing
+
+
+# --- Stores: post statement for a business date ------------------------------------------
+
+
+def test_post_statement_asks_the_date_then_queues_per_store(
+    admin_client, organization, django_capture_on_commit_callbacks
+):
+    stores = [organization["houston"], organization["seattle"]]
+
+    ask = post_action(admin_client, Store, "post_statement", stores)
+
+    assert ask.status_code == 200
+    content = ask.content.decode()
+    assert 'type="date"' in content and timezone.localdate().isoformat() in content
+    assert "csrfmiddlewaretoken" in content and "S0001" in content and "S0002" in content
+    assert ask.context["form"].initial["business_date"] == timezone.localdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = post_action(
+            admin_client, Store, "post_statement", stores, apply="1", business_date="2026-11-24"
+        )
+
+    assert done.status_code == 302
+    runs = list(JobRun.objects.order_by("pk"))
+    assert [r.parameters for r in runs] == [
+        {"store": "S0001", "business_date": "2026-11-24"},
+        {"store": "S0002", "business_date": "2026-11-24"},
+    ]
+    assert all(r.job == "post-statements" and r.status == JobStatus.SUCCEEDED for r in runs)
+    assert all(f"job run #{r.pk}" in messages_of(done)[0][1] for r in runs)
+
+
+def test_post_statement_with_a_bad_date_shows_the_form_again(admin_client, organization):
+    response = post_action(
+        admin_client,
+        Store,
+        "post_statement",
+        [organization["houston"]],
+        apply="1",
+        business_date="2026-13-45",
+    )
+
+    assert response.status_code == 200
+    assert "business_date" in response.context["form"].errors
+    assert 'class="errorlist' in response.content.decode()
+    assert not JobRun.objects.exists()
+
+
+# --- Sales transactions: Synchronize order ------------------------------------------------
+
+
+def test_synchronize_order_creates_the_sales_order_and_reports_skipped(
+    admin_client, channel_data, django_capture_on_commit_callbacks
+):
+    run_now("upload", channel_database="HOUSTON")
+    order = SalesTransaction.objects.get(transaction_id="S0001-1-000001")
+    cash = SalesTransactionFactory(
+        store=order.store, type=TransactionType.CASH_AND_CARRY, business_date=datetime.date.today()
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(admin_client, SalesTransaction, "synchronize_order", [order, cash])
+
+    sales_order = SalesOrder.objects.get(transaction=order)
+    assert sales_order.customer_account.startswith("C")
+    run = JobRun.objects.get(job="sync-orders")
+    assert run.parameters == {"transaction_ids": [order.pk]}
+    assert run.status == JobStatus.SUCCEEDED
+    levels = dict(messages_of(response))
+    assert cash.transaction_id in levels["warning"]
+    assert re.search(rf"job run #{run.pk}", levels["success"])
+
+
+def test_every_job_action_is_declared_with_its_permission():
+    for model_admin in admin.site._registry.values():
+        for action in getattr(model_admin, "actions", None) or []:
+            func = getattr(model_admin, action) if isinstance(action, str) else action
+            if func.__name__.startswith(("run_", "synchronize_", "post_")):
+                assert func.allowed_permissions, func
