@@ -251,6 +251,14 @@ class CustomerAffiliation(models.Model):
 # --- Channel records (one set per channel database) -------------------------------
 
 
+ADDRESS_FIELDS = ("purpose", "street", "city", "state", "zip", "country", "is_primary")
+
+
+def address_values(source) -> dict:
+    """The address fields every address row shares (channel, staging, HQ, inputs)."""
+    return {name: getattr(source, name) for name in ADDRESS_FIELDS}
+
+
 class AddressFields(models.Model):
     purpose = models.CharField(max_length=10, choices=AddressPurpose.choices)
     street = models.CharField(max_length=250)

@@ -27,6 +27,7 @@ from commerce.db import HQ, require_channel_alias
 from commerce.models import ChannelSalesTransaction, LegalEntity, NumberSequence, Store
 from customers.countries import ISO3166_ALPHA3
 from customers.models import (
+    ADDRESS_FIELDS,
     Address,
     AddressPurpose,
     Affiliation,
@@ -52,6 +53,7 @@ from customers.models import (
     StagedAsyncCustomer,
     StagedAsyncCustomerAddress,
     StagingStatus,
+    address_values,
     display_name,
 )
 
@@ -440,13 +442,7 @@ def async_customer_create(
                 AsyncCustomerAddress(
                     async_customer=customer,
                     async_address_id=a.async_address_id or uuid.uuid4(),
-                    purpose=a.purpose,
-                    street=a.street,
-                    city=a.city,
-                    state=a.state,
-                    zip=a.zip,
-                    country=a.country,
-                    is_primary=a.is_primary,
+                    **address_values(a),
                 )
                 for a in data.addresses
             ]
@@ -493,7 +489,6 @@ CHANNEL_CUSTOMER_FIELDS = [
     "async_customer_id",
     "hq_version",
 ]
-CHANNEL_ADDRESS_FIELDS = ["purpose", "street", "city", "state", "zip", "country", "is_primary"]
 
 
 def channel_customers_apply(*, alias: str, payloads: Sequence[dict]) -> dict[str, int]:
@@ -535,7 +530,7 @@ def channel_customers_apply(*, alias: str, payloads: Sequence[dict]) -> dict[str
                 customer=row,
                 location_id=a["location_id"],
                 async_address_id=a.get("async_address_id"),
-                **{name: a[name] for name in CHANNEL_ADDRESS_FIELDS},
+                **{name: a[name] for name in ADDRESS_FIELDS},
             )
             for row, payload in changed
             for a in payload["addresses"]
@@ -667,13 +662,7 @@ def staged_customer_input(*, staged: StagedAsyncCustomer, store: Store) -> Custo
         language=staged.language,
         addresses=tuple(
             AddressInput(
-                purpose=a.purpose,
-                street=a.street,
-                city=a.city,
-                state=a.state,
-                zip=a.zip,
-                country=a.country,
-                is_primary=a.is_primary,
+                **address_values(a),
                 async_address_id=a.async_address_id,
             )
             for a in staged.addresses.all()

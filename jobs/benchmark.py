@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import connections, transaction
 
 from commerce.db import HQ, channel_aliases
+from customers.models import address_values
 
 ROOT = Path(settings.BASE_DIR)
 BATCH = settings.CONVERSION_BATCH_SIZE
@@ -188,13 +189,7 @@ def _floor_insert(*, rows, legal_entity, aliases, first: int) -> None:
                 StagedAsyncCustomerAddress(
                     staged_customer=s,
                     async_address_id=a.async_address_id,
-                    purpose=a.purpose,
-                    street=a.street,
-                    city=a.city,
-                    state=a.state,
-                    zip=a.zip,
-                    country=a.country,
-                    is_primary=a.is_primary,
+                    **address_values(a),
                 )
                 for r, s in zip(rows, staged, strict=True)
                 for a in r.addresses.all()
@@ -258,13 +253,7 @@ def _floor_insert(*, rows, legal_entity, aliases, first: int) -> None:
                 Address(
                     party=p,
                     location_id=f"LOC-{a.async_address_id.hex[:20].upper()}",
-                    purpose=a.purpose,
-                    street=a.street,
-                    city=a.city,
-                    state=a.state,
-                    zip=a.zip,
-                    country=a.country,
-                    is_primary=a.is_primary,
+                    **address_values(a),
                     async_address_id=a.async_address_id,
                 )
                 for r, p in zip(rows, parties, strict=True)
@@ -338,13 +327,7 @@ def _floor_insert(*, rows, legal_entity, aliases, first: int) -> None:
                     ChannelCustomerAddress(
                         customer=copy,
                         location_id=f"LOC-{a.async_address_id.hex[:20].upper()}",
-                        purpose=a.purpose,
-                        street=a.street,
-                        city=a.city,
-                        state=a.state,
-                        zip=a.zip,
-                        country=a.country,
-                        is_primary=a.is_primary,
+                        **address_values(a),
                     )
                     for r, copy in zip(rows, copies, strict=True)
                     for a in r.addresses.all()

@@ -39,6 +39,7 @@ from customers.models import (
     StagedAsyncCustomerAffiliation,
     StagedAsyncCustomerAttributeValue,
     StagedAsyncCustomerContact,
+    address_values,
 )
 from jobs.models import SessionStatus, UploadSession
 
@@ -129,13 +130,7 @@ def _stage_customers(
             StagedAsyncCustomerAddress(
                 staged_customer=parent,
                 async_address_id=a.async_address_id,
-                purpose=a.purpose,
-                street=a.street,
-                city=a.city,
-                state=a.state,
-                zip=a.zip,
-                country=a.country,
-                is_primary=a.is_primary,
+                **address_values(a),
             )
             for a in row.addresses.all()
         ]
@@ -201,13 +196,7 @@ def _stage_addresses(
                 store_number=row.store_number,
                 upload_session=session,
                 customer_account=row.customer_account,
-                purpose=row.purpose,
-                street=row.street,
-                city=row.city,
-                state=row.state,
-                zip=row.zip,
-                country=row.country,
-                is_primary=row.is_primary,
+                **address_values(row),
                 created_at_store=row.created_at,
             )
             for row in new_rows
