@@ -1020,6 +1020,8 @@ class StagedAsyncCustomerAdmin(StagingAdmin):
             "next_url": query(page=page.next_page_number()) if page.has_next() else None,
             "result_count": len(rows),
             "may_synchronize": may_synchronize,
+            "may_fix": self.has_change_permission(request),
+            "has_failed_rows": any(row["status"] == AsyncStatus.FAILED for row in rows),
             "page_size": STATUS_PAGE_SIZE,
         }
         request.current_app = self.admin_site.name

@@ -509,7 +509,7 @@ class StagedAsyncCustomer(StagingFields):
         indexes = [models.Index(fields=["status", "id"], name="staged_customer_status_idx")]
 
     def __str__(self):
-        return str(self.async_customer_id)
+        return f"{self.name or '(no name)'} ({self.async_customer_id})"
 
     @property
     def name(self) -> str:

@@ -251,7 +251,12 @@ def _add_details(item: dict, *, row, staged) -> None:
         operation_at = row.created_at
     else:  # uploaded, failed, created: HQ staging knows when
         operation_at = staged.processed_at or staged.staged_at
+    if item["kind"] == "customer":
+        name = row.name
+    else:
+        name = f"{row.street}, {row.city}"
     item.update(
+        name=name,
         staged_id=staged.pk if staged else None,
         created_at=row.created_at,
         operation_at=operation_at or row.created_at,

@@ -76,7 +76,7 @@ class JobRun(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.job} [{self.scope}] {self.status}"
+        return f"#{self.pk} {Job(self.job).label} [{self.scope}] {JobStatus(self.status).label}"
 
     @property
     def is_active(self) -> bool:
