@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -544,47 +544,89 @@ def channel_customers_apply(*, alias: str, payloads: Sequence[dict]) -> dict[str
         addresses.bulk_create(new_addresses, batch_size=BULK_BATCH)
         counts["customers"] = len(changed)
         counts["addresses"] = len(new_addresses)
-        counts.update(_channel_link_async(alias=alias, payloads=[p for _, p in changed], now=now))
+        counts.update(_channel_link_async(alias=alias, copies=copies, now=now))
     return counts
 
 
-def _channel_link_async(*, alias: str, payloads: Sequence[dict], now) -> dict[str, int]:
+def _update_from_copies(
+    *,
+    alias: str,
+    target,
+    key: str,
+    source,
+    source_ids: Sequence[int],
+    id_column: str,
+    assignments: dict[str, str],
+    null_column: str,
+    now=None,
+) -> int:
+    """UPDATE target FROM source: one statement joining on the GUID column ``key``,
+    restricted to the source rows just written (``id_column`` in ``source_ids``), only
+    where ``null_column`` is still empty. ``assignments`` maps target column -> source
+    column; ``now`` also sets ``synchronized_at``. A join, not a correlated subquery
+    per row: PostgreSQL and SQLite (3.33+) both plan it as one pass."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    t, src = quote(target._meta.db_table), quote(source._meta.db_table)
+    sets = [f"{quote(column)} = s.{quote(value)}" for column, value in assignments.items()]
+    params: list = []
+    if now is not None:
+        sets.append(f"{quote('synchronized_at')} = %s")
+        params.append(target._meta.get_field("synchronized_at").get_db_prep_value(now, connection))
+    if connection.vendor == "postgresql":
+        restrict, restrict_params = f"s.{quote(id_column)} = ANY(%s)", [list(source_ids)]
+    else:
+        restrict = f"s.{quote(id_column)} IN ({', '.join(['%s'] * len(source_ids))})"
+        restrict_params = list(source_ids)
+    sql = (
+        f"UPDATE {t} SET {', '.join(sets)} FROM {src} AS s "
+        f"WHERE s.{quote(key)} = {t}.{quote(key)} AND {t}.{quote(null_column)} IS NULL "
+        f"AND {restrict}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + restrict_params)
+        return cursor.rowcount
+
+
+def _channel_link_async(*, alias: str, copies: Sequence[ChannelCustomer], now) -> dict[str, int]:
     """Link async customers, their transactions and async addresses to the copies just
-    written, in four set-based UPDATEs matched on the GUIDs (no per-row round trips)."""
-    guids = [p["async_customer_id"] for p in payloads if p["async_customer_id"]]
-    address_guids = [
-        a["async_address_id"] for p in payloads for a in p["addresses"] if a.get("async_address_id")
-    ]
+    written: four set-based UPDATEs joined on the GUIDs (no per-row round trips)."""
+    copy_ids = [copy.pk for copy in copies if copy.async_customer_id]
     linked_customers = linked_addresses = 0
-    if guids:
-        account_of = Subquery(
-            ChannelCustomer.objects.using(alias)
-            .filter(async_customer_id=OuterRef("async_customer_id"))
-            .values("account")[:1]
+    if copy_ids:
+        linked_customers = _update_from_copies(
+            alias=alias,
+            target=AsyncCustomer,
+            key="async_customer_id",
+            source=ChannelCustomer,
+            source_ids=copy_ids,
+            id_column="id",
+            assignments={"account": "account"},
+            null_column="account",
+            now=now,
         )
-        linked_customers = (
-            AsyncCustomer.objects.using(alias)
-            .filter(async_customer_id__in=guids, account__isnull=True)
-            .update(account=account_of, synchronized_at=now)
+        _update_from_copies(
+            alias=alias,
+            target=ChannelSalesTransaction,
+            key="async_customer_id",
+            source=ChannelCustomer,
+            source_ids=copy_ids,
+            id_column="id",
+            assignments={"customer_account": "account"},
+            null_column="customer_account",
         )
-        ChannelSalesTransaction.objects.using(alias).filter(
-            async_customer_id__in=guids, customer_account__isnull=True
-        ).update(customer_account=account_of)
-    if address_guids:
-        location_of = Subquery(
-            ChannelCustomerAddress.objects.using(alias)
-            .filter(async_address_id=OuterRef("async_address_id"))
-            .values("location_id")[:1]
-        )
-        linked_addresses = (
-            AsyncCustomerAddress.objects.using(alias)
-            .filter(async_address_id__in=address_guids, location_id__isnull=True)
-            .update(location_id=location_of)
-        )
-        linked_addresses += (
-            AsyncAddress.objects.using(alias)
-            .filter(async_address_id__in=address_guids, location_id__isnull=True)
-            .update(location_id=location_of, synchronized_at=now)
+    all_ids = [copy.pk for copy in copies]
+    for target, now_or_none in ((AsyncCustomerAddress, None), (AsyncAddress, now)):
+        linked_addresses += _update_from_copies(
+            alias=alias,
+            target=target,
+            key="async_address_id",
+            source=ChannelCustomerAddress,
+            source_ids=all_ids,
+            id_column="customer_id",
+            assignments={"location_id": "location_id"},
+            null_column="location_id",
+            now=now_or_none,
         )
     return {"linked_customers": linked_customers, "linked_addresses": linked_addresses}
 
