@@ -294,9 +294,9 @@ def account_numbers_allocate(*, legal_entity_id: int, count: int) -> list[str]:
                 )
             candidates = [sequence.format(n) for n in range(next_number, next_number + wanted)]
             taken = set(
-                Customer.objects.filter(
-                    legal_entity_id=legal_entity_id, account__in=candidates
-                ).values_list("account", flat=True)
+                Customer.objects.filter(legal_entity_id=legal_entity_id, account__in=candidates)
+                .order_by()
+                .values_list("account", flat=True)
             )
             numbers.extend(c for c in candidates if c not in taken)
             next_number += wanted
@@ -783,9 +783,9 @@ def staged_customers_create(
     refs = refs or ReferenceData.load()
     stores = _stores_by_number(s.store_number for s in staged_rows)
     existing = dict(
-        Customer.objects.filter(
-            async_customer_id__in=[s.async_customer_id for s in staged_rows]
-        ).values_list("async_customer_id", "account")
+        Customer.objects.filter(async_customer_id__in=[s.async_customer_id for s in staged_rows])
+        .order_by()
+        .values_list("async_customer_id", "account")
     )
     outcomes: dict[int, StagedOutcome] = {}
     by_legal_entity: dict[int, tuple[LegalEntity, list]] = {}
@@ -824,12 +824,15 @@ def _staged_mark(*, model, rows: Sequence, outcomes: dict[int, StagedOutcome]) -
     now = timezone.now()
     completed = [row.pk for row in rows if outcomes[row.pk].ok]
     failed = [row for row in rows if not outcomes[row.pk].ok]
+    # .order_by(): the models' default ordering would add a join and a sort to every
+    # correlated lookup; the GUID is unique, so there is nothing to order.
+    address_by_guid = Address.objects.filter(async_address_id=OuterRef("async_address_id"))
+    address_by_guid = Subquery(address_by_guid.order_by().values("location_id")[:1])
     if model is StagedAsyncCustomer:
         source = Customer.objects.filter(async_customer_id=OuterRef("async_customer_id"))
-        result = {"account": Subquery(source.values("account")[:1])}
+        result = {"account": Subquery(source.order_by().values("account")[:1])}
     else:
-        source = Address.objects.filter(async_address_id=OuterRef("async_address_id"))
-        result = {"location_id": Subquery(source.values("location_id")[:1])}
+        result = {"location_id": address_by_guid}
     if completed:
         model.objects.filter(pk__in=completed).update(
             status=StagingStatus.COMPLETED,
@@ -840,11 +843,7 @@ def _staged_mark(*, model, rows: Sequence, outcomes: dict[int, StagedOutcome]) -
         )
         if model is StagedAsyncCustomer:
             StagedAsyncCustomerAddress.objects.filter(staged_customer_id__in=completed).update(
-                location_id=Subquery(
-                    Address.objects.filter(async_address_id=OuterRef("async_address_id")).values(
-                        "location_id"
-                    )[:1]
-                )
+                location_id=address_by_guid
             )
     for row in failed:
         row.status = StagingStatus.FAILED
@@ -878,14 +877,14 @@ def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> lis
     accounts = {s.customer_account for s in staged_rows}
     customers = {
         (c.legal_entity_id, c.account): c
-        for c in Customer.objects.filter(account__in=accounts).only(
-            "pk", "legal_entity_id", "account", "party_id"
-        )
+        for c in Customer.objects.filter(account__in=accounts)
+        .order_by()
+        .only("pk", "legal_entity_id", "account", "party_id")
     }
     existing = dict(
-        Address.objects.filter(
-            async_address_id__in=[s.async_address_id for s in staged_rows]
-        ).values_list("async_address_id", "location_id")
+        Address.objects.filter(async_address_id__in=[s.async_address_id for s in staged_rows])
+        .order_by()
+        .values_list("async_address_id", "location_id")
     )
     outcomes: dict[int, StagedOutcome] = {}
     new_addresses: list[Address] = []

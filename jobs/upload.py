@@ -97,9 +97,9 @@ def _stage_customers(
 ) -> tuple[dict[str, int], set[int]]:
     guids = [row.async_customer_id for row in rows]
     already = set(
-        StagedAsyncCustomer.objects.filter(async_customer_id__in=guids).values_list(
-            "async_customer_id", flat=True
-        )
+        StagedAsyncCustomer.objects.filter(async_customer_id__in=guids)
+        .order_by()
+        .values_list("async_customer_id", flat=True)
     )
     new_rows = [row for row in rows if row.async_customer_id not in already]
     staged = StagedAsyncCustomer.objects.bulk_create(
