@@ -39,6 +39,8 @@ from jobs.admin_actions import (
 )
 
 admin.site.site_header = "Retail HQ"
+# The tables (transactions, status, job runs) need the width more than the nav sidebar.
+admin.site.enable_nav_sidebar = False
 admin.site.site_title = "Retail HQ"
 admin.site.index_title = "Headquarters and store channel databases"
 
@@ -260,13 +262,11 @@ class SalesTransactionAdmin(JobPermissionsMixin, LineTotalsMixin, admin.ModelAdm
     list_display = [
         "transaction_id",
         "store",
-        "channel_database",
         "type",
         "business_date",
+        "status",
         "customer_account",
         "async_customer_id",
-        "status",
-        "line_count",
         "total_amount",
         "sales_order",
         "statement",
@@ -298,6 +298,10 @@ class SalesTransactionAdmin(JobPermissionsMixin, LineTotalsMixin, admin.ModelAdm
         "sales_order",
     ]
     inlines = [SalesLineInline]
+
+    def has_add_permission(self, request):
+        return False  # HQ transactions come from the stores through the upload (P-0001)
+
     actions = [synchronize_order]
 
     def get_readonly_fields(self, request, obj=None):

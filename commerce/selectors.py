@@ -69,7 +69,11 @@ def _status_row(row: ChannelSalesTransaction, hq: SalesTransaction | None) -> di
         "store": hq.store.number,
         "type": hq.type,
         "status": hq.status,
-        "customer_account": hq.posted_customer_account or hq.customer_account or None,
+        # HQ learns the account at order sync or posting; the store may know it sooner (1010).
+        "customer_account": hq.posted_customer_account
+        or hq.customer_account
+        or row.customer_account
+        or None,
         "sales_order": order.order_number if order else None,
         "statement": f"{hq.store.number}/{statement.business_date}" if statement else None,
         "last_error": hq.last_error or None,
