@@ -18,7 +18,8 @@ TRANSACTION_STATUSES = [
 ]
 
 
-def _aliases_for(store: str | None) -> list[str]:
+def channel_aliases_for_store(store: str | None) -> list[str]:
+    """The channel database aliases to read: the store's own, or every configured one."""
     if not store:
         return channel_aliases()
     alias = (
@@ -29,7 +30,7 @@ def _aliases_for(store: str | None) -> list[str]:
 
 def transaction_status_rows(*, store: str | None = None) -> Iterator[dict]:
     """One row per sales transaction of every channel database (SPEC section 5)."""
-    for alias in _aliases_for(store):
+    for alias in channel_aliases_for_store(store):
         queryset = ChannelSalesTransaction.objects.using(alias).order_by("pk")
         if store:
             queryset = queryset.filter(store_number=store)

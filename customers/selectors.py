@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from django.db.models import Prefetch, QuerySet
 
 from commerce.db import channel_aliases
-from commerce.models import ChannelDatabase, Store
+from commerce.models import ChannelDatabase
+from commerce.selectors import channel_aliases_for_store
 from customers.models import (
     Address,
     AsyncAddress,
@@ -172,15 +173,6 @@ def _chunked(queryset: QuerySet, size: int = CHUNK) -> Iterator[list]:
         last_pk = rows[-1].pk
 
 
-def _aliases_for(store: str | None) -> list[str]:
-    if not store:
-        return channel_aliases()
-    alias = (
-        Store.objects.filter(number=store).values_list("channel_database__alias", flat=True).first()
-    )
-    return [alias] if alias else []
-
-
 def async_status_rows(
     *, store: str | None = None, status: str | None = None, details: bool = False
 ) -> Iterator[dict]:
@@ -192,7 +184,7 @@ def async_status_rows(
     exactly the columns of SPEC section 5, which the status command prints.
     """
     names = channel_database_names()
-    for alias in _aliases_for(store):
+    for alias in channel_aliases_for_store(store):
         for kind, model, staged_model, guid_field in (
             ("customer", AsyncCustomer, StagedAsyncCustomer, "async_customer_id"),
             ("address", AsyncAddress, StagedAsyncAddress, "async_address_id"),

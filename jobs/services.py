@@ -268,10 +268,8 @@ def conversion_request(
 class Progress:
     """Counters and heartbeat of a running job, saved in one UPDATE per call."""
 
-    def __init__(self, run: JobRun, *, min_interval: float = 0.0):
+    def __init__(self, run: JobRun):
         self.run = run
-        self.min_interval = min_interval
-        self._last_save = 0.0
 
     def add(
         self,
@@ -289,13 +287,10 @@ class Progress:
         run.skipped += skipped
         if errors and len(run.errors) < MAX_ERRORS_KEPT:
             run.errors = [*run.errors, *errors][:MAX_ERRORS_KEPT]
-        self.beat(force=bool(errors))
+        self.beat()
 
-    def beat(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last_save < self.min_interval:
-            return
-        self._last_save = now
+    def beat(self) -> None:
+        """Save the counters and the heartbeat (one UPDATE; called once per batch)."""
         run = self.run
         run.heartbeat_at = timezone.now()
         JobRun.objects.filter(pk=run.pk).update(
