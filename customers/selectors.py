@@ -98,15 +98,18 @@ def customer_payload(customer: Customer) -> dict:
     }
 
 
+def with_payload_relations(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+    """What ``customer_payload`` reads, joined or prefetched (no per-customer queries)."""
+    return queryset.select_related("legal_entity", "party", "customer_group").prefetch_related(
+        "party__addresses"
+    )
+
+
 def customer_payloads(*, customer_ids: Sequence[int]) -> list[dict]:
     payloads = []
     for start in range(0, len(customer_ids), CHUNK):
         chunk = customer_ids[start : start + CHUNK]
-        queryset = (
-            Customer.objects.filter(pk__in=chunk)
-            .select_related("legal_entity", "party", "customer_group")
-            .prefetch_related("party__addresses")
-        )
+        queryset = with_payload_relations(Customer.objects.filter(pk__in=chunk))
         payloads.extend(customer_payload(c) for c in queryset)
     return payloads
 

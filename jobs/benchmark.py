@@ -29,7 +29,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections, transaction
 
-from commerce.db import HQ, channel_aliases
+from commerce.db import HQ
 from customers.models import address_values
 
 ROOT = Path(settings.BASE_DIR)
@@ -472,7 +472,3 @@ def benchmark_run(*, customers: int, stores: int, channel_databases: int, log=pr
         "floor_queries_per_customer": round(floor["floor_queries"] / customers, 4),
         "peak_rss_mb": max(s["peak_rss_mb"] for s in pipeline["stages"]),
     }
-
-
-def channel_database_count() -> int:
-    return len(channel_aliases())

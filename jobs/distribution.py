@@ -27,7 +27,7 @@ from django.utils import timezone
 from commerce.db import HQ
 from commerce.models import ChannelDatabase, LegalEntity
 from customers.models import Customer
-from customers.selectors import customer_payload
+from customers.selectors import customer_payload, with_payload_relations
 from customers.services import channel_customers_apply
 from jobs.models import (
     AppliedDownloadSession,
@@ -127,10 +127,9 @@ def distribution_batch(
     batch_size: int = DISTRIBUTION_BATCH,
 ) -> tuple[DownloadSession | None, int]:
     customers = list(
-        customers_to_distribute(channel_database=channel_database)
-        .filter(pk__gt=after_pk)
-        .select_related("legal_entity", "party", "customer_group")
-        .prefetch_related("party__addresses")[:batch_size]
+        with_payload_relations(
+            customers_to_distribute(channel_database=channel_database).filter(pk__gt=after_pk)
+        )[:batch_size]
     )
     if not customers:
         return None, after_pk
