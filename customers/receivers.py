@@ -2,7 +2,7 @@
 orders and statements reference, with the same services the account-creation job uses."""
 
 from commerce.signals import ResolutionError
-from customers.services import TransactionResolutionError, transaction_customer_resolve
+from customers.services.resolution import TransactionResolutionError, transaction_customer_resolve
 
 
 def resolve_order_transaction(sender, transaction, **kwargs):

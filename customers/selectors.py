@@ -8,10 +8,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
 
 from commerce.db import channel_aliases
-from commerce.models import ChannelDatabase
+from commerce.models import ChannelDatabase, LegalEntity
 from commerce.selectors import channel_aliases_for_store
 from customers.models import (
     Address,
@@ -102,6 +102,25 @@ def with_payload_relations(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     """What ``customer_payload`` reads, joined or prefetched (no per-customer queries)."""
     return queryset.select_related("legal_entity", "party", "customer_group").prefetch_related(
         "party__addresses"
+    )
+
+
+def customers_to_distribute(*, channel_database: ChannelDatabase) -> QuerySet[Customer]:
+    """HQ customers of the legal entities a channel database serves that it does not
+    have in their current version (distribution 1010, R7)."""
+    legal_entities = LegalEntity.objects.filter(
+        stores__channel_database=channel_database
+    ).distinct()
+    return (
+        Customer.objects.filter(legal_entity__in=legal_entities)
+        .annotate(
+            sent=FilteredRelation(
+                "distributions",
+                condition=Q(distributions__channel_database=channel_database.name),
+            )
+        )
+        .filter(Q(sent__isnull=True) | Q(sent__version__lt=F("version")))
+        .order_by("pk")
     )
 
 

@@ -16,12 +16,9 @@ from django.db import transaction
 
 from commerce.db import HQ
 from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagingStatus
-from customers.services import (
-    STAGED_CUSTOMER_PREFETCH,
-    ReferenceData,
-    staged_addresses_create,
-    staged_customers_create,
-)
+from customers.services.accounts import STAGED_CUSTOMER_PREFETCH, staged_customers_create
+from customers.services.staging import staged_addresses_create
+from customers.services.validation import ReferenceData
 
 ACCOUNT_BATCH = settings.CONVERSION_BATCH_SIZE
 
@@ -37,7 +34,9 @@ def _pending(model, *, channel_database: str | None, store: str | None, ids: Seq
     return queryset.order_by("pk")
 
 
-def _process_batches(*, model, create, prefetch, progress, batch_size, refs=None, **scope) -> None:
+def _process_batches(
+    *, model, label, guid_field, create, prefetch, progress, batch_size, refs=None, **scope
+) -> None:
     while True:
         with transaction.atomic(using=HQ):
             rows = list(
@@ -49,8 +48,6 @@ def _process_batches(*, model, create, prefetch, progress, batch_size, refs=None
                 return
             outcomes = create(staged_rows=rows, **({"refs": refs} if refs else {}))
         failures = [o for o in outcomes if not o.ok]
-        label = "async customer" if model is StagedAsyncCustomer else "async address"
-        guid_field = "async_customer_id" if model is StagedAsyncCustomer else "async_address_id"
         guid_by_id = {row.pk: getattr(row, guid_field) for row in rows}
         progress.add(
             selected=len(rows),
@@ -81,6 +78,8 @@ def account_creation_run(
     if not only_addresses:
         _process_batches(
             model=StagedAsyncCustomer,
+            label="async customer",
+            guid_field="async_customer_id",
             create=staged_customers_create,
             prefetch=STAGED_CUSTOMER_PREFETCH,
             progress=progress,
@@ -93,6 +92,8 @@ def account_creation_run(
     if not only_customers:
         _process_batches(
             model=StagedAsyncAddress,
+            label="async address",
+            guid_field="async_address_id",
             create=staged_addresses_create,
             prefetch=[],
             progress=progress,

@@ -21,14 +21,12 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, FilteredRelation, Q
 from django.utils import timezone
 
 from commerce.db import HQ
-from commerce.models import ChannelDatabase, LegalEntity
-from customers.models import Customer
-from customers.selectors import customer_payload, with_payload_relations
-from customers.services import channel_customers_apply
+from commerce.models import ChannelDatabase
+from customers.selectors import customer_payload, customers_to_distribute, with_payload_relations
+from customers.services.channel import channel_customers_apply
 from jobs.models import (
     AppliedDownloadSession,
     CustomerDistribution,
@@ -40,24 +38,6 @@ DISTRIBUTION_BATCH = settings.CONVERSION_BATCH_SIZE
 
 # Test seam: called with a stage name; tests raise from it to simulate a crash.
 fault_hook: Callable[[str], None] = lambda stage: None  # noqa: E731
-
-
-def customers_to_distribute(*, channel_database: ChannelDatabase):
-    """HQ customers the channel database does not have in their current version."""
-    legal_entities = LegalEntity.objects.filter(
-        stores__channel_database=channel_database
-    ).distinct()
-    return (
-        Customer.objects.filter(legal_entity__in=legal_entities)
-        .annotate(
-            sent=FilteredRelation(
-                "distributions",
-                condition=Q(distributions__channel_database=channel_database.name),
-            )
-        )
-        .filter(Q(sent__isnull=True) | Q(sent__version__lt=F("version")))
-        .order_by("pk")
-    )
 
 
 def _finish(*, session: DownloadSession, versions: dict[int, int], applied: dict) -> None:

@@ -2,8 +2,9 @@
 
 A channel row is "not uploaded" while its ``upload_session_id`` is null. Each batch:
 1. read not-uploaded rows (with their children) from the channel database;
-2. in one HQ transaction, create an upload session (counts, checksum) and stage the
-   rows that HQ does not hold yet (their GUID/id is unique in staging);
+2. in one HQ transaction, create an upload session (with its counts) and stage the
+   rows that HQ does not hold yet (their GUID/id is unique in staging), through the
+   staging services of each kind (``customers.services.staging``);
 3. in one channel transaction, stamp exactly those rows with the session id;
 4. acknowledge the session at HQ.
 A crash after 2 leaves the rows unstamped: the next run sends them again and step 2
@@ -13,8 +14,6 @@ batch or the next run takes it. Re-running adds nothing.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Sequence
 
@@ -30,17 +29,9 @@ from commerce.models import (
     SalesTransaction,
     Store,
 )
-from customers.models import (
-    AsyncAddress,
-    AsyncCustomer,
-    StagedAsyncAddress,
-    StagedAsyncCustomer,
-    StagedAsyncCustomerAddress,
-    StagedAsyncCustomerAffiliation,
-    StagedAsyncCustomerAttributeValue,
-    StagedAsyncCustomerContact,
-    address_values,
-)
+from customers.models import AsyncAddress, AsyncCustomer
+from customers.services.children import CHILD_RELATIONS
+from customers.services.staging import async_addresses_stage, async_customers_stage
 from jobs.models import SessionStatus, UploadSession
 
 logger = logging.getLogger(__name__)
@@ -51,179 +42,8 @@ UPLOAD_BATCH = settings.CONVERSION_BATCH_SIZE
 fault_hook: Callable[[str], None] = lambda stage: None  # noqa: E731
 
 
-def _checksum(items: Sequence[dict]) -> str:
-    text = json.dumps(items, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _customer_record(row: AsyncCustomer) -> dict:
-    return {
-        "async_customer_id": str(row.async_customer_id),
-        "store_number": row.store_number,
-        "type": row.type,
-        "first_name": row.first_name,
-        "last_name": row.last_name,
-        "organization_name": row.organization_name,
-        "email": row.email,
-        "phone": row.phone,
-        "customer_group": row.customer_group,
-        "currency": row.currency,
-        "language": row.language,
-        "created_at": row.created_at.isoformat(),
-        "addresses": [
-            {
-                "async_address_id": str(a.async_address_id),
-                "purpose": a.purpose,
-                "street": a.street,
-                "city": a.city,
-                "state": a.state,
-                "zip": a.zip,
-                "country": a.country,
-                "is_primary": a.is_primary,
-            }
-            for a in row.addresses.all()
-        ],
-        "contacts": [
-            {"type": c.type, "value": c.value, "is_primary": c.is_primary}
-            for c in row.contacts.all()
-        ],
-        "attributes": {v.name: v.value for v in row.attribute_values.all()},
-        "affiliations": [a.name for a in row.affiliations.all()],
-    }
-
-
-def _stage_customers(
-    *, rows: Sequence[AsyncCustomer], channel_database: str, session: UploadSession
-) -> tuple[dict[str, int], set[int]]:
-    guids = [row.async_customer_id for row in rows]
-    already = set(
-        StagedAsyncCustomer.objects.filter(async_customer_id__in=guids)
-        .order_by()
-        .values_list("async_customer_id", flat=True)
-    )
-    new_rows = [row for row in rows if row.async_customer_id not in already]
-    staged = StagedAsyncCustomer.objects.bulk_create(
-        [
-            StagedAsyncCustomer(
-                async_customer_id=row.async_customer_id,
-                channel_database=channel_database,
-                store_number=row.store_number,
-                upload_session=session,
-                type=row.type,
-                first_name=row.first_name,
-                last_name=row.last_name,
-                organization_name=row.organization_name,
-                email=row.email,
-                phone=row.phone,
-                customer_group=row.customer_group,
-                currency=row.currency,
-                language=row.language,
-                created_at_store=row.created_at,
-            )
-            for row in new_rows
-        ],
-        batch_size=UPLOAD_BATCH,
-    )
-    addresses, contacts, values, affiliations = [], [], [], []
-    for row, parent in zip(new_rows, staged, strict=True):
-        addresses += [
-            StagedAsyncCustomerAddress(
-                staged_customer=parent,
-                async_address_id=a.async_address_id,
-                **address_values(a),
-            )
-            for a in row.addresses.all()
-        ]
-        contacts += [
-            StagedAsyncCustomerContact(
-                staged_customer=parent, type=c.type, value=c.value, is_primary=c.is_primary
-            )
-            for c in row.contacts.all()
-        ]
-        values += [
-            StagedAsyncCustomerAttributeValue(staged_customer=parent, name=v.name, value=v.value)
-            for v in row.attribute_values.all()
-        ]
-        affiliations += [
-            StagedAsyncCustomerAffiliation(staged_customer=parent, name=a.name)
-            for a in row.affiliations.all()
-        ]
-    StagedAsyncCustomerAddress.objects.bulk_create(addresses, batch_size=UPLOAD_BATCH)
-    StagedAsyncCustomerContact.objects.bulk_create(contacts, batch_size=UPLOAD_BATCH)
-    StagedAsyncCustomerAttributeValue.objects.bulk_create(values, batch_size=UPLOAD_BATCH)
-    StagedAsyncCustomerAffiliation.objects.bulk_create(affiliations, batch_size=UPLOAD_BATCH)
-    counts = {
-        "customers": len(rows),
-        "customers_staged": len(new_rows),
-        "addresses": len(addresses),
-        "contacts": len(contacts),
-        "attributes": len(values),
-        "affiliations": len(affiliations),
-    }
-    return counts, set()
-
-
-def _address_record(row: AsyncAddress) -> dict:
-    return {
-        "async_address_id": str(row.async_address_id),
-        "store_number": row.store_number,
-        "customer_account": row.customer_account,
-        "purpose": row.purpose,
-        "street": row.street,
-        "city": row.city,
-        "state": row.state,
-        "zip": row.zip,
-        "country": row.country,
-        "is_primary": row.is_primary,
-        "created_at": row.created_at.isoformat(),
-    }
-
-
-def _stage_addresses(
-    *, rows: Sequence[AsyncAddress], channel_database: str, session: UploadSession
-) -> tuple[dict[str, int], set[int]]:
-    already = set(
-        StagedAsyncAddress.objects.filter(
-            async_address_id__in=[row.async_address_id for row in rows]
-        ).values_list("async_address_id", flat=True)
-    )
-    new_rows = [row for row in rows if row.async_address_id not in already]
-    StagedAsyncAddress.objects.bulk_create(
-        [
-            StagedAsyncAddress(
-                async_address_id=row.async_address_id,
-                channel_database=channel_database,
-                store_number=row.store_number,
-                upload_session=session,
-                customer_account=row.customer_account,
-                **address_values(row),
-                created_at_store=row.created_at,
-            )
-            for row in new_rows
-        ],
-        batch_size=UPLOAD_BATCH,
-    )
-    return {"async_addresses": len(rows), "async_addresses_staged": len(new_rows)}, set()
-
-
-def _transaction_record(row: ChannelSalesTransaction) -> dict:
-    return {
-        "transaction_id": row.transaction_id,
-        "store_number": row.store_number,
-        "type": row.type,
-        "business_date": row.business_date.isoformat(),
-        "customer_account": row.customer_account,
-        "async_customer_id": str(row.async_customer_id) if row.async_customer_id else None,
-        "delivery_address": row.delivery_address,
-        "lines": [
-            [line.line_number, line.item, str(line.quantity), str(line.unit_price)]
-            for line in row.lines.all()
-        ],
-    }
-
-
 def _stage_transactions(
-    *, rows: Sequence[ChannelSalesTransaction], channel_database: str, session: UploadSession
+    *, rows: Sequence[ChannelSalesTransaction], channel_database: str, upload_session_id: int
 ) -> tuple[dict[str, int], set[int]]:
     """Returns counts and the channel pks that must stay unstamped (unknown store)."""
     stores = {s.number: s for s in Store.objects.filter(number__in={r.store_number for r in rows})}
@@ -247,7 +67,7 @@ def _stage_transactions(
                 customer_account=row.customer_account or "",
                 async_customer_id=row.async_customer_id,
                 delivery_address=row.delivery_address,
-                upload_session=session,
+                upload_session_id=upload_session_id,
             )
             for row in new_rows
         ],
@@ -275,17 +95,19 @@ def _stage_transactions(
     )
 
 
+def _stage_customers(**kwargs) -> tuple[dict[str, int], set[int]]:
+    return async_customers_stage(**kwargs), set()
+
+
+def _stage_addresses(**kwargs) -> tuple[dict[str, int], set[int]]:
+    return async_addresses_stage(**kwargs), set()
+
+
 UPLOADS = [
-    # (kind, channel model, prefetch, record builder, stager)
-    (
-        "customers",
-        AsyncCustomer,
-        ["addresses", "contacts", "attribute_values", "affiliations"],
-        _customer_record,
-        _stage_customers,
-    ),
-    ("async_addresses", AsyncAddress, [], _address_record, _stage_addresses),
-    ("transactions", ChannelSalesTransaction, ["lines"], _transaction_record, _stage_transactions),
+    # (kind, channel model, prefetch, stager)
+    ("customers", AsyncCustomer, CHILD_RELATIONS, _stage_customers),
+    ("async_addresses", AsyncAddress, [], _stage_addresses),
+    ("transactions", ChannelSalesTransaction, ["lines"], _stage_transactions),
 ]
 
 
@@ -308,7 +130,7 @@ def upload_batch(
     batch_size: int = UPLOAD_BATCH,
 ) -> tuple[UploadSession | None, int, dict]:
     """Upload one batch of one kind. Returns (session, last channel pk read, counts)."""
-    _kind, model, prefetch, record, stage = next(u for u in UPLOADS if u[0] == kind)
+    _kind, model, prefetch, stage = next(u for u in UPLOADS if u[0] == kind)
     rows = list(
         model.objects.using(alias)
         .filter(upload_session_id__isnull=True, pk__gt=after_pk)
@@ -317,16 +139,16 @@ def upload_batch(
     )
     if not rows:
         return None, after_pk, {}
-    items = [record(row) for row in rows]
     with transaction.atomic(using=HQ):
         session = UploadSession.objects.create(
             channel_database=channel_database,
             job_run=job_run,
             status=SessionStatus.APPLIED,
-            checksum=_checksum(items),
             applied_at=timezone.now(),
         )
-        counts, unstamped = stage(rows=rows, channel_database=channel_database, session=session)
+        counts, unstamped = stage(
+            rows=rows, channel_database=channel_database, upload_session_id=session.pk
+        )
         session.counts = {"kind": kind, **counts}
         session.save(update_fields=["counts"])
     fault_hook(f"{kind}:after_hq_apply")

@@ -1,0 +1,289 @@
+"""Synchronize customers and channel requests, account creation (R4): HQ customers
+from validated input, with account numbers from the legal entity's sequence.
+
+``customers_create`` writes a batch of customers (party, customer, addresses, contact
+info, attribute values, affiliations) with a fixed number of queries; the unique
+async GUID on Customer makes a second creation of the same async customer fail, so
+re-runs never create twice. ``staged_customers_create`` is the job's (and the order
+and statement receivers') way in: it validates staged records (R5), creates the valid
+ones and records each outcome on its staged row.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+
+from commerce.db import HQ
+from commerce.models import LegalEntity, NumberSequence
+from customers.models import (
+    Address,
+    ContactInfo,
+    Customer,
+    CustomerAffiliation,
+    CustomerAttributeValue,
+    Party,
+    StagedAsyncCustomer,
+    StagedAsyncCustomerAddress,
+)
+from customers.services.children import CHILD_RELATIONS, staged_customer_input
+from customers.services.staging import (
+    StagedOutcome,
+    address_by_guid_location_id,
+    location_id_for,
+    staged_rows_mark,
+    stores_by_number,
+)
+from customers.services.validation import CustomerInput, ReferenceData, customer_input_errors
+
+BULK_BATCH = settings.CONVERSION_BATCH_SIZE
+
+
+class NumberSequenceExhausted(Exception):
+    pass
+
+
+# --- Account numbers (R4) ---------------------------------------------------------
+
+
+def account_numbers_allocate(*, legal_entity_id: int, count: int) -> list[str]:
+    """Take ``count`` account numbers from the legal entity's sequence.
+
+    Locks the sequence row (PostgreSQL: SELECT ... FOR UPDATE; SQLite: the IMMEDIATE
+    write lock), skips numbers an existing account already uses (one imported with
+    the same prefix), and advances the sequence. Numbers not used by the caller are
+    simply lost: the sequence is non-continuous. Safe under concurrency.
+    """
+    if count <= 0:
+        return []
+    with transaction.atomic(using=HQ):
+        sequence = NumberSequence.objects.select_for_update().get(legal_entity_id=legal_entity_id)
+        limit = 10**sequence.digits
+        numbers: list[str] = []
+        next_number = sequence.next_number
+        while len(numbers) < count:
+            wanted = count - len(numbers)
+            if next_number + wanted > limit:
+                raise NumberSequenceExhausted(
+                    f"customer number sequence of legal entity {legal_entity_id} is exhausted "
+                    f"({sequence.format(limit - 1)})"
+                )
+            candidates = [sequence.format(n) for n in range(next_number, next_number + wanted)]
+            taken = set(
+                Customer.objects.filter(legal_entity_id=legal_entity_id, account__in=candidates)
+                .order_by()
+                .values_list("account", flat=True)
+            )
+            numbers.extend(c for c in candidates if c not in taken)
+            next_number += wanted
+        sequence.next_number = next_number
+        sequence.save(update_fields=["next_number"])
+    return numbers
+
+
+# --- HQ creation (R1 real time, R4) -------------------------------------------------
+
+
+def customers_create(
+    *,
+    legal_entity: LegalEntity,
+    inputs: Sequence[CustomerInput],
+    refs: ReferenceData,
+    accounts: Sequence[str] | None = None,
+) -> list[Customer]:
+    """Create party, customer, addresses, contacts, attributes and affiliations for
+    already-validated inputs, with a fixed number of queries per batch.
+
+    Runs in one HQ transaction: all of the batch or nothing. Not idempotent by itself:
+    the unique async GUID makes a second creation of the same async customer fail
+    with IntegrityError, which callers treat as "already created".
+    """
+    if not inputs:
+        return []
+    with transaction.atomic(using=HQ):
+        if accounts is None:
+            accounts = account_numbers_allocate(legal_entity_id=legal_entity.pk, count=len(inputs))
+        parties = Party.objects.bulk_create(
+            [
+                Party(
+                    type=data.type,
+                    name=data.name,
+                    first_name=data.first_name,
+                    last_name=data.last_name,
+                    organization_name=data.organization_name,
+                )
+                for data in inputs
+            ],
+            batch_size=BULK_BATCH,
+        )
+        customers = Customer.objects.bulk_create(
+            [
+                Customer(
+                    legal_entity=legal_entity,
+                    account=account,
+                    party=party,
+                    customer_group=refs.groups[(legal_entity.pk, data.customer_group)],
+                    currency=data.currency,
+                    language=data.language,
+                    email=data.email,
+                    phone=data.phone,
+                    async_customer_id=data.async_customer_id,
+                )
+                for data, party, account in zip(inputs, parties, accounts, strict=True)
+            ],
+            batch_size=BULK_BATCH,
+        )
+        addresses, contacts, values, affiliations = [], [], [], []
+        for data, party, customer in zip(inputs, parties, customers, strict=True):
+            primary_index = next(
+                (i for i, a in enumerate(data.addresses) if a.is_primary),
+                0 if data.addresses else None,
+            )
+            for index, address in enumerate(data.addresses):
+                addresses.append(
+                    Address(
+                        party=party,
+                        location_id=location_id_for(address.async_address_id),
+                        purpose=address.purpose,
+                        street=address.street,
+                        city=address.city,
+                        state=address.state or "",
+                        zip=address.zip,
+                        country=address.country,
+                        is_primary=index == primary_index,
+                        async_address_id=address.async_address_id,
+                    )
+                )
+            seen_contacts = set()
+            for contact in data.contacts:
+                key = (contact.type, contact.value)
+                if key not in seen_contacts:
+                    seen_contacts.add(key)
+                    contacts.append(
+                        ContactInfo(
+                            party=party,
+                            type=contact.type,
+                            value=contact.value,
+                            is_primary=contact.is_primary,
+                        )
+                    )
+            for name, value in data.attributes.items():
+                values.append(
+                    CustomerAttributeValue(
+                        customer=customer, attribute=refs.attributes[name], value=value
+                    )
+                )
+            for name in dict.fromkeys(data.affiliations):
+                affiliations.append(
+                    CustomerAffiliation(customer=customer, affiliation=refs.affiliations[name])
+                )
+        Address.objects.bulk_create(addresses, batch_size=BULK_BATCH)
+        ContactInfo.objects.bulk_create(contacts, batch_size=BULK_BATCH)
+        CustomerAttributeValue.objects.bulk_create(values, batch_size=BULK_BATCH)
+        CustomerAffiliation.objects.bulk_create(affiliations, batch_size=BULK_BATCH)
+    return customers
+
+
+STAGED_CUSTOMER_PREFETCH = CHILD_RELATIONS
+
+
+def _create_or_fall_back(
+    *,
+    legal_entity: LegalEntity,
+    pending: list[tuple[StagedAsyncCustomer, CustomerInput]],
+    refs: ReferenceData,
+    outcomes: dict[int, StagedOutcome],
+) -> None:
+    """Create a legal entity's valid records in one savepoint; if the batch fails (a
+    GUID created meanwhile, an unexpected row), retry record by record so one bad
+    record never stops the others."""
+    try:
+        with transaction.atomic(using=HQ):
+            created = customers_create(
+                legal_entity=legal_entity, inputs=[data for _, data in pending], refs=refs
+            )
+        for (staged, _), customer in zip(pending, created, strict=True):
+            outcomes[staged.pk] = StagedOutcome(staged.pk, account=customer.account)
+        return
+    except Exception:
+        if len(pending) > 1:
+            for item in pending:
+                _create_or_fall_back(
+                    legal_entity=legal_entity, pending=[item], refs=refs, outcomes=outcomes
+                )
+            return
+    staged, _data = pending[0]
+    existing = Customer.objects.filter(async_customer_id=staged.async_customer_id).first()
+    if existing is not None:
+        outcomes[staged.pk] = StagedOutcome(staged.pk, account=existing.account)
+        return
+    outcomes[staged.pk] = StagedOutcome(
+        staged.pk,
+        error=f"unexpected error: {traceback.format_exc(limit=1).strip().splitlines()[-1]}",
+    )
+
+
+def staged_customers_create(
+    *, staged_rows: Sequence[StagedAsyncCustomer], refs: ReferenceData | None = None
+) -> list[StagedOutcome]:
+    """R4/R5: create the HQ customer of each staged async customer and mark the staged
+    row completed (with the account) or failed (with the reason); attempts counted.
+
+    Call inside an HQ transaction that holds the staged rows' locks, with the children
+    prefetched (``STAGED_CUSTOMER_PREFETCH``). Safe to re-run: a GUID that already has
+    an HQ customer is completed with that account, never created twice.
+    """
+    if not staged_rows:
+        return []
+    refs = refs or ReferenceData.load()
+    stores = stores_by_number(s.store_number for s in staged_rows)
+    existing = dict(
+        Customer.objects.filter(async_customer_id__in=[s.async_customer_id for s in staged_rows])
+        .order_by()
+        .values_list("async_customer_id", "account")
+    )
+    outcomes: dict[int, StagedOutcome] = {}
+    by_legal_entity: dict[int, tuple[LegalEntity, list]] = {}
+    for staged in staged_rows:
+        if staged.async_customer_id in existing:
+            outcomes[staged.pk] = StagedOutcome(
+                staged.pk, account=existing[staged.async_customer_id]
+            )
+            continue
+        store = stores.get(staged.store_number)
+        if store is None:
+            outcomes[staged.pk] = StagedOutcome(
+                staged.pk, error=f'store_number: unknown store "{staged.store_number}"'
+            )
+            continue
+        data = staged_customer_input(staged=staged, store=store)
+        errors = customer_input_errors(data=data, legal_entity=store.legal_entity, refs=refs)
+        if errors:
+            outcomes[staged.pk] = StagedOutcome(staged.pk, error="; ".join(errors))
+            continue
+        by_legal_entity.setdefault(store.legal_entity_id, (store.legal_entity, []))[1].append(
+            (staged, data)
+        )
+    for legal_entity, pending in by_legal_entity.values():
+        _create_or_fall_back(
+            legal_entity=legal_entity, pending=pending, refs=refs, outcomes=outcomes
+        )
+    # .order_by(): the default ordering would add a join and a sort to every correlated
+    # lookup; the GUID is unique, so there is nothing to order.
+    account = Customer.objects.filter(async_customer_id=OuterRef("async_customer_id"))
+    completed = staged_rows_mark(
+        model=StagedAsyncCustomer,
+        rows=staged_rows,
+        outcomes=outcomes,
+        result_field="account",
+        result_source=Subquery(account.order_by().values("account")[:1]),
+    )
+    if completed:
+        StagedAsyncCustomerAddress.objects.filter(staged_customer_id__in=completed).update(
+            location_id=address_by_guid_location_id()
+        )
+    return [outcomes[s.pk] for s in staged_rows]

@@ -1,0 +1,211 @@
+"""Channel database writes: async creation at a store (R1) and applying HQ customers
+to a channel database (R1 real time, distribution 1010, R7).
+
+Every function names its channel alias and writes only there; nothing here reads HQ.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from commerce.db import require_channel_alias
+from commerce.models import ChannelSalesTransaction
+from customers.models import (
+    ADDRESS_FIELDS,
+    AsyncAddress,
+    AsyncCustomer,
+    AsyncCustomerAddress,
+    ChannelCustomer,
+    ChannelCustomerAddress,
+)
+from customers.services.children import (
+    CHANNEL_CHILDREN,
+    children_bulk_create,
+    customer_values,
+    input_children,
+)
+from customers.services.validation import CustomerInput
+
+BULK_BATCH = settings.CONVERSION_BATCH_SIZE
+
+
+def async_customer_create(
+    *, alias: str, store_number: str, data: CustomerInput, created_at=None
+) -> AsyncCustomer:
+    """R1 async path: the customer exists only in the channel database, "Pending sync".
+    Creates a new GUID each call unless ``data`` carries one (then the unique GUID refuses
+    a second row)."""
+    require_channel_alias(alias)
+    with transaction.atomic(using=alias):
+        customer = AsyncCustomer.objects.using(alias).create(
+            async_customer_id=data.async_customer_id or uuid.uuid4(),
+            store_number=store_number,
+            **customer_values(data),
+            created_at=created_at or timezone.now(),
+        )
+        children_bulk_create(
+            side=CHANNEL_CHILDREN, families=[(customer, input_children(data))], using=alias
+        )
+    return customer
+
+
+CHANNEL_CUSTOMER_FIELDS = [
+    "type",
+    "name",
+    "first_name",
+    "last_name",
+    "organization_name",
+    "email",
+    "phone",
+    "customer_group",
+    "currency",
+    "language",
+    "async_customer_id",
+    "hq_version",
+]
+
+
+def channel_customers_apply(*, alias: str, payloads: Sequence[dict]) -> dict[str, int]:
+    """Write HQ customers (``customers.selectors.customer_payloads``) to a channel database.
+
+    Upserts the store's copies and their addresses, links async customers and async
+    addresses to their account numbers and location ids, and gives transactions that
+    referenced an async customer its account number. Idempotent (applying the same
+    payloads again writes the same rows). Runs in one channel transaction; callers
+    apply a channel's payloads in order (1010 runs one session at a time per channel).
+    """
+    require_channel_alias(alias)
+    counts = {"customers": 0, "addresses": 0, "linked_customers": 0, "linked_addresses": 0}
+    if not payloads:
+        return counts
+    now = timezone.now()
+    with transaction.atomic(using=alias):
+        # One upsert on (legal entity, account). Payloads never go backwards: a
+        # channel's download sessions are applied one at a time and once each.
+        copies = ChannelCustomer.objects.using(alias).bulk_create(
+            [
+                ChannelCustomer(
+                    legal_entity=p["legal_entity"],
+                    account=p["account"],
+                    hq_version=p["version"],
+                    **{name: p[name] for name in CHANNEL_CUSTOMER_FIELDS if name != "hq_version"},
+                )
+                for p in payloads
+            ],
+            batch_size=BULK_BATCH,
+            update_conflicts=True,
+            unique_fields=["legal_entity", "account"],
+            update_fields=CHANNEL_CUSTOMER_FIELDS,
+        )
+        changed = list(zip(copies, payloads, strict=True))
+        addresses = ChannelCustomerAddress.objects.using(alias)
+        new_addresses = [
+            ChannelCustomerAddress(
+                customer=row,
+                location_id=a["location_id"],
+                async_address_id=a.get("async_address_id"),
+                **{name: a[name] for name in ADDRESS_FIELDS},
+            )
+            for row, payload in changed
+            for a in payload["addresses"]
+        ]
+        # Replace the copies' addresses; a location id may also have moved between
+        # customers, so free those too. One DELETE for both.
+        addresses.filter(
+            Q(customer_id__in=[row.pk for row in copies])
+            | Q(location_id__in=[a.location_id for a in new_addresses])
+        ).delete()
+        addresses.bulk_create(new_addresses, batch_size=BULK_BATCH)
+        counts["customers"] = len(changed)
+        counts["addresses"] = len(new_addresses)
+        counts.update(_channel_link_async(alias=alias, copies=copies, now=now))
+    return counts
+
+
+def _update_from_copies(
+    *,
+    alias: str,
+    target,
+    key: str,
+    source,
+    source_ids: Sequence[int],
+    id_column: str,
+    assignments: dict[str, str],
+    null_column: str,
+    now=None,
+) -> int:
+    """UPDATE target FROM source: one statement joining on the GUID column ``key``,
+    restricted to the source rows just written (``id_column`` in ``source_ids``), only
+    where ``null_column`` is still empty. ``assignments`` maps target column -> source
+    column; ``now`` also sets ``synchronized_at``. A join, not a correlated subquery
+    per row: PostgreSQL and SQLite (3.33+) both plan it as one pass."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    t, src = quote(target._meta.db_table), quote(source._meta.db_table)
+    sets = [f"{quote(column)} = s.{quote(value)}" for column, value in assignments.items()]
+    params: list = []
+    if now is not None:
+        sets.append(f"{quote('synchronized_at')} = %s")
+        params.append(target._meta.get_field("synchronized_at").get_db_prep_value(now, connection))
+    if connection.vendor == "postgresql":
+        restrict, restrict_params = f"s.{quote(id_column)} = ANY(%s)", [list(source_ids)]
+    else:
+        restrict = f"s.{quote(id_column)} IN ({', '.join(['%s'] * len(source_ids))})"
+        restrict_params = list(source_ids)
+    sql = (
+        f"UPDATE {t} SET {', '.join(sets)} FROM {src} AS s "
+        f"WHERE s.{quote(key)} = {t}.{quote(key)} AND {t}.{quote(null_column)} IS NULL "
+        f"AND {restrict}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + restrict_params)
+        return cursor.rowcount
+
+
+def _channel_link_async(*, alias: str, copies: Sequence[ChannelCustomer], now) -> dict[str, int]:
+    """Link async customers, their transactions and async addresses to the copies just
+    written: four set-based UPDATEs joined on the GUIDs (no per-row round trips)."""
+    copy_ids = [copy.pk for copy in copies if copy.async_customer_id]
+    linked_customers = linked_addresses = 0
+    if copy_ids:
+        linked_customers = _update_from_copies(
+            alias=alias,
+            target=AsyncCustomer,
+            key="async_customer_id",
+            source=ChannelCustomer,
+            source_ids=copy_ids,
+            id_column="id",
+            assignments={"account": "account"},
+            null_column="account",
+            now=now,
+        )
+        _update_from_copies(
+            alias=alias,
+            target=ChannelSalesTransaction,
+            key="async_customer_id",
+            source=ChannelCustomer,
+            source_ids=copy_ids,
+            id_column="id",
+            assignments={"customer_account": "account"},
+            null_column="customer_account",
+        )
+    all_ids = [copy.pk for copy in copies]
+    for target, now_or_none in ((AsyncCustomerAddress, None), (AsyncAddress, now)):
+        linked_addresses += _update_from_copies(
+            alias=alias,
+            target=target,
+            key="async_address_id",
+            source=ChannelCustomerAddress,
+            source_ids=all_ids,
+            id_column="customer_id",
+            assignments={"location_id": "location_id"},
+            null_column="location_id",
+            now=now_or_none,
+        )
+    return {"linked_customers": linked_customers, "linked_addresses": linked_addresses}

@@ -1,0 +1,122 @@
+"""Resolving what an HQ sales transaction references (R8 order sync, R9 statement
+posting): the async customers and async addresses that HQ has not created yet are
+created now, through the account-creation job's own services, under row locks.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+
+from commerce.db import HQ
+from customers.models import (
+    Address,
+    Customer,
+    StagedAsyncAddress,
+    StagedAsyncCustomer,
+    StagedAsyncCustomerAddress,
+    StagingStatus,
+)
+from customers.services.accounts import STAGED_CUSTOMER_PREFETCH, staged_customers_create
+from customers.services.staging import staged_addresses_create
+
+
+class TransactionResolutionError(Exception):
+    pass
+
+
+def async_customer_resolve(*, async_customer_id: uuid.UUID) -> str:
+    """The account of an async customer, creating it now from staging if HQ has not.
+
+    Locks the staged row (waiting for a job that holds it), so the customer is created
+    exactly once whoever gets there first. Uses ``staged_customers_create``, the job's
+    own service. Raises TransactionResolutionError with the reason.
+    """
+    with transaction.atomic(using=HQ):
+        staged = (
+            StagedAsyncCustomer.objects.select_for_update()
+            .prefetch_related(*STAGED_CUSTOMER_PREFETCH)
+            .filter(async_customer_id=async_customer_id)
+            .first()
+        )
+        if staged is None:
+            existing = Customer.objects.filter(async_customer_id=async_customer_id).first()
+            if existing is not None:
+                return existing.account
+            raise TransactionResolutionError(
+                f"async customer {async_customer_id} has not been uploaded to HQ yet"
+            )
+        if staged.status == StagingStatus.COMPLETED:
+            return staged.account
+        (outcome,) = staged_customers_create(staged_rows=[staged])
+    if not outcome.ok:
+        raise TransactionResolutionError(f"async customer {async_customer_id}: {outcome.error}")
+    return outcome.account
+
+
+def async_address_resolve(*, async_address_id: uuid.UUID) -> str:
+    """The location id of an async address, creating it now from staging if needed."""
+    existing = Address.objects.filter(async_address_id=async_address_id).first()
+    if existing is not None:
+        return existing.location_id
+    with transaction.atomic(using=HQ):
+        staged = (
+            StagedAsyncAddress.objects.select_for_update()
+            .filter(async_address_id=async_address_id)
+            .first()
+        )
+        if staged is not None:
+            if staged.status == StagingStatus.COMPLETED:
+                return staged.location_id
+            (outcome,) = staged_addresses_create(staged_rows=[staged])
+            if not outcome.ok:
+                raise TransactionResolutionError(
+                    f"async address {async_address_id}: {outcome.error}"
+                )
+            return outcome.location_id
+    owner = (
+        StagedAsyncCustomerAddress.objects.filter(async_address_id=async_address_id)
+        .values_list("staged_customer__async_customer_id", flat=True)
+        .first()
+    )
+    if owner is None:
+        raise TransactionResolutionError(
+            f"async address {async_address_id} has not been uploaded to HQ yet"
+        )
+    async_customer_resolve(async_customer_id=owner)
+    return Address.objects.get(async_address_id=async_address_id).location_id
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def transaction_customer_resolve(*, transaction, delivery: bool) -> None:
+    """Give an HQ sales transaction real HQ references: the account of its (async)
+    customer and, with ``delivery``, the location id of its delivery address. Saves
+    the transaction. Raises TransactionResolutionError naming what is missing."""
+    txn = transaction
+    if txn.async_customer_id and not txn.customer_account:
+        txn.customer_account = async_customer_resolve(async_customer_id=txn.async_customer_id)
+    elif txn.customer_account:
+        if not Customer.objects.filter(
+            legal_entity_id=txn.store.legal_entity_id, account=txn.customer_account
+        ).exists():
+            raise TransactionResolutionError(
+                f'customer_account: unknown customer "{txn.customer_account}"'
+            )
+    if delivery and txn.delivery_address and not txn.delivery_location_id:
+        guid = _as_uuid(txn.delivery_address)
+        if guid is not None:
+            txn.delivery_location_id = async_address_resolve(async_address_id=guid)
+        elif Address.objects.filter(location_id=txn.delivery_address).exists():
+            txn.delivery_location_id = txn.delivery_address
+        else:
+            raise TransactionResolutionError(
+                f'delivery_address: unknown address "{txn.delivery_address}"'
+            )
+    txn.save(update_fields=["customer_account", "delivery_location_id"])

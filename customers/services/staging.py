@@ -1,0 +1,293 @@
+"""HQ staging: what the upload (P-0001, R3) brings from a channel database, async
+addresses for existing customers (R6), and the outcome of each staged record.
+
+Staging writes are keyed by GUID: a row HQ already staged is never staged again, so
+an upload that crashed after HQ committed and before the channel stamped its rows
+is repaired by the next run sending them again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
+
+from commerce.db import HQ
+from commerce.models import Store
+from customers.models import (
+    Address,
+    AsyncAddress,
+    AsyncCustomer,
+    Customer,
+    StagedAsyncAddress,
+    StagedAsyncCustomer,
+    StagingStatus,
+    address_values,
+)
+from customers.services.children import (
+    STAGED_CHILDREN,
+    children_bulk_create,
+    children_read,
+    customer_values,
+)
+from customers.services.validation import AddressInput, address_input_errors
+
+BULK_BATCH = settings.CONVERSION_BATCH_SIZE
+
+
+@dataclass
+class StagedOutcome:
+    staged_id: int
+    account: str = ""
+    location_id: str = ""
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def stores_by_number(numbers: Iterable[str]) -> dict[str, Store]:
+    return {
+        s.number: s
+        for s in Store.objects.filter(number__in=set(numbers)).select_related(
+            "legal_entity", "default_customer__customer_group"
+        )
+    }
+
+
+def location_id_for(async_address_id: uuid.UUID | None) -> str:
+    """Location ids of converted addresses derive from their GUID, so a re-run agrees."""
+    source = async_address_id or uuid.uuid4()
+    return f"LOC-{source.hex[:20].upper()}"
+
+
+# --- Upload (P-0001, R3): channel rows into staging ------------------------------------
+
+
+def async_customers_stage(
+    *, rows: Sequence[AsyncCustomer], channel_database: str, upload_session_id: int
+) -> dict[str, int]:
+    """R3: stage channel async customers (children prefetched) with their children; a GUID
+    HQ already staged is skipped, so sending the same rows again stages nothing twice.
+    Call inside the upload session's HQ transaction."""
+    already = set(
+        StagedAsyncCustomer.objects.filter(
+            async_customer_id__in=[row.async_customer_id for row in rows]
+        )
+        .order_by()
+        .values_list("async_customer_id", flat=True)
+    )
+    new_rows = [row for row in rows if row.async_customer_id not in already]
+    staged = StagedAsyncCustomer.objects.bulk_create(
+        [
+            StagedAsyncCustomer(
+                async_customer_id=row.async_customer_id,
+                channel_database=channel_database,
+                store_number=row.store_number,
+                upload_session_id=upload_session_id,
+                **customer_values(row),
+                created_at_store=row.created_at,
+            )
+            for row in new_rows
+        ],
+        batch_size=BULK_BATCH,
+    )
+    children = children_bulk_create(
+        side=STAGED_CHILDREN,
+        families=[
+            (parent, children_read(row)) for row, parent in zip(new_rows, staged, strict=True)
+        ],
+        using=HQ,
+    )
+    return {
+        "customers": len(rows),
+        "customers_staged": len(new_rows),
+        "addresses": children["addresses"],
+        "contacts": children["contacts"],
+        "attributes": children["attribute_values"],
+        "affiliations": children["affiliations"],
+    }
+
+
+def async_addresses_stage(
+    *, rows: Sequence[AsyncAddress], channel_database: str, upload_session_id: int
+) -> dict[str, int]:
+    """R3/R6: stage channel async addresses of existing customers; a GUID HQ already
+    staged is skipped. Call inside the upload session's HQ transaction."""
+    already = set(
+        StagedAsyncAddress.objects.filter(
+            async_address_id__in=[row.async_address_id for row in rows]
+        )
+        .order_by()
+        .values_list("async_address_id", flat=True)
+    )
+    new_rows = [row for row in rows if row.async_address_id not in already]
+    StagedAsyncAddress.objects.bulk_create(
+        [
+            StagedAsyncAddress(
+                async_address_id=row.async_address_id,
+                channel_database=channel_database,
+                store_number=row.store_number,
+                upload_session_id=upload_session_id,
+                customer_account=row.customer_account,
+                **address_values(row),
+                created_at_store=row.created_at,
+            )
+            for row in new_rows
+        ],
+        batch_size=BULK_BATCH,
+    )
+    return {"async_addresses": len(rows), "async_addresses_staged": len(new_rows)}
+
+
+# --- Outcomes of staged records (R4, R5, R6) --------------------------------------------
+
+
+def address_by_guid_location_id() -> Subquery:
+    """The location id of the HQ address with the outer row's ``async_address_id``.
+
+    ``.order_by()``: the default ordering would add a join and a sort to every
+    correlated lookup; the GUID is unique, so there is nothing to order.
+    """
+    address = Address.objects.filter(async_address_id=OuterRef("async_address_id"))
+    return Subquery(address.order_by().values("location_id")[:1])
+
+
+def staged_rows_mark(
+    *,
+    model: type[StagedAsyncCustomer] | type[StagedAsyncAddress],
+    rows: Sequence,
+    outcomes: dict[int, StagedOutcome],
+    result_field: str,
+    result_source: Subquery,
+) -> list[int]:
+    """Record each staged row's outcome and count the attempt; returns the completed ids.
+
+    Completed rows take ``result_field`` (account or location id) from the HQ record just
+    created, in one set-based UPDATE matched on the GUID's unique index; failed rows,
+    each with its own message, go in one bulk UPDATE. Re-run safe. The in-memory rows
+    are updated to match.
+    """
+    now = timezone.now()
+    completed = [row.pk for row in rows if outcomes[row.pk].ok]
+    failed = [row for row in rows if not outcomes[row.pk].ok]
+    if completed:
+        model.objects.filter(pk__in=completed).update(
+            status=StagingStatus.COMPLETED,
+            last_error="",
+            attempts=F("attempts") + 1,
+            processed_at=now,
+            **{result_field: result_source},
+        )
+    for row in failed:
+        row.status = StagingStatus.FAILED
+        row.last_error = outcomes[row.pk].error
+        row.attempts += 1
+        row.processed_at = now
+    model.objects.bulk_update(
+        failed, ["status", "last_error", "attempts", "processed_at"], batch_size=BULK_BATCH
+    )
+    for row in rows:
+        outcome = outcomes[row.pk]
+        if outcome.ok:
+            row.status = StagingStatus.COMPLETED
+            row.last_error = ""
+            row.attempts += 1
+            row.processed_at = now
+            setattr(row, result_field, getattr(outcome, result_field))
+    return completed
+
+
+def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> list[StagedOutcome]:
+    """R6: each staged async address becomes an HQ address of its existing customer
+    (primary if the store asked so); the customer's version rises so 1010 sends it.
+
+    Call inside an HQ transaction holding the rows' locks. Safe to re-run: an address
+    whose GUID HQ already has is completed with its location id.
+    """
+    if not staged_rows:
+        return []
+    stores = stores_by_number(s.store_number for s in staged_rows)
+    accounts = {s.customer_account for s in staged_rows}
+    customers = {
+        (c.legal_entity_id, c.account): c
+        for c in Customer.objects.filter(account__in=accounts)
+        .order_by()
+        .only("pk", "legal_entity_id", "account", "party_id")
+    }
+    existing = dict(
+        Address.objects.filter(async_address_id__in=[s.async_address_id for s in staged_rows])
+        .order_by()
+        .values_list("async_address_id", "location_id")
+    )
+    outcomes: dict[int, StagedOutcome] = {}
+    new_addresses: list[Address] = []
+    primary_for_party: dict[int, Address] = {}
+    touched_customers: set[int] = set()
+    for staged in staged_rows:
+        if staged.async_address_id in existing:
+            outcomes[staged.pk] = StagedOutcome(
+                staged.pk, location_id=existing[staged.async_address_id]
+            )
+            continue
+        store = stores.get(staged.store_number)
+        if store is None:
+            outcomes[staged.pk] = StagedOutcome(
+                staged.pk, error=f'store_number: unknown store "{staged.store_number}"'
+            )
+            continue
+        customer = customers.get((store.legal_entity_id, staged.customer_account))
+        errors = []
+        if customer is None:
+            errors.append(
+                f'customer_account: unknown customer "{staged.customer_account}" '
+                f"in legal entity {store.legal_entity.code}"
+            )
+        errors += address_input_errors(address=AddressInput(**address_values(staged)))
+        if errors:
+            outcomes[staged.pk] = StagedOutcome(staged.pk, error="; ".join(errors))
+            continue
+        address = Address(
+            party_id=customer.party_id,
+            location_id=location_id_for(staged.async_address_id),
+            async_address_id=staged.async_address_id,
+            **{**address_values(staged), "is_primary": False},  # set below, one per party
+        )
+        if staged.is_primary:
+            primary_for_party[customer.party_id] = address  # the latest request wins
+        new_addresses.append(address)
+        touched_customers.add(customer.pk)
+        outcomes[staged.pk] = StagedOutcome(staged.pk, location_id=address.location_id)
+    with transaction.atomic(using=HQ):
+        if primary_for_party:
+            Address.objects.filter(party_id__in=list(primary_for_party), is_primary=True).update(
+                is_primary=False
+            )
+            for address in primary_for_party.values():
+                address.is_primary = True
+        Address.objects.bulk_create(new_addresses, batch_size=BULK_BATCH)
+        if touched_customers:
+            Customer.objects.filter(pk__in=list(touched_customers)).update(
+                version=F("version") + 1, modified_at=timezone.now()
+            )
+        staged_rows_mark(
+            model=StagedAsyncAddress,
+            rows=staged_rows,
+            outcomes=outcomes,
+            result_field="location_id",
+            result_source=address_by_guid_location_id(),
+        )
+    return [outcomes[s.pk] for s in staged_rows]
+
+
+def staged_records_retry(*, model, ids: Sequence[int]) -> int:
+    """Put failed staged records back to pending so the next job run tries them again."""
+    return model.objects.filter(pk__in=list(ids), status=StagingStatus.FAILED).update(
+        status=StagingStatus.PENDING
+    )
