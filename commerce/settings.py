@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "commerce.apps.CommerceConfig",
     "customers.apps.CustomersConfig",
     "jobs.apps.JobsConfig",
+    "jobs.devtools.apps.DevtoolsConfig",
 ]
 
 MIDDLEWARE = [

@@ -8,15 +8,18 @@ from django.core.management import call_command
 from commerce.db import HQ, channel_aliases, is_channel_model
 from commerce.models import ChannelSalesTransaction, Store, TransactionType
 from customers.countries import ISO3166_ALPHA3
-from customers.demo import demo_payload
 from customers.models import (
+    Address,
+    Affiliation,
     AsyncAddress,
     AsyncCustomer,
     AsyncCustomerAddress,
     AsyncCustomerAttributeValue,
+    Customer,
     CustomerAttribute,
     CustomerGroup,
 )
+from jobs.devtools.demo import demo_payload
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -39,6 +42,30 @@ def _row_counts() -> dict[str, int]:
     return counts
 
 
+def _rows() -> dict[str, list[dict]]:
+    """Every row of every project model, HQ models in HQ and channel models per channel."""
+    rows = {}
+    for model in apps.get_models():
+        if model._meta.app_label not in {"commerce", "customers", "jobs", "auth"}:
+            continue
+        aliases = channel_aliases() if is_channel_model(model) else [HQ]
+        for alias in aliases:
+            rows[f"{alias}:{model._meta.label}"] = list(
+                model.objects.using(alias).order_by("pk").values()
+            )
+    return rows
+
+
+def _printed_counts(output: str) -> dict[str, dict[str, int]]:
+    """setup_demo's table: section -> {"created": n, "updated": n, ...}."""
+    counts = {}
+    for line in output.splitlines():
+        section, *pairs = line.split()
+        if pairs[:1] == ["created"]:
+            counts[section] = {pairs[i]: int(pairs[i + 1]) for i in range(0, len(pairs), 2)}
+    return counts
+
+
 def _async_customers() -> list[AsyncCustomer]:
     return [c for alias in channel_aliases() for c in AsyncCustomer.objects.using(alias).all()]
 
@@ -52,6 +79,45 @@ def test_setup_demo_twice_adds_nothing():
     assert _row_counts() == first
     assert first["channel:customers.AsyncCustomer"] > 0
     assert "already exists" in output
+
+
+def test_setup_demo_after_the_conversion_and_hq_changes_changes_nothing():
+    _setup_demo()
+    call_command("convert_async_customers", "--sync", stdout=io.StringIO())
+    # The conversion made a store's async address C000103's primary address (R6).
+    moved = Address.objects.get(party__customer__account="C000103", is_primary=True)
+    assert moved.location_id != "DEMO-C000103"
+    # HQ makes another address of C000101 its primary one, with a new version.
+    karen = Customer.objects.get(account="C000101")
+    (other,) = Address.objects.filter(party_id=karen.party_id, is_primary=False)
+    Address.objects.filter(party_id=karen.party_id).update(is_primary=False)
+    Address.objects.filter(pk=other.pk).update(is_primary=True)
+    Customer.objects.filter(pk=karen.pk).update(version=karen.version + 1)
+    versions = dict(Customer.objects.values_list("account", "version"))
+    primaries = dict(Address.objects.values_list("location_id", "is_primary"))
+    before = _rows()
+
+    output = _setup_demo()
+
+    assert dict(Customer.objects.values_list("account", "version")) == versions
+    assert dict(Address.objects.values_list("location_id", "is_primary")) == primaries
+    assert _rows() == before
+    counts = _printed_counts(output)
+    assert counts["customers"]["skipped"] == len(demo_payload()["customers"])
+    assert all(c["created"] == c["updated"] == 0 for c in counts.values()), counts
+
+
+def test_setup_demo_creates_only_what_is_missing():
+    _setup_demo()
+    Affiliation.objects.filter(name="Seniors").delete()
+    Customer.objects.filter(account="C000101").update(email="karen@hq.example.com")
+
+    counts = _printed_counts(_setup_demo())
+
+    assert Affiliation.objects.filter(name="Seniors").exists()
+    assert Customer.objects.get(account="C000101").email == "karen@hq.example.com"
+    assert counts["affiliations"] == {"created": 1, "updated": 0, "unchanged": 0, "skipped": 3}
+    assert counts["customers"]["updated"] == 0
 
 
 def test_demo_payload_is_deterministic():

@@ -62,7 +62,7 @@ def counting_queries():
 
 
 def _generate(*, customers: int, stores: int) -> None:
-    from customers.generate import async_customers_generate, organization_generate
+    from jobs.devtools.generate import async_customers_generate, organization_generate
 
     organization = organization_generate(stores=stores)
     per_store, extra = divmod(customers, stores)
@@ -415,7 +415,16 @@ def _child(*, phase: str, customers: int, stores: int, channel_count: int, log) 
     try:
         env = {**os.environ, **databases.env(), "LOG_LEVEL": "WARNING", "DEBUG": "0"}
         manage = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "setup_databases", "-v", "0"], env=env, check=True, cwd=ROOT)
+        # Captured, not inherited: standard output carries the report alone (--json).
+        migrated = subprocess.run(
+            [*manage, "setup_databases", "-v", "0"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if migrated.returncode != 0:
+            raise RuntimeError(f"setup_databases failed:\n{migrated.stderr[-3000:]}")
         log(f"{phase}: {customers} customers, {stores} stores, {channel_count} channel databases")
         result = subprocess.run(
             [

@@ -1,9 +1,11 @@
 """A believable demo organization, loaded through the import service (SPEC section 7).
 
 Deterministic: every GUID is ``uuid5`` of a fixed namespace and a readable name, every
-timestamp is fixed, so the payload is the same on every run and a second
-``demo_setup()`` adds nothing (setup is upserted by key, channel ids already present
-are skipped by the import).
+timestamp is fixed, so the payload is the same on every run. ``demo_setup()`` only
+creates what is missing: setup records already at HQ are left out of the import (an
+upsert would undo what HQ changed since, e.g. move a converted customer's primary
+address back without a new version), and channel ids already present are skipped by
+the import. A second run changes nothing.
 
 Contoso Retail USA (USRT) runs three stores: Houston and Seattle create customers in
 async mode, Houston Galleria calls HQ in real time (a few of its customers were
@@ -21,10 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import models, transaction
 
 from commerce.db import HQ, channel_aliases
+from commerce.models import ChannelDatabase, FunctionalityProfile, LegalEntity, Store
 from customers.importing import ImportReport, data_import
+from customers.models import Affiliation, Customer, CustomerAttribute, CustomerGroup
 
 DEMO_NAMESPACE = uuid.UUID("6d3a1c52-8f0e-4f3b-9a51-1c0de5a7c0de")
 BUSINESS_DATE = "2026-11-24"
@@ -35,13 +39,6 @@ ADMIN_PASSWORD = "admin"
 
 # Channel database names by position of the configured alias.
 CHANNEL_DATABASE_NAMES = ["HOUSTON", "SEATTLE"]
-
-# The three demo async customers HQ must reject (R5), by store and name.
-INVALID_ASYNC_CUSTOMERS = {
-    "unknown customer group": ("S0001", "Harold Whitaker"),
-    "invalid country": ("S0002", "Zoltán Kovács"),
-    "attribute value not among its choices": ("S0002", "Ayşe Yılmaz"),
-}
 
 
 def demo_guid(name: str) -> str:
@@ -852,10 +849,46 @@ def demo_payload() -> dict:
 
 # --- Loading it -----------------------------------------------------------------------
 
+# Setup sections of the payload: the model, its key lookups at HQ and the record's
+# fields holding the same key.
+SETUP_KEYS: dict[str, tuple[type[models.Model], tuple[str, ...], tuple[str, ...]]] = {
+    "legal_entities": (LegalEntity, ("code",), ("code",)),
+    "customer_groups": (CustomerGroup, ("legal_entity__code", "code"), ("legal_entity", "code")),
+    "customer_attributes": (CustomerAttribute, ("name",), ("name",)),
+    "affiliations": (Affiliation, ("name",), ("name",)),
+    "functionality_profiles": (FunctionalityProfile, ("code",), ("code",)),
+    "channel_databases": (ChannelDatabase, ("name",), ("name",)),
+    "customers": (Customer, ("legal_entity__code", "account"), ("legal_entity", "account")),
+    "stores": (Store, ("number",), ("number",)),
+}
+
+
+def _missing_only(payload: dict) -> tuple[dict, dict[str, list[str]]]:
+    """The payload without the setup records HQ already has, and those records' keys.
+
+    The import upserts setup records; the demo must not, or each ``serve`` would undo
+    what HQ changed since (an address made primary by the conversion, R6, would move
+    back without a new version, so HQ and the stores would disagree).
+    """
+    missing = dict(payload)
+    existing: dict[str, list[str]] = {}
+    for section, (model, lookups, fields) in SETUP_KEYS.items():
+        records = payload[section]
+        wanted = {record[fields[-1]] for record in records}
+        found = set(model.objects.filter(**{f"{lookups[-1]}__in": wanted}).values_list(*lookups))
+        missing[section] = []
+        for record in records:
+            key = tuple(record[name] for name in fields)
+            if key in found:
+                existing.setdefault(section, []).append("/".join(key))
+            else:
+                missing[section].append(record)
+    return missing, existing
+
 
 @dataclass(frozen=True)
 class DemoReport:
-    imported: ImportReport
+    imported: ImportReport  # setup records already at HQ are counted as skipped
     admin_created: bool
 
 
@@ -876,6 +909,20 @@ def admin_user_ensure() -> bool:
 
 
 def demo_setup() -> DemoReport:
-    """Load the demo organization and ensure the admin user. Safe to re-run: adds nothing."""
-    imported = data_import(payload=demo_payload())
-    return DemoReport(imported=imported, admin_created=admin_user_ensure())
+    """Create what is missing of the demo organization and the admin user; leaves
+    existing records as they are. Safe to re-run: a second run changes nothing."""
+    payload, existing = _missing_only(demo_payload())
+    report = ImportReport()
+    for section, keys in existing.items():
+        for key in keys:
+            report.skip(section, key)
+    imported = data_import(payload=payload)
+    for section, counts in imported.counts.items():
+        merged = report.section(section)
+        merged.created += counts.created
+        merged.updated += counts.updated
+        merged.unchanged += counts.unchanged
+        merged.skipped += counts.skipped
+    for section, keys in imported.skipped_ids.items():
+        report.skipped_ids.setdefault(section, []).extend(keys)
+    return DemoReport(imported=report, admin_created=admin_user_ensure())

@@ -2,15 +2,16 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from customers.demo import ADMIN_PASSWORD, ADMIN_USERNAME, demo_setup
 from customers.importing import ImportFileError
+from jobs.devtools.demo import ADMIN_PASSWORD, ADMIN_USERNAME, demo_setup
 
 
 class Command(BaseCommand):
     help = (
         "Load a demo organization (legal entities, stores, channel databases, customers, "
         "async customers and transactions) and a development superuser admin/admin. "
-        "Idempotent: a second run adds nothing."
+        "Creates only what is missing and leaves existing records as they are, so a "
+        "second run changes nothing."
     )
 
     def handle(self, *args, **options):

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.benchmark import benchmark_run, phase_floor, phase_pipeline
+from jobs.devtools.benchmark import benchmark_run, phase_floor, phase_pipeline
 
 
 class Command(BaseCommand):

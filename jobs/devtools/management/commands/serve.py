@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from commerce.services import databases_migrate
-from customers.demo import ADMIN_PASSWORD, ADMIN_USERNAME, demo_setup
+from jobs.devtools.demo import ADMIN_PASSWORD, ADMIN_USERNAME, demo_setup
 from jobs.services import schedules_setup
 
 STOP_TIMEOUT = 15  # seconds a child gets to stop cleanly before it is killed

@@ -1,0 +1,1 @@
+"""Development tools, not the domain: demo data, the load generator and the benchmark."""
