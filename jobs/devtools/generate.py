@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -25,15 +24,12 @@ from commerce.models import (
 from customers.models import (
     Affiliation,
     AsyncCustomer,
-    AsyncCustomerAddress,
-    AsyncCustomerAffiliation,
-    AsyncCustomerAttributeValue,
-    AsyncCustomerContact,
     Customer,
     CustomerAttribute,
     CustomerGroup,
     Party,
 )
+from customers.services.children import CHANNEL_CHILDREN, children_bulk_create
 
 FIRST = ["Ona", "Jürgen", "José", "Øyvind", "Amélie", "Zoë", "Łukasz", "Saoirse", "Mia", "Noah"]
 LAST = ["Šimkutė", "Müller", "Núñez", "Hansen", "Dubois", "Kowalski", "Murphy", "Smith", "Kim"]
@@ -154,31 +150,24 @@ def async_customers_generate(
                         is_primary=a == 0,
                     )
                 )
-            children.append((addresses, n % 3 == 0, rng.random() < 0.5))
+            children.append(
+                {
+                    "addresses": addresses,
+                    "contacts": [{"type": "phone", "value": "+15550100", "is_primary": False}],
+                    "attribute_values": [
+                        {"name": "Newsletter", "value": rng.random() < 0.5},
+                        {"name": "Tier", "value": "Gold"},
+                    ],
+                    "affiliations": [{"name": "Employees"}] if n % 3 == 0 else [],
+                }
+            )
         with transaction.atomic(using=alias):
             AsyncCustomer.objects.using(alias).bulk_create(customers, batch_size=batch_size)
-            _children_create(alias=alias, customers=customers, children=children)
+            children_bulk_create(
+                side=CHANNEL_CHILDREN,
+                families=zip(customers, children, strict=True),
+                using=alias,
+                batch_size=batch_size,
+            )
         written += size
     return written
-
-
-def _children_create(*, alias: str, customers: Sequence[AsyncCustomer], children) -> None:
-    addresses, contacts, values, affiliations = [], [], [], []
-    for customer, (address_rows, affiliated, newsletter) in zip(customers, children, strict=True):
-        addresses += [AsyncCustomerAddress(async_customer=customer, **a) for a in address_rows]
-        contacts.append(
-            AsyncCustomerContact(async_customer=customer, type="phone", value="+15550100")
-        )
-        values += [
-            AsyncCustomerAttributeValue(
-                async_customer=customer, name="Newsletter", value=newsletter
-            ),
-            AsyncCustomerAttributeValue(async_customer=customer, name="Tier", value="Gold"),
-        ]
-        if affiliated:
-            affiliations.append(AsyncCustomerAffiliation(async_customer=customer, name="Employees"))
-    using = AsyncCustomerAddress.objects.using(alias)
-    using.bulk_create(addresses, batch_size=1000)
-    AsyncCustomerContact.objects.using(alias).bulk_create(contacts, batch_size=1000)
-    AsyncCustomerAttributeValue.objects.using(alias).bulk_create(values, batch_size=1000)
-    AsyncCustomerAffiliation.objects.using(alias).bulk_create(affiliations, batch_size=1000)
