@@ -149,11 +149,8 @@ def _floor_insert(*, rows, legal_entity, aliases, first: int) -> None:
         CustomerGroup,
         Party,
         StagedAsyncCustomer,
-        StagedAsyncCustomerAddress,
-        StagedAsyncCustomerAffiliation,
-        StagedAsyncCustomerAttributeValue,
-        StagedAsyncCustomerContact,
     )
+    from customers.services.children import STAGED_CHILDREN, children_bulk_create, children_read
     from jobs.models import (
         AppliedDownloadSession,
         CustomerDistribution,
@@ -184,40 +181,10 @@ def _floor_insert(*, rows, legal_entity, aliases, first: int) -> None:
             ],
             batch_size=BATCH,
         )
-        StagedAsyncCustomerAddress.objects.bulk_create(
-            [
-                StagedAsyncCustomerAddress(
-                    staged_customer=s,
-                    async_address_id=a.async_address_id,
-                    **address_values(a),
-                )
-                for r, s in zip(rows, staged, strict=True)
-                for a in r.addresses.all()
-            ],
-            batch_size=BATCH,
-        )
-        StagedAsyncCustomerContact.objects.bulk_create(
-            [
-                StagedAsyncCustomerContact(staged_customer=s, type=c.type, value=c.value)
-                for r, s in zip(rows, staged, strict=True)
-                for c in r.contacts.all()
-            ],
-            batch_size=BATCH,
-        )
-        StagedAsyncCustomerAttributeValue.objects.bulk_create(
-            [
-                StagedAsyncCustomerAttributeValue(staged_customer=s, name=v.name, value=v.value)
-                for r, s in zip(rows, staged, strict=True)
-                for v in r.attribute_values.all()
-            ],
-            batch_size=BATCH,
-        )
-        StagedAsyncCustomerAffiliation.objects.bulk_create(
-            [
-                StagedAsyncCustomerAffiliation(staged_customer=s, name=a.name)
-                for r, s in zip(rows, staged, strict=True)
-                for a in r.affiliations.all()
-            ],
+        children_bulk_create(
+            side=STAGED_CHILDREN,
+            families=[(s, children_read(r)) for r, s in zip(rows, staged, strict=True)],
+            using=HQ,
             batch_size=BATCH,
         )
         parties = Party.objects.bulk_create(
