@@ -1,18 +1,44 @@
-"""ISO 3166-1 alpha-3 country codes (officially assigned)."""
+"""ISO 3166-1 alpha-3 country codes and names, from pycountry's copy of the ISO data.
 
-ISO3166_ALPHA3 = frozenset(
-    """
-    ABW AFG AGO AIA ALA ALB AND ARE ARG ARM ASM ATA ATF ATG AUS AUT AZE BDI BEL BEN BES BFA
-    BGD BGR BHR BHS BIH BLM BLR BLZ BMU BOL BRA BRB BRN BTN BVT BWA CAF CAN CCK CHE CHL CHN
-    CIV CMR COD COG COK COL COM CPV CRI CUB CUW CXR CYM CYP CZE DEU DJI DMA DNK DOM DZA ECU
-    EGY ERI ESH ESP EST ETH FIN FJI FLK FRA FRO FSM GAB GBR GEO GGY GHA GIB GIN GLP GMB GNB
-    GNQ GRC GRD GRL GTM GUF GUM GUY HKG HMD HND HRV HTI HUN IDN IMN IND IOT IRL IRN IRQ ISL
-    ISR ITA JAM JEY JOR JPN KAZ KEN KGZ KHM KIR KNA KOR KWT LAO LBN LBR LBY LCA LIE LKA LSO
-    LTU LUX LVA MAC MAF MAR MCO MDA MDG MDV MEX MHL MKD MLI MLT MMR MNE MNG MNP MOZ MRT MSR
-    MTQ MUS MWI MYS MYT NAM NCL NER NFK NGA NIC NIU NLD NOR NPL NRU NZL OMN PAK PAN PCN PER
-    PHL PLW PNG POL PRI PRK PRT PRY PSE PYF QAT REU ROU RUS RWA SAU SDN SEN SGP SGS SHN SJM
-    SLB SLE SLV SMR SOM SPM SRB SSD STP SUR SVK SVN SWE SWZ SXM SYC SYR TCA TCD TGO THA TJK
-    TKL TKM TLS TON TTO TUN TUR TUV TWN TZA UGA UKR UMI URY USA UZB VAT VCT VEN VGB VIR VNM
-    VUT WLF WSM YEM ZAF ZMB ZWE
-    """.split()
-)
+Addresses store the alpha-3 code (R5 rejects any other); the admin offers
+"Name (CODE)" choices.
+"""
+
+import unicodedata
+from functools import cache
+
+import pycountry
+
+ISO3166_ALPHA3: frozenset[str] = frozenset(country.alpha_3 for country in pycountry.countries)
+
+
+@cache
+def _names() -> dict[str, str]:
+    # common_name is the everyday name where ISO's is formal ("Bolivia" for
+    # "Bolivia, Plurinational State of").
+    return {
+        country.alpha_3: getattr(country, "common_name", None) or country.name
+        for country in pycountry.countries
+    }
+
+
+def _sort_key(name: str) -> str:
+    # "Åland Islands" sorts with the A's, not after "Zimbabwe".
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+@cache
+def _choices() -> tuple[tuple[str, str], ...]:
+    ordered = sorted(_names().items(), key=lambda item: (_sort_key(item[1]), item[0]))
+    return tuple((code, f"{name} ({code})") for code, name in ordered)
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """(alpha-3 code, "Name (CODE)") for every country, sorted by name."""
+    return list(_choices())
+
+
+def country_name(code: str) -> str:
+    """The country's name, or the code itself when it is not an ISO 3166-1 alpha-3 code."""
+    return _names().get(code, code)

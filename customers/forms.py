@@ -1,4 +1,5 @@
-"""Admin forms: "Add customer at store" and the synchronization status page's filters.
+"""Admin forms: the HQ customer, address countries, "Add customer at store" and the
+synchronization status page's filters.
 
 The "Add customer at store" form asks what a store's point of sale asks for (R1).
 
@@ -11,13 +12,76 @@ synchronization.
 
 from django import forms
 
-from commerce.models import Store
-from customers.countries import ISO3166_ALPHA3
-from customers.models import AddressPurpose, CustomerGroup, CustomerType
+from commerce.models import NumberSequence, Store
+from customers.countries import ISO3166_ALPHA3, country_choices
+from customers.models import AddressPurpose, Customer, CustomerGroup, CustomerType
 from customers.selectors import AsyncStatus
-from customers.services import AddressInput, CustomerInput
+from customers.services.validation import AddressInput, CustomerInput
 
 ADDRESS_FIELDS = ["street", "city", "state", "zip", "country"]
+BLANK_CHOICE = ("", "---------")
+
+
+def country_options(current: str = "") -> list[tuple[str, str]]:
+    """A blank choice and every country by name; ``current`` too when it is not a country."""
+    options = [BLANK_CHOICE, *country_choices()]
+    if current and current not in ISO3166_ALPHA3:
+        # R5 judges the country at HQ: a staged record keeps the store's code, shown
+        # (and kept on save) until a person picks a country.
+        options.insert(1, (current, f"{current} (not an ISO 3166-1 alpha-3 code)"))
+    return options
+
+
+class AddressCountryForm(forms.ModelForm):
+    """An address's ``country`` as a select of country names (HQ and staged addresses)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        text = self.fields.get("country")
+        if text is None:  # read-only on this page
+            return
+        style = text.widget.attrs.get("style")
+        self.fields["country"] = forms.ChoiceField(
+            choices=country_options(self.initial.get("country") or ""),
+            required=text.required,
+            label=text.label,
+            help_text=text.help_text,
+            widget=forms.Select(attrs={"style": style} if style else None),
+        )
+
+
+class CustomerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = [
+            "legal_entity",
+            "account",
+            "party",
+            "customer_group",
+            "currency",
+            "language",
+            "email",
+            "phone",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        legal_entity, group = data.get("legal_entity"), data.get("customer_group")
+        if legal_entity and group and group.legal_entity_id != legal_entity.pk:
+            self.add_error(
+                "customer_group",
+                f"Customer group {group.code} does not belong to legal entity {legal_entity}.",
+            )
+        if (
+            legal_entity
+            and "account" in self.fields
+            and not data.get("account")
+            and not NumberSequence.objects.filter(legal_entity=legal_entity).exists()
+        ):
+            self.add_error(
+                "account", f"Legal entity {legal_entity} has no customer number sequence."
+            )
+        return data
 
 
 class StoreChoiceField(forms.ModelChoiceField):
@@ -65,12 +129,7 @@ class StoreCustomerForm(forms.Form):
     address_city = forms.CharField(label="City", max_length=100, required=False)
     address_state = forms.CharField(label="State", max_length=60, required=False)
     address_zip = forms.CharField(label="ZIP/postal code", max_length=20, required=False)
-    address_country = forms.ChoiceField(
-        label="Country",
-        choices=[("", "---------"), *((code, code) for code in sorted(ISO3166_ALPHA3))],
-        required=False,
-        help_text="ISO 3166-1 alpha-3.",
-    )
+    address_country = forms.ChoiceField(label="Country", choices=country_options, required=False)
     address_primary = forms.BooleanField(label="Primary", required=False, initial=True)
 
     fieldsets = [

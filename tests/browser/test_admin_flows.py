@@ -186,12 +186,12 @@ def test_fix_a_failed_record_and_synchronize_it_again(new_page, screenshot):
     expect(page.locator("#content h2").first).to_have_text(f"Zoltán Kovács ({async_id})")
     expect(page.locator("#id_last_name")).to_have_value("Kovács")
     expect(page.locator("p.errornote")).to_contain_text(INVALID["Zoltán Kovács"])
-    countries = page.locator('.inline-group input[name$="-country"]').all()
+    countries = page.locator('.inline-group select[name$="-country"]').all()
     xxl = [box for box in countries if box.input_value() == "XXL"]
     assert len(xxl) == 1
     screenshot(page, "staged-customer-failed")
     staged_url = page.url
-    xxl[0].fill("USA")
+    xxl[0].select_option("USA")
     page.get_by_role("button", name="Save and synchronize again").click()
 
     messages = page.locator("ul.messagelist")

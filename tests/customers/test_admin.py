@@ -310,6 +310,26 @@ def test_editing_an_address_raises_its_customers_version(admin_client):
     assert customer.version == 2
 
 
+def test_deleting_addresses_raises_their_customers_version_once(admin_client):
+    customer, other = CustomerFactory(), CustomerFactory()
+    addresses = AddressFactory.create_batch(2, party=customer.party)
+
+    response = admin_client.post(
+        admin_url(Address, "changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [a.pk for a in addresses],
+            "post": "yes",
+        },
+    )
+
+    assert response.status_code == 302
+    assert not Address.objects.filter(party=customer.party).exists()
+    customer.refresh_from_db()
+    other.refresh_from_db()
+    assert (customer.version, other.version) == (2, 1)
+
+
 def test_customer_added_without_account_takes_the_next_sequence_number(admin_client):
     group = CustomerGroupFactory()
     party = PartyFactory()
@@ -341,6 +361,72 @@ def test_staged_rows_are_not_added_by_hand_and_keep_job_fields(admin_client):
     assert response.status_code == 302
     staged.refresh_from_db()
     assert (staged.email, staged.status) == ("fixed@example.com", StagingStatus.FAILED)
+
+
+# --- Address countries ----------------------------------------------------------------------
+
+LITHUANIA_SELECTED = '<option value="LTU" selected>Lithuania (LTU)</option>'
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [AddressFactory, StagedAsyncAddressFactory, StagedAsyncCustomerAddressFactory],
+    ids=lambda factory: factory._meta.model.__name__,
+)
+def test_address_country_is_a_select_of_country_names(admin_client, factory):
+    row = factory(country="LTU")
+
+    page = admin_client.get(admin_url(factory._meta.model, "change", row.pk))
+
+    assert page.status_code == 200
+    assert '<select name="country"' in page.content.decode()
+    assert LITHUANIA_SELECTED in page.content.decode()
+
+
+def test_party_address_inline_country_is_a_select_of_country_names(admin_client):
+    address = AddressFactory(country="LTU")
+
+    page = admin_client.get(admin_url(Party, "change", address.party_id))
+
+    assert '<select name="addresses-0-country"' in page.content.decode()
+    assert LITHUANIA_SELECTED in page.content.decode()
+
+
+def test_hq_address_refuses_a_code_that_is_not_a_country(admin_client):
+    address = AddressFactory(country="USA")
+    url = admin_url(Address, "change", address.pk)
+    page = admin_client.get(url)
+
+    response = admin_client.post(url, change_form_post_data(page, country="XXL"))
+
+    assert response.status_code == 200
+    assert "country" in response.context["adminform"].form.errors
+    address.refresh_from_db()
+    assert address.country == "USA"
+
+
+def test_staged_address_shows_its_bad_code_until_a_country_is_picked(admin_client):
+    staged = StagedAsyncCustomerFactory(status=StagingStatus.FAILED, last_error="bad country")
+    StagedAsyncCustomerAddressFactory(staged_customer=staged, country="XXL")
+    url = admin_url(StagedAsyncCustomer, "change", staged.pk)
+    page = admin_client.get(url)
+    assert '<option value="XXL" selected>XXL (not an ISO 3166-1 alpha-3 code)</option>' in (
+        page.content.decode()
+    )
+
+    kept = admin_client.post(url, change_form_post_data(page, email="fixed@example.com"))
+    assert kept.status_code == 302
+    assert staged.addresses.get().country == "XXL"  # R5 judges it at HQ, not the form
+
+    fixed = admin_client.post(url, change_form_post_data(page, **{"addresses-0-country": "LTU"}))
+    assert fixed.status_code == 302
+    assert staged.addresses.get().country == "LTU"
+
+
+def test_add_at_store_offers_country_names(admin_client, async_store):
+    response = admin_client.get(ADD_AT_STORE)
+
+    assert '<option value="LTU">Lithuania (LTU)</option>' in response.content.decode()
 
 
 # --- Add customer at store (R1) --------------------------------------------------------------

@@ -428,7 +428,7 @@ def test_status_page_ignores_invalid_filters_and_says_so(admin_client, channel_d
 
 
 def test_status_page_is_paginated(admin_client, channel_data, monkeypatch):
-    monkeypatch.setattr("customers.admin.STATUS_PAGE_SIZE", 4)
+    monkeypatch.setattr("customers.admin.status.STATUS_PAGE_SIZE", 4)
 
     first = admin_client.get(SYNC_STATUS)
     second = admin_client.get(SYNC_STATUS, {"page": 2})

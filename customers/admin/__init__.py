@@ -1,0 +1,13 @@
+"""The customers admin, one module per concern (Django autodiscovers ``customers.admin``;
+importing the modules registers their admin classes):
+
+- ``master``: HQ setup and the HQ customer master, with "Add customer at store" (R1);
+- ``channel``: the channel customer records, per channel database;
+- ``staging``: HQ staging, where records HQ rejected (R5) are fixed and synchronized again;
+- ``status``: the customer synchronization status page;
+- ``job_actions``: the one module of ``customers`` that imports ``jobs``.
+"""
+
+from customers.admin import channel, master, staging, status
+
+__all__ = ["channel", "master", "staging", "status"]

@@ -1,0 +1,374 @@
+"""Admin for HQ setup (customer groups, attributes, affiliations) and the HQ customer
+master (parties, customers, addresses, contact info, attribute values, affiliations),
+plus the "Add customer at store" page (R1) reached from the store and customer pages.
+
+An edit of a customer or of a row that belongs to it raises the customer's version,
+so distribution (R7, 1010) sends it to the channel databases again.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+
+from commerce.admin_channel import channel_change_url
+from commerce.models import Store
+from customers.forms import AddressCountryForm, CustomerAdminForm, StoreCustomerForm
+from customers.models import (
+    Address,
+    Affiliation,
+    AsyncCustomer,
+    ContactInfo,
+    Customer,
+    CustomerAffiliation,
+    CustomerAttribute,
+    CustomerAttributeValue,
+    CustomerGroup,
+    Party,
+)
+from customers.services.accounts import NumberSequenceExhausted, account_numbers_allocate
+from customers.services.master import customer_version_raise
+from customers.services.staging import location_id_for
+from customers.services.store import customer_create_at_store
+from customers.services.validation import CustomerValidationError
+
+
+class RaisesCustomerVersionMixin:
+    """Admin for a row that belongs to a customer, directly (``customer``) or through its
+    party (``party``): an edit makes the customer newer."""
+
+    customer_link = "customer"
+
+    def raise_customer_versions(self, objs) -> None:
+        if self.customer_link == "party":
+            customer_version_raise(party_ids=[obj.party_id for obj in objs])
+        else:
+            customer_version_raise(customer_ids=[obj.customer_id for obj in objs])
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self.raise_customer_versions([obj])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self.raise_customer_versions([obj])
+
+    def delete_queryset(self, request, queryset):
+        objs = list(queryset)
+        super().delete_queryset(request, queryset)
+        self.raise_customer_versions(objs)
+
+
+# --- HQ setup -------------------------------------------------------------------------
+
+
+@admin.register(CustomerGroup)
+class CustomerGroupAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "legal_entity", "customer_count"]
+    list_filter = ["legal_entity"]
+    search_fields = ["code", "name", "legal_entity__code"]
+    list_select_related = ["legal_entity"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(customer_count=Count("customers"))
+
+    @admin.display(description="customers", ordering="customer_count")
+    def customer_count(self, obj):
+        return obj.customer_count
+
+
+@admin.register(CustomerAttribute)
+class CustomerAttributeAdmin(admin.ModelAdmin):
+    list_display = ["name", "type", "choices"]
+    list_filter = ["type"]
+    search_fields = ["name"]
+
+
+@admin.register(Affiliation)
+class AffiliationAdmin(admin.ModelAdmin):
+    list_display = ["name", "description", "member_count"]
+    search_fields = ["name", "description"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("members"))
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count
+
+
+# --- HQ customer master ---------------------------------------------------------------
+
+
+class AddressInline(admin.TabularInline):
+    model = Address
+    form = AddressCountryForm
+    extra = 0
+    fields = [
+        "location_id",
+        "purpose",
+        "street",
+        "city",
+        "state",
+        "zip",
+        "country",
+        "is_primary",
+        "async_address_id",
+    ]
+    readonly_fields = ["async_address_id"]
+
+
+class ContactInfoInline(admin.TabularInline):
+    model = ContactInfo
+    extra = 0
+
+
+@admin.register(Party)
+class PartyAdmin(admin.ModelAdmin):
+    list_display = ["name", "type", "customer_account", "address_count"]
+    list_filter = ["type"]
+    search_fields = ["name", "first_name", "last_name", "organization_name", "customer__account"]
+    list_select_related = ["customer"]
+    inlines = [AddressInline, ContactInfoInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(address_count=Count("addresses"))
+
+    @admin.display(description="customer account", ordering="customer__account")
+    def customer_account(self, obj):
+        customer = getattr(obj, "customer", None)
+        return customer.account if customer else "-"
+
+    @admin.display(description="addresses", ordering="address_count")
+    def address_count(self, obj):
+        return obj.address_count
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
+            customer_version_raise(party_ids=[form.instance.pk])
+
+
+class CustomerAttributeValueInline(admin.TabularInline):
+    model = CustomerAttributeValue
+    extra = 0
+
+
+class CustomerAffiliationInline(admin.TabularInline):
+    model = CustomerAffiliation
+    extra = 0
+
+
+class AsyncOriginFilter(admin.SimpleListFilter):
+    title = "origin"
+    parameter_name = "origin"
+
+    def lookups(self, request, model_admin):
+        return [("async", "Converted from an async customer"), ("hq", "Created at HQ")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "async":
+            return queryset.filter(async_customer_id__isnull=False)
+        if self.value() == "hq":
+            return queryset.filter(async_customer_id__isnull=True)
+        return queryset
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
+    list_display = [
+        "account",
+        "name",
+        "legal_entity",
+        "customer_group",
+        "currency",
+        "email",
+        "phone",
+        "async_customer_id",
+        "version",
+        "modified_at",
+    ]
+    list_filter = [AsyncOriginFilter, "legal_entity", "customer_group__code", "party__type"]
+    search_fields = ["account", "party__name", "email", "phone", "async_customer_id"]
+    list_select_related = ["legal_entity", "party", "customer_group__legal_entity"]
+    raw_id_fields = ["party"]
+    readonly_fields = ["async_customer_id", "version", "created_at", "modified_at", "addresses"]
+    inlines = [CustomerAttributeValueInline, CustomerAffiliationInline]
+
+    @admin.display(description="name", ordering="party__name")
+    def name(self, obj):
+        return obj.party.name
+
+    @admin.display(description="addresses")
+    def addresses(self, obj):
+        if obj.pk is None:
+            return "-"
+        rows = [
+            (
+                reverse("admin:customers_address_change", args=[a.pk]),
+                a,
+                " (primary)" if a.is_primary else "",
+            )
+            for a in obj.party.addresses.all()
+        ]
+        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a>{}', rows) or "-"
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        # Channels know the customer by legal entity and account number.
+        return [*readonly, "legal_entity", "account"] if obj else readonly
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None and "account" in form.base_fields:
+            account = form.base_fields["account"]
+            account.required = False
+            account.help_text = "Empty: the next number of the legal entity's customer sequence."
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if not change and not obj.account:
+            (obj.account,) = account_numbers_allocate(legal_entity_id=obj.legal_entity_id, count=1)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
+            customer_version_raise(customer_ids=[form.instance.pk])
+
+    # --- Add customer at store (R1) ---
+
+    def get_urls(self):
+        return [
+            path(
+                "add-at-store/",
+                self.admin_site.admin_view(self.add_at_store_view),
+                name="customers_customer_add_at_store",
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_at_store_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = StoreCustomerForm(request.POST)
+            if form.is_valid():
+                store = form.cleaned_data["store"]
+                try:
+                    result = customer_create_at_store(store=store, data=form.customer_input())
+                except CustomerValidationError as error:
+                    form.add_service_errors(error.errors)
+                except NumberSequenceExhausted as error:
+                    form.add_error(None, str(error))
+                else:
+                    return self._store_customer_created(request, store, result)
+        else:
+            store = Store.objects.filter(pk=request.GET.get("store") or None).first()
+            form = StoreCustomerForm(initial={"store": store})
+        adminform = helpers.AdminForm(form, form.fieldsets, {})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Add customer at store",
+            "opts": self.opts,
+            "adminform": adminform,
+            "form": form,
+            "media": self.media + adminform.media,
+        }
+        return TemplateResponse(request, "customers/add_customer_at_store.html", context)
+
+    def _store_customer_created(self, request, store, result):
+        if result.mode == "async":
+            customer = result.async_customer
+            alias = store.channel_database.alias
+            reason = "the store is offline" if store.offline else "its profile creates async"
+            # Logged by the async customer's own admin, so the entry carries its channel
+            # database and shows on that row's history page.
+            self.admin_site.get_model_admin(AsyncCustomer).log_addition(
+                request, customer, [{"added": {}}]
+            )
+            self.message_user(
+                request,
+                f"Customer “{customer.name}” created as async customer "
+                f"{customer.async_customer_id} in channel database {store.channel_database} "
+                f"({alias}), Pending sync: store {store.number} works async ({reason}).",
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(channel_change_url(customer, alias))
+        customer = result.customer
+        self.log_addition(request, customer, [{"added": {}}])
+        self.message_user(
+            request,
+            f"Customer “{customer.party.name}” created customer account {customer.account} "
+            f"at HQ (real-time call) and in channel database {store.channel_database}.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
+
+
+@admin.register(Address)
+class AddressAdmin(RaisesCustomerVersionMixin, admin.ModelAdmin):
+    form = AddressCountryForm
+    customer_link = "party"
+    list_display = [
+        "location_id",
+        "party",
+        "purpose",
+        "street",
+        "city",
+        "state",
+        "zip",
+        "country",
+        "is_primary",
+        "async_address_id",
+    ]
+    list_filter = ["purpose", "is_primary", "country"]
+    search_fields = ["location_id", "street", "city", "zip", "party__name", "async_address_id"]
+    list_select_related = ["party"]
+    raw_id_fields = ["party"]
+    readonly_fields = ["async_address_id"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        # Channels and transactions know the address by its location id.
+        return [*readonly, "location_id"] if obj else readonly
+
+    def get_changeform_initial_data(self, request):
+        return {
+            "location_id": location_id_for(None),
+            **super().get_changeform_initial_data(request),
+        }
+
+
+@admin.register(ContactInfo)
+class ContactInfoAdmin(RaisesCustomerVersionMixin, admin.ModelAdmin):
+    customer_link = "party"
+    list_display = ["party", "type", "value", "is_primary"]
+    list_filter = ["type", "is_primary"]
+    search_fields = ["value", "party__name"]
+    list_select_related = ["party"]
+    raw_id_fields = ["party"]
+
+
+@admin.register(CustomerAttributeValue)
+class CustomerAttributeValueAdmin(RaisesCustomerVersionMixin, admin.ModelAdmin):
+    list_display = ["customer", "attribute", "value"]
+    list_filter = ["attribute"]
+    search_fields = ["customer__account", "attribute__name"]
+    list_select_related = ["customer", "attribute"]
+    raw_id_fields = ["customer"]
+
+
+@admin.register(CustomerAffiliation)
+class CustomerAffiliationAdmin(RaisesCustomerVersionMixin, admin.ModelAdmin):
+    list_display = ["customer", "affiliation"]
+    list_filter = ["affiliation"]
+    search_fields = ["customer__account", "affiliation__name"]
+    list_select_related = ["customer", "affiliation"]
+    raw_id_fields = ["customer"]

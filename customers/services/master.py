@@ -1,0 +1,26 @@
+"""Changes made to the HQ customer master outside the jobs (the admin's edits).
+
+A customer's ``version`` is what distribution (R7, 1010) compares with the version a
+channel database holds: raising it makes the next distribution run send the customer,
+with its addresses, to every channel database again.
+"""
+
+from collections.abc import Iterable
+
+from django.db.models import F, Q
+
+from customers.models import Customer
+
+
+def customer_version_raise(
+    *, customer_ids: Iterable[int] = (), party_ids: Iterable[int] = ()
+) -> int:
+    """Raise the version of these customers and of these parties' customers; a re-run is safe."""
+    customer_ids, party_ids = set(customer_ids), set(party_ids)
+    if not customer_ids and not party_ids:
+        return 0
+    # A re-run raises the version again: distribution only sends the customers once more.
+    # The increment happens in the database, so concurrent edits both count.
+    return Customer.objects.filter(Q(pk__in=customer_ids) | Q(party_id__in=party_ids)).update(
+        version=F("version") + 1
+    )
