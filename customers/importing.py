@@ -140,6 +140,8 @@ class _Rec:
 
     path: str
     values: dict[str, Any]
+    # Fields given as JSON null: they read as "" (strings) but count as not given.
+    nulls: frozenset[str] = frozenset()
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -152,6 +154,10 @@ class _Rec:
 
     def present(self, *names: str) -> dict[str, Any]:
         return {name: self.values[name] for name in names if name in self.values}
+
+    def given(self, name: str) -> bool:
+        """Whether the file holds a non-null value for the field."""
+        return name in self.values and name not in self.nulls
 
 
 def _max_length(model: type[models.Model], name: str) -> int | None:
@@ -259,8 +265,8 @@ ASYNC_CUSTOMER_CONTACT = {
 ASYNC_CUSTOMER = {
     "async_id": _Field("guid", required=True),
     "type": _enum(CustomerType.values),
-    # Names are not required here: an empty name is a business error (R5) that HQ
-    # reports, as it would for a record a real store sent.
+    # The names the type needs are required (checked in _check_file); an empty one is
+    # a business error (R5) that HQ reports, as it would for a record a real store sent.
     "first_name": _str(AsyncCustomer, "first_name"),
     "last_name": _str(AsyncCustomer, "last_name"),
     "organization_name": _str(AsyncCustomer, "organization_name"),
@@ -359,6 +365,7 @@ def _parse_record(data: Any, path: str, schema: dict[str, _Field]) -> _Rec:
         if name not in schema:
             raise _invalid(f"{path}.{name}", "unknown field", value)
     values: dict[str, Any] = {}
+    nulls = set()
     for name, spec in schema.items():
         field_path = f"{path}.{name}"
         if name not in data:
@@ -369,11 +376,12 @@ def _parse_record(data: Any, path: str, schema: dict[str, _Field]) -> _Rec:
         if raw is None:
             if spec.required:
                 raise _invalid(field_path, "is required", raw)
+            nulls.add(name)
             if spec.kind == "str":
                 values[name] = ""
             continue
         values[name] = _convert(raw, field_path, spec)
-    return _Rec(path, values)
+    return _Rec(path, values, frozenset(nulls))
 
 
 def _convert(raw: Any, path: str, spec: _Field) -> Any:
@@ -537,14 +545,7 @@ def _check_file(parsed: dict[str, list[_Rec]]) -> None:
     for rec in parsed["customers"]:
         keys.add((rec["legal_entity"], rec["account"]), rec.at("account"), rec["account"])
         # HQ holds a party name for every customer (a database constraint).
-        needed = (
-            ("organization_name",)
-            if rec["type"] == CustomerType.ORGANIZATION
-            else ("first_name", "last_name")
-        )
-        for name in needed:
-            if not rec.get(name, "").strip():
-                raise _invalid(rec.at(name), f"is required for a {rec['type']}", rec.get(name))
+        _require_names(rec, blank=False)
         primary = None
         for address in rec.get("addresses", []):
             locations.add(address["location_id"], address.at("location_id"), address["location_id"])
@@ -566,6 +567,7 @@ def _check_file(parsed: dict[str, list[_Rec]]) -> None:
     for entry in parsed["channel"]:
         for customer in entry.get("async_customers", []):
             customer_ids.add(customer["async_id"], customer.at("async_id"), customer["async_id"])
+            _require_names(customer, blank=True)
             for address in customer.get("addresses", []):
                 address_ids.add(address["async_id"], address.at("async_id"), address["async_id"])
             names = _Unique("affiliation")
@@ -581,6 +583,21 @@ def _check_file(parsed: dict[str, list[_Rec]]) -> None:
                     f'set together with customer "{txn["customer"]}"; use one of them',
                     txn["async_customer"],
                 )
+
+
+def _require_names(rec: _Rec, *, blank: bool) -> None:
+    """The names a customer's type needs must be given (first and last name of a person,
+    the organization name of an organization); ``blank`` lets them be empty strings."""
+    needed = (
+        ("organization_name",)
+        if rec["type"] == CustomerType.ORGANIZATION
+        else ("first_name", "last_name")
+    )
+    for name in needed:
+        if not rec.given(name):
+            raise _invalid(rec.at(name), f"is required for a {rec['type']}", None)
+        if not blank and not rec[name].strip():
+            raise _invalid(rec.at(name), f"is required for a {rec['type']}", rec[name])
 
 
 # --- References to the database ---------------------------------------------------

@@ -475,7 +475,7 @@ def test_business_errors_are_loaded_into_the_channel_database_as_is():
             attributes={"Newsletter": "maybe", "Shoe size": 42},
             affiliations=["Unknown club"],
         ),
-        async_customer(3, first_name="", last_name=None),
+        async_customer(3, first_name="", last_name=""),
     ]
     payload["channel"][0]["async_customers"][0]["addresses"][0]["country"] = "ZZZ"
 
@@ -744,6 +744,111 @@ def test_structural_error_rejects_the_whole_file(mutate, message):
         data_import(payload=payload)
 
     assert str(excinfo.value) == message
+    assert_nothing_written()
+
+
+def _hq_customer(n: int, **overrides) -> dict:
+    record = {
+        "account": f"C1{n:05d}",
+        "legal_entity": "USRT",
+        "type": "person",
+        "first_name": "Hq",
+        "last_name": f"Customer {n}",
+        "customer_group": "RETAIL",
+    }
+    record.update(overrides)
+    return record
+
+
+def _organization(**overrides) -> dict:
+    return {"type": "organization", "first_name": None, "last_name": None, **overrides}
+
+
+# A name the customer's type needs, missing or null, is a structural error (SPEC: "type
+# and the names its type needs of a customer" are required), wherever the record is.
+MISSING_NAMES = [
+    pytest.param(
+        "customers", {"first_name": None}, "first_name", "person", id="hq-person-null-first"
+    ),
+    pytest.param(
+        "customers", {"last_name": ...}, "last_name", "person", id="hq-person-missing-last"
+    ),
+    pytest.param(
+        "customers",
+        _organization(organization_name=...),
+        "organization_name",
+        "organization",
+        id="hq-organization-missing-name",
+    ),
+    pytest.param(
+        "async_customers", {"last_name": None}, "last_name", "person", id="async-person-null-last"
+    ),
+    pytest.param(
+        "async_customers",
+        {"first_name": ...},
+        "first_name",
+        "person",
+        id="async-person-missing-first",
+    ),
+    pytest.param(
+        "async_customers",
+        _organization(organization_name=None),
+        "organization_name",
+        "organization",
+        id="async-organization-null-name",
+    ),
+]
+
+
+def _with(record: dict, overrides: dict) -> dict:
+    record = {**record, **overrides}
+    return {name: value for name, value in record.items() if value is not ...}
+
+
+@pytest.mark.parametrize(("section", "overrides", "field", "type_"), MISSING_NAMES)
+def test_missing_name_of_the_51st_customer_rejects_the_whole_file(section, overrides, field, type_):
+    payload = valid_file()
+    if section == "customers":
+        # The default customer is the first; 49 good ones follow, the 51st is bad.
+        records = [_hq_customer(n) for n in range(1, 50)]
+        records.append(_with(_hq_customer(50), overrides))
+        payload["customers"].extend(records)
+        path = "customers[50]"
+    else:
+        records = [async_customer(n) for n in range(10, 60)]
+        records.append(_with(async_customer(60), overrides))
+        payload["channel"][0]["async_customers"] = records
+        path = "channel[0].async_customers[50]"
+
+    with pytest.raises(ImportFileError) as excinfo:
+        data_import(payload=payload)
+
+    assert str(excinfo.value) == f"{path}.{field}: is required for a {type_}, got null"
+    assert_nothing_written()
+
+
+def test_async_organization_needs_no_person_names():
+    payload = valid_file()
+    payload["channel"][0]["async_customers"] = [
+        async_customer(
+            1, type="organization", first_name=None, last_name=None, organization_name="Fabrikam"
+        )
+    ]
+
+    data_import(payload=payload)
+
+    customer = AsyncCustomer.objects.using("channel").get(async_customer_id=uuid.UUID(guid(1)))
+    assert (customer.type, customer.organization_name) == ("organization", "Fabrikam")
+
+
+def test_empty_name_of_an_hq_customer_rejects_the_file():
+    payload = valid_file()
+    payload["customers"][0]["first_name"] = "  "
+
+    with pytest.raises(ImportFileError) as excinfo:
+        data_import(payload=payload)
+
+    assert str(excinfo.value) == 'customers[0].first_name: is required for a person, got "  "'
     assert_nothing_written()
 
 
