@@ -1,21 +1,61 @@
-"""Commerce reads: transaction status across channel databases and HQ."""
+"""Commerce reads: transaction status across channel databases and HQ, and what order
+synchronization (R8) and statement posting (R9) have left to do."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime
+from collections.abc import Iterable, Iterator
+
+from django.db.models import QuerySet
 
 from commerce.db import channel_aliases
-from commerce.models import ChannelSalesTransaction, SalesTransaction, Store
+from commerce.models import (
+    ChannelSalesTransaction,
+    SalesTransaction,
+    Statement,
+    StatementStatus,
+    Store,
+    TransactionStatus,
+    TransactionType,
+)
 
 CHUNK = 1000
-TRANSACTION_STATUSES = [
-    "pending_upload",
-    "uploaded",
-    "order_created",
-    "order_failed",
-    "posted",
-    "posting_failed",
-]
+
+
+def orders_to_sync(
+    *,
+    store: str | None = None,
+    channel_database: str | None = None,
+    transaction_ids: Iterable[int] | None = None,
+) -> QuerySet[SalesTransaction]:
+    """Uploaded customer orders without a sales order (new, or failed before), R8."""
+    queryset = SalesTransaction.objects.filter(
+        type=TransactionType.CUSTOMER_ORDER,
+        status__in=[TransactionStatus.UPLOADED, TransactionStatus.ORDER_FAILED],
+        sales_order__isnull=True,
+    )
+    if store:
+        queryset = queryset.filter(store__number=store)
+    if channel_database:
+        queryset = queryset.filter(channel_database=channel_database)
+    if transaction_ids:
+        queryset = queryset.filter(pk__in=list(transaction_ids))
+    return queryset.order_by("pk")
+
+
+def statement_dates_to_post(*, store: Store) -> list[datetime.date]:
+    """The store's business dates with unposted cash-and-carry sales or an unposted
+    statement, oldest first (R9)."""
+    unposted = SalesTransaction.objects.filter(
+        store=store, type=TransactionType.CASH_AND_CARRY
+    ).exclude(status=TransactionStatus.POSTED)
+    dates = set(unposted.values_list("business_date", flat=True).order_by().distinct())
+    dates |= set(
+        Statement.objects.filter(store=store)
+        .exclude(status=StatementStatus.POSTED)
+        .values_list("business_date", flat=True)
+    )
+    return sorted(dates)
 
 
 def channel_aliases_for_store(store: str | None) -> list[str]:

@@ -41,28 +41,12 @@ def databases_migrate(*, verbosity: int = 1, stdout=None) -> list[str]:
 # --- Order synchronization (R8) and statement posting (R9) ---------------------------
 
 
-def _reason(error: Exception) -> str:
+def failure_reason(error: Exception) -> str:
+    """Why an order or a statement failed, as transactions and job runs record it: the
+    receivers' reasons for a ResolutionError, else the exception's type and message."""
     if isinstance(error, ResolutionError):
         return "; ".join(error.reasons.values())
     return f"{type(error).__name__}: {error}"
-
-
-def orders_to_sync(
-    *, store: str | None = None, channel_database: str | None = None, transaction_ids=None
-):
-    """Uploaded customer orders without a sales order (new, or failed before)."""
-    queryset = SalesTransaction.objects.filter(
-        type=TransactionType.CUSTOMER_ORDER,
-        status__in=[TransactionStatus.UPLOADED, TransactionStatus.ORDER_FAILED],
-        sales_order__isnull=True,
-    )
-    if store:
-        queryset = queryset.filter(store__number=store)
-    if channel_database:
-        queryset = queryset.filter(channel_database=channel_database)
-    if transaction_ids:
-        queryset = queryset.filter(pk__in=list(transaction_ids))
-    return queryset.order_by("pk")
 
 
 def sales_order_create(*, transaction_id: int) -> SalesOrder | None:
@@ -116,7 +100,7 @@ def sales_order_create(*, transaction_id: int) -> SalesOrder | None:
     except Exception as error:
         SalesTransaction.objects.filter(pk=transaction_id, sales_order__isnull=True).update(
             status=TransactionStatus.ORDER_FAILED,
-            last_error=_reason(error)[:2000],
+            last_error=failure_reason(error)[:2000],
             attempts=F("attempts") + 1,
             processed_at=timezone.now(),
         )
@@ -153,8 +137,10 @@ def statement_post(*, statement: Statement) -> Statement:
 
     Transactions with a customer post against it, the others against the store's
     default customer. On failure the statement is ``failed`` with the list of
-    transactions and reasons, its transactions ``posting_failed``; posting again after
-    the cause is fixed is safe. A posted statement is not posted twice.
+    transactions and reasons, and every transaction of it is ``posting_failed``: one
+    that cannot be resolved with its own reason, the others naming the statement and
+    the transactions that block it. Posting again after the cause is fixed is safe and
+    posts them all. A posted statement is not posted twice.
     """
     try:
         with db_transaction.atomic(using=HQ):
@@ -196,16 +182,33 @@ def statement_post(*, statement: Statement) -> Statement:
             statement.save()
             return statement
     except Exception as error:
-        reasons = (
-            error.reasons if isinstance(error, ResolutionError) else {"statement": _reason(error)}
-        )
-        with db_transaction.atomic(using=HQ):
-            Statement.objects.filter(pk=statement.pk).update(
-                status=StatementStatus.FAILED,
-                errors=[f"{txn}: {why}" for txn, why in reasons.items()],
-            )
-            for txn_id, why in reasons.items():
-                SalesTransaction.objects.filter(
-                    statement_id=statement.pk, transaction_id=txn_id
-                ).update(status=TransactionStatus.POSTING_FAILED, last_error=why[:2000])
+        _statement_failure_record(statement=statement, error=error)
         raise
+
+
+def _statement_failure_record(*, statement: Statement, error: Exception) -> None:
+    """R9 all or nothing: the statement is failed and so is every unposted transaction of
+    it, so none looks ready to post while its statement is blocked."""
+    reasons = error.reasons if isinstance(error, ResolutionError) else {}
+    not_posted = f"statement {statement.store.number} {statement.business_date} not posted"
+    if reasons:
+        blockers = "; ".join(f"{txn} ({why})" for txn, why in reasons.items())
+        others_error = f"{not_posted}: blocked by {blockers}"
+        errors = [f"{txn}: {why}" for txn, why in reasons.items()]
+    else:
+        others_error = f"{not_posted}: {failure_reason(error)}"
+        errors = [f"statement: {failure_reason(error)}"]
+    with db_transaction.atomic(using=HQ):
+        Statement.objects.filter(pk=statement.pk).update(
+            status=StatementStatus.FAILED, errors=errors
+        )
+        unposted = SalesTransaction.objects.filter(statement_id=statement.pk).exclude(
+            status=TransactionStatus.POSTED
+        )
+        for txn_id, why in reasons.items():
+            unposted.filter(transaction_id=txn_id).update(
+                status=TransactionStatus.POSTING_FAILED, last_error=why[:2000]
+            )
+        unposted.exclude(transaction_id__in=list(reasons)).update(
+            status=TransactionStatus.POSTING_FAILED, last_error=others_error[:2000]
+        )

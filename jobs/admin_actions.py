@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from commerce.db import is_channel_alias
-from commerce.services import orders_to_sync
+from commerce.selectors import orders_to_sync
 from jobs.models import Job, JobRun
 from jobs.services import (
     CONVERSION_JOBS,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from commerce.models import SalesTransaction, Statement, StatementStatus, Store, TransactionStatus
+from commerce.models import StatementStatus, Store
+from commerce.selectors import orders_to_sync, statement_dates_to_post
 from commerce.services import (
-    orders_to_sync,
+    failure_reason,
     sales_order_create,
     statement_calculate,
     statement_post,
 )
-from commerce.signals import ResolutionError
 
 
 def orders_sync_run(
@@ -35,27 +35,13 @@ def orders_sync_run(
         try:
             order = sales_order_create(transaction_id=pk)
         except Exception as error:
-            reason = (
-                "; ".join(error.reasons.values())
-                if isinstance(error, ResolutionError)
-                else str(error)
+            progress.add(
+                selected=1,
+                failed=1,
+                errors=[f"transaction {transaction_id}: {failure_reason(error)}"],
             )
-            progress.add(selected=1, failed=1, errors=[f"transaction {transaction_id}: {reason}"])
         else:
             progress.add(selected=1, succeeded=1 if order else 0, skipped=0 if order else 1)
-
-
-def _dates_to_post(store: Store) -> list[datetime.date]:
-    unposted = SalesTransaction.objects.filter(store=store, type="cash_and_carry").exclude(
-        status=TransactionStatus.POSTED
-    )
-    dates = set(unposted.values_list("business_date", flat=True))
-    dates |= set(
-        Statement.objects.filter(store=store)
-        .exclude(status=StatementStatus.POSTED)
-        .values_list("business_date", flat=True)
-    )
-    return sorted(dates)
 
 
 def statements_post_run(
@@ -65,7 +51,9 @@ def statements_post_run(
     every date that has unposted sales)."""
     store_obj = Store.objects.get(number=store)
     dates = (
-        [datetime.date.fromisoformat(business_date)] if business_date else _dates_to_post(store_obj)
+        [datetime.date.fromisoformat(business_date)]
+        if business_date
+        else statement_dates_to_post(store=store_obj)
     )
     for date in dates:
         statement = statement_calculate(store=store_obj, business_date=date)

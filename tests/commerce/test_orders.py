@@ -15,6 +15,8 @@ from commerce.models import (
     SalesTransaction,
     Statement,
 )
+from commerce.services import failure_reason
+from commerce.signals import ResolutionError, order_sync_requested, statement_posting_requested
 from customers.models import Address, Customer, StagedAsyncCustomer, StagedAsyncCustomerAddress
 from jobs.models import JobRun
 from jobs.services import job_runs_execute, job_runs_request
@@ -202,6 +204,89 @@ def test_statement_with_unresolvable_transaction_posts_nothing(channel_data):
     statement.refresh_from_db()
     assert statement.status == "posted" and statement.errors == []
     assert SalesTransaction.objects.filter(status="posted").count() == 2
+
+
+def test_failed_statement_fails_every_transaction_naming_what_blocks_it(channel_data):
+    ona, invalid = channel_data["valid"][1], channel_data["invalid"]
+    channel_txn("S0001-1-000030", async_customer_id=ona.async_customer_id)
+    channel_txn("S0001-1-000031")  # anonymous: default customer
+    channel_txn("S0001-1-000032", async_customer_id=invalid.async_customer_id)
+    run("upload")
+
+    (post,) = run("post-statements", store="S0001", business_date="2026-11-24")
+
+    assert post.failed == 1
+    txns = {t.transaction_id: t for t in SalesTransaction.objects.exclude(statement=None)}
+    bad = txns["S0001-1-000032"]
+    assert bad.status == "posting_failed"
+    assert bad.last_error.startswith(f"async customer {invalid.async_customer_id}: ")
+    assert 'invalid country code "XXL"' in bad.last_error
+    blocked = f"statement S0001 2026-11-24 not posted: blocked by S0001-1-000032 ({bad.last_error})"
+    for transaction_id in ("S0001-1-000030", "S0001-1-000031"):
+        assert (txns[transaction_id].status, txns[transaction_id].last_error) == (
+            "posting_failed",
+            blocked,
+        )
+    rows = transaction_status("S0001")
+    assert {rows[t]["status"] for t in txns} == {"posting_failed"}
+    assert rows["S0001-1-000031"]["last_error"] == blocked
+
+    StagedAsyncCustomerAddress.objects.filter(country="XXL").update(country="USA")
+    (again,) = run("post-statements", store="S0001")
+
+    assert again.succeeded == 1
+    posted = SalesTransaction.objects.exclude(statement=None)
+    assert {(t.status, t.last_error) for t in posted} == {("posted", "")}
+    assert posted.count() == 3
+
+
+def _raising(error):
+    def receiver(sender, **kwargs):
+        raise error
+
+    return receiver
+
+
+def test_statement_failing_for_another_reason_fails_every_transaction(channel_data):
+    channel_txn("S0001-1-000040")
+    channel_txn("S0001-1-000041")
+    run("upload")
+    receiver = _raising(RuntimeError("ledger offline"))
+    statement_posting_requested.connect(receiver, dispatch_uid="test-ledger-offline")
+    try:
+        (post,) = run("post-statements", store="S0001", business_date="2026-11-24")
+    finally:
+        statement_posting_requested.disconnect(dispatch_uid="test-ledger-offline")
+
+    statement = Statement.objects.get()
+    assert statement.errors == ["statement: RuntimeError: ledger offline"]
+    assert post.errors == ["statement S0001 2026-11-24: statement: RuntimeError: ledger offline"]
+    failed = SalesTransaction.objects.exclude(statement=None)
+    assert {(t.status, t.last_error) for t in failed} == {
+        ("posting_failed", "statement S0001 2026-11-24 not posted: RuntimeError: ledger offline")
+    }
+    assert failed.count() == 2
+
+
+def test_order_failure_reads_the_same_on_the_transaction_and_the_job_run(channel_data):
+    run("upload")
+    receiver = _raising(RuntimeError("HQ ledger offline"))
+    order_sync_requested.connect(receiver, dispatch_uid="test-order-ledger-offline")
+    try:
+        (sync,) = run("sync-orders")
+    finally:
+        order_sync_requested.disconnect(dispatch_uid="test-order-ledger-offline")
+
+    txn = SalesTransaction.objects.get(transaction_id="S0001-1-000001")
+    assert (txn.status, txn.last_error) == ("order_failed", "RuntimeError: HQ ledger offline")
+    assert sync.errors == [f"transaction S0001-1-000001: {txn.last_error}"]
+
+
+def test_failure_reason_of_a_resolution_error_lists_the_reasons():
+    error = ResolutionError({"T1": "async customer A: no such customer", "T2": "no address"})
+
+    assert failure_reason(error) == "async customer A: no such customer; no address"
+    assert failure_reason(ValueError("bad")) == "ValueError: bad"
 
 
 def test_commerce_imports_nothing_from_customers():
