@@ -16,14 +16,23 @@ Django's admin asks the router for "the" database of a model in a few places
 (``transaction.atomic`` around the change and delete views, the deleted-objects
 collector, the inline "delete" check, the model's unique checks); those are
 overridden here. ``list_editable`` is not supported on these classes.
+
+The admin log (``LogEntry``) keys an entry by content type and object id only, and two
+channel databases hold different rows with the same id. These classes write the alias
+at the start of ``object_repr`` ("[channel2] S0002-1-000001") and the history page
+lists the entries of its own database only.
 """
 
+import json
 from urllib.parse import parse_qsl, urlencode
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import widgets
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.admin.options import get_content_type_for_model
 from django.contrib.admin.utils import NestedObjects, quote
+from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.forms.formsets import DELETION_FIELD_NAME
@@ -68,6 +77,11 @@ def channel_database_labels(request) -> dict[str, str]:
 def channel_query_string(alias: str) -> str:
     """The query string that opens a change/add/delete page in ``alias``."""
     return urlencode({PRESERVED_FILTERS_PARAM: urlencode({CHANNEL_DB_PARAM: alias})})
+
+
+def channel_log_prefix(alias: str) -> str:
+    """How an admin log entry of a channel row starts its ``object_repr``."""
+    return f"[{alias}] "
 
 
 def channel_change_url(obj, alias: str | None = None) -> str:
@@ -225,10 +239,6 @@ class ChannelTabularInline(ChannelInlineMixin, admin.TabularInline):
     pass
 
 
-class ChannelStackedInline(ChannelInlineMixin, admin.StackedInline):
-    pass
-
-
 class ChannelModelAdmin(ChannelAliasMixin, admin.ModelAdmin):
     """ModelAdmin for a ``commerce.db.ChannelModel``: reads and writes the channel
     database the request chose, and shows it as a column and a list filter."""
@@ -289,6 +299,54 @@ class ChannelModelAdmin(ChannelAliasMixin, admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         obj.delete(using=self.channel_alias(request))
+
+    # --- Admin log, per channel database ------------------------------------------
+
+    def _log_entries(self, request, objs, action_flag, change_message="") -> list[LogEntry]:
+        """LogEntryManager.log_actions, with the row's channel alias in object_repr."""
+        if isinstance(change_message, list):
+            change_message = json.dumps(change_message)
+        alias = self.channel_alias(request)
+        return LogEntry.objects.bulk_create(
+            [
+                LogEntry(
+                    user_id=request.user.pk,
+                    content_type_id=get_content_type_for_model(obj).pk,
+                    object_id=obj.pk,
+                    object_repr=f"{channel_log_prefix(obj._state.db or alias)}{obj}"[:200],
+                    action_flag=action_flag,
+                    change_message=change_message,
+                )
+                for obj in objs
+            ]
+        )
+
+    def log_addition(self, request, obj, message):
+        return self._log_entries(request, [obj], ADDITION, message)[0]
+
+    def log_change(self, request, obj, message):
+        return self._log_entries(request, [obj], CHANGE, message)[0]
+
+    def log_deletions(self, request, queryset):
+        return self._log_entries(request, queryset, DELETION)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """Django's history page, listing only the log entries of this channel database."""
+        response = super().history_view(request, object_id, extra_context)
+        context = getattr(response, "context_data", None)
+        if not context or "action_list" not in context:
+            return response  # a redirect (no such row) or a refusal
+        entries = context["action_list"].paginator.object_list.filter(
+            object_repr__startswith=channel_log_prefix(self.channel_alias(request))
+        )
+        paginator = self.get_paginator(request, entries, 100)
+        page = paginator.get_page(request.GET.get(PAGE_VAR, 1))
+        context.update(
+            action_list=page,
+            page_range=paginator.get_elided_page_range(page.number),
+            pagination_required=paginator.count > 100,
+        )
+        return response
 
     def get_deleted_objects(self, objs, request):
         """django.contrib.admin.utils.get_deleted_objects, collecting in this database."""

@@ -92,7 +92,6 @@ class SessionStatus(models.TextChoices):
     APPLIED = "applied", "Applied"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     SUPERSEDED = "superseded", "Superseded"
-    FAILED = "failed", "Failed"
 
 
 class UploadSession(models.Model):

@@ -1,5 +1,9 @@
 import pytest
 
+# Fixtures shared across the test tree: sample organization and channel data, and the
+# environments of tests that run the product in real processes.
+pytest_plugins = ["tests.fixtures", "tests.support"]
+
 
 @pytest.fixture(autouse=True)
 def _q_sync(monkeypatch):
@@ -7,9 +11,6 @@ def _q_sync(monkeypatch):
     from django_q.conf import Conf
 
     monkeypatch.setattr(Conf, "SYNC", True)
-
-
-from tests.support import postgres_env, sqlite_files_env  # noqa: E402,F401  (fixtures)
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -21,6 +22,3 @@ def pytest_terminal_summary(terminalreporter):
         )
         for report in loud:
             terminalreporter.write_line(f"  {report.nodeid}: {report.longrepr[-1]}", red=True)
-
-
-from tests.fixtures import channel_data, organization  # noqa: E402,F401  (fixtures)

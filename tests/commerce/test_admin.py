@@ -5,6 +5,7 @@ import factory
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -365,6 +366,52 @@ def test_history_page_of_a_channel2_row_opens(admin_client):
     url = in_channel(admin_url(ChannelSalesTransaction, "history", txn.pk), "channel2")
 
     assert admin_client.get(url).status_code == 200
+
+
+def _history(client, txn, alias):
+    response = client.get(in_channel(admin_url(ChannelSalesTransaction, "history", txn.pk), alias))
+    assert response.status_code == 200
+    return [(entry.action_flag, entry.object_repr) for entry in response.context["action_list"]]
+
+
+def test_history_lists_only_the_log_entries_of_its_channel_database(admin_client):
+    houston = ChannelSalesTransactionFactory(id=777, transaction_id="S0001-1-000777")
+    seattle = ChannelSalesTransactionFactory(
+        id=777, transaction_id="S0002-1-000777", using="channel2"
+    )
+    url = in_channel(admin_url(ChannelSalesTransaction, "change", houston.pk), "channel")
+    page = admin_client.get(url)
+
+    response = admin_client.post(url, change_form_post_data(page, business_date="2026-11-30"))
+
+    assert response.status_code == 302
+    assert _history(admin_client, houston, "channel") == [(CHANGE, "[channel] S0001-1-000777")]
+    assert _history(admin_client, seattle, "channel2") == []
+
+
+def test_channel_rows_added_and_deleted_in_the_admin_are_logged_with_their_alias(admin_client):
+    url = in_channel(admin_url(ChannelSalesTransaction, "add"), "channel2")
+    data = change_form_post_data(
+        admin_client.get(url),
+        transaction_id="NEW-2",
+        store_number="S0002",
+        type="cash_and_carry",
+        business_date="2026-11-25",
+    )
+    assert admin_client.post(url, data).status_code == 302
+    txn = ChannelSalesTransaction.objects.using("channel2").get(transaction_id="NEW-2")
+    ChannelSalesTransactionFactory(id=txn.pk, transaction_id="SAME-ID-IN-CHANNEL")
+
+    changelist = f"{admin_url(ChannelSalesTransaction, 'changelist')}?channel_db=channel2"
+    action = {"action": "delete_selected", "_selected_action": [txn.pk], "post": "yes"}
+    assert admin_client.post(changelist, action).status_code == 302
+
+    logged = LogEntry.objects.filter(object_id=str(txn.pk)).order_by("pk")
+    assert [(e.action_flag, e.object_repr) for e in logged] == [
+        (ADDITION, "[channel2] NEW-2"),
+        (DELETION, "[channel2] NEW-2"),
+    ]
+    assert _history(admin_client, txn, "channel") == []
 
 
 # --- Organization pages ------------------------------------------------------------------
