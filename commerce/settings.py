@@ -3,41 +3,134 @@
 Embedded default: SQLite files under ``var/`` (HQ plus two channel databases) and
 the django-q2 ORM broker on HQ. ``DATABASE_URL``, ``CHANNEL_DATABASE_URLS`` and
 ``REDIS_URL`` switch to PostgreSQL and Redis without code changes.
+
+``ENVIRONMENT=production`` (or ``prod``) refuses to start with a value that
+``manage.py check --deploy`` would flag, and turns on HTTPS-only cookies, HSTS and the
+redirect to HTTPS; each refusal is one line naming the variable to set.
 """
 
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+TRUE_VALUES = {"1", "true", "yes", "on"}
+FALSE_VALUES = {"0", "false", "no", "off"}
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    """A yes/no variable; a value that is neither is refused, not read as "no"."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in TRUE_VALUES | FALSE_VALUES:
+        return raw in TRUE_VALUES
+    raise ImproperlyConfigured(f"{name}: expected 1/0, true/false, yes/no or on/off, got {raw!r}")
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise ImproperlyConfigured(f"{name}: expected a whole number of 0 or more, got {raw!r}")
+    return int(raw)
+
+
+# "prod" and " Production" are what people type; an unknown value (a typo such as
+# "prodution") must not fall back to development settings on a production host.
+ENVIRONMENTS = {
+    "production": "production",
+    "prod": "production",
+    "development": "development",
+    "dev": "development",
+}
+_environment = os.environ.get("ENVIRONMENT", "").strip().lower() or "development"
+if _environment not in ENVIRONMENTS:
+    raise ImproperlyConfigured(
+        f"ENVIRONMENT: expected production (or prod) or development (or dev), "
+        f"got {os.environ['ENVIRONMENT']!r}"
+    )
+ENVIRONMENT = ENVIRONMENTS[_environment]
+PRODUCTION = ENVIRONMENT == "production"
+
 DEVELOPMENT_SECRET_KEY = "dev-insecure-commerce-async-customers-change-me"
 SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
-DEBUG = os.environ.get("DEBUG", "1").lower() in {"1", "true", "yes", "on"}
-# ENVIRONMENT=production refuses to start with development settings.
-ENVIRONMENT = os.environ.get("ENVIRONMENT", "development").lower()
-if ENVIRONMENT == "production":
-    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
-        raise ImproperlyConfigured(
-            "ENVIRONMENT=production: set SECRET_KEY to a random value of 32+ characters"
-        )
-    if DEBUG:
-        raise ImproperlyConfigured("ENVIRONMENT=production: set DEBUG=0")
-    if os.environ.get("ALLOWED_HOSTS", "*").strip() in {"", "*"}:
-        raise ImproperlyConfigured(
-            "ENVIRONMENT=production: set ALLOWED_HOSTS to the site's host names"
-        )
-    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+DEBUG = os.environ.get("DEBUG", "0" if PRODUCTION else "1").lower() in TRUE_VALUES
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "*").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
+
+
+def _secret_key_problem(key: str) -> str | None:
+    """Why ``check --deploy`` would flag ``key`` (security.W009), or None. Never the key."""
+    if key == DEVELOPMENT_SECRET_KEY:
+        return "SECRET_KEY is the development key"
+    if key.startswith(SECRET_KEY_INSECURE_PREFIX):
+        return f"SECRET_KEY starts with {SECRET_KEY_INSECURE_PREFIX!r}"
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"SECRET_KEY has only {len(key)} characters"
+    distinct = len(set(key))
+    if distinct < SECRET_KEY_MIN_UNIQUE_CHARACTERS:
+        return f"SECRET_KEY has only {distinct} distinct character{'' if distinct == 1 else 's'}"
+    return None
+
+
+def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto`` (or ``HTTP_X_FORWARDED_PROTO``) -> Django's setting."""
+    header = raw.strip()
+    if not header:
+        return None
+    meta = header.upper().replace("-", "_")
+    if not meta.startswith("HTTP_"):
+        meta = f"HTTP_{meta}"
+    if not meta[5:] or not all(c.isascii() and (c.isalnum() or c == "_") for c in meta):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER: expected a header name such as X-Forwarded-Proto, "
+            f"got {raw!r}"
+        )
+    return (meta, "https")
+
+
+if PRODUCTION:
+    _problem = _secret_key_problem(SECRET_KEY)
+    if _problem:
+        raise ImproperlyConfigured(
+            f"ENVIRONMENT=production: {_problem}; set SECRET_KEY to a random value of "
+            f"{SECRET_KEY_MIN_LENGTH}+ characters, e.g. python3 -c "
+            f"'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    if DEBUG:
+        raise ImproperlyConfigured("ENVIRONMENT=production: set DEBUG=0")
+    if not ALLOWED_HOSTS or any("*" in host for host in ALLOWED_HOSTS):
+        raise ImproperlyConfigured(
+            "ENVIRONMENT=production: set ALLOWED_HOSTS to the site's host names, "
+            "comma-separated, without '*' (.example.com matches every subdomain), "
+            f"got {os.environ.get('ALLOWED_HOSTS', '')!r}"
+        )
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    # HTTPS only: browsers remember it for a year (HSTS), plain HTTP is redirected.
+    # SECURE_SSL_REDIRECT=0 where the proxy redirects; check --deploy then warns W008.
+    SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_flag("SECURE_HSTS_PRELOAD", True)
+    SECURE_SSL_REDIRECT = _env_flag("SECURE_SSL_REDIRECT", True)
+    # Trusted only when set: behind a TLS-terminating proxy that sets this header (and
+    # drops a client's own), a request is HTTPS when the header says so. Without a
+    # proxy, trusting it would let any client claim HTTPS.
+    SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(os.environ.get("SECURE_PROXY_SSL_HEADER", ""))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

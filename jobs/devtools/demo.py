@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 
@@ -892,12 +893,28 @@ class DemoReport:
     admin_created: bool
 
 
+class DemoRefused(Exception):
+    """The demo was asked for with ENVIRONMENT=production."""
+
+
+def demo_refuse_in_production() -> None:
+    """Raise DemoRefused in production: the demo's superuser has a published password,
+    and its made-up customers and stores must not mix with real ones."""
+    if settings.PRODUCTION:
+        raise DemoRefused(
+            "ENVIRONMENT=production: the demo organization and its admin/admin user are "
+            "for development only; create an administrator with manage.py createsuperuser"
+        )
+
+
 def admin_user_ensure() -> bool:
     """Create the development superuser admin/admin unless a user ``admin`` exists.
 
     An existing ``admin`` is left as it is (its password may have been changed on
-    purpose). Returns whether it was created. Development only.
+    purpose). Returns whether it was created. Development only: refused in production
+    (DemoRefused).
     """
+    demo_refuse_in_production()
     User = get_user_model()
     with transaction.atomic(using=HQ):
         if User.objects.filter(username=ADMIN_USERNAME).exists():
@@ -910,7 +927,9 @@ def admin_user_ensure() -> bool:
 
 def demo_setup() -> DemoReport:
     """Create what is missing of the demo organization and the admin user; leaves
-    existing records as they are. Safe to re-run: a second run changes nothing."""
+    existing records as they are. Safe to re-run: a second run changes nothing.
+    Refused in production (DemoRefused) before anything is written."""
+    demo_refuse_in_production()
     payload, existing = _missing_only(demo_payload())
     report = ImportReport()
     for section, keys in existing.items():

@@ -1,4 +1,10 @@
-"""The product's one-command start: databases, demo data, a qcluster and the web server."""
+"""The product's one-command start: databases, demo data, a qcluster and the web server.
+
+In development it loads the demo organization with the admin/admin superuser and runs
+Django's development server. With ENVIRONMENT=production it loads no demo and creates
+no user (a known password must never reach a shared machine), collects the static
+files WhiteNoise serves, and runs gunicorn instead.
+"""
 
 import os
 import signal
@@ -8,7 +14,10 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from commerce.services import databases_migrate
 from jobs.devtools.demo import ADMIN_PASSWORD, ADMIN_USERNAME, demo_setup
@@ -26,11 +35,33 @@ def _raise_stop(signum, frame):
     raise _Stop(signal.Signals(signum).name)
 
 
+def web_server_command(address: str, port: str) -> tuple[str, list[str]]:
+    """The web server for this environment: its name and its command line."""
+    manage = str(Path(settings.BASE_DIR) / "manage.py")
+    if settings.PRODUCTION:
+        # Workers: gunicorn reads WEB_CONCURRENCY (and GUNICORN_CMD_ARGS) itself.
+        return "gunicorn", [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            settings.WSGI_APPLICATION.replace(".application", ":application"),
+            "--bind",
+            f"{address}:{port}",
+            "--access-logfile",
+            "-",
+            # serve stops it by signal; a control socket at gunicorn's default path
+            # (~/.gunicorn/gunicorn.ctl) would be shared by every gunicorn of the user.
+            "--no-control-socket",
+        ]
+    return "runserver", [sys.executable, manage, "runserver", f"{address}:{port}", "--noreload"]
+
+
 class Command(BaseCommand):
     help = (
         "Run the product: migrate every database, load the demo organization, then start "
         "a django-q2 cluster (qcluster) and the development web server until Ctrl-C or "
-        "SIGTERM stops both."
+        "SIGTERM stops both. With ENVIRONMENT=production: no demo and no admin/admin "
+        "user, static files collected, and gunicorn instead of the development server."
     )
 
     def add_arguments(self, parser):
@@ -40,41 +71,51 @@ class Command(BaseCommand):
             help="Address and port of the web server (default 127.0.0.1:8000).",
         )
         parser.add_argument(
-            "--no-demo", action="store_true", help="Do not load the demo organization."
+            "--no-demo",
+            action="store_true",
+            help="Do not load the demo organization (never loaded with ENVIRONMENT=production).",
         )
 
     def handle(self, *args, addrport, no_demo, **options):
         address, port = self._split_addrport(addrport)
         self.stdout.write("Migrating HQ and channel databases…")
-        databases_migrate(verbosity=0)
-        if not no_demo:
-            report = demo_setup()
+        unreachable = []
+        try:
+            databases_migrate(verbosity=0, unreachable=unreachable)
+        except DatabaseError as exc:  # HQ: channel databases are in `unreachable`
+            raise CommandError(f"HQ database not migrated: {' '.join(str(exc).split())}") from None
+        # The jobs isolate a channel database that is down; the rest of the product runs.
+        for database in unreachable:
+            self.stderr.write(f"Warning: not migrated: {database}")
+        host = "127.0.0.1" if address in ("0.0.0.0", "::", "[::]") else address
+        admin = f"Admin: http://{host}:{port}/admin/"
+        if settings.PRODUCTION:
+            admin = self._prepare_production(address=address, port=port)
+        elif not no_demo:
+            try:
+                report = demo_setup()
+            except DatabaseError as exc:
+                raise CommandError(f"Demo not loaded: {' '.join(str(exc).split())}") from None
             created = sum(c.created for c in report.imported.counts.values())
             self.stdout.write(f"Demo organization loaded ({created} new records).")
-            login = f"  login: {ADMIN_USERNAME} / {ADMIN_PASSWORD}"
-        else:
-            login = ""
+            admin += f"  login: {ADMIN_USERNAME} / {ADMIN_PASSWORD}"
         for name, _created in schedules_setup():
             self.stdout.write(f"Schedule: {name}")
 
         manage = str(Path(settings.BASE_DIR) / "manage.py")
+        web_name, web_command = web_server_command(address, port)
+        names = ["qcluster", web_name]
         children: list[subprocess.Popen] = []
         previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             # Own process groups: a terminal Ctrl-C reaches only this process, which
             # then stops each child exactly once (qcluster shuts down its workers).
             children.append(subprocess.Popen([sys.executable, manage, "qcluster"], process_group=0))
-            children.append(
-                subprocess.Popen(
-                    [sys.executable, manage, "runserver", f"{address}:{port}", "--noreload"],
-                    process_group=0,
-                )
-            )
-            host = "127.0.0.1" if address in ("0.0.0.0", "::", "[::]") else address
-            self.stdout.write(self.style.SUCCESS(f"Admin: http://{host}:{port}/admin/{login}"))
+            children.append(subprocess.Popen(web_command, process_group=0))
+            self.stdout.write(self.style.SUCCESS(admin))
             self.stdout.write("Press Ctrl-C to stop the web server and the cluster.")
             self.stdout.flush()
-            self._wait(children)
+            self._wait(children, names)
         except _Stop as stop:
             self.stdout.write(f"\n{stop.args[0]} received: stopping…")
         finally:
@@ -82,6 +123,21 @@ class Command(BaseCommand):
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         self.stdout.write("Stopped.")
+
+    def _prepare_production(self, *, address: str, port: str) -> str:
+        """No demo and no known password; the static files WhiteNoise serves without
+        DEBUG. Returns the line saying where the admin is and how to log in."""
+        self.stdout.write(
+            "ENVIRONMENT=production: the demo organization and the admin/admin user are not loaded."
+        )
+        call_command("collectstatic", interactive=False, verbosity=0)
+        # Production redirects to HTTPS and answers only ALLOWED_HOSTS: the admin is
+        # reached through the TLS proxy in front of gunicorn, not on its own port.
+        site = settings.ALLOWED_HOSTS[0].lstrip(".")
+        admin = f"Admin: https://{site}/admin/ (gunicorn on {address}:{port}, behind the proxy)"
+        if not get_user_model().objects.filter(is_superuser=True, is_active=True).exists():
+            admin += "  no superuser yet: create one with manage.py createsuperuser"
+        return admin
 
     @staticmethod
     def _split_addrport(addrport: str) -> tuple[str, str]:
@@ -92,8 +148,7 @@ class Command(BaseCommand):
             raise CommandError(f"--addrport: {addrport!r} is not ADDRESS:PORT or PORT.")
         return address or "127.0.0.1", port
 
-    def _wait(self, children: list[subprocess.Popen]) -> None:
-        names = ["qcluster", "runserver"]
+    def _wait(self, children: list[subprocess.Popen], names: list[str]) -> None:
         while True:
             for name, child in zip(names, children, strict=True):
                 code = child.poll()

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from customers.importing import ImportFileError
-from jobs.devtools.demo import ADMIN_PASSWORD, ADMIN_USERNAME, demo_setup
+from jobs.devtools.demo import ADMIN_PASSWORD, ADMIN_USERNAME, DemoRefused, demo_setup
 
 
 class Command(BaseCommand):
@@ -17,6 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             report = demo_setup()
+        except DemoRefused as exc:
+            raise CommandError(str(exc)) from None
         except ImportFileError as exc:
             raise CommandError(f"Demo data rejected: {exc}") from None
         except DatabaseError as exc:
