@@ -8,6 +8,11 @@ from collections.abc import Iterable, Iterator
 
 CHUNK = 1000
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection):
+# "=HYPERLINK(...)" in a customer name would become a live link. OWASP's rule is to
+# prefix such a cell with a single quote, whatever the column, phone numbers included.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
 
 def iter_chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
     chunk = []
@@ -30,6 +35,12 @@ def stdout_closed_quietly():
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
+
+
+def csv_cell(value: str) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: a leading ' before a
+    formula trigger (OWASP, CSV injection); any other value unchanged."""
+    return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
 
 
 def write_json_array(stdout, rows) -> int:
@@ -67,3 +78,10 @@ def shorten(text: str | None, width: int) -> str | None:
     if text is None or len(text) <= width:
         return text
     return text[: width - 1] + "…"
+
+
+def write_unreachable(stderr, unreachable) -> None:
+    """One warning line per channel database a status command could not read, on
+    standard error, so ``--format json`` keeps standard output one JSON array."""
+    for database in unreachable:
+        stderr.write(f"Warning: {database}; its rows are not listed.")

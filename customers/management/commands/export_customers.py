@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from commerce.models import LegalEntity
-from commerce.output import iter_chunks, stdout_closed_quietly, write_json_array
+from commerce.output import csv_cell, iter_chunks, stdout_closed_quietly, write_json_array
 from customers.selectors import customer_export_rows
 
 EXPORT_COLUMNS = [
@@ -28,9 +28,19 @@ EXPORT_COLUMNS = [
 JSON_COLUMNS = {"addresses", "attributes", "affiliations"}
 
 
+def _csv_value(row: dict, column: str) -> str:
+    value = row[column]
+    if column in JSON_COLUMNS:
+        return csv_cell(json.dumps(value, ensure_ascii=False))
+    return "" if value is None else csv_cell(str(value))
+
+
 class Command(BaseCommand):
     help = (
-        "Export the HQ customer master (SPEC section 6) as a JSON array or CSV on standard output."
+        "Export the HQ customer master (SPEC section 6) as a JSON array or CSV on standard "
+        "output. In CSV, a cell starting with = + - @, a tab or a carriage return gets a "
+        "leading ' so that spreadsheets show it as text (OWASP CSV injection); JSON is "
+        "exact."
     )
 
     def add_arguments(self, parser):
@@ -53,14 +63,7 @@ class Command(BaseCommand):
         writer.writeheader()
         for chunk in iter_chunks(rows):
             for row in chunk:
-                writer.writerow(
-                    {
-                        column: json.dumps(row[column], ensure_ascii=False)
-                        if column in JSON_COLUMNS
-                        else ("" if row[column] is None else row[column])
-                        for column in EXPORT_COLUMNS
-                    }
-                )
+                writer.writerow({column: _csv_value(row, column) for column in EXPORT_COLUMNS})
             self.stdout.write(buffer.getvalue(), ending="")
             buffer.seek(0)
             buffer.truncate()
