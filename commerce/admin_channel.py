@@ -187,6 +187,23 @@ class ChannelModelForm(forms.ModelForm):
         if errors:
             self._update_errors(ValidationError(errors))
 
+    def _update_errors(self, errors):
+        """A key unique within a scope (a transaction id within its store): its error goes
+        next to the id, the constraint's last field, rather than above the form."""
+        if hasattr(errors, "error_dict") and NON_FIELD_ERRORS in errors.error_dict:
+            kept = []
+            for error in errors.error_dict[NON_FIELD_ERRORS]:
+                fields = (error.params or {}).get("unique_check") or ()
+                if error.code == "unique_together" and fields and fields[-1] in self.fields:
+                    errors.error_dict.setdefault(fields[-1], []).append(error)
+                else:
+                    kept.append(error)
+            if kept:
+                errors.error_dict[NON_FIELD_ERRORS] = kept
+            else:
+                del errors.error_dict[NON_FIELD_ERRORS]
+        super()._update_errors(errors)
+
 
 def _channel_hand_clean_delete(form):
     """InlineModelAdmin's protected-delete check, in the form's channel database."""

@@ -10,6 +10,10 @@ from django.db.models import Q
 
 from commerce.db import ChannelModel
 
+# One length for a customer account number wherever it is stored (HQ, staging, channel
+# copies, transactions, orders): a sequence's prefix plus its digits must fit in it.
+ACCOUNT_MAX_LENGTH = 30
+
 code_validator = RegexValidator(r"^[A-Za-z0-9_-]+$", "Use letters, digits, '-' or '_' only.")
 
 
@@ -115,13 +119,17 @@ class TransactionType(models.TextChoices):
 
 
 class ChannelSalesTransaction(ChannelModel):
-    """A sale recorded at a store, in its channel database."""
+    """A sale recorded at a store, in its channel database.
 
-    transaction_id = models.CharField(max_length=60, unique=True)
+    A transaction id is unique within its store (Commerce numbers them store-terminal-
+    sequence); two stores may send the same id and HQ keeps both.
+    """
+
+    transaction_id = models.CharField(max_length=60)
     store_number = models.CharField(max_length=20, db_index=True)
     type = models.CharField(max_length=20, choices=TransactionType.choices)
     business_date = models.DateField()
-    customer_account = models.CharField(max_length=20, null=True, blank=True)
+    customer_account = models.CharField(max_length=ACCOUNT_MAX_LENGTH, null=True, blank=True)
     async_customer_id = models.UUIDField(null=True, blank=True, db_index=True)
     delivery_address = models.CharField(
         max_length=60, blank=True, default="", help_text="An async address GUID or a location id."
@@ -137,6 +145,11 @@ class ChannelSalesTransaction(ChannelModel):
         ordering = ["transaction_id"]
         indexes = [
             models.Index(fields=["upload_session_id", "id"], name="channel_txn_upload_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store_number", "transaction_id"], name="channel_txn_unique_per_store"
+            ),
         ]
 
     def __str__(self):
@@ -174,14 +187,15 @@ class TransactionStatus(models.TextChoices):
 
 
 class SalesTransaction(models.Model):
-    """A sales transaction at HQ, as the upload (P-0001) brought it from its store."""
+    """A sales transaction at HQ, as the upload (P-0001) brought it from its store;
+    identified by (store, transaction id)."""
 
-    transaction_id = models.CharField(max_length=60, unique=True)
+    transaction_id = models.CharField(max_length=60)
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="transactions")
     channel_database = models.CharField(max_length=50)
     type = models.CharField(max_length=20, choices=TransactionType.choices)
     business_date = models.DateField()
-    customer_account = models.CharField(max_length=30, blank=True, default="")
+    customer_account = models.CharField(max_length=ACCOUNT_MAX_LENGTH, blank=True, default="")
     async_customer_id = models.UUIDField(null=True, blank=True, db_index=True)
     delivery_address = models.CharField(max_length=60, blank=True, default="")
     status = models.CharField(
@@ -202,7 +216,10 @@ class SalesTransaction(models.Model):
         "Statement", on_delete=models.SET_NULL, null=True, blank=True, related_name="transactions"
     )
     posted_customer_account = models.CharField(
-        max_length=30, blank=True, default="", help_text="The account the posting went to."
+        max_length=ACCOUNT_MAX_LENGTH,
+        blank=True,
+        default="",
+        help_text="The account the posting went to.",
     )
     attempts = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -211,6 +228,11 @@ class SalesTransaction(models.Model):
         ordering = ["transaction_id"]
         indexes = [
             models.Index(fields=["store", "business_date"], name="sales_txn_store_date_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "transaction_id"], name="sales_txn_unique_per_store"
+            ),
         ]
 
     def __str__(self):
@@ -249,18 +271,23 @@ class SalesLine(models.Model):
 class SalesOrder(models.Model):
     """The HQ sales order that order synchronization made from a customer order."""
 
-    order_number = models.CharField(max_length=40, unique=True)
+    order_number = models.CharField(max_length=70)
     transaction = models.OneToOneField(
         SalesTransaction, on_delete=models.PROTECT, related_name="sales_order"
     )
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="sales_orders")
-    customer_account = models.CharField(max_length=30)
+    customer_account = models.CharField(max_length=ACCOUNT_MAX_LENGTH)
     delivery_location_id = models.CharField(max_length=60, blank=True, default="")
     total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "order_number"], name="sales_order_unique_number_per_store"
+            ),
+        ]
 
     def __str__(self):
         return self.order_number
@@ -293,10 +320,15 @@ class StatementStatus(models.TextChoices):
 
 
 class Statement(models.Model):
-    """End-of-day statement of a store and business date (its cash-and-carry sales)."""
+    """End-of-day statement of a store and business date (its cash-and-carry sales).
+
+    A sale that arrives after its date's statement was posted goes into the next
+    statement of the same date (``sequence`` 2, 3, ...), never into a posted one.
+    """
 
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="statements")
     business_date = models.DateField()
+    sequence = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(
         max_length=12, choices=StatementStatus.choices, default=StatementStatus.OPEN
     )
@@ -310,9 +342,10 @@ class Statement(models.Model):
         ordering = ["-business_date", "store__number"]
         constraints = [
             models.UniqueConstraint(
-                fields=["store", "business_date"], name="statement_unique_store_date"
+                fields=["store", "business_date", "sequence"], name="statement_unique_sequence"
             ),
         ]
 
     def __str__(self):
-        return f"{self.store_id and self.store.number} {self.business_date}"
+        label = f"{self.store_id and self.store.number} {self.business_date}"
+        return label if self.sequence == 1 else f"{label} #{self.sequence}"

@@ -8,8 +8,9 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
 
-from commerce.db import channel_aliases
+from commerce.db import ChannelDatabaseUnreachable, channel_aliases, channel_database_errors
 from commerce.models import (
+    ChannelDatabase,
     ChannelSalesTransaction,
     SalesTransaction,
     Statement,
@@ -68,27 +69,51 @@ def channel_aliases_for_store(store: str | None) -> list[str]:
     return [alias] if alias else []
 
 
-def transaction_status_rows(*, store: str | None = None) -> Iterator[dict]:
-    """One row per sales transaction of every channel database (SPEC section 5)."""
+def transaction_status_rows(
+    *, store: str | None = None, unreachable: list[ChannelDatabaseUnreachable] | None = None
+) -> Iterator[dict]:
+    """One row per sales transaction of every channel database (SPEC section 5).
+
+    A channel database that cannot be read raises ChannelDatabaseUnreachable; given an
+    ``unreachable`` list, it goes there instead and the other databases' rows follow.
+    """
+    names = dict(ChannelDatabase.objects.values_list("alias", "name"))
     for alias in channel_aliases_for_store(store):
-        queryset = ChannelSalesTransaction.objects.using(alias).order_by("pk")
-        if store:
-            queryset = queryset.filter(store_number=store)
-        last_pk = 0
-        while True:
+        try:
+            yield from _channel_transaction_rows(alias=alias, name=names.get(alias), store=store)
+        except ChannelDatabaseUnreachable as unreachable_database:
+            if unreachable is None:
+                raise
+            unreachable.append(unreachable_database)
+
+
+def _channel_transaction_rows(*, alias: str, name: str | None, store: str | None) -> Iterator[dict]:
+    queryset = ChannelSalesTransaction.objects.using(alias).order_by("pk")
+    if store:
+        queryset = queryset.filter(store_number=store)
+    last_pk = 0
+    while True:
+        with channel_database_errors(alias, name=name):
             rows = list(queryset.filter(pk__gt=last_pk)[:CHUNK])
-            if not rows:
-                break
-            last_pk = rows[-1].pk
-            at_hq = {
-                t.transaction_id: t
-                for t in SalesTransaction.objects.filter(
-                    transaction_id__in=[r.transaction_id for r in rows]
-                ).select_related("sales_order", "statement", "store")
-            }
-            for row in rows:
-                hq = at_hq.get(row.transaction_id)
-                yield _status_row(row, hq)
+        if not rows:
+            break
+        last_pk = rows[-1].pk
+        # A transaction id is unique per store only: match HQ rows on both.
+        at_hq = {
+            (t.store.number, t.transaction_id): t
+            for t in SalesTransaction.objects.filter(
+                transaction_id__in={r.transaction_id for r in rows},
+                store__number__in={r.store_number for r in rows},
+            ).select_related("sales_order", "statement", "store")
+        }
+        for row in rows:
+            yield _status_row(row, at_hq.get((row.store_number, row.transaction_id)))
+
+
+def _statement_label(store: str, statement: Statement) -> str:
+    """``S0001/2026-11-24``, with ``#2`` for a date's later statement (late sales)."""
+    label = f"{store}/{statement.business_date}"
+    return label if statement.sequence == 1 else f"{label}#{statement.sequence}"
 
 
 def _status_row(row: ChannelSalesTransaction, hq: SalesTransaction | None) -> dict:
@@ -116,6 +141,6 @@ def _status_row(row: ChannelSalesTransaction, hq: SalesTransaction | None) -> di
         or row.customer_account
         or None,
         "sales_order": order.order_number if order else None,
-        "statement": f"{hq.store.number}/{statement.business_date}" if statement else None,
+        "statement": _statement_label(hq.store.number, statement) if statement else None,
         "last_error": hq.last_error or None,
     }

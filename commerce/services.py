@@ -11,10 +11,10 @@ from decimal import Decimal
 
 from django.core.management import call_command
 from django.db import transaction as db_transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from commerce.db import HQ, channel_aliases
+from commerce.db import HQ, ChannelDatabaseUnreachable, channel_aliases, channel_database_errors
 from commerce.models import (
     SalesOrder,
     SalesOrderLine,
@@ -28,14 +28,30 @@ from commerce.models import (
 from commerce.signals import ResolutionError, order_sync_requested, statement_posting_requested
 
 
-def databases_migrate(*, verbosity: int = 1, stdout=None) -> list[str]:
-    """Migrate HQ and every configured channel database. Idempotent."""
-    aliases = [HQ, *channel_aliases()]
-    for alias in aliases:
-        call_command(
-            "migrate", database=alias, interactive=False, verbosity=verbosity, stdout=stdout
-        )
-    return aliases
+def databases_migrate(
+    *,
+    verbosity: int = 1,
+    stdout=None,
+    unreachable: list[ChannelDatabaseUnreachable] | None = None,
+) -> list[str]:
+    """Migrate HQ and every configured channel database; returns the aliases migrated.
+    Idempotent. Given an ``unreachable`` list, a channel database that fails goes there
+    and the others are still migrated; HQ failing always raises."""
+    call_command("migrate", database=HQ, interactive=False, verbosity=verbosity, stdout=stdout)
+    migrated = [HQ]
+    for alias in channel_aliases():
+        try:
+            with channel_database_errors(alias):
+                call_command(
+                    "migrate", database=alias, interactive=False, verbosity=verbosity, stdout=stdout
+                )
+        except ChannelDatabaseUnreachable as unreachable_database:
+            if unreachable is None:
+                raise
+            unreachable.append(unreachable_database)
+        else:
+            migrated.append(alias)
+    return migrated
 
 
 # --- Order synchronization (R8) and statement posting (R9) ---------------------------
@@ -107,22 +123,50 @@ def sales_order_create(*, transaction_id: int) -> SalesOrder | None:
         raise
 
 
-def statement_calculate(*, store: Store, business_date: datetime.date) -> Statement:
-    """Gather the store's uploaded cash-and-carry sales of the date into its statement
-    and total them. Re-run safe; a posted statement is left as it is."""
-    with db_transaction.atomic(using=HQ):
-        statement, _ = Statement.objects.select_for_update().get_or_create(
-            store=store, business_date=business_date
+class StatementError(Exception):
+    """A statement that cannot be calculated (a business date in the future)."""
+
+
+def statement_calculate(*, store: Store, business_date: datetime.date) -> Statement | None:
+    """Gather the store's unposted cash-and-carry sales of the date into its open
+    statement and total them (R9). Returns None, and makes no statement, when the date
+    has nothing to post.
+
+    A sale uploaded after the date's statement was posted goes into a new statement of
+    the same date (the next ``sequence``), never into the posted one. A date in the
+    future is refused (StatementError): its statement would swallow sales still to come.
+    Re-run safe; a posted statement is never changed.
+    """
+    if business_date > timezone.localdate():
+        raise StatementError(
+            f"business date {business_date} of store {store.number} is in the future; "
+            "a statement is posted for a day that has begun"
         )
-        if statement.status == StatementStatus.POSTED:
-            return statement
-        SalesTransaction.objects.filter(
-            Q(statement__isnull=True) | Q(statement=statement),
-            store=store,
-            business_date=business_date,
-            type=TransactionType.CASH_AND_CARRY,
-        ).exclude(status=TransactionStatus.POSTED).update(statement=statement)
+    with db_transaction.atomic(using=HQ):
+        statements = Statement.objects.filter(store=store, business_date=business_date)
+        statement = (
+            statements.select_for_update()
+            .exclude(status=StatementStatus.POSTED)
+            .order_by("-sequence")
+            .first()
+        )
+        unposted = SalesTransaction.objects.filter(
+            store=store, business_date=business_date, type=TransactionType.CASH_AND_CARRY
+        ).exclude(status=TransactionStatus.POSTED)
+        if statement is None:
+            if not unposted.exists():
+                return None
+            last = statements.aggregate(last=Max("sequence"))["last"] or 0
+            statement = Statement.objects.create(
+                store=store, business_date=business_date, sequence=last + 1
+            )
+        unposted.filter(Q(statement__isnull=True) | Q(statement=statement)).update(
+            statement=statement
+        )
         transactions = list(statement.transactions.prefetch_related("lines"))
+        if not transactions:
+            statement.delete()  # an open statement left with nothing to post
+            return None
         statement.transaction_count = len(transactions)
         statement.total = sum((t.total for t in transactions), start=Decimal("0"))
         statement.status = StatementStatus.CALCULATED

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from commerce.db import ChannelModel
+from commerce.models import ACCOUNT_MAX_LENGTH
 
 
 class CustomerType(models.TextChoices):
@@ -132,7 +133,7 @@ class Customer(models.Model):
     legal_entity = models.ForeignKey(
         "commerce.LegalEntity", on_delete=models.PROTECT, related_name="customers"
     )
-    account = models.CharField(max_length=30)
+    account = models.CharField(max_length=ACCOUNT_MAX_LENGTH)
     party = models.OneToOneField(Party, on_delete=models.PROTECT, related_name="customer")
     customer_group = models.ForeignKey(
         CustomerGroup, on_delete=models.PROTECT, related_name="customers"
@@ -143,6 +144,12 @@ class Customer(models.Model):
     phone = models.CharField(max_length=40, blank=True, default="")
     async_customer_id = models.UUIDField(
         null=True, blank=True, help_text="The store's temporary GUID, for converted customers."
+    )
+    async_origin = models.CharField(
+        max_length=50,
+        blank=True,
+        default="",
+        help_text="The channel database the async GUID came from (a GUID is only trusted there).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)
@@ -177,6 +184,12 @@ class Address(models.Model):
     country = models.CharField(max_length=3, help_text="ISO 3166-1 alpha-3")
     is_primary = models.BooleanField(default=False)
     async_address_id = models.UUIDField(null=True, blank=True)
+    async_origin = models.CharField(
+        max_length=50,
+        blank=True,
+        default="",
+        help_text="The channel database the async GUID came from.",
+    )
 
     class Meta:
         ordering = ["location_id"]
@@ -276,7 +289,7 @@ class ChannelCustomer(ChannelModel):
     """A synchronous customer as the store knows it (written by R1 real time or 1010)."""
 
     legal_entity = models.CharField(max_length=10)
-    account = models.CharField(max_length=30)
+    account = models.CharField(max_length=ACCOUNT_MAX_LENGTH)
     type = models.CharField(max_length=12, choices=CustomerType.choices)
     name = models.CharField(max_length=200, db_index=True)
     first_name = models.CharField(max_length=100, blank=True, default="")
@@ -340,7 +353,10 @@ class AsyncCustomer(ChannelModel):
     upload_session_id = models.BigIntegerField(null=True, blank=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
     account = models.CharField(
-        max_length=30, null=True, blank=True, help_text="Set when distribution (1010) links it."
+        max_length=ACCOUNT_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="Set when distribution (1010) links it.",
     )
     synchronized_at = models.DateTimeField(null=True, blank=True)
 
@@ -449,7 +465,7 @@ class AsyncAddress(ChannelModel, AddressFields):
 
     async_address_id = models.UUIDField(unique=True)
     store_number = models.CharField(max_length=20, db_index=True)
-    customer_account = models.CharField(max_length=30)
+    customer_account = models.CharField(max_length=ACCOUNT_MAX_LENGTH)
     created_at = models.DateTimeField()
     upload_session_id = models.BigIntegerField(null=True, blank=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
@@ -490,7 +506,11 @@ class StagingFields(models.Model):
 
 
 class StagedAsyncCustomer(StagingFields):
-    async_customer_id = models.UUIDField(unique=True)
+    """An async customer as the upload brought it. Keyed by (channel database, GUID): a
+    GUID is unique within the channel database that made it, so the same GUID from a
+    second channel database is a separate record that fails by name, never a merge."""
+
+    async_customer_id = models.UUIDField(db_index=True)
     type = models.CharField(max_length=12, choices=CustomerType.choices)
     first_name = models.CharField(max_length=100, blank=True, default="")
     last_name = models.CharField(max_length=100, blank=True, default="")
@@ -501,12 +521,18 @@ class StagedAsyncCustomer(StagingFields):
     currency = models.CharField(max_length=3, blank=True, default="")
     language = models.CharField(max_length=10, blank=True, default="")
     created_at_store = models.DateTimeField()
-    account = models.CharField(max_length=30, blank=True, default="")
+    account = models.CharField(max_length=ACCOUNT_MAX_LENGTH, blank=True, default="")
 
     class Meta:
         ordering = ["id"]
         verbose_name = "staged async customer"
         indexes = [models.Index(fields=["status", "id"], name="staged_customer_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel_database", "async_customer_id"],
+                name="staged_customer_unique_per_channel",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name or '(no name)'} ({self.async_customer_id})"
@@ -525,7 +551,9 @@ class StagedAsyncCustomerAddress(AddressFields):
     staged_customer = models.ForeignKey(
         StagedAsyncCustomer, on_delete=models.CASCADE, related_name="addresses"
     )
-    async_address_id = models.UUIDField(unique=True)
+    # Unique with its parent's channel database (the channel enforces it); not across
+    # channel databases, where a repeated GUID fails at account creation by name.
+    async_address_id = models.UUIDField(db_index=True)
     location_id = models.CharField(max_length=60, blank=True, default="")
 
     class Meta:
@@ -589,8 +617,10 @@ class StagedAsyncCustomerAffiliation(models.Model):
 
 
 class StagedAsyncAddress(StagingFields, AddressFields):
-    async_address_id = models.UUIDField(unique=True)
-    customer_account = models.CharField(max_length=30)
+    """An async address of an existing customer, keyed by (channel database, GUID)."""
+
+    async_address_id = models.UUIDField(db_index=True)
+    customer_account = models.CharField(max_length=ACCOUNT_MAX_LENGTH)
     created_at_store = models.DateTimeField()
     location_id = models.CharField(max_length=60, blank=True, default="")
 
@@ -599,6 +629,12 @@ class StagedAsyncAddress(StagingFields, AddressFields):
         verbose_name = "staged async address"
         verbose_name_plural = "staged async addresses"
         indexes = [models.Index(fields=["status", "id"], name="staged_address_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel_database", "async_address_id"],
+                name="staged_address_unique_per_channel",
+            ),
+        ]
 
     def __str__(self):
         return str(self.async_address_id)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
 
-from commerce.db import channel_aliases
+from commerce.db import ChannelDatabaseUnreachable, channel_aliases, channel_database_errors
 from commerce.models import ChannelDatabase, LegalEntity
 from commerce.selectors import channel_aliases_for_store
 from customers.models import (
@@ -71,6 +71,7 @@ def _address_payload(address: Address) -> dict:
         "country": address.country,
         "is_primary": address.is_primary,
         "async_address_id": str(address.async_address_id) if address.async_address_id else None,
+        "async_origin": address.async_origin,
     }
 
 
@@ -94,6 +95,7 @@ def customer_payload(customer: Customer) -> dict:
         "async_customer_id": str(customer.async_customer_id)
         if customer.async_customer_id
         else None,
+        "async_origin": customer.async_origin,
         "addresses": [_address_payload(a) for a in party.addresses.all()],
     }
 
@@ -185,10 +187,13 @@ def channel_database_names() -> dict[str, str]:
     return {alias: names.get(alias, alias) for alias in channel_aliases()}
 
 
-def _chunked(queryset: QuerySet, size: int = CHUNK) -> Iterator[list]:
+def _channel_chunks(queryset: QuerySet, *, name: str, size: int = CHUNK) -> Iterator[list]:
+    """The rows of a channel queryset in pk order, chunk by chunk; a database error
+    reading them is ChannelDatabaseUnreachable naming the channel database."""
     last_pk = 0
     while True:
-        rows = list(queryset.filter(pk__gt=last_pk).order_by("pk")[:size])
+        with channel_database_errors(queryset.db, name=name):
+            rows = list(queryset.filter(pk__gt=last_pk).order_by("pk")[:size])
         if not rows:
             return
         yield rows
@@ -196,7 +201,11 @@ def _chunked(queryset: QuerySet, size: int = CHUNK) -> Iterator[list]:
 
 
 def async_status_rows(
-    *, store: str | None = None, status: str | None = None, details: bool = False
+    *,
+    store: str | None = None,
+    status: str | None = None,
+    details: bool = False,
+    unreachable: list[ChannelDatabaseUnreachable] | None = None,
 ) -> Iterator[dict]:
     """One row per async customer and async address, in every channel database.
 
@@ -204,34 +213,55 @@ def async_status_rows(
     ``staged_id`` (the HQ staging row, or None), ``created_at`` (at the store) and
     ``operation_at`` (when its current status was reached). Without it the row has
     exactly the columns of SPEC section 5, which the status command prints.
+
+    A channel database that cannot be read raises ChannelDatabaseUnreachable; given an
+    ``unreachable`` list, it goes there instead and the other databases' rows follow
+    (rows it yielded before failing stay yielded).
     """
     names = channel_database_names()
     for alias in channel_aliases_for_store(store):
-        for kind, model, staged_model, guid_field in (
-            ("customer", AsyncCustomer, StagedAsyncCustomer, "async_customer_id"),
-            ("address", AsyncAddress, StagedAsyncAddress, "async_address_id"),
-        ):
-            queryset = model.objects.using(alias)
-            if store:
-                queryset = queryset.filter(store_number=store)
-            for rows in _chunked(queryset):
-                guids = [getattr(r, guid_field) for r in rows]
-                staged = {
-                    getattr(s, guid_field): s
-                    for s in staged_model.objects.filter(**{f"{guid_field}__in": guids})
-                }
-                for row in rows:
-                    item = _status_row(
-                        kind=kind,
-                        row=row,
-                        guid=getattr(row, guid_field),
-                        staged=staged.get(getattr(row, guid_field)),
-                        channel_database=names[alias],
-                    )
-                    if details:
-                        _add_details(item, row=row, staged=staged.get(getattr(row, guid_field)))
-                    if status is None or item["status"] == status:
-                        yield item
+        try:
+            yield from _channel_status_rows(
+                alias=alias, name=names[alias], store=store, status=status, details=details
+            )
+        except ChannelDatabaseUnreachable as unreachable_database:
+            if unreachable is None:
+                raise
+            unreachable.append(unreachable_database)
+
+
+def _channel_status_rows(
+    *, alias: str, name: str, store: str | None, status: str | None, details: bool
+) -> Iterator[dict]:
+    for kind, model, staged_model, guid_field in (
+        ("customer", AsyncCustomer, StagedAsyncCustomer, "async_customer_id"),
+        ("address", AsyncAddress, StagedAsyncAddress, "async_address_id"),
+    ):
+        queryset = model.objects.using(alias)
+        if store:
+            queryset = queryset.filter(store_number=store)
+        for rows in _channel_chunks(queryset, name=name):
+            guids = [getattr(r, guid_field) for r in rows]
+            staged = {
+                getattr(s, guid_field): s
+                # A GUID is staged per channel database (the same GUID from another
+                # channel database is another record).
+                for s in staged_model.objects.filter(
+                    channel_database=name, **{f"{guid_field}__in": guids}
+                )
+            }
+            for row in rows:
+                item = _status_row(
+                    kind=kind,
+                    row=row,
+                    guid=getattr(row, guid_field),
+                    staged=staged.get(getattr(row, guid_field)),
+                    channel_database=name,
+                )
+                if details:
+                    _add_details(item, row=row, staged=staged.get(getattr(row, guid_field)))
+                if status is None or item["status"] == status:
+                    yield item
 
 
 def _status_row(*, kind, row, guid: uuid.UUID, staged, channel_database: str) -> dict:

@@ -302,7 +302,7 @@ class JobRunAdmin(ReadOnlyAdmin):
 
 class SessionAdmin(ReadOnlyAdmin):
     list_filter = ["status", "channel_database"]
-    search_fields = ["channel_database", "checksum", "=job_run__id"]
+    search_fields = ["channel_database", "=job_run__id"]
     date_hierarchy = "created_at"
 
     @admin.display(description="job run", ordering="job_run_id")
@@ -332,7 +332,6 @@ class UploadSessionAdmin(SessionAdmin):
         "kind",
         "status",
         "counts_summary",
-        "short_checksum",
         "job_run_link",
         "created_at",
         "applied_at",
@@ -342,7 +341,6 @@ class UploadSessionAdmin(SessionAdmin):
         "channel_database",
         "status",
         "counts",
-        "checksum",
         "job_run_link",
         "created_at",
         "applied_at",
@@ -361,6 +359,7 @@ class UploadSessionAdmin(SessionAdmin):
 
 @admin.register(DownloadSession)
 class DownloadSessionAdmin(SessionAdmin):
+    search_fields = ["channel_database", "checksum", "=job_run__id"]
     list_display = [
         "id",
         "channel_database",

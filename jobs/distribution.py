@@ -7,10 +7,12 @@ A channel database needs a customer of a legal entity it serves when it has no
    copies, link async customers/addresses and transactions) and record the session in
    ``AppliedDownloadSession`` — unless it is recorded already (idempotent);
 3. HQ: mark the session applied and record the versions the channel now has.
-A crash between 2 and 3 is repaired by the next run (the channel's record says the
-session was applied); a crash before 2 commits leaves nothing applied, and the
-customers are selected again. A customer created while a run goes on has no row,
-so a later batch or run takes it.
+A customer the channel cannot take fails alone (``jobs.isolation``): the batch is sent
+again one customer per session, and the failing one is named in the job run and
+selected again by the next run. A crash between 2 and 3 is repaired by the next run
+(the channel's record says the session was applied); a crash before 2 commits leaves
+nothing applied, and the customers are selected again. A customer created while a run
+goes on has no row, so a later batch or run takes it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from commerce.db import HQ
 from commerce.models import ChannelDatabase
 from customers.selectors import customer_payload, customers_to_distribute, with_payload_relations
 from customers.services.channel import channel_customers_apply
+from jobs.isolation import RECORD_ERRORS, error_summary
 from jobs.models import (
     AppliedDownloadSession,
     CustomerDistribution,
@@ -72,7 +75,11 @@ def download_session_apply(*, session: DownloadSession, alias: str) -> dict:
         marker = AppliedDownloadSession.objects.using(alias).filter(session_id=session.pk).first()
         if marker is not None:
             return marker.counts
-        counts = channel_customers_apply(alias=alias, payloads=session.payload["customers"])
+        counts = channel_customers_apply(
+            alias=alias,
+            channel_database=session.channel_database,
+            payloads=session.payload["customers"],
+        )
         fault_hook("after_channel_apply")
         AppliedDownloadSession.objects.using(alias).create(session_id=session.pk, counts=counts)
     return counts
@@ -99,20 +106,8 @@ def _versions(session: DownloadSession) -> dict[int, int]:
     return {int(k): v for k, v in session.payload.get("versions", {}).items()}
 
 
-def distribution_batch(
-    *,
-    channel_database: ChannelDatabase,
-    after_pk: int,
-    job_run=None,
-    batch_size: int = DISTRIBUTION_BATCH,
-) -> tuple[DownloadSession | None, int]:
-    customers = list(
-        with_payload_relations(
-            customers_to_distribute(channel_database=channel_database).filter(pk__gt=after_pk)
-        )[:batch_size]
-    )
-    if not customers:
-        return None, after_pk
+def _session_send(*, channel_database: ChannelDatabase, customers, job_run) -> DownloadSession:
+    """Steps 1-3 for these customers: one download session, applied at the channel once."""
     payloads = [customer_payload(c) for c in customers]
     versions = {str(c.pk): c.version for c in customers}
     text = json.dumps(payloads, sort_keys=True, ensure_ascii=False)
@@ -128,10 +123,58 @@ def distribution_batch(
         },
     )
     fault_hook("after_session_created")
-    applied = download_session_apply(session=session, alias=channel_database.alias)
+    try:
+        applied = download_session_apply(session=session, alias=channel_database.alias)
+    except RECORD_ERRORS:
+        # Nothing of it was applied (one channel transaction): close it, the customers
+        # are sent again (alone, by the caller) or selected again by the next run.
+        DownloadSession.objects.filter(pk=session.pk).update(status=SessionStatus.SUPERSEDED)
+        raise
     fault_hook("after_channel_commit")
     _finish(session=session, versions=_versions(session), applied=applied)
-    return session, customers[-1].pk
+    return session
+
+
+def distribution_batch(
+    *,
+    channel_database: ChannelDatabase,
+    after_pk: int,
+    job_run=None,
+    batch_size: int = DISTRIBUTION_BATCH,
+) -> tuple[list[DownloadSession], int, list[str]]:
+    """Send the next batch of customers; returns (sessions, last customer pk read,
+    errors). A customer the channel database cannot take (a value it cannot store, a
+    conflicting row) fails alone, named, and is selected again by the next run; the
+    rest of the batch goes on, each customer then in a session of its own."""
+    customers = list(
+        with_payload_relations(
+            customers_to_distribute(channel_database=channel_database).filter(pk__gt=after_pk)
+        )[:batch_size]
+    )
+    if not customers:
+        return [], after_pk, []
+    try:
+        session = _session_send(
+            channel_database=channel_database, customers=customers, job_run=job_run
+        )
+        return [session], customers[-1].pk, []
+    except RECORD_ERRORS:
+        if len(customers) == 1:
+            raise
+    sessions, errors = [], []
+    for customer in customers:
+        try:
+            sessions.append(
+                _session_send(
+                    channel_database=channel_database, customers=[customer], job_run=job_run
+                )
+            )
+        except RECORD_ERRORS as error:
+            errors.append(
+                f"customer {customer.account}: not distributed to {channel_database.name} "
+                f"({error_summary(error)}); it is sent again by the next run"
+            )
+    return sessions, customers[-1].pk, errors
 
 
 def distribution_run(*, run, progress, channel_database: str, **_ignored) -> None:
@@ -140,10 +183,11 @@ def distribution_run(*, run, progress, channel_database: str, **_ignored) -> Non
     download_sessions_repair(channel_database=channel)
     after_pk = 0
     while True:
-        session, after_pk = distribution_batch(
+        sessions, last_pk, errors = distribution_batch(
             channel_database=channel, after_pk=after_pk, job_run=run, batch_size=DISTRIBUTION_BATCH
         )
-        if session is None:
+        if last_pk == after_pk:
             return
-        count = session.counts["customers"]
-        progress.add(selected=count, succeeded=count)
+        after_pk = last_pk
+        sent = sum(session.counts["customers"] for session in sessions)
+        progress.add(selected=sent + len(errors), succeeded=sent, failed=len(errors), errors=errors)

@@ -105,7 +105,6 @@ class UploadSession(models.Model):
         max_length=12, choices=SessionStatus.choices, default=SessionStatus.CREATED
     )
     counts = models.JSONField(default=dict, blank=True)
-    checksum = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from commerce.models import StatementStatus, Store
+from commerce.models import Store
 from commerce.selectors import orders_to_sync, statement_dates_to_post
 from commerce.services import (
+    StatementError,
     failure_reason,
     sales_order_create,
     statement_calculate,
@@ -56,8 +57,12 @@ def statements_post_run(
         else statement_dates_to_post(store=store_obj)
     )
     for date in dates:
-        statement = statement_calculate(store=store_obj, business_date=date)
-        if statement.status == StatementStatus.POSTED:
+        try:
+            statement = statement_calculate(store=store_obj, business_date=date)
+        except StatementError as error:
+            progress.add(selected=1, failed=1, errors=[f"statement {store} {date}: {error}"])
+            continue
+        if statement is None:  # nothing to post that day: no empty statement
             progress.add(selected=1, skipped=1)
             continue
         try:

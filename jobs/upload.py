@@ -4,7 +4,8 @@ A channel row is "not uploaded" while its ``upload_session_id`` is null. Each ba
 1. read not-uploaded rows (with their children) from the channel database;
 2. in one HQ transaction, create an upload session (with its counts) and stage the
    rows that HQ does not hold yet (their GUID/id is unique in staging), through the
-   staging services of each kind (``customers.services.staging``);
+   staging services of each kind (``customers.services.staging``); a record HQ
+   cannot take fails alone, named in the job run, and stays unstamped;
 3. in one channel transaction, stamp exactly those rows with the session id;
 4. acknowledge the session at HQ.
 A crash after 2 leaves the rows unstamped: the next run sends them again and step 2
@@ -15,6 +16,7 @@ batch or the next run takes it. Re-running adds nothing.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from django.conf import settings
@@ -32,6 +34,7 @@ from commerce.models import (
 from customers.models import AsyncAddress, AsyncCustomer
 from customers.services.children import CHILD_RELATIONS
 from customers.services.staging import async_addresses_stage, async_customers_stage
+from jobs.isolation import RECORD_ERRORS, error_summary
 from jobs.models import SessionStatus, UploadSession
 
 logger = logging.getLogger(__name__)
@@ -45,16 +48,23 @@ fault_hook: Callable[[str], None] = lambda stage: None  # noqa: E731
 def _stage_transactions(
     *, rows: Sequence[ChannelSalesTransaction], channel_database: str, upload_session_id: int
 ) -> tuple[dict[str, int], set[int]]:
-    """Returns counts and the channel pks that must stay unstamped (unknown store)."""
+    """Returns counts and the channel rows that must stay unstamped (unknown store), each
+    with its reason. A transaction is identified by (store, transaction id)."""
     stores = {s.number: s for s in Store.objects.filter(number__in={r.store_number for r in rows})}
     already = set(
-        SalesTransaction.objects.filter(
-            transaction_id__in=[row.transaction_id for row in rows]
-        ).values_list("transaction_id", flat=True)
+        SalesTransaction.objects.filter(transaction_id__in=[row.transaction_id for row in rows])
+        .order_by()
+        .values_list("store__number", "transaction_id")
     )
-    unknown_store = {row.pk for row in rows if row.store_number not in stores}
+    unknown_store = {
+        row.pk: f'{_label(row)}: unknown store "{row.store_number}"; it stays in the channel'
+        for row in rows
+        if row.store_number not in stores
+    }
     new_rows = [
-        row for row in rows if row.transaction_id not in already and row.pk not in unknown_store
+        row
+        for row in rows
+        if (row.store_number, row.transaction_id) not in already and row.pk not in unknown_store
     ]
     created = SalesTransaction.objects.bulk_create(
         [
@@ -95,12 +105,49 @@ def _stage_transactions(
     )
 
 
-def _stage_customers(**kwargs) -> tuple[dict[str, int], set[int]]:
-    return async_customers_stage(**kwargs), set()
+def _stage_customers(**kwargs) -> tuple[dict[str, int], dict[int, str]]:
+    return async_customers_stage(**kwargs), {}
 
 
-def _stage_addresses(**kwargs) -> tuple[dict[str, int], set[int]]:
-    return async_addresses_stage(**kwargs), set()
+def _stage_addresses(**kwargs) -> tuple[dict[str, int], dict[int, str]]:
+    return async_addresses_stage(**kwargs), {}
+
+
+def _label(row) -> str:
+    """How a job run names a channel row: kind and business key."""
+    if isinstance(row, AsyncCustomer):
+        return f"async customer {row.async_customer_id} (store {row.store_number})"
+    if isinstance(row, AsyncAddress):
+        return f"async address {row.async_address_id} (store {row.store_number})"
+    return f"transaction {row.transaction_id} (store {row.store_number})"
+
+
+def _stage_isolated(*, stage, rows: Sequence, **kwargs) -> tuple[dict[str, int], dict[int, str]]:
+    """Stage a batch in one savepoint; if it fails, stage record by record, so a record
+    HQ cannot take fails alone, named, and stays in the channel for the next run while
+    the rest of the batch goes on."""
+    try:
+        with transaction.atomic(using=HQ):
+            return stage(rows=rows, **kwargs)
+    except RECORD_ERRORS:
+        if len(rows) == 1:
+            raise
+    counts: Counter[str] = Counter()
+    unstamped: dict[int, str] = {}
+    for row in rows:
+        try:
+            with transaction.atomic(using=HQ):
+                row_counts, row_unstamped = stage(rows=[row], **kwargs)
+        except RECORD_ERRORS as error:
+            logger.warning("upload: %s could not be staged", _label(row), exc_info=True)
+            unstamped[row.pk] = (
+                f"{_label(row)}: could not be staged at HQ ({error_summary(error)}); "
+                "it stays in the channel"
+            )
+        else:
+            counts.update(row_counts)
+            unstamped.update(row_unstamped)
+    return dict(counts), unstamped
 
 
 UPLOADS = [
@@ -146,10 +193,10 @@ def upload_batch(
             status=SessionStatus.APPLIED,
             applied_at=timezone.now(),
         )
-        counts, unstamped = stage(
-            rows=rows, channel_database=channel_database, upload_session_id=session.pk
+        counts, unstamped = _stage_isolated(
+            stage=stage, rows=rows, channel_database=channel_database, upload_session_id=session.pk
         )
-        session.counts = {"kind": kind, **counts}
+        session.counts = {"kind": kind, **counts, "not_uploaded": len(unstamped)}
         session.save(update_fields=["counts"])
     fault_hook(f"{kind}:after_hq_apply")
     stamped = [row.pk for row in rows if row.pk not in unstamped]
@@ -162,6 +209,7 @@ def upload_batch(
     )
     session.status = SessionStatus.ACKNOWLEDGED
     counts["not_uploaded"] = len(unstamped)
+    counts["errors"] = list(unstamped.values())
     return session, rows[-1].pk, counts
 
 
@@ -185,15 +233,10 @@ def upload_run(*, run, progress, channel_database: str, **_ignored) -> None:
             selected = counts.get(kind, 0) + counts.get("not_uploaded", 0)
             new = counts.get(f"{kind}_staged", 0)
             not_uploaded = counts.get("not_uploaded", 0)
-            errors = (
-                [f"{kind}: {not_uploaded} row(s) of a store HQ does not know stay in the channel"]
-                if not_uploaded
-                else []
-            )
             progress.add(
                 selected=selected,
                 succeeded=new,
                 skipped=selected - new - not_uploaded,
                 failed=not_uploaded,
-                errors=errors,
+                errors=counts["errors"],
             )

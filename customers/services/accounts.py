@@ -12,6 +12,7 @@ ones and records each outcome on its staged row.
 from __future__ import annotations
 
 import traceback
+import uuid
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -34,7 +35,9 @@ from customers.services.children import CHILD_RELATIONS, staged_customer_input
 from customers.services.staging import (
     StagedOutcome,
     address_by_guid_location_id,
+    guid_collision_error,
     location_id_for,
+    origin_matches,
     staged_rows_mark,
     stores_by_number,
 )
@@ -69,7 +72,8 @@ def account_numbers_allocate(*, legal_entity_id: int, count: int) -> list[str]:
             wanted = count - len(numbers)
             if next_number + wanted > limit:
                 raise NumberSequenceExhausted(
-                    f"customer number sequence of legal entity {legal_entity_id} is exhausted "
+                    f"customer number sequence of legal entity {sequence.legal_entity.code} "
+                    "is exhausted "
                     f"({sequence.format(limit - 1)})"
                 )
             candidates = [sequence.format(n) for n in range(next_number, next_number + wanted)]
@@ -132,6 +136,7 @@ def customers_create(
                     email=data.email,
                     phone=data.phone,
                     async_customer_id=data.async_customer_id,
+                    async_origin=data.async_origin if data.async_customer_id else "",
                 )
                 for data, party, account in zip(inputs, parties, accounts, strict=True)
             ],
@@ -156,6 +161,7 @@ def customers_create(
                         country=address.country,
                         is_primary=index == primary_index,
                         async_address_id=address.async_address_id,
+                        async_origin=data.async_origin if address.async_address_id else "",
                     )
                 )
             seen_contacts = set()
@@ -191,6 +197,64 @@ def customers_create(
 STAGED_CUSTOMER_PREFETCH = CHILD_RELATIONS
 
 
+def _customers_by_guid(guids) -> dict[uuid.UUID, tuple[str, str]]:
+    """GUID -> (account, origin) of the HQ customers already made from these GUIDs."""
+    return {
+        guid: (account, origin)
+        for guid, account, origin in Customer.objects.filter(async_customer_id__in=guids)
+        .order_by()
+        .values_list("async_customer_id", "account", "async_origin")
+    }
+
+
+def _addresses_by_guid(guids) -> dict[uuid.UUID, tuple[str, str]]:
+    """GUID -> (location id, origin) of the HQ addresses already made from these GUIDs."""
+    if not guids:
+        return {}
+    return {
+        guid: (location_id, origin)
+        for guid, location_id, origin in Address.objects.filter(async_address_id__in=guids)
+        .order_by()
+        .values_list("async_address_id", "location_id", "async_origin")
+    }
+
+
+def _address_collisions(
+    staged: StagedAsyncCustomer, taken: dict[uuid.UUID, tuple[str, str]]
+) -> list[str]:
+    """Addresses of the record whose GUID HQ already holds (or this batch just took)."""
+    errors = []
+    for index, address in enumerate(staged.addresses.all()):
+        if address.async_address_id in taken:
+            held_by, origin = taken[address.async_address_id]
+            errors.append(
+                guid_collision_error(
+                    field=f"addresses[{index}].async_address_id",
+                    guid=address.async_address_id,
+                    held_by=f"HQ address {held_by}" if held_by else None,
+                    origin=origin or "unknown",
+                )
+            )
+    return errors
+
+
+def _existing_outcome(staged: StagedAsyncCustomer, account: str, origin: str) -> StagedOutcome:
+    """A GUID HQ already made a customer from: the same record again (a re-run, or the
+    order and statement receivers got there first) completes with that account; the
+    same GUID from another channel database fails by name, never merged."""
+    if origin_matches(origin, staged.channel_database):
+        return StagedOutcome(staged.pk, account=account)
+    return StagedOutcome(
+        staged.pk,
+        error=guid_collision_error(
+            field="async_customer_id",
+            guid=staged.async_customer_id,
+            held_by=f"account {account}",
+            origin=origin,
+        ),
+    )
+
+
 def _create_or_fall_back(
     *,
     legal_entity: LegalEntity,
@@ -217,9 +281,9 @@ def _create_or_fall_back(
                 )
             return
     staged, _data = pending[0]
-    existing = Customer.objects.filter(async_customer_id=staged.async_customer_id).first()
-    if existing is not None:
-        outcomes[staged.pk] = StagedOutcome(staged.pk, account=existing.account)
+    existing = _customers_by_guid([staged.async_customer_id])
+    if existing:
+        outcomes[staged.pk] = _existing_outcome(staged, *existing[staged.async_customer_id])
         return
     outcomes[staged.pk] = StagedOutcome(
         staged.pk,
@@ -241,19 +305,31 @@ def staged_customers_create(
         return []
     refs = refs or ReferenceData.load()
     stores = stores_by_number(s.store_number for s in staged_rows)
-    existing = dict(
-        Customer.objects.filter(async_customer_id__in=[s.async_customer_id for s in staged_rows])
-        .order_by()
-        .values_list("async_customer_id", "account")
+    existing = _customers_by_guid([s.async_customer_id for s in staged_rows])
+    taken_addresses = _addresses_by_guid(
+        [a.async_address_id for s in staged_rows for a in s.addresses.all()]
     )
     outcomes: dict[int, StagedOutcome] = {}
     by_legal_entity: dict[int, tuple[LegalEntity, list]] = {}
+    first_in_batch: dict[uuid.UUID, StagedAsyncCustomer] = {}
+    collisions: list[tuple[StagedAsyncCustomer, StagedAsyncCustomer]] = []
     for staged in staged_rows:
-        if staged.async_customer_id in existing:
-            outcomes[staged.pk] = StagedOutcome(
-                staged.pk, account=existing[staged.async_customer_id]
-            )
+        guid = staged.async_customer_id
+        if guid in existing:
+            outcomes[staged.pk] = _existing_outcome(staged, *existing[guid])
             continue
+        if guid in first_in_batch:
+            # The same GUID from two channel databases in one batch: the first one
+            # staged is created, this one fails by name once the first has its account.
+            collisions.append((staged, first_in_batch[guid]))
+            continue
+        first_in_batch[guid] = staged
+        address_errors = _address_collisions(staged, taken_addresses)
+        if address_errors:
+            outcomes[staged.pk] = StagedOutcome(staged.pk, error="; ".join(address_errors))
+            continue
+        for address in staged.addresses.all():  # later records of the batch collide with it
+            taken_addresses[address.async_address_id] = ("", staged.channel_database)
         store = stores.get(staged.store_number)
         if store is None:
             outcomes[staged.pk] = StagedOutcome(
@@ -271,6 +347,17 @@ def staged_customers_create(
     for legal_entity, pending in by_legal_entity.values():
         _create_or_fall_back(
             legal_entity=legal_entity, pending=pending, refs=refs, outcomes=outcomes
+        )
+    for staged, first in collisions:
+        first_outcome = outcomes[first.pk]
+        outcomes[staged.pk] = StagedOutcome(
+            staged.pk,
+            error=guid_collision_error(
+                field="async_customer_id",
+                guid=staged.async_customer_id,
+                held_by=f"account {first_outcome.account}" if first_outcome.ok else None,
+                origin=first.channel_database,
+            ),
         )
     # .order_by(): the default ordering would add a join and a sort to every correlated
     # lookup; the GUID is unique, so there is nothing to order.

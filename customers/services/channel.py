@@ -71,14 +71,28 @@ CHANNEL_CUSTOMER_FIELDS = [
 ]
 
 
-def channel_customers_apply(*, alias: str, payloads: Sequence[dict]) -> dict[str, int]:
+# Fields of a copy that do not come straight from the payload.
+SET_HERE = ("hq_version", "async_customer_id")
+
+
+def _own_guid(record: dict, key: str, channel_database: str) -> str | None:
+    """A payload's async GUID, only where this channel database made it: the copy links
+    its async record by that GUID, and a GUID from elsewhere must never link here."""
+    origin = record.get("async_origin")
+    return record.get(key) if not origin or origin == channel_database else None
+
+
+def channel_customers_apply(
+    *, alias: str, channel_database: str, payloads: Sequence[dict]
+) -> dict[str, int]:
     """Write HQ customers (``customers.selectors.customer_payloads``) to a channel database.
 
     Upserts the store's copies and their addresses, links async customers and async
-    addresses to their account numbers and location ids, and gives transactions that
-    referenced an async customer its account number. Idempotent (applying the same
-    payloads again writes the same rows). Runs in one channel transaction; callers
-    apply a channel's payloads in order (1010 runs one session at a time per channel).
+    addresses to their account numbers and location ids (only GUIDs this channel
+    database made, R7), and gives transactions that referenced an async customer its
+    account number. Idempotent (applying the same payloads again writes the same rows).
+    Runs in one channel transaction; callers apply a channel's payloads in order (1010
+    runs one session at a time per channel).
     """
     require_channel_alias(alias)
     counts = {"customers": 0, "addresses": 0, "linked_customers": 0, "linked_addresses": 0}
@@ -94,7 +108,8 @@ def channel_customers_apply(*, alias: str, payloads: Sequence[dict]) -> dict[str
                     legal_entity=p["legal_entity"],
                     account=p["account"],
                     hq_version=p["version"],
-                    **{name: p[name] for name in CHANNEL_CUSTOMER_FIELDS if name != "hq_version"},
+                    **{name: p[name] for name in CHANNEL_CUSTOMER_FIELDS if name not in SET_HERE},
+                    async_customer_id=_own_guid(p, "async_customer_id", channel_database),
                 )
                 for p in payloads
             ],
@@ -109,7 +124,7 @@ def channel_customers_apply(*, alias: str, payloads: Sequence[dict]) -> dict[str
             ChannelCustomerAddress(
                 customer=row,
                 location_id=a["location_id"],
-                async_address_id=a.get("async_address_id"),
+                async_address_id=_own_guid(a, "async_address_id", channel_database),
                 **{name: a[name] for name in ADDRESS_FIELDS},
             )
             for row, payload in changed

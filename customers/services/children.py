@@ -162,6 +162,7 @@ def staged_customer_input(*, staged: StagedAsyncCustomer, store: Store) -> Custo
         **customer_values(staged),
         **children_input_fields(children_read(staged)),
         async_customer_id=staged.async_customer_id,
+        async_origin=staged.channel_database,
     )
     return customer_input_with_store_defaults(store=store, data=data)
 

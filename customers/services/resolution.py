@@ -19,30 +19,32 @@ from customers.models import (
     StagingStatus,
 )
 from customers.services.accounts import STAGED_CUSTOMER_PREFETCH, staged_customers_create
-from customers.services.staging import staged_addresses_create
+from customers.services.staging import origin_matches, staged_addresses_create
 
 
 class TransactionResolutionError(Exception):
     pass
 
 
-def async_customer_resolve(*, async_customer_id: uuid.UUID) -> str:
-    """The account of an async customer, creating it now from staging if HQ has not.
+def async_customer_resolve(*, async_customer_id: uuid.UUID, channel_database: str) -> str:
+    """The account of a channel database's async customer, creating it now from staging
+    if HQ has not.
 
     Locks the staged row (waiting for a job that holds it), so the customer is created
     exactly once whoever gets there first. Uses ``staged_customers_create``, the job's
-    own service. Raises TransactionResolutionError with the reason.
+    own service. A GUID is looked up only as the channel database that made it sent it.
+    Raises TransactionResolutionError with the reason.
     """
     with transaction.atomic(using=HQ):
         staged = (
             StagedAsyncCustomer.objects.select_for_update()
             .prefetch_related(*STAGED_CUSTOMER_PREFETCH)
-            .filter(async_customer_id=async_customer_id)
+            .filter(async_customer_id=async_customer_id, channel_database=channel_database)
             .first()
         )
         if staged is None:
             existing = Customer.objects.filter(async_customer_id=async_customer_id).first()
-            if existing is not None:
+            if existing is not None and origin_matches(existing.async_origin, channel_database):
                 return existing.account
             raise TransactionResolutionError(
                 f"async customer {async_customer_id} has not been uploaded to HQ yet"
@@ -55,15 +57,16 @@ def async_customer_resolve(*, async_customer_id: uuid.UUID) -> str:
     return outcome.account
 
 
-def async_address_resolve(*, async_address_id: uuid.UUID) -> str:
-    """The location id of an async address, creating it now from staging if needed."""
+def async_address_resolve(*, async_address_id: uuid.UUID, channel_database: str) -> str:
+    """The location id of a channel database's async address, creating it now from
+    staging if needed."""
     existing = Address.objects.filter(async_address_id=async_address_id).first()
-    if existing is not None:
+    if existing is not None and origin_matches(existing.async_origin, channel_database):
         return existing.location_id
     with transaction.atomic(using=HQ):
         staged = (
             StagedAsyncAddress.objects.select_for_update()
-            .filter(async_address_id=async_address_id)
+            .filter(async_address_id=async_address_id, channel_database=channel_database)
             .first()
         )
         if staged is not None:
@@ -76,7 +79,10 @@ def async_address_resolve(*, async_address_id: uuid.UUID) -> str:
                 )
             return outcome.location_id
     owner = (
-        StagedAsyncCustomerAddress.objects.filter(async_address_id=async_address_id)
+        StagedAsyncCustomerAddress.objects.filter(
+            async_address_id=async_address_id,
+            staged_customer__channel_database=channel_database,
+        )
         .values_list("staged_customer__async_customer_id", flat=True)
         .first()
     )
@@ -84,7 +90,7 @@ def async_address_resolve(*, async_address_id: uuid.UUID) -> str:
         raise TransactionResolutionError(
             f"async address {async_address_id} has not been uploaded to HQ yet"
         )
-    async_customer_resolve(async_customer_id=owner)
+    async_customer_resolve(async_customer_id=owner, channel_database=channel_database)
     return Address.objects.get(async_address_id=async_address_id).location_id
 
 
@@ -101,7 +107,9 @@ def transaction_customer_resolve(*, transaction, delivery: bool) -> None:
     the transaction. Raises TransactionResolutionError naming what is missing."""
     txn = transaction
     if txn.async_customer_id and not txn.customer_account:
-        txn.customer_account = async_customer_resolve(async_customer_id=txn.async_customer_id)
+        txn.customer_account = async_customer_resolve(
+            async_customer_id=txn.async_customer_id, channel_database=txn.channel_database
+        )
     elif txn.customer_account:
         if not Customer.objects.filter(
             legal_entity_id=txn.store.legal_entity_id, account=txn.customer_account
@@ -112,7 +120,9 @@ def transaction_customer_resolve(*, transaction, delivery: bool) -> None:
     if delivery and txn.delivery_address and not txn.delivery_location_id:
         guid = _as_uuid(txn.delivery_address)
         if guid is not None:
-            txn.delivery_location_id = async_address_resolve(async_address_id=guid)
+            txn.delivery_location_id = async_address_resolve(
+                async_address_id=guid, channel_database=txn.channel_database
+            )
         elif Address.objects.filter(location_id=txn.delivery_address).exists():
             txn.delivery_location_id = txn.delivery_address
         else:

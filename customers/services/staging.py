@@ -74,11 +74,14 @@ def async_customers_stage(
     *, rows: Sequence[AsyncCustomer], channel_database: str, upload_session_id: int
 ) -> dict[str, int]:
     """R3: stage channel async customers (children prefetched) with their children; a GUID
-    HQ already staged is skipped, so sending the same rows again stages nothing twice.
+    HQ already staged from this channel database is skipped, so sending the same rows
+    again stages nothing twice. A GUID staged from another channel database is staged
+    as its own record (account creation fails it by name: never a merge).
     Call inside the upload session's HQ transaction."""
     already = set(
         StagedAsyncCustomer.objects.filter(
-            async_customer_id__in=[row.async_customer_id for row in rows]
+            channel_database=channel_database,
+            async_customer_id__in=[row.async_customer_id for row in rows],
         )
         .order_by()
         .values_list("async_customer_id", flat=True)
@@ -122,7 +125,8 @@ def async_addresses_stage(
     staged is skipped. Call inside the upload session's HQ transaction."""
     already = set(
         StagedAsyncAddress.objects.filter(
-            async_address_id__in=[row.async_address_id for row in rows]
+            channel_database=channel_database,
+            async_address_id__in=[row.async_address_id for row in rows],
         )
         .order_by()
         .values_list("async_address_id", flat=True)
@@ -147,6 +151,27 @@ def async_addresses_stage(
 
 
 # --- Outcomes of staged records (R4, R5, R6) --------------------------------------------
+
+
+def origin_matches(origin: str, channel_database: str) -> bool:
+    """Whether an HQ record made from an async GUID came from this channel database
+    (records from before origins were kept have none, and are trusted)."""
+    return not origin or origin == channel_database
+
+
+def guid_collision_error(*, field: str, guid, origin: str, held_by: str | None) -> str:
+    """R5-style message for an async GUID that HQ already holds (``held_by``), or is
+    creating in this run, from another channel database: a GUID is unique only within
+    the channel database that made it, so the record is never merged into the other."""
+    where = (
+        f"already {held_by}, created from channel database {origin}"
+        if held_by
+        else f"also used by channel database {origin}, whose record is created first"
+    )
+    return (
+        f'{field}: GUID "{guid}" is {where}; a GUID must not repeat another channel '
+        "database's, so this record is not merged (the store must create it again)"
+    )
 
 
 def address_by_guid_location_id() -> Subquery:
@@ -221,20 +246,33 @@ def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> lis
         .order_by()
         .only("pk", "legal_entity_id", "account", "party_id")
     }
-    existing = dict(
-        Address.objects.filter(async_address_id__in=[s.async_address_id for s in staged_rows])
+    existing = {
+        guid: (location_id, origin)
+        for guid, location_id, origin in Address.objects.filter(
+            async_address_id__in=[s.async_address_id for s in staged_rows]
+        )
         .order_by()
-        .values_list("async_address_id", "location_id")
-    )
+        .values_list("async_address_id", "location_id", "async_origin")
+    }
     outcomes: dict[int, StagedOutcome] = {}
     new_addresses: list[Address] = []
     primary_for_party: dict[int, Address] = {}
     touched_customers: set[int] = set()
     for staged in staged_rows:
         if staged.async_address_id in existing:
-            outcomes[staged.pk] = StagedOutcome(
-                staged.pk, location_id=existing[staged.async_address_id]
-            )
+            location_id, origin = existing[staged.async_address_id]
+            if origin_matches(origin, staged.channel_database):
+                outcomes[staged.pk] = StagedOutcome(staged.pk, location_id=location_id)
+            else:
+                outcomes[staged.pk] = StagedOutcome(
+                    staged.pk,
+                    error=guid_collision_error(
+                        field="async_address_id",
+                        guid=staged.async_address_id,
+                        held_by=f"HQ address {location_id}",
+                        origin=origin,
+                    ),
+                )
             continue
         store = stores.get(staged.store_number)
         if store is None:
@@ -257,6 +295,7 @@ def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> lis
             party_id=customer.party_id,
             location_id=location_id_for(staged.async_address_id),
             async_address_id=staged.async_address_id,
+            async_origin=staged.channel_database,
             **{**address_values(staged), "is_primary": False},  # set below, one per party
         )
         if staged.is_primary:

@@ -54,5 +54,9 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
     if errors:
         raise CustomerValidationError(errors)
     (customer,) = customers_create(legal_entity=store.legal_entity, inputs=[data], refs=refs)
-    channel_customers_apply(alias=alias, payloads=customer_payloads(customer_ids=[customer.pk]))
+    channel_customers_apply(
+        alias=alias,
+        channel_database=store.channel_database.name,
+        payloads=customer_payloads(customer_ids=[customer.pk]),
+    )
     return StoreCustomerResult(mode="real_time", customer=customer)

@@ -31,6 +31,13 @@ from customers.models import (
 )
 
 
+# The longest text attribute value (R5). The value column is JSON, unbounded in every
+# engine, so the limit is a business one: a free-text attribute is a note, and 1,000
+# characters also bound what every store receives with each customer (1010).
+TEXT_ATTRIBUTE_MAX_LENGTH = 1000
+SHOWN_VALUE_CHARACTERS = 80
+
+
 class CustomerValidationError(Exception):
     """Business validation (R5) failed; ``errors`` name each field and value."""
 
@@ -79,6 +86,7 @@ class CustomerInput:
     attributes: dict[str, Any] = field(default_factory=dict)
     affiliations: tuple[str, ...] = ()
     async_customer_id: uuid.UUID | None = None
+    async_origin: str = ""  # the channel database the async GUID came from
 
     @property
     def name(self) -> str:
@@ -126,7 +134,11 @@ def customer_input_with_store_defaults(*, store: Store, data: CustomerInput) -> 
 
 
 def _quoted(value: Any) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    """The value as a message shows it: quoted if text, shortened if long."""
+    text = f'"{value}"' if isinstance(value, str) else repr(value)
+    if len(text) <= SHOWN_VALUE_CHARACTERS:
+        return text
+    return text[: SHOWN_VALUE_CHARACTERS - 2] + ("…\"" if isinstance(value, str) else "…")
 
 
 def _attribute_error(attribute: CustomerAttribute, value: Any) -> str | None:
@@ -136,7 +148,11 @@ def _attribute_error(attribute: CustomerAttribute, value: Any) -> str | None:
     if kind == AttributeType.BOOLEAN:
         return None if isinstance(value, bool) else "is not a boolean"
     if kind == AttributeType.TEXT:
-        return None if isinstance(value, str) else "is not text"
+        if not isinstance(value, str):
+            return "is not text"
+        if len(value) > TEXT_ATTRIBUTE_MAX_LENGTH:
+            return f"is longer than {TEXT_ATTRIBUTE_MAX_LENGTH} characters ({len(value)})"
+        return None
     if kind == AttributeType.INTEGER:
         if isinstance(value, bool):
             return "is not an integer"
@@ -149,10 +165,11 @@ def _attribute_error(attribute: CustomerAttribute, value: Any) -> str | None:
         if isinstance(value, bool):
             return "is not a decimal"
         try:
-            Decimal(str(value))
+            number = Decimal(str(value))
         except InvalidOperation:
             return "is not a decimal"
-        return None
+        # Decimal() reads "NaN" and "Infinity"; neither is an amount.
+        return None if number.is_finite() else "is not a finite decimal"
     if kind == AttributeType.DATE:
         try:
             datetime.date.fromisoformat(str(value))

@@ -305,7 +305,7 @@ def test_duplicate_transaction_id_is_a_form_error_in_the_chosen_database(admin_c
     data = change_form_post_data(
         page,
         transaction_id="TAKEN",
-        store_number="S0002",
+        store_number="S0001",  # a transaction id is unique within its store
         type="cash_and_carry",
         business_date="2026-11-25",
     )
@@ -315,6 +315,24 @@ def test_duplicate_transaction_id_is_a_form_error_in_the_chosen_database(admin_c
     assert response.status_code == 200
     assert "transaction_id" in response.context["adminform"].form.errors
     assert ChannelSalesTransaction.objects.using("channel2").count() == 1
+
+
+def test_the_same_transaction_id_at_another_store_is_accepted(admin_client):
+    ChannelSalesTransactionFactory(transaction_id="TAKEN", store_number="S0001", using="channel2")
+    url = in_channel(admin_url(ChannelSalesTransaction, "add"), "channel2")
+    data = change_form_post_data(
+        admin_client.get(url),
+        transaction_id="TAKEN",
+        store_number="S0002",
+        type="cash_and_carry",
+        business_date="2026-11-25",
+    )
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    stores = ChannelSalesTransaction.objects.using("channel2").filter(transaction_id="TAKEN")
+    assert sorted(stores.values_list("store_number", flat=True)) == ["S0001", "S0002"]
 
 
 def test_channel2_delete_view_deletes_only_in_channel2(admin_client):

@@ -51,7 +51,6 @@ class UploadSessionFactory(factory.django.DjangoModelFactory):
     job_run = factory.SubFactory(JobRunFactory)
     status = SessionStatus.ACKNOWLEDGED
     counts = factory.LazyFunction(lambda: {"kind": "customers", "customers": 2})
-    checksum = factory.Sequence(lambda n: f"{n:064x}")
 
 
 class DownloadSessionFactory(factory.django.DjangoModelFactory):
