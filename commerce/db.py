@@ -1,8 +1,12 @@
-"""Database plumbing shared by every app: which alias is HQ, which are channels."""
+"""Database plumbing shared by every app: which alias is HQ, which are channels, and
+how a channel database that cannot be reached is told apart from an HQ failure."""
+
+import contextlib
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models
+from django.db import DatabaseError, models
 
 HQ = "default"
 
@@ -35,3 +39,29 @@ def require_channel_alias(alias: str) -> str:
 
 def is_channel_model(model) -> bool:
     return bool(getattr(model, "is_channel_model", False))
+
+
+class ChannelDatabaseUnreachable(Exception):
+    """A channel database that could not be read or migrated: which one, and why."""
+
+    def __init__(self, alias: str, reason: str, *, name: str | None = None):
+        super().__init__(alias, reason)
+        self.alias = alias
+        self.name = name or alias
+        self.reason = reason
+
+    def __str__(self) -> str:
+        label = self.alias if self.name == self.alias else f"{self.name} (alias {self.alias})"
+        return f"channel database {label} unreachable: {self.reason}"
+
+
+@contextlib.contextmanager
+def channel_database_errors(alias: str, *, name: str | None = None) -> Iterator[None]:
+    """A database error inside the block, which works on channel ``alias`` only, becomes
+    ChannelDatabaseUnreachable: monitoring skips that database and reports the others.
+    Kept around the channel queries alone, so an HQ failure is never blamed on a store."""
+    try:
+        yield
+    except DatabaseError as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise ChannelDatabaseUnreachable(alias, reason, name=name) from exc

@@ -1,7 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from commerce.models import Store
-from commerce.output import format_table, shorten, stdout_closed_quietly, write_json_array
+from commerce.output import (
+    format_table,
+    shorten,
+    stdout_closed_quietly,
+    write_json_array,
+    write_unreachable,
+)
 from customers.selectors import AsyncStatus, async_status_rows
 
 STATUS_COLUMNS = [
@@ -20,7 +27,9 @@ TABLE_ERROR_WIDTH = 80
 class Command(BaseCommand):
     help = (
         "One row per async customer and async address in every channel database, with "
-        "its conversion status (SPEC section 5)."
+        "its conversion status (SPEC section 5). A channel database that cannot be read "
+        "is named in one warning line on standard error; the others are still listed "
+        "and the exit code stays 0."
     )
 
     def add_arguments(self, parser):
@@ -35,14 +44,19 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Unknown status {status!r}; use one of {', '.join(AsyncStatus.ALL)}."
             )
-        if store is not None and not Store.objects.filter(number=store).exists():
-            raise CommandError(f"Unknown store {store!r}.")
-        rows = async_status_rows(store=store, status=status)
-        with stdout_closed_quietly():
-            if format == "json":
-                write_json_array(self.stdout, rows)
-            else:
-                self._write_table(rows)
+        unreachable = []
+        try:
+            if store is not None and not Store.objects.filter(number=store).exists():
+                raise CommandError(f"Unknown store {store!r}.")
+            rows = async_status_rows(store=store, status=status, unreachable=unreachable)
+            with stdout_closed_quietly():
+                if format == "json":
+                    write_json_array(self.stdout, rows)
+                else:
+                    self._write_table(rows)
+        except DatabaseError as exc:  # HQ: channel databases are in `unreachable`
+            raise CommandError(f"HQ database error: {' '.join(str(exc).split())}") from None
+        write_unreachable(self.stderr, unreachable)
 
     def _write_table(self, rows) -> None:
         rows = [
