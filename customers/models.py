@@ -156,6 +156,12 @@ class Customer(models.Model):
     version = models.PositiveBigIntegerField(
         default=1, help_text="Raised on every change; distribution (1010) sends newer versions."
     )
+    field_changed_at = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="When each field was last changed (at HQ, or at a store by a channel request), "
+        "so that per field the latest change wins (R11).",
+    )
 
     class Meta:
         ordering = ["legal_entity__code", "account"]
@@ -484,6 +490,49 @@ class AsyncAddress(ChannelModel, AddressFields):
         return str(self.async_address_id)
 
 
+class ChannelRequest(ChannelModel):
+    """A store's change to a customer that must reach HQ (R11): made at an async (or
+    offline) store to an async customer already uploaded, or to a synchronous
+    customer's copy. Uploaded by P-0001 like async customers, applied by "Synchronize
+    customers and channel requests"."""
+
+    request_id = models.UUIDField(unique=True)
+    store_number = models.CharField(max_length=20, db_index=True)
+    target_async_customer_id = models.UUIDField(null=True, blank=True, db_index=True)
+    target_account = models.CharField(max_length=ACCOUNT_MAX_LENGTH, blank=True, default="")
+    edited_at = models.DateTimeField()
+    changes = models.JSONField(
+        default=dict,
+        help_text='{"fields": {...}, "attributes": {...}, "affiliations": [...], '
+        '"addresses": [{"async_address_id": ..., "purpose": ..., ...}]}',
+    )
+    upload_session_id = models.BigIntegerField(null=True, blank=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "channel_customer_request"
+        ordering = ["edited_at", "id"]
+        indexes = [
+            models.Index(fields=["upload_session_id", "id"], name="channel_request_upload_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(target_async_customer_id__isnull=False, target_account="")
+                    | (Q(target_async_customer_id__isnull=True) & ~Q(target_account=""))
+                ),
+                name="channel_request_one_target",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.request_id)
+
+    @property
+    def target(self) -> str:
+        return self.target_account or str(self.target_async_customer_id)
+
+
 # --- HQ staging (what P-0001 brought) ----------------------------------------------
 
 
@@ -638,3 +687,39 @@ class StagedAsyncAddress(StagingFields, AddressFields):
 
     def __str__(self):
         return str(self.async_address_id)
+
+
+class StagedChannelRequest(StagingFields):
+    """A channel request as the upload brought it (R11), keyed by (channel database, GUID).
+
+    Applied in the order the store made the edits, after its customer exists: to the HQ
+    customer (per field the latest change wins; ``skipped`` lists what HQ had changed
+    later), or, while the customer's staged record has not been created, to that staged
+    record."""
+
+    request_id = models.UUIDField(db_index=True)
+    target_async_customer_id = models.UUIDField(null=True, blank=True, db_index=True)
+    target_account = models.CharField(max_length=ACCOUNT_MAX_LENGTH, blank=True, default="")
+    edited_at = models.DateTimeField()
+    changes = models.JSONField(default=dict)
+    account = models.CharField(max_length=ACCOUNT_MAX_LENGTH, blank=True, default="")
+    applied_version = models.PositiveBigIntegerField(null=True, blank=True)
+    applied_to_staged = models.BooleanField(default=False)
+    skipped = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["edited_at", "id"]
+        verbose_name = "staged channel request"
+        indexes = [
+            models.Index(fields=["status", "edited_at", "id"], name="staged_request_status_idx")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel_database", "request_id"], name="staged_request_unique_per_channel"
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"request {self.request_id} on {self.target_account or self.target_async_customer_id}"
+        )
