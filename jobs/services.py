@@ -5,6 +5,13 @@ commits). ``job_run_execute`` claims a queued run exactly once, runs the job fun
 with a ``Progress`` that keeps counters and a heartbeat, and records the outcome. A run
 whose worker died stops beating; the next request for the same scope finds it stale,
 marks it failed and starts a new one. Every job function is safe to re-run.
+
+Runs executed by one task (a conversion chain) share ``task_id``, so they die together:
+a SIGKILL while the worker runs #N, or between #N and #N+1, leaves the rest of the chain
+queued with nobody to run it. A chain that has started but has not beaten within the
+lease is dead: the next request for any of its scopes fails all its active runs, naming
+the run the worker died in, and the scopes are free at once (R10). If django-q later
+redelivers the killed task, every claim finds its run failed and nothing runs twice.
 """
 
 from __future__ import annotations
@@ -172,25 +179,99 @@ def job_scopes(
 # --- Requesting ---------------------------------------------------------------------
 
 
+WORKER_DIED = "The worker stopped reporting (died or lost); the run can be started again."
+
+
 def _stale_filter(now) -> Q:
     return Q(
         status=JobStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=JOB_LEASE_SECONDS)
     ) | Q(status=JobStatus.QUEUED, created_at__lt=now - timedelta(seconds=JOB_QUEUED_LEASE_SECONDS))
 
 
-def job_runs_reap_stale(*, job: str | None = None, scope: str | None = None) -> int:
-    """Mark runs whose worker died (no heartbeat within the lease) as failed. Re-run safe."""
-    now = timezone.now()
-    queryset = JobRun.objects.filter(_stale_filter(now))
-    if job:
-        queryset = queryset.filter(job=job)
-    if scope:
-        queryset = queryset.filter(scope=scope)
-    return queryset.update(
-        status=JobStatus.FAILED,
-        finished_at=now,
-        message="The worker stopped reporting (died or lost); the run can be started again.",
+def job_chain_name(run_ids: Sequence[int]) -> str:
+    """The django-q task name of runs executed together; their ``task_id`` when the task
+    id is not known (run in this process, or claimed before the enqueue wrote it)."""
+    return f"job-runs-{'-'.join(str(i) for i in run_ids)}"
+
+
+def _chain_task_id(run_ids: Sequence[int]) -> str:
+    # Cut to the field's length, still unique: a run is in one chain only, and the first
+    # id survives the cut.
+    return job_chain_name(run_ids)[: JobRun._meta.get_field("task_id").max_length]
+
+
+def _chain_reap_if_dead(*, task_id: str, now) -> int:
+    """Fail the active runs of a chain that started and has not beaten within the lease.
+
+    Its worker died while running a run, or between two runs (or the task failed): the
+    queued rest would otherwise hold their scopes until the queued lease (R10).
+    """
+    beat_cutoff = now - timedelta(seconds=JOB_LEASE_SECONDS)
+    # A chain is the handful of runs of one request; looked up only when a scope asked
+    # for has a queued run or a silent running one.
+    chain = list(
+        JobRun.objects.filter(task_id=task_id).only(
+            "pk", "job", "status", "heartbeat_at", "started_at"
+        )
     )
+    if any(run.heartbeat_at and run.heartbeat_at >= beat_cutoff for run in chain):
+        return 0
+    started = [run for run in chain if run.started_at is not None]
+    if not started:
+        return 0  # still waiting in the broker: only the queued lease tells it was lost
+    last = max(started, key=lambda run: (run.started_at, run.pk))
+    if last.status == JobStatus.RUNNING:
+        message = (
+            f"The chain's worker died while running job run #{last.pk} "
+            f"({Job(last.job).label}); this run never started and can be started again."
+        )
+    else:
+        message = (
+            f"The chain stopped after job run #{last.pk} ({Job(last.job).label}) finished: "
+            "its worker died or its task failed; this run never started and can be started again."
+        )
+    # Conditional updates: a run that beat or was claimed since the read is left alone.
+    reaped = JobRun.objects.filter(
+        task_id=task_id, status=JobStatus.RUNNING, heartbeat_at__lt=beat_cutoff
+    ).update(status=JobStatus.FAILED, finished_at=now, message=WORKER_DIED)
+    reaped += JobRun.objects.filter(task_id=task_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.FAILED, finished_at=now, message=message
+    )
+    return reaped
+
+
+def job_runs_reap_stale(*, job: str | None = None, scope: str | None = None) -> int:
+    """Mark runs whose worker died (no heartbeat within the lease) as failed, with the
+    queued runs of their chain, whatever their scope. Re-run safe."""
+    now = timezone.now()
+    asked = JobRun.objects.filter(status__in=ACTIVE_STATUSES)
+    if job:
+        asked = asked.filter(job=job)
+    if scope:
+        asked = asked.filter(scope=scope)
+    active = list(asked.values_list("pk", "status", "task_id", "heartbeat_at"))
+    if not active:
+        return 0
+    beat_cutoff = now - timedelta(seconds=JOB_LEASE_SECONDS)
+    # A running run that beats proves its chain alive; a queued one says nothing by itself.
+    chains = {
+        task_id
+        for _pk, status, task_id, heartbeat_at in active
+        if task_id
+        and (status == JobStatus.QUEUED or heartbeat_at is None or heartbeat_at < beat_cutoff)
+    }
+    reaped = sum(_chain_reap_if_dead(task_id=task_id, now=now) for task_id in sorted(chains))
+    reaped += (
+        JobRun.objects.filter(pk__in=[row[0] for row in active])
+        .filter(_stale_filter(now))
+        .update(status=JobStatus.FAILED, finished_at=now, message=WORKER_DIED)
+    )
+    return reaped
+
+
+def _request_parameters(parameters: dict | None) -> tuple[dict, str]:
+    parameters = {k: v for k, v in (parameters or {}).items() if v not in (None, "")}
+    return parameters, _scope_string(parameters)
 
 
 def job_run_request(
@@ -207,8 +288,7 @@ def job_run_request(
     (the partial unique constraint decides, so two simultaneous requests cannot both win).
     """
     job_spec(job)
-    parameters = {k: v for k, v in (parameters or {}).items() if v not in (None, "")}
-    scope = _scope_string(parameters)
+    parameters, scope = _request_parameters(parameters)
     job_runs_reap_stale(job=job, scope=scope)
     try:
         with transaction.atomic(using=HQ):
@@ -264,8 +344,10 @@ def job_run_enqueue(*, run_ids: Sequence[int]) -> str:
     """Hand run ids to django-q2: one task executes them in order (a chain for several)."""
     from django_q.tasks import async_task
 
-    task_name = f"job-runs-{'-'.join(str(i) for i in run_ids)}"
+    task_name = job_chain_name(run_ids)
     task_id = async_task("jobs.tasks.job_runs_task", list(run_ids), task_name=task_name)
+    # One UPDATE for the whole chain, and only where the worker has not written the chain
+    # name already: the runs of a chain always share one task_id.
     JobRun.objects.filter(pk__in=run_ids, task_id="").update(task_id=str(task_id or "")[:64])
     return task_id
 
@@ -277,16 +359,21 @@ def conversion_request(
 
     Every stage's runs are created up front (queued) so the chain is visible at once;
     a stage already active for its scope is refused as a whole (JobAlreadyActive).
+    Dead runs of every scope the chain needs are reaped first, and stay reaped when the
+    request is refused, so the schedule recovers from a killed chain by itself (R10).
     """
+    stages = [
+        (job, parameters)
+        for job in CONVERSION_JOBS
+        for parameters in job_scopes(job=job, channel_database=channel_database)
+    ]
+    for job, parameters in stages:
+        job_runs_reap_stale(job=job, scope=_request_parameters(parameters)[1])
     with transaction.atomic(using=HQ):
-        runs: list[JobRun] = []
-        for job in CONVERSION_JOBS:
-            for parameters in job_scopes(job=job, channel_database=channel_database):
-                runs.append(
-                    job_run_request(
-                        job=job, parameters=parameters, user=user, via=via, enqueue=False
-                    )
-                )
+        runs = [
+            job_run_request(job=job, parameters=parameters, user=user, via=via, enqueue=False)
+            for job, parameters in stages
+        ]
         if enqueue:
             ids = [run.pk for run in runs]
             transaction.on_commit(lambda: job_run_enqueue(run_ids=ids), using=HQ)
@@ -382,7 +469,14 @@ def job_run_execute(*, run_id: int) -> JobRun | None:
 
 
 def job_runs_execute(*, run_ids: Sequence[int]) -> list[JobRun | None]:
-    """Execute runs in order: the next starts after the previous finished."""
+    """Execute runs in order: the next starts after the previous finished.
+
+    Runs not enqueued (``--sync``, or claimed before the enqueue wrote the task id) are
+    marked as one chain first, so that if this process dies the queued rest is reaped
+    with the run it died in.
+    """
+    if len(run_ids) > 1:
+        JobRun.objects.filter(pk__in=run_ids, task_id="").update(task_id=_chain_task_id(run_ids))
     return [job_run_execute(run_id=run_id) for run_id in run_ids]
 
 

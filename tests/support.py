@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -132,3 +133,48 @@ def sqlite_files_env(tmp_path):
     env.pop("REDIS_URL", None)
     manage(env, "setup_databases")
     return env
+
+
+def qcluster_start(env: dict, *, prelude: str = "", log: Path | None = None) -> subprocess.Popen:
+    """Start a qcluster in its own process group, so that a test can SIGKILL it whole.
+
+    ``prelude`` runs after ``django.setup()`` and before the cluster forks its workers,
+    which inherit what it patched: the seam for a test that makes a job slow or stops it
+    at a point of its choosing (``jobs.upload.fault_hook``), kept out of settings and
+    production code. The cluster's log goes to ``log`` when given.
+    """
+    code = f"{prelude}\nfrom django.core.management import call_command\ncall_command('qcluster')\n"
+    output = open(log, "ab") if log else subprocess.DEVNULL  # the child keeps its own copy
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-c", "import django; django.setup()\n" + code],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+        )
+    finally:
+        if log:
+            output.close()
+
+
+def process_group_kill(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    """Send ``sig`` to the process group a ``start_new_session`` child leads."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def qcluster_stop(process: subprocess.Popen) -> None:
+    """Stop a cluster as an operator does (SIGTERM: it stops its own workers), then kill
+    whatever of its process group is left."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+    process_group_kill(process, signal.SIGKILL)
+    process.wait()
