@@ -30,7 +30,6 @@ from customers.models import (
     display_name,
 )
 
-
 # The longest text attribute value (R5). The value column is JSON, unbounded in every
 # engine, so the limit is a business one: a free-text attribute is a note, and 1,000
 # characters also bound what every store receives with each customer (1010).
@@ -138,7 +137,7 @@ def _quoted(value: Any) -> str:
     text = f'"{value}"' if isinstance(value, str) else repr(value)
     if len(text) <= SHOWN_VALUE_CHARACTERS:
         return text
-    return text[: SHOWN_VALUE_CHARACTERS - 2] + ("…\"" if isinstance(value, str) else "…")
+    return text[: SHOWN_VALUE_CHARACTERS - 2] + ('…"' if isinstance(value, str) else "…")
 
 
 def _attribute_error(attribute: CustomerAttribute, value: Any) -> str | None:

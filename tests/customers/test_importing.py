@@ -22,8 +22,7 @@ from commerce.models import (
     NumberSequence,
     Store,
 )
-from customers import importing
-from customers.importing import ImportFileError, data_import, data_import_file
+from customers.importing import ImportFileError, data_import, data_import_file, writing
 from customers.models import (
     Address,
     Affiliation,
@@ -530,6 +529,8 @@ def _repeat_address_id(payload):
 
 
 def _repeat_transaction_id(payload):
+    # A transaction id is unique within a store: repeated only at the same store.
+    payload["channel"][1]["store"] = "S0001"
     payload["channel"][1]["transactions"][0]["id"] = "S0001-1-000001"
 
 
@@ -878,7 +879,7 @@ def test_a_failure_while_writing_rolls_back_every_database(monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importing, "_write_transactions", fail)
+    monkeypatch.setattr(writing, "_write_transactions", fail)
 
     with pytest.raises(RuntimeError):
         data_import(payload=valid_file())

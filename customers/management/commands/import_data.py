@@ -1,7 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from customers.importing import ImportFileError, ImportReport, data_import_file
+from customers.importing import (
+    ImportFileError,
+    ImportIncompleteError,
+    ImportReport,
+    data_import_file,
+)
+from customers.importing.report import one_line
 
 SHOWN_SKIPPED_IDS = 20
 
@@ -9,8 +15,8 @@ SHOWN_SKIPPED_IDS = 20
 class Command(BaseCommand):
     help = (
         "Load a JSON import file (setup records into HQ, store data into the channel "
-        "databases). All or nothing: a bad file loads nothing and the error names the "
-        "section, index, field and offending value."
+        "databases), streamed. All or nothing: a bad file loads nothing and the error names "
+        "the section, index, field and offending value."
     )
 
     def add_arguments(self, parser):
@@ -20,13 +26,18 @@ class Command(BaseCommand):
         try:
             report = data_import_file(path=file)
         except ImportFileError as exc:
-            raise CommandError(f"{exc} (nothing imported)") from None
+            raise CommandError(one_line(f"{exc} (nothing imported)")) from None
+        except ImportIncompleteError as exc:
+            raise CommandError(one_line(str(exc))) from None
         except DatabaseError as exc:
             reason = " ".join(str(exc).split())
-            raise CommandError(f"{file}: database error, nothing imported: {reason}") from None
+            raise CommandError(
+                one_line(f"{file}: database error, nothing imported: {reason}")
+            ) from None
         self._write_summary(file, report, show_all_ids=verbosity >= 2)
 
     def _write_summary(self, file: str, report: ImportReport, *, show_all_ids: bool) -> None:
+        file = one_line(file)
         if not report.counts:
             self.stdout.write(f"Imported {file}: the file holds no records.")
             return
@@ -43,4 +54,4 @@ class Command(BaseCommand):
             shown = ids if show_all_ids else ids[:SHOWN_SKIPPED_IDS]
             more = len(ids) - len(shown)
             tail = f" … and {more} more (-v 2 lists all)" if more else ""
-            self.stdout.write(f"  skipped {section}: {', '.join(shown)}{tail}")
+            self.stdout.write(one_line(f"  skipped {section}: {', '.join(shown)}{tail}"))

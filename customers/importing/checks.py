@@ -1,0 +1,447 @@
+"""Pass 1 of an import: everything the file must satisfy before anything is written.
+
+Reads the file once, record by record (reader.py), and the databases in batches;
+writes nothing. Checks each record's structure and limits (schema.py), the rules
+across records that the file alone decides (an id repeated inside the file, names a
+customer's type needs, one primary address), and every reference against the file
+and HQ (legal entity, customer group, channel database, functionality profile,
+default customer, store). A structural error rejects the file with one line naming
+the section, index, field and offending value.
+
+Memory holds only the keys the checks need (codes, accounts, GUIDs as integers, the
+first place each referenced key is used), never the records: an id repeated inside
+the file is found by its key, and the place of its first occurrence by reading the
+file again up to it, only then.
+"""
+
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from django.db import models
+
+from commerce.db import channel_aliases, is_channel_alias
+from commerce.models import (
+    ACCOUNT_MAX_LENGTH,
+    ChannelDatabase,
+    FunctionalityProfile,
+    LegalEntity,
+    NumberSequence,
+    Store,
+)
+from customers.models import Address, AttributeType, Customer, CustomerGroup, CustomerType
+
+from .reader import Item
+from .report import ImportFileError, invalid, show, unknown
+from .schema import CHANNEL_ENTRY, CHANNEL_SCHEMAS, SCHEMAS, Rec, convert, parse_record
+
+# SQLite allows 999 parameters per statement; stay under it for every ``__in``.
+QUERY_CHUNK = 900
+
+
+class Source(Protocol):
+    name: str
+    digest: bytes | None
+
+    def items(self, want: frozenset[str] | None = None) -> Iterator[Item]: ...
+
+
+@dataclass
+class Plan:
+    """What pass 1 learned that pass 2 (writing) needs."""
+
+    sections: list[str]  # the sections holding records, in file order
+    entries: list[tuple[str, str]]  # each channel entry's store number and channel alias
+    digest: bytes | None  # of the file as checked
+
+    @property
+    def aliases(self) -> list[str]:
+        return sorted({alias for _, alias in self.entries})
+
+
+def chunks(values: Iterable, size: int = QUERY_CHUNK) -> Iterator[list]:
+    chunk: list = []
+    for value in values:
+        chunk.append(value)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def rows(queryset: models.QuerySet, lookup: str, values: Iterable, *fields: str) -> list:
+    """``values_list(*fields)`` of the rows whose ``lookup`` is in ``values``, chunked."""
+    found: list = []
+    for chunk in chunks(sorted(set(values))):
+        found.extend(queryset.filter(**{f"{lookup}__in": chunk}).values_list(*fields))
+    return found
+
+
+class _Repeated(Exception):
+    def __init__(self, what: str, key: Hashable, path: str, shown: Any):
+        self.what, self.key, self.path, self.shown = what, key, path, shown
+
+
+class _Found(Exception):
+    def __init__(self, path: str):
+        self.path = path
+
+
+def file_check(*, source: Source) -> Plan:
+    """Pass 1: checks the whole file and its references; writes nothing. Raises
+    ImportFileError naming the first problem."""
+    state = _FileState()
+    try:
+        for item in source.items():
+            state.take(*item)
+    except _Repeated as repeated:
+        first = _first_occurrence(source, repeated.what, repeated.key)
+        raise ImportFileError(
+            f"{repeated.path}: repeated {repeated.what} {show(repeated.shown)} (first at {first})"
+        ) from None
+    state.flush_locations()
+    entries = state.check_references()
+    return Plan(sections=state.sections, entries=entries, digest=source.digest)
+
+
+def _first_occurrence(source: Source, what: str, key: Hashable) -> str:
+    """Reads the file again up to the first occurrence of a key found repeated."""
+    state = _FileState(find=(what, key))
+    try:
+        for item in source.items():
+            state.take(*item)
+    except _Found as found:
+        return found.path
+    return "an earlier record"  # the file changed between the reads
+
+
+@dataclass
+class _Wanted:
+    """Keys a file refers to, each with the first place it is referred to."""
+
+    what: str
+    first: dict[Hashable, str] = field(default_factory=dict)
+
+    def add(self, key: Hashable, path: str) -> None:
+        self.first.setdefault(key, path)
+
+    def require(self, known: set, shown=lambda key: key) -> None:
+        for key, path in self.first.items():
+            if key not in known:
+                raise unknown(path, self.what, shown(key))
+
+
+class _FileState:
+    """Keys seen so far in pass 1 and the references to check at its end."""
+
+    def __init__(self, find: tuple[str, Hashable] | None = None):
+        self.find = find
+        self.sections: list[str] = []
+        self.seen: dict[str, set] = {}
+        self.legal_entities: list[Rec] = []  # few: their account lengths need the DB
+        self.channel_databases: dict[str, tuple[str, str]] = {}  # name -> (alias, path)
+        self.stores: dict[str, str] = {}  # number -> channel database name
+        self.store_paths: dict[str, str] = {}
+        self.entries: list[tuple[str, str]] = []  # (store, path) per channel entry
+        self.entry_store: str | None = None
+        self.pending_transactions: list[tuple[str, str]] = []  # (id, path) before the store
+        self.location_batch: list[tuple[str, str, str, str]] = []
+        self.legal_entity_refs = _Wanted("legal entity")
+        self.group_refs = _Wanted("customer group")
+        self.profile_refs = _Wanted("functionality profile")
+        self.database_refs = _Wanted("channel database")
+        self.default_customer_refs: dict[tuple[str, str], str] = {}
+
+    # --- Records --------------------------------------------------------------------
+
+    def take(self, kind: str, entry: int, path: str, value: Any) -> None:
+        if kind in SCHEMAS and kind != "channel":
+            if not self.sections or self.sections[-1] != kind:
+                self.sections.append(kind)
+            getattr(self, f"_{kind}")(parse_record(value, path, SCHEMAS[kind]))
+            return
+        if "channel" not in self.sections:
+            self.sections.append("channel")
+        if kind == "channel.store":
+            if value is not None:
+                self._entry_store(convert(value, path, CHANNEL_ENTRY["store"]))
+        elif kind == "channel":
+            header = parse_record(value, path, CHANNEL_ENTRY)
+            self.entries.append((header["store"], header.at("store")))
+            self.entry_store = None
+        else:
+            getattr(self, f"_{kind}")(parse_record(value, path, CHANNEL_SCHEMAS[kind]))
+
+    def _add(self, what: str, key: Hashable, path: str, shown: Any) -> None:
+        if self.find is not None:
+            if self.find == (what, key):
+                raise _Found(path)
+            return
+        seen = self.seen.setdefault(what, set())
+        if key in seen:
+            raise _Repeated(what, key, path, shown)
+        seen.add(key)
+
+    def _legal_entities(self, rec: Rec) -> None:
+        self._add("legal entity code", rec["code"], rec.at("code"), rec["code"])
+        self.legal_entities.append(rec)
+
+    def _customer_groups(self, rec: Rec) -> None:
+        key = (rec["legal_entity"], rec["code"])
+        self._add("customer group", key, rec.at("code"), rec["code"])
+        self.legal_entity_refs.add(rec["legal_entity"], rec.at("legal_entity"))
+
+    def _customer_attributes(self, rec: Rec) -> None:
+        self._add("attribute name", rec["name"], rec.at("name"), rec["name"])
+        if rec["type"] == AttributeType.CHOICE and not rec.get("choices"):
+            raise invalid(
+                rec.at("choices"), "must list the values of a choice attribute", rec.get("choices")
+            )
+
+    def _affiliations(self, rec: Rec) -> None:
+        self._add("affiliation name", rec["name"], rec.at("name"), rec["name"])
+
+    def _functionality_profiles(self, rec: Rec) -> None:
+        self._add("functionality profile code", rec["code"], rec.at("code"), rec["code"])
+
+    def _channel_databases(self, rec: Rec) -> None:
+        self._add("channel database name", rec["name"], rec.at("name"), rec["name"])
+        if not is_channel_alias(rec["alias"]):
+            raise invalid(
+                rec.at("alias"),
+                "not a configured channel database alias "
+                f"(configured: {', '.join(channel_aliases())})",
+                rec["alias"],
+            )
+        self._add("channel database alias", rec["alias"], rec.at("alias"), rec["alias"])
+        self.channel_databases[rec["name"]] = (rec["alias"], rec.at("alias"))
+
+    def _customers(self, rec: Rec) -> None:
+        self._add(
+            "customer account",
+            (rec["legal_entity"], rec["account"]),
+            rec.at("account"),
+            rec["account"],
+        )
+        # HQ holds a party name for every customer (a database constraint).
+        _require_names(rec, blank=False)
+        self.legal_entity_refs.add(rec["legal_entity"], rec.at("legal_entity"))
+        self.group_refs.add((rec["legal_entity"], rec["customer_group"]), rec.at("customer_group"))
+        primary = None
+        for address in rec.get("addresses", []):
+            location = address["location_id"]
+            self._add("location id", location, address.at("location_id"), location)
+            self.location_batch.append(
+                (location, rec["legal_entity"], rec["account"], address.at("location_id"))
+            )
+            if address.get("primary"):
+                if primary is not None:
+                    raise invalid(
+                        address.at("primary"),
+                        f"a second primary address (first at {primary})",
+                        True,
+                    )
+                primary = address.path
+        if len(self.location_batch) >= QUERY_CHUNK:
+            self.flush_locations()
+
+    def _stores(self, rec: Rec) -> None:
+        self._add("store number", rec["number"], rec.at("number"), rec["number"])
+        self.legal_entity_refs.add(rec["legal_entity"], rec.at("legal_entity"))
+        self.database_refs.add(rec["channel_database"], rec.at("channel_database"))
+        self.profile_refs.add(rec["functionality_profile"], rec.at("functionality_profile"))
+        self.default_customer_refs.setdefault(
+            (rec["legal_entity"], rec["default_customer"]), rec.at("default_customer")
+        )
+        self.stores[rec["number"]] = rec["channel_database"]
+        self.store_paths[rec["number"]] = rec.path
+
+    def _async_customers(self, rec: Rec) -> None:
+        self._add(
+            "async customer id", rec["async_id"].int, rec.at("async_id"), str(rec["async_id"])
+        )
+        _require_names(rec, blank=True)
+        for address in rec.get("addresses", []):
+            guid = address["async_id"]
+            self._add("async address id", guid.int, address.at("async_id"), str(guid))
+        names: dict[str, str] = {}
+        for i, name in enumerate(rec.get("affiliations", [])):
+            path = f"{rec.at('affiliations')}[{i}]"
+            if name in names:
+                raise ImportFileError(
+                    f"{path}: repeated affiliation {show(name)} (first at {names[name]})"
+                )
+            names[name] = path
+
+    def _async_addresses(self, rec: Rec) -> None:
+        guid = rec["async_id"]
+        self._add("async address id", guid.int, rec.at("async_id"), str(guid))
+
+    def _transactions(self, rec: Rec) -> None:
+        if rec.get("customer") and rec.get("async_customer"):
+            raise invalid(
+                rec.at("async_customer"),
+                f'set together with customer "{rec["customer"]}"; use one of them',
+                str(rec["async_customer"]),
+            )
+        if self.entry_store is None:  # the entry names its store after its transactions
+            self.pending_transactions.append((rec["id"], rec.at("id")))
+        else:
+            self._transaction_id(rec["id"], rec.at("id"))
+
+    def _transaction_id(self, transaction_id: str, path: str) -> None:
+        # A transaction id is unique within a store: the same id at two stores is two sales.
+        key = (self.entry_store, transaction_id)
+        self._add("transaction id", key, path, transaction_id)
+
+    def _entry_store(self, store: str) -> None:
+        self.entry_store = store
+        for transaction_id, path in self.pending_transactions:
+            self._transaction_id(transaction_id, path)
+        self.pending_transactions = []
+
+    # --- References -----------------------------------------------------------------
+
+    def flush_locations(self) -> None:
+        """A location id is unique at HQ: it may not move to another customer."""
+        batch, self.location_batch = self.location_batch, []
+        if not batch or self.find is not None:
+            return
+        found = rows(
+            Address.objects,
+            "location_id",
+            [location_id for location_id, *_ in batch],
+            "location_id",
+            "party__customer__legal_entity__code",
+            "party__customer__account",
+        )
+        owners = {location_id: (le, account) for location_id, le, account in found}
+        for location_id, legal_entity, account, path in batch:  # in file order
+            owner = owners.get(location_id, (legal_entity, account))
+            if owner != (legal_entity, account):
+                who = f'customer "{owner[1]}"' if owner[1] else "a party without customer"
+                raise invalid(path, f"already the address of {who}", location_id)
+
+    def check_references(self) -> list[tuple[str, str]]:
+        """Every reference against the file and HQ; returns each channel entry's store
+        and channel alias."""
+        seen = self.seen
+        legal_entities = seen.get("legal entity code", set())
+        wanted = set(self.legal_entity_refs.first) - legal_entities
+        legal_entities |= {code for (code,) in rows(LegalEntity.objects, "code", wanted, "code")}
+        self.legal_entity_refs.require(legal_entities)
+        self._check_account_lengths()
+
+        groups = seen.get("customer group", set())
+        wanted = set(self.group_refs.first) - groups
+        groups |= set(
+            rows(
+                CustomerGroup.objects,
+                "code",
+                {code for _, code in wanted},
+                "legal_entity__code",
+                "code",
+            )
+        )
+        self.group_refs.require(groups, shown=lambda key: key[1])
+
+        if not (self.channel_databases or self.stores or self.entries):
+            return []
+        # Channel databases are few (each needs a configured alias): read them all.
+        databases = dict(ChannelDatabase.objects.values_list("name", "alias"))
+        for alias, path in self.channel_databases.values():
+            for other, other_alias in databases.items():
+                if other_alias == alias and other not in self.channel_databases:
+                    raise invalid(path, f'already used by channel database "{other}"', alias)
+        databases.update({name: alias for name, (alias, _) in self.channel_databases.items()})
+        self.database_refs.require(set(databases))
+
+        profiles = seen.get("functionality profile code", set())
+        wanted = set(self.profile_refs.first) - profiles
+        profiles |= {c for (c,) in rows(FunctionalityProfile.objects, "code", wanted, "code")}
+        self.profile_refs.require(profiles)
+
+        customers = seen.get("customer account", set())
+        wanted = set(self.default_customer_refs) - customers
+        customers = set(
+            rows(
+                Customer.objects,
+                "account",
+                {account for _, account in wanted},
+                "legal_entity__code",
+                "account",
+            )
+        )
+        for (legal_entity, account), path in self.default_customer_refs.items():
+            if (legal_entity, account) in wanted and (legal_entity, account) not in customers:
+                raise unknown(path, f"customer of legal entity {legal_entity}", account)
+
+        store_databases = dict(self.stores)
+        wanted = {store for store, _ in self.entries} - set(store_databases)
+        store_databases.update(
+            rows(Store.objects, "number", wanted, "number", "channel_database__name")
+        )
+        entries = []
+        for store, path in self.entries:
+            if store not in store_databases:
+                raise unknown(path, "store", store)
+            database = store_databases[store]
+            alias = databases[database]
+            if not is_channel_alias(alias):
+                raise invalid(
+                    path,
+                    f'store\'s channel database "{database}" has alias "{alias}", '
+                    "which is not configured",
+                    store,
+                )
+            entries.append((store, alias))
+        return entries
+
+    def _check_account_lengths(self) -> None:
+        """A legal entity's accounts (prefix and digits) fit ACCOUNT_MAX_LENGTH, the one
+        length every table holding an account has."""
+        stored = {
+            code: (prefix, digits)
+            for code, prefix, digits in rows(
+                NumberSequence.objects,
+                "legal_entity__code",
+                {rec["code"] for rec in self.legal_entities},
+                "legal_entity__code",
+                "prefix",
+                "digits",
+            )
+        }
+        default_prefix = NumberSequence._meta.get_field("prefix").default
+        default_digits = NumberSequence._meta.get_field("digits").default
+        for rec in self.legal_entities:
+            prefix, digits = stored.get(rec["code"], (default_prefix, default_digits))
+            prefix = rec.get("customer_account_prefix", prefix)
+            digits = rec.get("customer_account_digits", digits)
+            if len(prefix) + digits > ACCOUNT_MAX_LENGTH:
+                name = (
+                    "customer_account_digits"
+                    if "customer_account_digits" in rec.values
+                    else "customer_account_prefix"
+                )
+                raise invalid(
+                    rec.at(name),
+                    f'accounts of prefix "{prefix}" and {digits} digits would be '
+                    f"{len(prefix) + digits} characters, more than {ACCOUNT_MAX_LENGTH}",
+                    rec[name],
+                )
+
+
+def _require_names(rec: Rec, *, blank: bool) -> None:
+    """The names a customer's type needs must be given (first and last name of a person,
+    the organization name of an organization); ``blank`` lets them be empty strings."""
+    needed = (
+        ("organization_name",)
+        if rec["type"] == CustomerType.ORGANIZATION
+        else ("first_name", "last_name")
+    )
+    for name in needed:
+        if not rec.given(name):
+            raise invalid(rec.at(name), f"is required for a {rec['type']}", None)
+        if not blank and not rec[name].strip():
+            raise invalid(rec.at(name), f"is required for a {rec['type']}", rec[name])
