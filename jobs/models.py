@@ -177,3 +177,56 @@ class AppliedDownloadSession(ChannelModel):
 
     def __str__(self):
         return f"Download #{self.session_id} applied"
+
+
+class JobScopeCheck(models.Model):
+    """When a job last looked at a scope, whether or not it found work.
+
+    A scheduled or triggered run that found nothing to do is not kept as a job run
+    (Freshness), so this row is what shows that the job is alive for the scope; it is
+    upserted at the end of every execution. ``last_run`` is the newest run kept (one that
+    did work or failed).
+    """
+
+    job = models.CharField(max_length=20, choices=Job.choices)
+    scope = models.CharField(max_length=200)
+    checked_at = models.DateTimeField()
+    last_run = models.ForeignKey(
+        JobRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["job", "scope"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "scope"], name="job_scope_check_unique"),
+        ]
+
+    def __str__(self):
+        return f"{Job(self.job).label} [{self.scope}] checked {self.checked_at:%Y-%m-%d %H:%M:%S}"
+
+
+class JobDemand(models.Model):
+    """Work a store asked for that no run has started to cover yet (Freshness).
+
+    ``upload``: a store wrote to ``channel_database``; the conversion chain that starts
+    with its upload is owed. ``distribute``: another channel database of the same legal
+    entity created or changed customers this one must receive (R7). ``sync-orders``: an
+    upload staged customer orders from it. Set (upserted) after the work that asks for
+    it commits, removed when a run that covers it is claimed; one row per job and channel
+    database, so any number of writes coalesce into it.
+    """
+
+    job = models.CharField(max_length=20, choices=Job.choices)
+    channel_database = models.CharField(max_length=50)
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "channel_database"], name="job_demand_one_per_channel"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{Job(self.job).label} owed to {self.channel_database}"

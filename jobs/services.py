@@ -6,6 +6,10 @@ with a ``Progress`` that keeps counters and a heartbeat, and records the outcome
 whose worker died stops beating; the next request for the same scope finds it stale,
 marks it failed and starts a new one. Every job function is safe to re-run.
 
+A scheduled or triggered run that found nothing to do is deleted once its chain has run,
+so the history keeps only runs that did work or failed; ``JobScopeCheck`` records when
+each job last checked each scope, work found or not (Freshness, ``jobs.freshness``).
+
 Runs executed by one task (a conversion chain) share ``task_id``, so they die together:
 a SIGKILL while the worker runs #N, or between #N and #N+1, leaves the rest of the chain
 queued with nobody to run it. A chain that has started but has not beaten within the
@@ -35,7 +39,7 @@ from django.utils.module_loading import import_string
 
 from commerce.db import HQ
 from commerce.models import ChannelDatabase, Store
-from jobs.models import ACTIVE_STATUSES, Job, JobRun, JobStatus
+from jobs.models import ACTIVE_STATUSES, Job, JobRun, JobScopeCheck, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -352,21 +356,21 @@ def job_run_enqueue(*, run_ids: Sequence[int]) -> str:
     return task_id
 
 
-def conversion_request(
-    *, channel_database: str | None = None, user=None, via: str = "command", enqueue: bool = True
+def job_chain_request(
+    *,
+    stages: Sequence[tuple[str, dict]],
+    user=None,
+    via: str = "command",
+    enqueue: bool = True,
 ) -> list[JobRun]:
-    """Request upload, account creation and distribution as one chain, run in that order.
+    """Request (job, parameters) stages as one chain: one task runs them in this order.
 
-    Every stage's runs are created up front (queued) so the chain is visible at once;
-    a stage already active for its scope is refused as a whole (JobAlreadyActive).
-    Dead runs of every scope the chain needs are reaped first, and stay reaped when the
-    request is refused, so the schedule recovers from a killed chain by itself (R10).
+    Every stage's run is created up front (queued) so the chain is visible at once; a
+    stage already active for its scope refuses the chain as a whole (JobAlreadyActive,
+    nothing created). Dead runs of every scope the chain needs are reaped first, and stay
+    reaped when the request is refused, so a killed chain is recovered by the next
+    request for any of its scopes (R10).
     """
-    stages = [
-        (job, parameters)
-        for job in CONVERSION_JOBS
-        for parameters in job_scopes(job=job, channel_database=channel_database)
-    ]
     for job, parameters in stages:
         job_runs_reap_stale(job=job, scope=_request_parameters(parameters)[1])
     with transaction.atomic(using=HQ):
@@ -378,6 +382,19 @@ def conversion_request(
             ids = [run.pk for run in runs]
             transaction.on_commit(lambda: job_run_enqueue(run_ids=ids), using=HQ)
     return runs
+
+
+def conversion_request(
+    *, channel_database: str | None = None, user=None, via: str = "command", enqueue: bool = True
+) -> list[JobRun]:
+    """Request upload, account creation and distribution as one chain, run in that order
+    (``job_chain_request``: refused as a whole while any of its scopes is active)."""
+    stages = [
+        (job, parameters)
+        for job in CONVERSION_JOBS
+        for parameters in job_scopes(job=job, channel_database=channel_database)
+    ]
+    return job_chain_request(stages=stages, user=user, via=via, enqueue=enqueue)
 
 
 # --- Executing ----------------------------------------------------------------------
@@ -425,9 +442,13 @@ def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:100]
 
 
-def job_run_execute(*, run_id: int) -> JobRun | None:
+def job_run_execute(
+    *, run_id: int, on_claim: Callable[[JobRun], None] | None = None
+) -> JobRun | None:
     """Claim a queued run (exactly once, whatever the number of workers), execute it
-    and record the outcome. Returns None when the run was not queued any more."""
+    and record the outcome and the scope's check. Returns None when the run was not
+    queued any more. ``on_claim`` runs after the claim and before the job function (an
+    exception from it fails the run)."""
     now = timezone.now()
     claimed = JobRun.objects.filter(pk=run_id, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, worker=_worker_name()
@@ -439,6 +460,8 @@ def job_run_execute(*, run_id: int) -> JobRun | None:
     spec = job_spec(run.job)
     progress = Progress(run)
     try:
+        if on_claim is not None:
+            on_claim(run)
         spec.resolve()(run=run, progress=progress, **run.parameters)
     except Exception as error:  # the run records why it failed; the worker lives on
         logger.exception("job run %s failed", run_id)
@@ -465,19 +488,63 @@ def job_run_execute(*, run_id: int) -> JobRun | None:
         finished_at=run.finished_at,
         heartbeat_at=run.heartbeat_at,
     )
+    job_scope_check_record(run=run)
     return run
 
 
-def job_runs_execute(*, run_ids: Sequence[int]) -> list[JobRun | None]:
-    """Execute runs in order: the next starts after the previous finished.
+# Who asks for runs that may find nothing to do, again and again: such a run is not
+# kept (Freshness). A run a person or a command asked for is always kept.
+QUIET_VIAS = frozenset({"schedule", "trigger"})
+
+
+def job_run_is_quiet(run: JobRun) -> bool:
+    """A scheduled or triggered run that succeeded with nothing selected and no error."""
+    return (
+        run.requested_via in QUIET_VIAS
+        and run.status == JobStatus.SUCCEEDED
+        and not run.selected
+        and not run.errors
+    )
+
+
+def job_scope_check_record(*, run: JobRun) -> None:
+    """Upsert when the run's job last checked its scope (and, for a run that is kept, that
+    run). One statement; re-run safe."""
+    kept = not job_run_is_quiet(run)
+    JobScopeCheck.objects.bulk_create(
+        [
+            JobScopeCheck(
+                job=run.job,
+                scope=run.scope,
+                checked_at=run.finished_at or timezone.now(),
+                last_run=run if kept else None,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["job", "scope"],
+        update_fields=["checked_at", "last_run"] if kept else ["checked_at"],
+    )
+
+
+def job_runs_execute(
+    *, run_ids: Sequence[int], on_claim: Callable[[JobRun], None] | None = None
+) -> list[JobRun | None]:
+    """Execute runs in order: the next starts after the previous finished. Then forget
+    the quiet ones (``job_run_is_quiet``): their check is recorded in JobScopeCheck.
 
     Runs not enqueued (``--sync``, or claimed before the enqueue wrote the task id) are
     marked as one chain first, so that if this process dies the queued rest is reaped
-    with the run it died in.
+    with the run it died in. Quiet runs are deleted only once the whole chain has run,
+    so a chain that dies keeps every run the reaper needs to name where it died.
     """
     if len(run_ids) > 1:
         JobRun.objects.filter(pk__in=run_ids, task_id="").update(task_id=_chain_task_id(run_ids))
-    return [job_run_execute(run_id=run_id) for run_id in run_ids]
+    runs = [job_run_execute(run_id=run_id, on_claim=on_claim) for run_id in run_ids]
+    quiet = [run.pk for run in runs if run is not None and job_run_is_quiet(run)]
+    if quiet:
+        # Conditional: a row is deleted only as it was recorded (finished, nothing done).
+        JobRun.objects.filter(pk__in=quiet, status=JobStatus.SUCCEEDED, selected=0).delete()
+    return runs
 
 
 def job_runs_wait(

@@ -1,10 +1,11 @@
 """django-q2 task entry points: plain ids in, one service call, a small summary out."""
 
-from jobs.services import JobAlreadyActive, conversion_request, job_runs_execute, job_runs_request
+from jobs.freshness import job_chain_execute, job_demands_start
+from jobs.services import JobAlreadyActive, conversion_request, job_runs_request
 
 
 def job_runs_task(run_ids: list[int]) -> list[dict]:
-    runs = job_runs_execute(run_ids=run_ids)
+    runs = job_chain_execute(run_ids=run_ids)
     return [
         {
             "id": run.pk,
@@ -25,7 +26,12 @@ def scheduled_job_task(job: str) -> list[int]:
 
 
 def scheduled_conversion_task() -> list[int]:
+    """The conversion schedule's tick (the safety net of Freshness): every channel
+    database, then whatever stores are still owed (a trigger lost with its process, or
+    refused while a run outside the cluster held a scope)."""
     try:
-        return [run.pk for run in conversion_request(via="schedule")]
+        ids = [run.pk for run in conversion_request(via="schedule")]
     except JobAlreadyActive:
-        return []
+        ids = []
+    job_demands_start()
+    return ids

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -78,6 +80,21 @@ def finished(process: subprocess.Popen, timeout: float = 300) -> str:
     if process.returncode != 0:
         raise AssertionError(f"process exited {process.returncode}\n{out[-3000:]}\n{err[-6000:]}")
     return out
+
+
+def python_json(env: dict, code: str, timeout: float = 120):
+    """Run ``code`` in a Django process for ``env``; its last output line, as JSON."""
+    return json.loads(finished(python(env, code), timeout=timeout).strip().splitlines()[-1])
+
+
+def wait_for(condition, *, timeout: float, poll: float = 0.1) -> bool:
+    """Call ``condition`` until it is true (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(poll)
+    return True
 
 
 class PostgresDatabases:

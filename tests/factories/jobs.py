@@ -1,12 +1,15 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from jobs.models import (
     AppliedDownloadSession,
     CustomerDistribution,
     DownloadSession,
     Job,
+    JobDemand,
     JobRun,
+    JobScopeCheck,
     JobStatus,
     SessionStatus,
     UploadSession,
@@ -86,3 +89,22 @@ class AppliedDownloadSessionFactory(ChannelFactory):
 
     session_id = factory.Sequence(lambda n: n + 1)
     counts = factory.LazyFunction(lambda: {"customers": 1, "linked_customers": 1})
+
+
+class JobScopeCheckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JobScopeCheck
+
+    job = Job.UPLOAD
+    scope = factory.Sequence(lambda n: f"channel_database=CHANNEL{n}")
+    checked_at = factory.LazyFunction(timezone.now)
+    last_run = factory.SubFactory(JobRunFactory)
+
+
+class JobDemandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JobDemand
+
+    job = Job.UPLOAD
+    channel_database = factory.Sequence(lambda n: f"CHANNEL{n}")
+    requested_at = factory.LazyFunction(timezone.now)

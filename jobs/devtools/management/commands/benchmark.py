@@ -2,25 +2,55 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.devtools.benchmark import benchmark_run, phase_floor, phase_pipeline
+from jobs.devtools.benchmark import (
+    benchmark_freshness_run,
+    benchmark_run,
+    phase_floor,
+    phase_freshness,
+    phase_pipeline,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Benchmark the conversion (upload, account creation, distribution) on fresh "
-        "databases of the configured engine, against the floor: bulk inserts of the same rows."
+        "databases of the configured engine, against the floor: bulk inserts of the same rows. "
+        "With --freshness: store-to-store latency through a real qcluster, customers created "
+        "at async stores at --rate per second for --seconds."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=10_000)
         parser.add_argument("--stores", type=int, default=4)
         parser.add_argument("--channel-databases", type=int, default=2)
+        parser.add_argument(
+            "--freshness",
+            action="store_true",
+            help="measure seconds from a customer's creation to its store holding the account",
+        )
+        parser.add_argument(
+            "--rate", type=float, default=5.0, help="--freshness: creations per second"
+        )
+        parser.add_argument(
+            "--seconds", type=float, default=60.0, help="--freshness: how long to create"
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
-        parser.add_argument("--phase", choices=["pipeline", "floor"], help="internal: one phase")
+        parser.add_argument(
+            "--phase", choices=["pipeline", "floor", "freshness"], help="internal: one phase"
+        )
 
     def handle(self, *args, customers, stores, channel_databases, phase, **options):
         if customers < 1 or stores < 1 or channel_databases < 1:
             raise CommandError("--customers, --stores and --channel-databases must be at least 1")
+        if options["freshness"] or phase == "freshness":
+            return self._freshness(
+                rate=options["rate"],
+                seconds=options["seconds"],
+                stores=stores,
+                channel_databases=channel_databases,
+                phase=phase,
+                as_json=options["json"],
+            )
         if phase:
             run = phase_pipeline if phase == "pipeline" else phase_floor
             self.stdout.write(json.dumps(run(customers=customers, stores=stores)))
@@ -54,3 +84,52 @@ class Command(BaseCommand):
         self.stdout.write(
             f"floor {report['floor_seconds']:.2f}s  ratio pipeline/floor {report['ratio']}"
         )
+
+    def _freshness(self, *, rate, seconds, stores, channel_databases, phase, as_json):
+        if rate <= 0 or seconds <= 0:
+            raise CommandError("--rate and --seconds must be greater than 0")
+        if phase == "freshness":
+            report = phase_freshness(
+                rate=rate, seconds=seconds, stores=stores, channel_databases=channel_databases
+            )
+            self.stdout.write(json.dumps(report))
+            return
+        try:
+            report = benchmark_freshness_run(
+                rate=rate,
+                seconds=seconds,
+                stores=stores,
+                channel_databases=channel_databases,
+                log=(lambda message: None) if as_json else self.stderr.write,
+            )
+        except Exception as error:
+            raise CommandError(str(error).splitlines()[0] if str(error) else repr(error)) from None
+        if as_json:
+            self.stdout.write(json.dumps(report))
+            return
+        stages = report["stages"]
+        self.stdout.write(
+            f"{report['engine']} + {report['broker']} broker: {report['customers']} customers at "
+            f"{report['rate']}/s over {report['stores']} async stores, "
+            f"{report['channel_databases']} channel databases"
+        )
+        self.stdout.write(
+            f"creation -> store holds the account: p50 {report['p50_seconds']} s, "
+            f"p95 {report['p95_seconds']} s, max {report['max_seconds']} s "
+            f"({report['not_arrived']} not arrived)"
+        )
+        self.stdout.write(
+            f"creation -> every store holds it: p50 {report['all_stores']['p50']} s, "
+            f"p95 {report['all_stores']['p95']} s"
+        )
+        for name, label in [
+            ("to_upload", "created -> uploaded"),
+            ("upload_to_store", "uploaded -> linked at the store"),
+            ("chain_pickup", "chain enqueued -> its upload started"),
+            ("chain_run", "chain's upload started -> chain done"),
+            ("probe_round_trip", "empty task through the broker"),
+        ]:
+            self.stdout.write(
+                f"  {label:<34} p50 {stages[name]['p50']} s, p95 {stages[name]['p95']} s"
+            )
+        self.stdout.write(f"job runs kept {report['job_runs']}, chains run {report['chains']}")

@@ -1,0 +1,206 @@
+"""Freshness: a write at a store triggers the conversion of its channel database, coalesced.
+
+A write at a store (R1 creation, async or real time; R11 edit; an async address) sends
+``commerce.signals.store_data_written``; ``jobs.receivers`` calls ``store_write_trigger``
+once the channel transaction has committed. The trigger
+
+1. upserts a demand (``JobDemand`` upload, channel database): a write that no run has
+   covered yet;
+2. requests the triggered chain of that channel database (``conversion_trigger_stages``):
+   its upload (P-0001), account creation for what it staged, distribution (1010) back to
+   it — unless a scope of that chain is active; then it does nothing more.
+
+A demand is removed when a run that covers it is claimed (``job_chain_execute``): the
+upload of a conversion chain for ``upload``, any distribution to the channel database for
+``distribute``, a Synchronize orders run over it for ``sync-orders``. A run reads after
+its claim, so it sees every write whose demand it removed; a write that commits later
+sets the demand again. At the end of every chain the cluster runs, the chains still owed
+are requested. So:
+
+- at most one chain per channel database is queued: a write while its upload is queued
+  is refused by the partial unique constraint, and that upload will read it;
+- a write while a chain runs leaves its demand, and the chain's end requests exactly one
+  more chain, however many writes came;
+- no wake-up is lost: a trigger writes its demand before it looks for active runs, and a
+  chain marks its runs finished before it looks for demands, so either the trigger sees
+  the chain finished (and requests) or the chain's end sees the demand.
+
+Every other channel database serving a legal entity of the store's (R7) learns the new
+accounts from the end of the triggered chain, which owes each of them a distribution
+(``JobDemand`` distribute), coalesced in the same way. The triggered chains of two
+channel databases therefore share no scope and run side by side; had each chain held
+every distribution scope, the chains of all the channel databases would queue behind
+one another. Order synchronization follows too: a triggered or scheduled upload that
+staged customer orders owes Synchronize orders to its channel database (R8).
+
+A demand is a row, so a cluster killed between a write and its run leaves it behind. The
+schedules stay as the safety net: the conversion tick covers every channel database and
+then requests what is still owed, so a write is late by at most a schedule interval (plus
+the job lease when a chain died half-way, R10), never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import partial
+
+from django.utils import timezone
+
+from commerce.models import ChannelDatabase, SalesTransaction, TransactionType
+from jobs.models import Job, JobDemand, JobRun
+from jobs.services import (
+    CONVERSION_JOBS,
+    QUIET_VIAS,
+    JobAlreadyActive,
+    JobRequestError,
+    job_chain_request,
+    job_runs_execute,
+)
+
+logger = logging.getLogger(__name__)
+
+TRIGGER = "trigger"  # requested_via of the runs a store write asked for
+
+
+def channel_databases_serving(*, channel_database: str) -> list[str]:
+    """The channel database, then every other one with a store of a legal entity that one
+    of its stores belongs to: where a customer created there must arrive (R7)."""
+    others = (
+        ChannelDatabase.objects.filter(
+            stores__legal_entity__stores__channel_database__name=channel_database
+        )
+        .exclude(name=channel_database)
+        .order_by("name")
+        .values_list("name", flat=True)
+        .distinct()
+    )
+    return [channel_database, *others]
+
+
+def conversion_trigger_stages(*, channel_database: str) -> list[tuple[str, dict]]:
+    """The triggered chain of one channel database: upload, account creation of what it
+    staged, distribution back to it (the others are owed at its end)."""
+    scope = {"channel_database": channel_database}
+    return [(Job.UPLOAD, scope), (Job.ASYNC_CUSTOMERS, scope), (Job.DISTRIBUTE, scope)]
+
+
+def _stages(*, job: str, channel_database: str) -> list[tuple[str, dict]]:
+    if job == Job.UPLOAD:
+        return conversion_trigger_stages(channel_database=channel_database)
+    return [(job, {"channel_database": channel_database})]
+
+
+def job_demand_set(*, job: str, channel_database: str) -> None:
+    """Record that ``job`` is owed to the channel database (one row however many times it
+    is asked: an upsert). Re-run safe."""
+    JobDemand.objects.bulk_create(
+        [JobDemand(job=job, channel_database=channel_database, requested_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["job", "channel_database"],
+        update_fields=["requested_at"],
+    )
+
+
+def job_demand_start(*, job: str, channel_database: str) -> list[JobRun]:
+    """Request the chain that covers a demand, unless a scope of it is active (then the
+    active run's chain requests it when it ends). Returns the runs requested, if any."""
+    try:
+        return job_chain_request(
+            stages=_stages(job=job, channel_database=channel_database), via=TRIGGER
+        )
+    except JobAlreadyActive:
+        return []
+    except JobRequestError as error:
+        # The channel database is gone: nothing can cover the demand any more.
+        logger.warning("demand for %s on %s dropped: %s", job, channel_database, error)
+        JobDemand.objects.filter(job=job, channel_database=channel_database).delete()
+        return []
+
+
+def job_demands_start() -> list[JobRun]:
+    """Request every chain still owed (the end of each chain, and the schedule's tick)."""
+    runs: list[JobRun] = []
+    for job, channel_database in JobDemand.objects.values_list("job", "channel_database"):
+        runs += job_demand_start(job=job, channel_database=channel_database)
+    return runs
+
+
+def store_write_trigger(*, alias: str) -> list[JobRun]:
+    """A store wrote to channel database ``alias`` (committed): owe it the conversion and
+    request the triggered chain unless one is active. Re-run safe (coalesced)."""
+    name = ChannelDatabase.objects.filter(alias=alias).values_list("name", flat=True).first()
+    if name is None:
+        logger.warning("store write at %r: no channel database has that alias", alias)
+        return []
+    job_demand_set(job=Job.UPLOAD, channel_database=name)
+    return job_demand_start(job=Job.UPLOAD, channel_database=name)
+
+
+def _demands_covered(run: JobRun, *, conversion: bool) -> None:
+    """On claim: remove the demands this run covers (it reads after this point)."""
+    channel_database = run.parameters.get("channel_database")
+    if run.job == Job.UPLOAD and conversion:
+        JobDemand.objects.filter(job=Job.UPLOAD, channel_database=channel_database).delete()
+    elif run.job == Job.DISTRIBUTE:
+        JobDemand.objects.filter(job=Job.DISTRIBUTE, channel_database=channel_database).delete()
+    elif run.job == Job.SYNC_ORDERS and not (
+        run.parameters.get("store") or run.parameters.get("transaction_ids")
+    ):
+        owed = JobDemand.objects.filter(job=Job.SYNC_ORDERS)
+        if channel_database:
+            owed = owed.filter(channel_database=channel_database)
+        owed.delete()
+
+
+def _distributions_owed(runs: Sequence[JobRun]) -> None:
+    """A triggered chain that did work owes a distribution to every other channel
+    database serving its stores' legal entities (R7)."""
+    if not any(run.selected for run in runs):
+        return
+    distributed = {
+        run.parameters.get("channel_database") for run in runs if run.job == Job.DISTRIBUTE
+    }
+    for run in runs:
+        if run.job != Job.UPLOAD or run.requested_via != TRIGGER:
+            continue
+        for name in channel_databases_serving(channel_database=run.parameters["channel_database"]):
+            if name not in distributed:
+                job_demand_set(job=Job.DISTRIBUTE, channel_database=name)
+
+
+def _orders_owed(runs: Sequence[JobRun]) -> None:
+    """Scheduled or triggered uploads that staged customer orders owe Synchronize orders
+    to their channel database (R8). A run a person asked for does only what it says."""
+    uploads = [
+        run.pk
+        for run in runs
+        if run.job == Job.UPLOAD and run.selected and run.requested_via in QUIET_VIAS
+    ]
+    if not uploads:
+        return
+    for channel_database in (
+        SalesTransaction.objects.filter(
+            upload_session__job_run_id__in=uploads, type=TransactionType.CUSTOMER_ORDER
+        )
+        .order_by()
+        .values_list("channel_database", flat=True)
+        .distinct()
+    ):
+        job_demand_set(job=Job.SYNC_ORDERS, channel_database=channel_database)
+
+
+def job_chain_execute(*, run_ids: Sequence[int]) -> list[JobRun | None]:
+    """Execute a chain the queue delivered (``job_runs_execute``), removing the demands
+    its runs cover as they are claimed; then owe what follows from its work (the other
+    stores' distributions, order sync) and request every chain still owed."""
+    jobs = set(JobRun.objects.filter(pk__in=list(run_ids)).values_list("job", flat=True))
+    runs = job_runs_execute(
+        run_ids=run_ids,
+        on_claim=partial(_demands_covered, conversion=set(CONVERSION_JOBS) <= jobs),
+    )
+    ran = [run for run in runs if run is not None]
+    _distributions_owed(ran)
+    _orders_owed(ran)
+    job_demands_start()
+    return runs
