@@ -17,14 +17,34 @@ ACCOUNT_MAX_LENGTH = 30
 code_validator = RegexValidator(r"^[A-Za-z0-9_-]+$", "Use letters, digits, '-' or '_' only.")
 
 
+class DuplicatePolicy(models.TextChoices):
+    """R12: what HQ does with an async customer that looks like an existing customer."""
+
+    CREATE = "create", "Create the account and list the possible duplicate"
+    REVIEW = "review", "Hold the record for review (needs review)"
+
+
 class LegalEntity(models.Model):
     code = models.CharField(max_length=10, unique=True, validators=[code_validator])
     name = models.CharField(max_length=200)
     currency = models.CharField(max_length=3)
+    duplicate_policy = models.CharField(
+        max_length=10,
+        choices=DuplicatePolicy.choices,
+        default=DuplicatePolicy.CREATE,
+        help_text="R12: an async customer with the same email, phone or name and zip as a "
+        "customer of this legal entity is created and listed, or held for review.",
+    )
 
     class Meta:
         ordering = ["code"]
         verbose_name_plural = "legal entities"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duplicate_policy__in=DuplicatePolicy.values),
+                name="legal_entity_duplicate_policy_valid",
+            ),
+        ]
 
     def __str__(self):
         return self.code

@@ -8,8 +8,9 @@ Three groups, three homes:
 - HQ staging (``default``): what the upload (P-0001) brought from the channels.
 """
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from commerce.db import ChannelModel
 from commerce.models import ACCOUNT_MAX_LENGTH
@@ -44,9 +45,24 @@ class AttributeType(models.TextChoices):
 
 
 class StagingStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    COMPLETED = "completed", "Completed"
+    # Labelled as the status pages name the record's state (SPEC section 5), so a
+    # status has one name on every page: pending in staging is "uploaded", completed
+    # is "created" at HQ.
+    PENDING = "pending", "Uploaded"
+    COMPLETED = "completed", "Created at HQ"
     FAILED = "failed", "Failed"
+    # R12: a possible duplicate under the legal entity's "review" policy, waiting for a
+    # person to link it to an existing account or create a new one.
+    NEEDS_REVIEW = "needs_review", "Needs review"
+
+
+class ReviewDecision(models.TextChoices):
+    LINKED = "linked", "Linked to an existing account"
+    CREATED = "created", "New account created"
+
+
+# Longest normalized name-and-zip key: a party name, "|", a zip code.
+MATCH_NAME_ZIP_MAX_LENGTH = 200 + 1 + 20
 
 
 def display_name(*, type, first_name="", last_name="", organization_name="") -> str:
@@ -162,9 +178,25 @@ class Customer(models.Model):
         help_text="When each field was last changed (at HQ, or at a store by a channel request), "
         "so that per field the latest change wins (R11).",
     )
+    # R12 match keys (customers.match_keys), kept current by the services that write the
+    # email, phone, name or primary address; "" when there is nothing to match on.
+    match_email = models.CharField(max_length=254, blank=True, default="", editable=False)
+    match_phone = models.CharField(max_length=20, blank=True, default="", editable=False)
+    match_name_zip = models.CharField(
+        max_length=MATCH_NAME_ZIP_MAX_LENGTH, blank=True, default="", editable=False
+    )
 
     class Meta:
         ordering = ["legal_entity__code", "account"]
+        # R12: duplicate detection looks customers up by key within a legal entity, one
+        # IN query per key kind and batch.
+        indexes = [
+            models.Index(fields=["legal_entity", "match_email"], name="customer_match_email_idx"),
+            models.Index(fields=["legal_entity", "match_phone"], name="customer_match_phone_idx"),
+            models.Index(
+                fields=["legal_entity", "match_name_zip"], name="customer_match_name_zip_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["legal_entity", "account"], name="customer_unique_account"
@@ -267,6 +299,69 @@ class CustomerAffiliation(models.Model):
         return f"{self.customer_id}: {self.affiliation_id}"
 
 
+class AsyncCustomerLink(models.Model):
+    """R12: an async customer a person linked to an existing account instead of creating
+    one. The account keeps its own async GUID (if any); this maps the store's GUID to it,
+    and only in the channel database that made the GUID (R7)."""
+
+    async_customer_id = models.UUIDField()
+    channel_database = models.CharField(max_length=50)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="async_links")
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    linker = models.CharField(max_length=150, blank=True, default="")
+    linked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-linked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel_database", "async_customer_id"],
+                name="async_customer_link_unique_per_channel",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.async_customer_id} ({self.channel_database})"
+
+
+class PossibleDuplicate(models.Model):
+    """R12, policy "create": an account created although it looked like an existing one
+    (or like another one of the same run), listed for a person to compare."""
+
+    legal_entity = models.ForeignKey(
+        "commerce.LegalEntity", on_delete=models.PROTECT, related_name="possible_duplicates"
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="possible_duplicates"
+    )
+    duplicate_of = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    reasons = models.JSONField(
+        default=dict, help_text='Match key kind to the key both share, e.g. {"email": "…"}.'
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "duplicate_of"], name="possible_duplicate_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=~Q(customer=models.F("duplicate_of")),
+                name="possible_duplicate_not_itself",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} ~ {self.duplicate_of_id}"
+
+
 # --- Channel records (one set per channel database) -------------------------------
 
 
@@ -339,6 +434,24 @@ class ChannelCustomerAddress(ChannelModel, AddressFields):
         return self.location_id
 
 
+class ChannelCustomerAsyncLink(ChannelModel):
+    """R12 at the store: an async GUID of this channel database that HQ linked to an
+    existing account (written by 1010 from the payload's ``linked_async_ids``)."""
+
+    customer = models.ForeignKey(
+        ChannelCustomer, on_delete=models.CASCADE, related_name="async_links"
+    )
+    async_customer_id = models.UUIDField(unique=True)
+    account = models.CharField(max_length=ACCOUNT_MAX_LENGTH)
+
+    class Meta:
+        db_table = "channel_customer_async_link"
+        ordering = ["customer_id", "id"]
+
+    def __str__(self):
+        return f"{self.async_customer_id} -> {self.account}"
+
+
 class AsyncCustomer(ChannelModel):
     """A customer created at a store without HQ: a GUID, no account number yet."""
 
@@ -371,6 +484,13 @@ class AsyncCustomer(ChannelModel):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["upload_session_id", "id"], name="channel_async_cust_upload_idx"),
+            # The status page counts and ages the records not linked yet from this small
+            # index, whatever the number of synchronized ones (SPEC section 10).
+            models.Index(
+                fields=["store_number", "created_at", "upload_session_id"],
+                condition=Q(account__isnull=True),
+                name="channel_async_cust_unlink_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -484,6 +604,11 @@ class AsyncAddress(ChannelModel, AddressFields):
         verbose_name_plural = "async addresses"
         indexes = [
             models.Index(fields=["upload_session_id", "id"], name="channel_async_addr_upload_idx"),
+            models.Index(  # as channel_async_cust_unlink_idx (status page counts)
+                fields=["store_number", "created_at", "upload_session_id"],
+                condition=Q(location_id__isnull=True),
+                name="channel_async_addr_unlink_idx",
+            ),
         ]
 
     def __str__(self):
@@ -543,15 +668,43 @@ class StagingFields(models.Model):
         "jobs.UploadSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     status = models.CharField(
-        max_length=10, choices=StagingStatus.choices, default=StagingStatus.PENDING, db_index=True
+        max_length=20, choices=StagingStatus.choices, default=StagingStatus.PENDING, db_index=True
     )
     last_error = models.TextField(blank=True, default="")
     attempts = models.PositiveIntegerField(default=0)
     staged_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The last fix a person saved on a failed record (R5), kept for its timeline: while
+    # the record is still failed and the fix is newer than the last processing, it is
+    # "fixed, not sent" (FIXED_NOT_SENT below).
+    fixed_at = models.DateTimeField(null=True, blank=True)
+    fixed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         abstract = True
+
+    @property
+    def fixed_not_sent(self) -> bool:
+        """FIXED_NOT_SENT for this record."""
+        return (
+            self.status == StagingStatus.FAILED
+            and self.fixed_at is not None
+            and (self.processed_at is None or self.fixed_at > self.processed_at)
+        )
+
+
+# "Fixed, not sent": a person saved a fix of a failed staged record after HQ last
+# processed it, and nobody has synchronized it again yet (that makes it pending; if it
+# fails again, processed_at passes fixed_at). For any StagingFields model.
+FIXED_NOT_SENT = Q(status=StagingStatus.FAILED, fixed_at__isnull=False) & (
+    Q(processed_at__isnull=True) | Q(fixed_at__gt=F("processed_at"))
+)
 
 
 class StagedAsyncCustomer(StagingFields):
@@ -571,6 +724,24 @@ class StagedAsyncCustomer(StagingFields):
     language = models.CharField(max_length=10, blank=True, default="")
     created_at_store = models.DateTimeField()
     account = models.CharField(max_length=ACCOUNT_MAX_LENGTH, blank=True, default="")
+    # R12: who resolved a possible duplicate, when, and how.
+    review_decision = models.CharField(
+        max_length=10, choices=ReviewDecision.choices, blank=True, default=""
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewer = models.CharField(
+        max_length=150,
+        blank=True,
+        default="",
+        help_text="Who decided, as recorded then (the user name, or the command line's user).",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -5,8 +5,10 @@ from validated input, with account numbers from the legal entity's sequence.
 info, attribute values, affiliations) with a fixed number of queries; the unique
 async GUID on Customer makes a second creation of the same async customer fail, so
 re-runs never create twice. ``staged_customers_create`` is the job's (and the order
-and statement receivers') way in: it validates staged records (R5), creates the valid
-ones and records each outcome on its staged row.
+and statement receivers') way in: it validates staged records (R5), looks for
+duplicates of the valid ones (R12, ``customers.services.duplicates``) under the legal
+entity's sequence lock, creates those it may and records each outcome on its staged
+row: completed, failed, or needs review.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from commerce.db import HQ
 from commerce.models import LegalEntity, NumberSequence
+from customers.match_keys import MatchKeys
 from customers.models import (
     Address,
     ContactInfo,
@@ -28,10 +32,23 @@ from customers.models import (
     CustomerAffiliation,
     CustomerAttributeValue,
     Party,
+    ReviewDecision,
     StagedAsyncCustomer,
     StagedAsyncCustomerAddress,
+    StagingStatus,
 )
 from customers.services.children import CHILD_RELATIONS, staged_customer_input
+from customers.services.duplicates import (
+    Match,
+    duplicates_message,
+    duplicates_screen,
+    input_match_keys,
+    legal_entity_countries,
+    needs_fallback_country,
+    possible_duplicates_record,
+    sequence_lock,
+    store_countries,
+)
 from customers.services.staging import (
     StagedOutcome,
     address_by_guid_location_id,
@@ -98,9 +115,12 @@ def customers_create(
     inputs: Sequence[CustomerInput],
     refs: ReferenceData,
     accounts: Sequence[str] | None = None,
+    keys: Sequence[MatchKeys] | None = None,
 ) -> list[Customer]:
     """Create party, customer, addresses, contacts, attributes and affiliations for
-    already-validated inputs, with a fixed number of queries per batch.
+    already-validated inputs, with a fixed number of queries per batch. The customers
+    get their R12 match keys (``keys``, or computed here with the legal entity's
+    fallback country).
 
     Runs in one HQ transaction: all of the batch or nothing. Not idempotent by itself:
     the unique async GUID makes a second creation of the same async customer fail
@@ -108,6 +128,13 @@ def customers_create(
     """
     if not inputs:
         return []
+    if keys is None:
+        fallback = (
+            legal_entity_countries([legal_entity.pk]).get(legal_entity.pk)
+            if any(needs_fallback_country(data) for data in inputs)
+            else None
+        )
+        keys = [input_match_keys(data, fallback_country=fallback) for data in inputs]
     with transaction.atomic(using=HQ):
         if accounts is None:
             accounts = account_numbers_allocate(legal_entity_id=legal_entity.pk, count=len(inputs))
@@ -137,8 +164,11 @@ def customers_create(
                     phone=data.phone,
                     async_customer_id=data.async_customer_id,
                     async_origin=data.async_origin if data.async_customer_id else "",
+                    **record_keys.columns(),
                 )
-                for data, party, account in zip(inputs, parties, accounts, strict=True)
+                for data, party, account, record_keys in zip(
+                    inputs, parties, accounts, keys, strict=True
+                )
             ],
             batch_size=BULK_BATCH,
         )
@@ -255,32 +285,46 @@ def _existing_outcome(staged: StagedAsyncCustomer, account: str, origin: str) ->
     )
 
 
+Pending = tuple[StagedAsyncCustomer, CustomerInput, MatchKeys]
+
+
 def _create_or_fall_back(
     *,
     legal_entity: LegalEntity,
-    pending: list[tuple[StagedAsyncCustomer, CustomerInput]],
+    pending: list[Pending],
     refs: ReferenceData,
     outcomes: dict[int, StagedOutcome],
+    created: dict[int, Customer],
 ) -> None:
     """Create a legal entity's valid records in one savepoint; if the batch fails (a
     GUID created meanwhile, an unexpected row), retry record by record so one bad
-    record never stops the others."""
+    record never stops the others. ``created`` gets staged id -> new customer."""
+    if not pending:
+        return
     try:
         with transaction.atomic(using=HQ):
-            created = customers_create(
-                legal_entity=legal_entity, inputs=[data for _, data in pending], refs=refs
+            customers = customers_create(
+                legal_entity=legal_entity,
+                inputs=[data for _, data, _ in pending],
+                refs=refs,
+                keys=[keys for _, _, keys in pending],
             )
-        for (staged, _), customer in zip(pending, created, strict=True):
+        for (staged, _, _), customer in zip(pending, customers, strict=True):
             outcomes[staged.pk] = StagedOutcome(staged.pk, account=customer.account)
+            created[staged.pk] = customer
         return
     except Exception:
         if len(pending) > 1:
             for item in pending:
                 _create_or_fall_back(
-                    legal_entity=legal_entity, pending=[item], refs=refs, outcomes=outcomes
+                    legal_entity=legal_entity,
+                    pending=[item],
+                    refs=refs,
+                    outcomes=outcomes,
+                    created=created,
                 )
             return
-    staged, _data = pending[0]
+    staged, _data, _keys = pending[0]
     existing = _customers_by_guid([staged.async_customer_id])
     if existing:
         outcomes[staged.pk] = _existing_outcome(staged, *existing[staged.async_customer_id])
@@ -291,11 +335,89 @@ def _create_or_fall_back(
     )
 
 
+def _create_screened(
+    *,
+    legal_entity: LegalEntity,
+    pending: list[tuple[StagedAsyncCustomer, CustomerInput]],
+    countries: dict[str, str],
+    refs: ReferenceData,
+    outcomes: dict[int, StagedOutcome],
+    held: dict[int, str],
+) -> None:
+    """R12 then R4 for one legal entity's valid records: under the sequence lock, match
+    them, create those the policy lets through, list possible duplicates (policy
+    "create") or hold the matched records (policy "review": ``held`` gets staged id ->
+    message)."""
+    with transaction.atomic(using=HQ):
+        sequence_lock(legal_entity_id=legal_entity.pk)
+        keys = [
+            input_match_keys(data, fallback_country=countries.get(staged.store_number))
+            for staged, data in pending
+        ]
+        decided = [staged.review_decision == ReviewDecision.CREATED for staged, _ in pending]
+        screening = duplicates_screen(legal_entity=legal_entity, keys=keys, decided=decided)
+        created: dict[int, Customer] = {}
+        _create_or_fall_back(
+            legal_entity=legal_entity,
+            pending=[
+                (staged, data, keys[index])
+                for index, (staged, data) in enumerate(pending)
+                if not screening.held[index]
+            ],
+            refs=refs,
+            outcomes=outcomes,
+            created=created,
+        )
+        pairs = []
+        for index, (staged, _) in enumerate(pending):
+            matches = list(screening.existing[index])
+            for earlier, reasons in screening.earlier[index].items():
+                other = pending[earlier][0]
+                customer = created.get(other.pk)
+                matches.append(
+                    Match(
+                        account=customer.account
+                        if customer
+                        else f"async customer {other.async_customer_id}",
+                        customer_id=customer.pk if customer else None,
+                        reasons=reasons,
+                    )
+                )
+            if screening.held[index]:
+                held[staged.pk] = duplicates_message(sorted(matches, key=lambda m: m.account))
+                outcomes[staged.pk] = StagedOutcome(
+                    staged.pk, error=f"needs review: {held[staged.pk]}"
+                )
+            elif staged.pk in created and not decided[index]:
+                pairs += [
+                    (created[staged.pk].pk, m.customer_id, m.reasons)
+                    for m in matches
+                    if m.customer_id is not None
+                ]
+        possible_duplicates_record(legal_entity=legal_entity, pairs=pairs)
+
+
+def _held_mark(rows: Sequence[StagedAsyncCustomer], held: dict[int, str]) -> None:
+    """R12: the held rows become needs_review, naming their matches; attempts counted."""
+    now = timezone.now()
+    for row in rows:
+        row.status = StagingStatus.NEEDS_REVIEW
+        row.last_error = held[row.pk]
+        row.attempts += 1
+        row.processed_at = now
+    StagedAsyncCustomer.objects.bulk_update(
+        rows, ["status", "last_error", "attempts", "processed_at"], batch_size=BULK_BATCH
+    )
+
+
 def staged_customers_create(
     *, staged_rows: Sequence[StagedAsyncCustomer], refs: ReferenceData | None = None
 ) -> list[StagedOutcome]:
-    """R4/R5: create the HQ customer of each staged async customer and mark the staged
-    row completed (with the account) or failed (with the reason); attempts counted.
+    """R4/R5/R12: create the HQ customer of each staged async customer and mark the
+    staged row completed (with the account), failed (with the reason) or, a possible
+    duplicate under the "review" policy, needs_review (naming the matching accounts);
+    attempts counted. A possible duplicate under the "create" policy is created and
+    listed (PossibleDuplicate).
 
     Call inside an HQ transaction that holds the staged rows' locks, with the children
     prefetched (``STAGED_CUSTOMER_PREFETCH``). Safe to re-run: a GUID that already has
@@ -344,9 +466,24 @@ def staged_customers_create(
         by_legal_entity.setdefault(store.legal_entity_id, (store.legal_entity, []))[1].append(
             (staged, data)
         )
-    for legal_entity, pending in by_legal_entity.values():
-        _create_or_fall_back(
-            legal_entity=legal_entity, pending=pending, refs=refs, outcomes=outcomes
+    needing_country = {
+        staged.store_number
+        for _, pending in by_legal_entity.values()
+        for staged, data in pending
+        if needs_fallback_country(data)
+    }
+    countries = store_countries(needing_country)
+    held: dict[int, str] = {}
+    # In legal entity order: every worker takes the sequence locks in the same order.
+    for legal_entity_id in sorted(by_legal_entity):
+        legal_entity, pending = by_legal_entity[legal_entity_id]
+        _create_screened(
+            legal_entity=legal_entity,
+            pending=pending,
+            countries=countries,
+            refs=refs,
+            outcomes=outcomes,
+            held=held,
         )
     for staged, first in collisions:
         first_outcome = outcomes[first.pk]
@@ -364,7 +501,7 @@ def staged_customers_create(
     account = Customer.objects.filter(async_customer_id=OuterRef("async_customer_id"))
     completed = staged_rows_mark(
         model=StagedAsyncCustomer,
-        rows=staged_rows,
+        rows=[row for row in staged_rows if row.pk not in held],
         outcomes=outcomes,
         result_field="account",
         result_source=Subquery(account.order_by().values("account")[:1]),
@@ -373,4 +510,6 @@ def staged_customers_create(
         StagedAsyncCustomerAddress.objects.filter(staged_customer_id__in=completed).update(
             location_id=address_by_guid_location_id()
         )
+    if held:
+        _held_mark([row for row in staged_rows if row.pk in held], held)
     return [outcomes[s.pk] for s in staged_rows]

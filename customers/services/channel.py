@@ -2,6 +2,8 @@
 to a channel database (R1 real time, distribution 1010, R7).
 
 Every function names its channel alias and writes only there; nothing here reads HQ.
+A store's own writes are announced (``store_write_announce``) so that the jobs convert
+them within seconds (Freshness); applying HQ customers is the jobs' own write and is not.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.utils import timezone
 
 from commerce.db import require_channel_alias
 from commerce.models import ChannelSalesTransaction
+from commerce.signals import store_data_written
 from customers.models import (
     ADDRESS_FIELDS,
     AsyncAddress,
@@ -23,6 +26,7 @@ from customers.models import (
     AsyncCustomerAddress,
     ChannelCustomer,
     ChannelCustomerAddress,
+    ChannelCustomerAsyncLink,
 )
 from customers.services.children import (
     CHANNEL_CHILDREN,
@@ -33,6 +37,14 @@ from customers.services.children import (
 from customers.services.validation import CustomerInput
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
+
+
+def store_write_announce(*, alias: str, sender=None) -> None:
+    """Freshness: announce that a store wrote to channel database ``alias``
+    (``commerce.signals.store_data_written``); the listeners act once the alias's
+    transaction commits, so call it inside or after the write's transaction. Writes
+    nothing itself; re-run safe (repeated writes coalesce into one conversion)."""
+    store_data_written.send(sender=sender, alias=alias)
 
 
 def async_customer_create(
@@ -52,6 +64,7 @@ def async_customer_create(
         children_bulk_create(
             side=CHANNEL_CHILDREN, families=[(customer, input_children(data))], using=alias
         )
+        store_write_announce(alias=alias, sender=AsyncCustomer)
     return customer
 
 
@@ -89,7 +102,8 @@ def channel_customers_apply(
 
     Upserts the store's copies and their addresses, links async customers and async
     addresses to their account numbers and location ids (only GUIDs this channel
-    database made, R7), and gives transactions that referenced an async customer its
+    database made, R7), also async customers HQ linked to an existing account (R12,
+    ``linked_async_ids``), and gives transactions that referenced an async customer its
     account number. Idempotent (applying the same payloads again writes the same rows).
     Runs in one channel transaction; callers apply a channel's payloads in order (1010
     runs one session at a time per channel).
@@ -140,6 +154,9 @@ def channel_customers_apply(
         counts["customers"] = len(changed)
         counts["addresses"] = len(new_addresses)
         counts.update(_channel_link_async(alias=alias, copies=copies, now=now))
+        counts["linked_customers"] += _channel_link_reviewed(
+            alias=alias, channel_database=channel_database, changed=changed, now=now
+        )
     return counts
 
 
@@ -181,6 +198,52 @@ def _update_from_copies(
     with connection.cursor() as cursor:
         cursor.execute(sql, params + restrict_params)
         return cursor.rowcount
+
+
+def _channel_link_reviewed(
+    *, alias: str, channel_database: str, changed: Sequence[tuple[ChannelCustomer, dict]], now
+) -> int:
+    """R12: the async customers of this channel database that HQ linked to an existing
+    account (a reviewed possible duplicate) get its account number, and so do their
+    transactions. The links are kept on the copy (``ChannelCustomerAsyncLink``) and
+    joined in two set-based UPDATEs, like the copies' own GUIDs. A payload without
+    links (older sessions have none) writes nothing."""
+    links = [
+        ChannelCustomerAsyncLink(
+            customer=copy, async_customer_id=uuid.UUID(guid), account=copy.account
+        )
+        for copy, payload in changed
+        for guid in (payload.get("linked_async_ids") or {}).get(channel_database, ())
+    ]
+    if not links:
+        return 0
+    rows = ChannelCustomerAsyncLink.objects.using(alias)
+    # HQ never unlinks: a re-applied payload writes the same rows again.
+    rows.filter(async_customer_id__in=[link.async_customer_id for link in links]).delete()
+    rows.bulk_create(links, batch_size=BULK_BATCH)
+    link_ids = [link.pk for link in links]
+    linked = _update_from_copies(
+        alias=alias,
+        target=AsyncCustomer,
+        key="async_customer_id",
+        source=ChannelCustomerAsyncLink,
+        source_ids=link_ids,
+        id_column="id",
+        assignments={"account": "account"},
+        null_column="account",
+        now=now,
+    )
+    _update_from_copies(
+        alias=alias,
+        target=ChannelSalesTransaction,
+        key="async_customer_id",
+        source=ChannelCustomerAsyncLink,
+        source_ids=link_ids,
+        id_column="id",
+        assignments={"customer_account": "account"},
+        null_column="customer_account",
+    )
+    return linked
 
 
 def _channel_link_async(*, alias: str, copies: Sequence[ChannelCustomer], now) -> dict[str, int]:

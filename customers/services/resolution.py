@@ -1,6 +1,9 @@
 """Resolving what an HQ sales transaction references (R8 order sync, R9 statement
 posting): the async customers and async addresses that HQ has not created yet are
 created now, through the account-creation job's own services, under row locks.
+
+An async customer held as a possible duplicate (R12, needs review) does not resolve
+until a person links it (then it resolves to the linked account) or creates it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from django.db import transaction
 from commerce.db import HQ
 from customers.models import (
     Address,
+    AsyncCustomerLink,
     Customer,
     StagedAsyncAddress,
     StagedAsyncCustomer,
@@ -33,7 +37,8 @@ def async_customer_resolve(*, async_customer_id: uuid.UUID, channel_database: st
     Locks the staged row (waiting for a job that holds it), so the customer is created
     exactly once whoever gets there first. Uses ``staged_customers_create``, the job's
     own service. A GUID is looked up only as the channel database that made it sent it.
-    Raises TransactionResolutionError with the reason.
+    Raises TransactionResolutionError with the reason (for a record under review, R12,
+    "async customer X needs review: possible duplicate of ...").
     """
     with transaction.atomic(using=HQ):
         staged = (
@@ -46,12 +51,27 @@ def async_customer_resolve(*, async_customer_id: uuid.UUID, channel_database: st
             existing = Customer.objects.filter(async_customer_id=async_customer_id).first()
             if existing is not None and origin_matches(existing.async_origin, channel_database):
                 return existing.account
+            link = (
+                AsyncCustomerLink.objects.filter(
+                    async_customer_id=async_customer_id, channel_database=channel_database
+                )
+                .select_related("customer")
+                .first()
+            )
+            if link is not None:
+                return link.customer.account
             raise TransactionResolutionError(
                 f"async customer {async_customer_id} has not been uploaded to HQ yet"
             )
         if staged.status == StagingStatus.COMPLETED:
             return staged.account
-        (outcome,) = staged_customers_create(staged_rows=[staged])
+        if staged.status != StagingStatus.NEEDS_REVIEW:
+            (outcome,) = staged_customers_create(staged_rows=[staged])
+    # A record held now, or before: only a person's review lets it resolve.
+    if staged.status == StagingStatus.NEEDS_REVIEW:
+        raise TransactionResolutionError(
+            f"async customer {async_customer_id} needs review: {staged.last_error}"
+        )
     if not outcome.ok:
         raise TransactionResolutionError(f"async customer {async_customer_id}: {outcome.error}")
     return outcome.account

@@ -35,6 +35,7 @@ from customers.services.children import (
     children_read,
     customer_values,
 )
+from customers.services.duplicates import customer_match_keys_refresh
 from customers.services.validation import AddressInput, address_input_errors
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
@@ -62,9 +63,10 @@ def stores_by_number(numbers: Iterable[str]) -> dict[str, Store]:
 
 
 def location_id_for(async_address_id: uuid.UUID | None) -> str:
-    """Location ids of converted addresses derive from their GUID, so a re-run agrees."""
+    """Location ids of converted addresses derive from their GUID, so a re-run agrees.
+    All 32 hex digits: GUIDs a store numbers in sequence share long prefixes."""
     source = async_address_id or uuid.uuid4()
-    return f"LOC-{source.hex[:20].upper()}"
+    return f"LOC-{source.hex.upper()}"
 
 
 # --- Upload (P-0001, R3): channel rows into staging ------------------------------------
@@ -315,6 +317,8 @@ def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> lis
             Customer.objects.filter(pk__in=list(touched_customers)).update(
                 version=F("version") + 1, modified_at=timezone.now()
             )
+            # R12: the name-and-zip key follows the primary (else first) address.
+            customer_match_keys_refresh(customer_ids=touched_customers)
         staged_rows_mark(
             model=StagedAsyncAddress,
             rows=staged_rows,

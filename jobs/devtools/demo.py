@@ -11,7 +11,10 @@ Contoso Retail USA (USRT) runs three stores: Houston and Seattle create customer
 async mode, Houston Galleria calls HQ in real time (a few of its customers were
 created async while it was offline). Fabrikam Handel (DEMF, EUR) has HQ customers
 only, to show a second legal entity in the customer master. Three async customers
-break a business rule on purpose, so the conversion shows failed records at HQ.
+break a business rule on purpose, so the conversion shows failed records at HQ, and
+three look like existing customers (R12: the same email, the same phone in another
+format, the same name and zip in other letter case), so USRT, whose duplicate policy
+is "create", creates them and lists them under "Possible duplicates".
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from commerce.db import HQ, channel_aliases
 from commerce.models import ChannelDatabase, FunctionalityProfile, LegalEntity, Store
 from customers.importing import ImportReport, data_import
 from customers.models import Affiliation, Customer, CustomerAttribute, CustomerGroup
+from customers.services.duplicates import customer_match_keys_refresh
 
 DEMO_NAMESPACE = uuid.UUID("6d3a1c52-8f0e-4f3b-9a51-1c0de5a7c0de")
 BUSINESS_DATE = "2026-11-24"
@@ -575,6 +579,35 @@ ASYNC_CUSTOMERS = [
         attributes=(("Loyalty tier", "Diamond"),),
         language="tr-tr",
     ),
+    # Possible duplicates of existing customers (R12), one of each kind. Karen Berg
+    # (C000101) signs up again in Seattle: the same email in other letter case.
+    _person(
+        "S0002",
+        "Karen",
+        "Berg",
+        "Karen.Berg@EXAMPLE.com",
+        "+1 206 555 0143",
+        ("delivery", "1100 Eastlake Ave E", "Seattle", "WA", "98109", "USA"),
+    ),
+    # Fabrikam Outdoor Supply (C000102) buys in Houston: its phone, typed without the
+    # country code (read with the address's country).
+    _organization(
+        "S0001",
+        "Fabrikam Outdoor",
+        "store@fabrikam-outdoor.example.com",
+        "(206) 555-0102",
+        ("business", "1500 4th Ave", "Seattle", "WA", "98101", "USA"),
+    ),
+    # Ingrid Sørensen (C000103) in Seattle with another email: the same name and zip.
+    _person(
+        "S0002",
+        "INGRID",
+        "sørensen",
+        "ingrid.s@home.example.com",
+        "+1 206 555 0144",
+        ("home", "815 Pike St", "Seattle", "WA", "98101", "USA"),
+        group="STAFF",
+    ),
     # Houston Galleria (S0003, real time): created async while the store was offline.
     _person(
         "S0003",
@@ -887,6 +920,19 @@ def _missing_only(payload: dict) -> tuple[dict, dict[str, list[str]]]:
     return missing, existing
 
 
+def _match_keys_refresh(customers: list[dict]) -> None:
+    """R12 keys of the HQ customers this run imported (the import writes them in bulk,
+    without keys), so the demo's possible duplicates are found."""
+    if not customers:
+        return
+    wanted = models.Q()
+    for record in customers:
+        wanted |= models.Q(legal_entity__code=record["legal_entity"], account=record["account"])
+    customer_match_keys_refresh(
+        customer_ids=Customer.objects.filter(wanted).values_list("pk", flat=True)
+    )
+
+
 @dataclass(frozen=True)
 class DemoReport:
     imported: ImportReport  # setup records already at HQ are counted as skipped
@@ -936,6 +982,7 @@ def demo_setup() -> DemoReport:
         for key in keys:
             report.skip(section, key)
     imported = data_import(payload=payload)
+    _match_keys_refresh(payload["customers"])
     for section, counts in imported.counts.items():
         merged = report.section(section)
         merged.created += counts.created

@@ -12,9 +12,12 @@ from customers.models import (
     AsyncCustomerAffiliation,
     AsyncCustomerAttributeValue,
     AsyncCustomerContact,
+    AsyncCustomerLink,
     AttributeType,
     ChannelCustomer,
     ChannelCustomerAddress,
+    ChannelCustomerAsyncLink,
+    ChannelRequest,
     ContactInfo,
     ContactType,
     Customer,
@@ -24,12 +27,14 @@ from customers.models import (
     CustomerGroup,
     CustomerType,
     Party,
+    PossibleDuplicate,
     StagedAsyncAddress,
     StagedAsyncCustomer,
     StagedAsyncCustomerAddress,
     StagedAsyncCustomerAffiliation,
     StagedAsyncCustomerAttributeValue,
     StagedAsyncCustomerContact,
+    StagedChannelRequest,
 )
 from tests.factories.base import ChannelFactory
 from tests.factories.commerce import LegalEntityFactory
@@ -287,3 +292,60 @@ class StagedAsyncAddressFactory(factory.django.DjangoModelFactory):
     city = factory.Faker("city")
     zip = factory.Faker("postcode")
     country = "USA"
+
+
+class PossibleDuplicateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PossibleDuplicate
+
+    customer = factory.SubFactory(CustomerFactory)
+    duplicate_of = factory.SubFactory(
+        CustomerFactory, legal_entity=factory.SelfAttribute("..customer.legal_entity")
+    )
+    legal_entity = factory.SelfAttribute("customer.legal_entity")
+    reasons = factory.LazyAttribute(
+        lambda o: {"email": f"{o.customer.account.lower()}@example.com"}
+    )
+
+
+class AsyncCustomerLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AsyncCustomerLink
+
+    async_customer_id = factory.LazyFunction(uuid.uuid4)
+    channel_database = "CHANNEL"
+    customer = factory.SubFactory(CustomerFactory)
+    linker = "admin"
+    linked_at = factory.LazyFunction(timezone.now)
+
+
+class ChannelCustomerAsyncLinkFactory(ChannelFactory):
+    class Meta:
+        model = ChannelCustomerAsyncLink
+
+    customer = factory.SubFactory(ChannelCustomerFactory)
+    async_customer_id = factory.LazyFunction(uuid.uuid4)
+    account = factory.SelfAttribute("customer.account")
+
+
+class ChannelRequestFactory(ChannelFactory):
+    class Meta:
+        model = ChannelRequest
+
+    request_id = factory.LazyFunction(uuid.uuid4)
+    store_number = "S0001"
+    target_account = "D000001"
+    edited_at = factory.LazyFunction(timezone.now)
+    changes = factory.LazyFunction(lambda: {"fields": {"email": "new@example.com"}})
+
+
+class StagedChannelRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StagedChannelRequest
+
+    channel_database = "CHANNEL"
+    store_number = "S0001"
+    request_id = factory.LazyFunction(uuid.uuid4)
+    target_account = "D000001"
+    edited_at = factory.LazyFunction(timezone.now)
+    changes = factory.LazyFunction(lambda: {"fields": {"email": "new@example.com"}})
