@@ -1,5 +1,5 @@
-"""Organization-level writes: database set-up, order synchronization (R8) and
-statement posting (R9).
+"""Organization-level writes: database set-up, the upload's staging of sales
+transactions (R3), order synchronization (R8) and statement posting (R9).
 
 Order sync and posting reach the customer domain only through the signals in
 ``commerce.signals``: this app never imports from ``customers``. Every function here
@@ -7,8 +7,10 @@ is safe to re-run.
 """
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction as db_transaction
 from django.db.models import F, Max, Q
@@ -16,6 +18,8 @@ from django.utils import timezone
 
 from commerce.db import HQ, ChannelDatabaseUnreachable, channel_aliases, channel_database_errors
 from commerce.models import (
+    ChannelSalesTransaction,
+    SalesLine,
     SalesOrder,
     SalesOrderLine,
     SalesTransaction,
@@ -26,6 +30,8 @@ from commerce.models import (
     TransactionType,
 )
 from commerce.signals import ResolutionError, order_sync_requested, statement_posting_requested
+
+BULK_BATCH = settings.CONVERSION_BATCH_SIZE
 
 
 def databases_migrate(
@@ -52,6 +58,72 @@ def databases_migrate(
         else:
             migrated.append(alias)
     return migrated
+
+
+# --- Upload (P-0001, R3): sales transactions into HQ --------------------------------
+
+
+def sales_transactions_stage(
+    *, rows: Sequence[ChannelSalesTransaction], channel_database: str, upload_session_id: int
+) -> tuple[dict[str, int], dict[int, str]]:
+    """R3: stage a channel database's sales transactions (lines prefetched) at HQ; a
+    transaction HQ already holds, identified by (store, transaction id), is skipped.
+    Returns counts and the channel rows that must stay in the channel (unknown store),
+    each with its reason. Call inside the upload session's HQ transaction."""
+    stores = {s.number: s for s in Store.objects.filter(number__in={r.store_number for r in rows})}
+    already = set(
+        SalesTransaction.objects.filter(transaction_id__in=[row.transaction_id for row in rows])
+        .order_by()
+        .values_list("store__number", "transaction_id")
+    )
+    unknown_store = {
+        row.pk: f"transaction {row.transaction_id} (store {row.store_number}): unknown store "
+        f'"{row.store_number}"; it stays in the channel'
+        for row in rows
+        if row.store_number not in stores
+    }
+    new_rows = [
+        row
+        for row in rows
+        if (row.store_number, row.transaction_id) not in already and row.pk not in unknown_store
+    ]
+    created = SalesTransaction.objects.bulk_create(
+        [
+            SalesTransaction(
+                transaction_id=row.transaction_id,
+                store=stores[row.store_number],
+                channel_database=channel_database,
+                type=row.type,
+                business_date=row.business_date,
+                customer_account=row.customer_account or "",
+                async_customer_id=row.async_customer_id,
+                delivery_address=row.delivery_address,
+                upload_session_id=upload_session_id,
+            )
+            for row in new_rows
+        ],
+        batch_size=BULK_BATCH,
+    )
+    lines = [
+        SalesLine(
+            transaction=parent,
+            line_number=line.line_number,
+            item=line.item,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+        )
+        for row, parent in zip(new_rows, created, strict=True)
+        for line in row.lines.all()
+    ]
+    SalesLine.objects.bulk_create(lines, batch_size=BULK_BATCH)
+    return (
+        {
+            "transactions": len(rows) - len(unknown_store),
+            "transactions_staged": len(new_rows),
+            "lines": len(lines),
+        },
+        unknown_store,
+    )
 
 
 # --- Order synchronization (R8) and statement posting (R9) ---------------------------

@@ -14,7 +14,7 @@ from django import forms
 
 from commerce.models import NumberSequence, Store
 from customers.countries import ISO3166_ALPHA3, country_choices
-from customers.models import AddressPurpose, Customer, CustomerGroup, CustomerType
+from customers.models import AddressPurpose, Customer, CustomerGroup, CustomerType, StagingStatus
 from customers.selectors import AsyncStatus
 from customers.services.validation import AddressInput, CustomerInput
 
@@ -217,12 +217,15 @@ class StoreCustomerForm(forms.Form):
             self.add_error(name if name in self.fields else None, message)
 
 
+# One name per status on every page: the staged record's statuses are the same states
+# (StagingStatus labels), the others exist only at the store.
 ASYNC_STATUS_LABELS = {
     AsyncStatus.PENDING_UPLOAD: "Pending upload",
-    AsyncStatus.UPLOADED: "Uploaded",
-    AsyncStatus.FAILED: "Failed",
-    AsyncStatus.CREATED: "Created at HQ",
+    AsyncStatus.UPLOADED: StagingStatus.PENDING.label,
+    AsyncStatus.FAILED: StagingStatus.FAILED.label,
+    AsyncStatus.CREATED: StagingStatus.COMPLETED.label,
     AsyncStatus.SYNCHRONIZED: "Synchronized",
+    AsyncStatus.NEEDS_REVIEW: StagingStatus.NEEDS_REVIEW.label,
 }
 
 
@@ -236,9 +239,10 @@ class SyncStatusFilterForm(forms.Form):
     kind = forms.ChoiceField(
         required=False,
         choices=[
-            ("", "Customers and addresses"),
+            ("", "Customers, addresses and edits"),
             ("customer", "Customers"),
             ("address", "Addresses"),
+            ("edit", "Edits (channel requests)"),
         ],
     )
 
@@ -248,3 +252,126 @@ class SyncStatusFilterForm(forms.Form):
             ("", "All stores"),
             *((number, f"{number} {name}") for number, name in stores),
         ]
+
+
+# --- Store customers page (SPEC section 8, R11) ------------------------------------
+
+STORE_EDIT_LABELS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "organization_name": "Organization name",
+    "email": "Email",
+    "phone": "Phone",
+    "customer_group": "Customer group",
+}
+
+
+def _store_service_errors(form: forms.Form, errors: list[str], *, strip_prefix: str = "") -> None:
+    """CustomerValidationError messages ("field: problem") on the field they name."""
+    for message in errors:
+        name = message.partition(":")[0].strip()
+        if strip_prefix and name.startswith(strip_prefix):
+            name = name.rpartition(".")[2]
+        form.add_error(name if name in form.fields else None, message)
+
+
+class StoreCustomerEditForm(forms.Form):
+    """A store's change to one customer (R11): what a point of sale lets a cashier
+    change. Only the fields whose value differs from the customer's current one make
+    the change; business rules (R5) are HQ's, as when adding a customer."""
+
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    organization_name = forms.CharField(max_length=200, required=False)
+    # Not an EmailField: a malformed email is a business rule (R5), judged at HQ.
+    email = forms.CharField(max_length=254, required=False)
+    phone = forms.CharField(max_length=40, required=False)
+    customer_group = forms.ChoiceField(required=False)
+
+    fieldsets = [
+        ("Name", {"fields": ["first_name", "last_name", "organization_name"]}),
+        ("Contact", {"fields": ["email", "phone"]}),
+        (None, {"fields": ["customer_group"]}),
+    ]
+
+    def get_fieldsets(self) -> list:
+        return [
+            (title, {"fields": [n for n in options["fields"] if n in self.fields]})
+            for title, options in self.fieldsets
+        ]
+
+    def __init__(self, *args, current: dict[str, str], customer_type: str, groups, **kwargs):
+        """``current``: the customer's values by field name; ``groups``: the legal
+        entity's customer groups (code and name)."""
+        self.current = {name: current.get(name) or "" for name in STORE_EDIT_LABELS}
+        self.customer_type = customer_type
+        super().__init__(*args, initial=self.current, **kwargs)
+        for name, label in STORE_EDIT_LABELS.items():
+            self.fields[name].label = label
+        # The names the customer type uses: a person's, or an organization's.
+        unused = (
+            ["first_name", "last_name"]
+            if customer_type == CustomerType.ORGANIZATION
+            else ["organization_name"]
+        )
+        for name in unused:
+            del self.fields[name]
+        choices = [(g.code, f"{g.name} ({g.code})" if g.name else g.code) for g in groups]
+        group = self.current["customer_group"]
+        if group not in {code for code, _ in choices}:
+            # Kept as it is until a person picks a group (R5 judges it at HQ).
+            unknown = (group, f"{group} (not a group of this legal entity)")
+            choices.insert(0, unknown if group else BLANK_CHOICE)
+        self.fields["customer_group"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        changed = self.changed_fields()
+        for name in ("first_name", "last_name", "organization_name"):
+            if name in changed and not changed[name]:
+                self.add_error(name, f"A {self.customer_type} needs this name.")
+        return data
+
+    def changed_fields(self) -> dict[str, str]:
+        """The fields the user changed, with their new values."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            name: data[name].strip()
+            for name in self.fields
+            if name in data and data[name].strip() != self.current[name]
+        }
+
+    def add_service_errors(self, errors: list[str]) -> None:
+        _store_service_errors(self, errors)
+
+
+class StoreCustomerAddressForm(forms.Form):
+    """An address the store adds to a customer (R11): an async customer's own row
+    before upload, a channel request after."""
+
+    purpose = forms.ChoiceField(choices=AddressPurpose.choices, initial=AddressPurpose.DELIVERY)
+    street = forms.CharField(max_length=250)
+    city = forms.CharField(max_length=100)
+    state = forms.CharField(max_length=60, required=False)
+    zip = forms.CharField(label="ZIP/postal code", max_length=20)
+    country = forms.ChoiceField(choices=country_options)
+    is_primary = forms.BooleanField(label="Primary", required=False)
+
+    fieldsets = [
+        (None, {"fields": ["purpose", "street", "city", "state", "zip", "country", "is_primary"]})
+    ]
+
+    def address_input(self) -> AddressInput:
+        data = self.cleaned_data
+        return AddressInput(
+            purpose=data["purpose"],
+            street=data["street"].strip(),
+            city=data["city"].strip(),
+            state=data["state"].strip(),
+            zip=data["zip"].strip(),
+            country=data["country"],
+            is_primary=data["is_primary"],
+        )
+
+    def add_service_errors(self, errors: list[str]) -> None:
+        _store_service_errors(self, errors, strip_prefix="addresses[")

@@ -5,23 +5,28 @@ Everything here streams in chunks and issues a fixed number of queries per chunk
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
-from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet
 
 from commerce.db import ChannelDatabaseUnreachable, channel_aliases, channel_database_errors
-from commerce.models import ChannelDatabase, LegalEntity
+from commerce.models import ChannelDatabase, LegalEntity, Store
 from commerce.selectors import channel_aliases_for_store
 from customers.models import (
     Address,
     AsyncAddress,
     AsyncCustomer,
+    ChannelCustomer,
+    ChannelRequest,
     Customer,
     CustomerAffiliation,
     CustomerAttributeValue,
     StagedAsyncAddress,
     StagedAsyncCustomer,
+    StagedChannelRequest,
     StagingStatus,
 )
 
@@ -34,14 +39,18 @@ class AsyncStatus:
     FAILED = "failed"
     CREATED = "created"
     SYNCHRONIZED = "synchronized"
-    ALL = [PENDING_UPLOAD, UPLOADED, FAILED, CREATED, SYNCHRONIZED]
+    NEEDS_REVIEW = "needs_review"  # R12: a possible duplicate held for a person
+    ALL = [PENDING_UPLOAD, UPLOADED, FAILED, CREATED, SYNCHRONIZED, NEEDS_REVIEW]
 
 
 STAGING_TO_STATUS = {
     StagingStatus.PENDING: AsyncStatus.UPLOADED,
     StagingStatus.FAILED: AsyncStatus.FAILED,
     StagingStatus.COMPLETED: AsyncStatus.CREATED,
+    StagingStatus.NEEDS_REVIEW: AsyncStatus.NEEDS_REVIEW,
 }
+# Statuses whose row carries the staged record's last error.
+WITH_LAST_ERROR = (AsyncStatus.FAILED, AsyncStatus.NEEDS_REVIEW)
 
 
 def customer_list() -> QuerySet[Customer]:
@@ -97,13 +106,38 @@ def customer_payload(customer: Customer) -> dict:
         else None,
         "async_origin": customer.async_origin,
         "addresses": [_address_payload(a) for a in party.addresses.all()],
+        "linked_async_ids": _linked_async_ids(customer),
     }
+
+
+def _linked_async_ids(customer: Customer) -> dict[str, list[str]]:
+    """R12: channel database -> the async GUIDs it made that HQ linked to this account
+    (prefetched ``async_links``); each channel links only its own (R7)."""
+    linked: dict[str, list[str]] = {}
+    for link in customer.async_links.all():
+        linked.setdefault(link.channel_database, []).append(str(link.async_customer_id))
+    return {name: sorted(guids) for name, guids in sorted(linked.items())}
 
 
 def with_payload_relations(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     """What ``customer_payload`` reads, joined or prefetched (no per-customer queries)."""
     return queryset.select_related("legal_entity", "party", "customer_group").prefetch_related(
-        "party__addresses"
+        "party__addresses", "async_links"
+    )
+
+
+def customers_for_comparison(*, customer_ids: Iterable[int | None]) -> QuerySet[Customer]:
+    """HQ customers with what the duplicate comparison (R12) shows, in a fixed number of
+    queries: party, group, addresses (primary first) and contact info."""
+    return (
+        Customer.objects.filter(pk__in=[pk for pk in customer_ids if pk])
+        .select_related("party", "customer_group", "legal_entity")
+        .prefetch_related(
+            Prefetch(
+                "party__addresses", queryset=Address.objects.order_by("-is_primary", "location_id")
+            ),
+            "party__contacts",
+        )
     )
 
 
@@ -262,6 +296,97 @@ def _channel_status_rows(
                     _add_details(item, row=row, staged=staged.get(getattr(row, guid_field)))
                 if status is None or item["status"] == status:
                     yield item
+    yield from _edit_status_rows(
+        alias=alias, name=name, store=store, status=status, details=details
+    )
+
+
+def edit_state(
+    staged: StagedChannelRequest | None, *, store_has_account: bool, held_version: int
+) -> str:
+    """Where a channel request stands (R11): created once applied at HQ; synchronized once
+    the store holds what HQ made of it - the customer's new version (``held_version`` of
+    its copy), or, for an edit folded into a staged record, the account of the async
+    customer (``store_has_account``)."""
+    if staged is None:
+        return AsyncStatus.PENDING_UPLOAD
+    if staged.status != StagingStatus.COMPLETED:
+        return STAGING_TO_STATUS.get(staged.status, AsyncStatus.UPLOADED)
+    if staged.applied_to_staged:
+        return AsyncStatus.SYNCHRONIZED if store_has_account else AsyncStatus.CREATED
+    return (
+        AsyncStatus.SYNCHRONIZED
+        if held_version >= (staged.applied_version or 0)
+        else AsyncStatus.CREATED
+    )
+
+
+def _edit_status_rows(
+    *, alias: str, name: str, store: str | None, status: str | None, details: bool
+) -> Iterator[dict]:
+    """R11: one row of kind ``edit`` per channel request. Created means applied at HQ;
+    synchronized, that the store holds the new version (its copy's version, or, for an
+    edit folded into a staged record, the async customer's account)."""
+    queryset = ChannelRequest.objects.using(alias)
+    if store:
+        queryset = queryset.filter(store_number=store)
+    for rows in _channel_chunks(queryset, name=name):
+        staged = {
+            s.request_id: s
+            for s in StagedChannelRequest.objects.filter(
+                channel_database=name, request_id__in=[r.request_id for r in rows]
+            )
+        }
+        accounts = {s.account for s in staged.values() if s.account}
+        accounts |= {r.target_account for r in rows if r.target_account}
+        with channel_database_errors(alias, name=name):
+            versions = dict(
+                ChannelCustomer.objects.using(alias)
+                .filter(account__in=accounts)
+                .values_list("account", "hq_version")
+            )
+            linked = dict(
+                AsyncCustomer.objects.using(alias)
+                .filter(
+                    async_customer_id__in=[
+                        r.target_async_customer_id for r in rows if r.target_async_customer_id
+                    ]
+                )
+                .values_list("async_customer_id", "account")
+            )
+        for row in rows:
+            request = staged.get(row.request_id)
+            account = (
+                (request.account if request else "")
+                or row.target_account
+                or linked.get(row.target_async_customer_id)
+                or None
+            )
+            state = edit_state(
+                request,
+                store_has_account=bool(linked.get(row.target_async_customer_id)),
+                held_version=versions.get(request.account, 0) if request else 0,
+            )
+            item = {
+                "kind": "edit",
+                "store": row.store_number,
+                "channel_database": name,
+                "async_id": str(row.request_id),
+                "status": state,
+                "customer_account": account,
+                "last_error": (request.last_error if state == AsyncStatus.FAILED else "") or None,
+            }
+            if details:
+                item.update(
+                    name=f"edit of {account or row.target}",
+                    staged_id=request.pk if request else None,
+                    created_at=row.edited_at,
+                    operation_at=(request.processed_at or request.staged_at)
+                    if request
+                    else row.edited_at,
+                )
+            if status is None or item["status"] == status:
+                yield item
 
 
 def _status_row(*, kind, row, guid: uuid.UUID, staged, channel_database: str) -> dict:
@@ -284,7 +409,7 @@ def _status_row(*, kind, row, guid: uuid.UUID, staged, channel_database: str) ->
         "async_id": str(guid),
         "status": state,
         "customer_account": account,
-        "last_error": (staged.last_error if staged and state == AsyncStatus.FAILED else "") or None,
+        "last_error": (staged.last_error if staged and state in WITH_LAST_ERROR else "") or None,
     }
 
 
@@ -293,17 +418,26 @@ def _add_details(item: dict, *, row, staged) -> None:
         operation_at = row.synchronized_at or (staged.processed_at if staged else None)
     elif item["status"] == AsyncStatus.PENDING_UPLOAD:
         operation_at = row.created_at
-    else:  # uploaded, failed, created: HQ staging knows when
+    else:  # uploaded, failed, created, needs review: HQ staging knows when
         operation_at = staged.processed_at or staged.staged_at
     if item["kind"] == "customer":
         name = row.name
     else:
         name = f"{row.street}, {row.city}"
+    review = None
+    if getattr(staged, "review_decision", ""):  # R12: who resolved a possible duplicate
+        review = {
+            "decision": staged.review_decision,
+            "label": staged.get_review_decision_display(),
+            "by": staged.reviewer,
+            "at": staged.reviewed_at,
+        }
     item.update(
         name=name,
         staged_id=staged.pk if staged else None,
         created_at=row.created_at,
         operation_at=operation_at or row.created_at,
+        review=review,
     )
 
 
@@ -334,3 +468,266 @@ def async_status_summary(rows: Iterable[dict]) -> list[dict]:
             ):
                 bucket["oldest_pending_at"] = row["created_at"]
     return [*(stores[number] for number in sorted(stores)), total]
+
+
+# --- Store customers (SPEC section 8; R1, R11) -------------------------------------
+
+STORE_ASYNC_SEARCH_FIELDS = (
+    "first_name",
+    "last_name",
+    "organization_name",
+    "email",
+    "phone",
+    "account",
+    "async_customer_id",
+)
+STORE_COPY_SEARCH_FIELDS = ("name", *STORE_ASYNC_SEARCH_FIELDS)
+
+
+@dataclass(frozen=True)
+class PendingEdit:
+    """A store's edit (channel request, R11) that the store does not hold back from HQ
+    yet: ``status`` is an AsyncStatus other than synchronized."""
+
+    request_id: uuid.UUID
+    edited_at: datetime.datetime
+    changes: dict
+    status: str
+    last_error: str = ""
+
+
+@dataclass
+class StoreCustomer:
+    """One customer as a store sees it: ``async`` (an async customer of the channel
+    database with no synchronous copy yet: "Pending sync") or ``copy`` (a synchronous
+    customer's channel copy). ``key`` is what the store edits it by (R11): the async
+    GUID or the account number."""
+
+    kind: str
+    record: AsyncCustomer | ChannelCustomer
+    pending_edits: list[PendingEdit] = field(default_factory=list)
+    # An async customer's way to HQ (AsyncStatus, as on the status page) and, when HQ
+    # rejected it (R5), why: the store can fix it with an edit (R11).
+    hq_status: str = ""
+    hq_error: str = ""
+
+    @property
+    def key(self) -> str:
+        if self.kind == "async":
+            return str(self.record.async_customer_id)
+        return self.record.account
+
+    @property
+    def account(self) -> str | None:
+        return self.record.account or None
+
+
+@dataclass(frozen=True)
+class StoreCustomerPage:
+    rows: list[StoreCustomer]
+    count: int
+
+
+def _store_async_customers(*, store: Store) -> QuerySet[AsyncCustomer]:
+    """Async customers of the stores sharing this store's channel database and legal
+    entity, except those the store already holds as a synchronous copy (linked by
+    1010): a synchronized customer is shown once, by its account."""
+    numbers = list(
+        Store.objects.filter(
+            channel_database_id=store.channel_database_id, legal_entity_id=store.legal_entity_id
+        ).values_list("number", flat=True)
+    )
+    alias = store.channel_database.alias
+    copies = ChannelCustomer.objects.using(alias).filter(
+        legal_entity=store.legal_entity.code, account=OuterRef("account")
+    )
+    return (
+        AsyncCustomer.objects.using(alias).filter(store_number__in=numbers).filter(~Exists(copies))
+    )
+
+
+def _words_match(query: str, fields: Sequence[str]) -> Q:
+    """Every word of ``query`` in at least one of ``fields`` (case-insensitive; a GUID,
+    whole or in part, matches a GUID field)."""
+    condition = Q()
+    for word in query.split():
+        any_field = Q()
+        for name in fields:
+            any_field |= Q(**{f"{name}__icontains": word})
+        condition &= any_field
+    return condition
+
+
+def store_customer_search(
+    *, store: Store, query: str = "", limit: int = 50, offset: int = 0
+) -> StoreCustomerPage:
+    """The customers a store sees, matching every word of ``query`` (name, email,
+    phone, account or async GUID): async customers not synchronized yet, newest first,
+    then the synchronous copies of its legal entity by name, all from its channel
+    database, each with its pending edits (R11). ``store`` comes with its legal entity
+    and channel database. A fixed number of queries whatever the number of rows: at
+    HQ the store numbers, the staged requests and the staged async customers; in the
+    channel database two counts, at most two page reads, the GUIDs linked to the
+    copies and the requests.
+    A channel database error raises ChannelDatabaseUnreachable."""
+    alias, name = store.channel_database.alias, store.channel_database.name
+    async_customers = _store_async_customers(store=store).filter(
+        _words_match(query, STORE_ASYNC_SEARCH_FIELDS)
+    )
+    copies = ChannelCustomer.objects.using(alias).filter(
+        _words_match(query, STORE_COPY_SEARCH_FIELDS), legal_entity=store.legal_entity.code
+    )
+    rows: list[StoreCustomer] = []
+    with channel_database_errors(alias, name=name):
+        async_count = async_customers.count()
+        copy_count = copies.count()
+        if offset < async_count:
+            rows += [
+                StoreCustomer(kind="async", record=row)
+                for row in async_customers.order_by("-created_at", "-id")[offset : offset + limit]
+            ]
+        copy_offset, copy_limit = max(0, offset - async_count), limit - len(rows)
+        if copy_limit > 0 and copy_offset < copy_count:
+            rows += [
+                StoreCustomer(kind="copy", record=row)
+                for row in copies.order_by("name", "account")[
+                    copy_offset : copy_offset + copy_limit
+                ]
+            ]
+    _store_pending_edits_attach(store=store, rows=rows)
+    _store_async_states_attach(store=store, rows=rows)
+    return StoreCustomerPage(rows=rows, count=async_count + copy_count)
+
+
+def store_customer_get(*, store: Store, key: str) -> StoreCustomer | None:
+    """One customer the store sees, by async GUID or account, with its addresses and
+    pending edits; an async customer the store holds as a copy comes as the copy.
+    None when the store does not know it."""
+    alias, name = store.channel_database.alias, store.channel_database.name
+    guid = _uuid_or_none(key)
+    with channel_database_errors(alias, name=name):
+        row = None
+        if guid is not None:
+            record = (
+                _store_async_customers(store=store)
+                .filter(async_customer_id=guid)
+                .prefetch_related("addresses")
+                .first()
+            )
+            if record is not None:
+                row = StoreCustomer(kind="async", record=record)
+            else:
+                account = (
+                    AsyncCustomer.objects.using(alias)
+                    .filter(async_customer_id=guid)
+                    .values_list("account", flat=True)
+                    .first()
+                )
+                key = account or ""
+        if row is None and key:
+            record = (
+                ChannelCustomer.objects.using(alias)
+                .filter(legal_entity=store.legal_entity.code, account=key.strip())
+                .prefetch_related("addresses")
+                .first()
+            )
+            row = StoreCustomer(kind="copy", record=record) if record else None
+    if row is not None:
+        _store_pending_edits_attach(store=store, rows=[row])
+        _store_async_states_attach(store=store, rows=[row])
+    return row
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _store_pending_edits_attach(*, store: Store, rows: Sequence[StoreCustomer]) -> None:
+    """Attach to each row its channel requests the store does not hold back yet, in the
+    order they were made; states as on the status page (kind ``edit``)."""
+    if not rows:
+        return
+    alias, name = store.channel_database.alias, store.channel_database.name
+    by_account = {r.record.account: r for r in rows if r.kind == "copy"}
+    by_guid = {r.record.async_customer_id: r for r in rows if r.kind == "async"}
+    with channel_database_errors(alias, name=name):
+        if by_account:
+            # Edits made before 1010 linked an async customer target its GUID.
+            linked = AsyncCustomer.objects.using(alias).filter(account__in=list(by_account))
+            for guid, account in linked.values_list("async_customer_id", "account"):
+                by_guid.setdefault(guid, by_account[account])
+        requests = list(
+            ChannelRequest.objects.using(alias)
+            .filter(
+                Q(target_account__in=list(by_account))
+                | Q(target_async_customer_id__in=list(by_guid))
+            )
+            .order_by("edited_at", "id")
+        )
+    uploaded = [r.request_id for r in requests if r.upload_session_id is not None]
+    staged = (
+        {
+            s.request_id: s
+            for s in StagedChannelRequest.objects.filter(
+                channel_database=name, request_id__in=uploaded
+            )
+        }
+        if uploaded
+        else {}
+    )
+    for request in requests:
+        row = by_account.get(request.target_account) or by_guid.get(
+            request.target_async_customer_id
+        )
+        if row is None:
+            continue
+        state = _store_edit_state(staged.get(request.request_id), row=row)
+        if state != AsyncStatus.SYNCHRONIZED:
+            row.pending_edits.append(
+                PendingEdit(
+                    request_id=request.request_id,
+                    edited_at=request.edited_at,
+                    changes=request.changes,
+                    status=state,
+                    last_error=staged[request.request_id].last_error
+                    if state == AsyncStatus.FAILED
+                    else "",
+                )
+            )
+
+
+def _store_async_states_attach(*, store: Store, rows: Sequence[StoreCustomer]) -> None:
+    """Each async row's status on its way to HQ, from HQ staging (one query)."""
+    guids = [r.record.async_customer_id for r in rows if r.kind == "async"]
+    if not guids:
+        return
+    staged = {
+        guid: (status, error)
+        for guid, status, error in StagedAsyncCustomer.objects.filter(
+            channel_database=store.channel_database.name, async_customer_id__in=guids
+        ).values_list("async_customer_id", "status", "last_error")
+    }
+    for row in rows:
+        if row.kind != "async":
+            continue
+        if row.account:
+            row.hq_status = AsyncStatus.SYNCHRONIZED
+            continue
+        status, error = staged.get(row.record.async_customer_id, (None, ""))
+        row.hq_status = (
+            STAGING_TO_STATUS.get(status, AsyncStatus.UPLOADED)
+            if status
+            else AsyncStatus.PENDING_UPLOAD
+        )
+        row.hq_error = error if row.hq_status in WITH_LAST_ERROR else ""
+
+
+def _store_edit_state(staged: StagedChannelRequest | None, *, row: StoreCustomer) -> str:
+    """Where an edit of ``row`` stands (R11), as the status page says it."""
+    if row.kind == "async":
+        # Its account is not at the store yet (else it would show as a copy).
+        return edit_state(staged, store_has_account=False, held_version=0)
+    return edit_state(staged, store_has_account=True, held_version=row.record.hq_version)

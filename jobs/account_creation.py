@@ -1,10 +1,13 @@
-"""Synchronize customers and channel requests (R4, R5, R6): staging -> HQ accounts.
+"""Synchronize customers and channel requests (R4, R5, R6, R11): staging -> HQ accounts.
 
 Workers claim pending staged rows in batches with ``SELECT ... FOR UPDATE SKIP LOCKED``
 (PostgreSQL; SQLite's IMMEDIATE transactions serialize writers instead), create the
 HQ records for the whole batch in the same transaction and mark the rows. Several
 workers at once share the rows and never create a customer twice: the locks keep
-them apart and the unique async GUID on Customer is the last word.
+them apart and the unique async GUID on Customer is the last word. Channel requests
+are claimed the same way, oldest edit first; two workers applying requests of one
+customer take its row lock in turn, and per field the latest edit wins whatever the
+order they arrive in.
 """
 
 from __future__ import annotations
@@ -13,10 +16,17 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from commerce.db import HQ
-from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagingStatus
+from customers.models import (
+    StagedAsyncAddress,
+    StagedAsyncCustomer,
+    StagedChannelRequest,
+    StagingStatus,
+)
 from customers.services.accounts import STAGED_CUSTOMER_PREFETCH, staged_customers_create
+from customers.services.requests import staged_requests_apply
 from customers.services.staging import staged_addresses_create
 from customers.services.validation import ReferenceData
 
@@ -57,6 +67,40 @@ def _process_batches(
         )
 
 
+def _process_requests(
+    *, progress, batch_size, refs, final: bool, channel_database, store, ids
+) -> set[int]:
+    """R11: apply pending channel requests, oldest edit first, in claimed batches;
+    returns the staged customers they changed (to be tried again in this run)."""
+    touched: set[int] = set()
+    after = None
+    while True:
+        with transaction.atomic(using=HQ):
+            queryset = _pending(
+                StagedChannelRequest, channel_database=channel_database, store=store, ids=ids
+            ).order_by("edited_at", "pk")
+            if after is not None:
+                queryset = queryset.filter(
+                    Q(edited_at__gt=after[0]) | Q(edited_at=after[0], pk__gt=after[1])
+                )
+            rows = list(queryset.select_for_update(skip_locked=True)[:batch_size])
+            if not rows:
+                return touched
+            outcomes = staged_requests_apply(staged_rows=rows, final=final, refs=refs)
+        after = (rows[-1].edited_at, rows[-1].pk)
+        done = [o for o in outcomes if not o.unresolved]
+        failures = [o for o in done if not o.ok]
+        touched |= {o.staged_customer_id for o in done if o.staged_customer_id}
+        guid_by_id = {row.pk: row.request_id for row in rows}
+        if done:
+            progress.add(
+                selected=len(done),
+                succeeded=len(done) - len(failures),
+                failed=len(failures),
+                errors=[f"channel request {guid_by_id[o.staged_id]}: {o.error}" for o in failures],
+            )
+
+
 def account_creation_run(
     *,
     run=None,
@@ -65,17 +109,40 @@ def account_creation_run(
     store: str | None = None,
     staged_customer_ids: Sequence[int] | None = None,
     staged_address_ids: Sequence[int] | None = None,
+    staged_request_ids: Sequence[int] | None = None,
     batch_size: int | None = None,
     **_ignored,
 ) -> None:
-    """Job function: create HQ customers, then HQ addresses, for pending staged rows.
+    """Job function: apply channel requests to what exists (R11), create HQ customers
+    (R4), then HQ addresses (R6), then apply the requests whose customer was just
+    created.
 
-    With ids (the admin's "Synchronize selected"), only those rows are processed.
+    With ids (the admin's "Synchronize selected"), only those rows are processed (and
+    the staged customers that selected requests changed).
     """
     batch_size = batch_size or ACCOUNT_BATCH
-    only_addresses = staged_address_ids and not staged_customer_ids
-    only_customers = staged_customer_ids and not staged_address_ids
-    if not only_addresses:
+    selection = {
+        "customers": staged_customer_ids,
+        "addresses": staged_address_ids,
+        "requests": staged_request_ids,
+    }
+    chosen = any(selection.values())
+    refs = ReferenceData.load()
+    scope = {"channel_database": channel_database, "store": store}
+    changed_staged: set[int] = set()
+    if not chosen or selection["requests"]:
+        changed_staged = _process_requests(
+            progress=progress,
+            batch_size=batch_size,
+            refs=refs,
+            final=False,
+            ids=staged_request_ids,
+            **scope,
+        )
+    if not chosen or selection["customers"] or changed_staged:
+        customer_ids = (
+            [*(staged_customer_ids or ()), *changed_staged] if chosen else staged_customer_ids
+        )
         _process_batches(
             model=StagedAsyncCustomer,
             label="async customer",
@@ -84,12 +151,11 @@ def account_creation_run(
             prefetch=STAGED_CUSTOMER_PREFETCH,
             progress=progress,
             batch_size=batch_size,
-            refs=ReferenceData.load(),
-            channel_database=channel_database,
-            store=store,
-            ids=staged_customer_ids,
+            refs=refs,
+            ids=customer_ids,
+            **scope,
         )
-    if not only_customers:
+    if not chosen or selection["addresses"]:
         _process_batches(
             model=StagedAsyncAddress,
             label="async address",
@@ -98,7 +164,15 @@ def account_creation_run(
             prefetch=[],
             progress=progress,
             batch_size=batch_size,
-            channel_database=channel_database,
-            store=store,
             ids=staged_address_ids,
+            **scope,
+        )
+    if not chosen or selection["requests"]:
+        _process_requests(
+            progress=progress,
+            batch_size=batch_size,
+            refs=refs,
+            final=True,
+            ids=staged_request_ids,
+            **scope,
         )

@@ -6,7 +6,8 @@ A channel row is "not uploaded" while its ``upload_session_id`` is null. Each ba
    rows that HQ does not hold yet (their GUID/id is unique in staging), through the
    staging services of each kind (``customers.services.staging``); a record HQ
    cannot take fails alone, named in the job run, and stays unstamped;
-3. in one channel transaction, stamp exactly those rows with the session id;
+3. stamp exactly those rows with the session id, in the channel transaction that read
+   them (it holds their locks from the read to the stamp, see R11 in-place edits);
 4. acknowledge the session at HQ.
 A crash after 2 leaves the rows unstamped: the next run sends them again and step 2
 stages nothing twice. A row written while a run goes on is unstamped, so a later
@@ -27,12 +28,11 @@ from commerce.db import HQ
 from commerce.models import (
     ChannelDatabase,
     ChannelSalesTransaction,
-    SalesLine,
-    SalesTransaction,
-    Store,
 )
-from customers.models import AsyncAddress, AsyncCustomer
+from commerce.services import sales_transactions_stage
+from customers.models import AsyncAddress, AsyncCustomer, ChannelRequest
 from customers.services.children import CHILD_RELATIONS
+from customers.services.requests import channel_requests_stage
 from customers.services.staging import async_addresses_stage, async_customers_stage
 from jobs.isolation import RECORD_ERRORS, error_summary
 from jobs.models import SessionStatus, UploadSession
@@ -45,66 +45,6 @@ UPLOAD_BATCH = settings.CONVERSION_BATCH_SIZE
 fault_hook: Callable[[str], None] = lambda stage: None  # noqa: E731
 
 
-def _stage_transactions(
-    *, rows: Sequence[ChannelSalesTransaction], channel_database: str, upload_session_id: int
-) -> tuple[dict[str, int], set[int]]:
-    """Returns counts and the channel rows that must stay unstamped (unknown store), each
-    with its reason. A transaction is identified by (store, transaction id)."""
-    stores = {s.number: s for s in Store.objects.filter(number__in={r.store_number for r in rows})}
-    already = set(
-        SalesTransaction.objects.filter(transaction_id__in=[row.transaction_id for row in rows])
-        .order_by()
-        .values_list("store__number", "transaction_id")
-    )
-    unknown_store = {
-        row.pk: f'{_label(row)}: unknown store "{row.store_number}"; it stays in the channel'
-        for row in rows
-        if row.store_number not in stores
-    }
-    new_rows = [
-        row
-        for row in rows
-        if (row.store_number, row.transaction_id) not in already and row.pk not in unknown_store
-    ]
-    created = SalesTransaction.objects.bulk_create(
-        [
-            SalesTransaction(
-                transaction_id=row.transaction_id,
-                store=stores[row.store_number],
-                channel_database=channel_database,
-                type=row.type,
-                business_date=row.business_date,
-                customer_account=row.customer_account or "",
-                async_customer_id=row.async_customer_id,
-                delivery_address=row.delivery_address,
-                upload_session_id=upload_session_id,
-            )
-            for row in new_rows
-        ],
-        batch_size=UPLOAD_BATCH,
-    )
-    lines = [
-        SalesLine(
-            transaction=parent,
-            line_number=line.line_number,
-            item=line.item,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-        )
-        for row, parent in zip(new_rows, created, strict=True)
-        for line in row.lines.all()
-    ]
-    SalesLine.objects.bulk_create(lines, batch_size=UPLOAD_BATCH)
-    return (
-        {
-            "transactions": len(rows) - len(unknown_store),
-            "transactions_staged": len(new_rows),
-            "lines": len(lines),
-        },
-        unknown_store,
-    )
-
-
 def _stage_customers(**kwargs) -> tuple[dict[str, int], dict[int, str]]:
     return async_customers_stage(**kwargs), {}
 
@@ -113,12 +53,18 @@ def _stage_addresses(**kwargs) -> tuple[dict[str, int], dict[int, str]]:
     return async_addresses_stage(**kwargs), {}
 
 
+def _stage_requests(**kwargs) -> tuple[dict[str, int], dict[int, str]]:
+    return channel_requests_stage(**kwargs), {}
+
+
 def _label(row) -> str:
     """How a job run names a channel row: kind and business key."""
     if isinstance(row, AsyncCustomer):
         return f"async customer {row.async_customer_id} (store {row.store_number})"
     if isinstance(row, AsyncAddress):
         return f"async address {row.async_address_id} (store {row.store_number})"
+    if isinstance(row, ChannelRequest):
+        return f"channel request {row.request_id} (store {row.store_number})"
     return f"transaction {row.transaction_id} (store {row.store_number})"
 
 
@@ -154,7 +100,9 @@ UPLOADS = [
     # (kind, channel model, prefetch, stager)
     ("customers", AsyncCustomer, CHILD_RELATIONS, _stage_customers),
     ("async_addresses", AsyncAddress, [], _stage_addresses),
-    ("transactions", ChannelSalesTransaction, ["lines"], _stage_transactions),
+    # After the customers: a request's target is staged before the request is.
+    ("requests", ChannelRequest, [], _stage_requests),
+    ("transactions", ChannelSalesTransaction, ["lines"], sales_transactions_stage),
 ]
 
 
@@ -178,29 +126,37 @@ def upload_batch(
 ) -> tuple[UploadSession | None, int, dict]:
     """Upload one batch of one kind. Returns (session, last channel pk read, counts)."""
     _kind, model, prefetch, stage = next(u for u in UPLOADS if u[0] == kind)
-    rows = list(
-        model.objects.using(alias)
-        .filter(upload_session_id__isnull=True, pk__gt=after_pk)
-        .order_by("pk")
-        .prefetch_related(*prefetch)[:batch_size]
-    )
-    if not rows:
-        return None, after_pk, {}
-    with transaction.atomic(using=HQ):
-        session = UploadSession.objects.create(
-            channel_database=channel_database,
-            job_run=job_run,
-            status=SessionStatus.APPLIED,
-            applied_at=timezone.now(),
-        )
-        counts, unstamped = _stage_isolated(
-            stage=stage, rows=rows, channel_database=channel_database, upload_session_id=session.pk
-        )
-        session.counts = {"kind": kind, **counts, "not_uploaded": len(unstamped)}
-        session.save(update_fields=["counts"])
-    fault_hook(f"{kind}:after_hq_apply")
-    stamped = [row.pk for row in rows if row.pk not in unstamped]
+    # The channel transaction spans reading, staging at HQ and stamping, holding the
+    # rows' locks (PostgreSQL row locks; SQLite's write lock): a store's in-place edit
+    # of an async customer (R11) waits, then finds the row stamped and records a
+    # channel request instead - it never falls between the read and the stamp.
     with transaction.atomic(using=alias):
+        rows = list(
+            model.objects.using(alias)
+            .filter(upload_session_id__isnull=True, pk__gt=after_pk)
+            .order_by("pk")
+            .select_for_update()
+            .prefetch_related(*prefetch)[:batch_size]
+        )
+        if not rows:
+            return None, after_pk, {}
+        with transaction.atomic(using=HQ):
+            session = UploadSession.objects.create(
+                channel_database=channel_database,
+                job_run=job_run,
+                status=SessionStatus.APPLIED,
+                applied_at=timezone.now(),
+            )
+            counts, unstamped = _stage_isolated(
+                stage=stage,
+                rows=rows,
+                channel_database=channel_database,
+                upload_session_id=session.pk,
+            )
+            session.counts = {"kind": kind, **counts, "not_uploaded": len(unstamped)}
+            session.save(update_fields=["counts"])
+        fault_hook(f"{kind}:after_hq_apply")
+        stamped = [row.pk for row in rows if row.pk not in unstamped]
         model.objects.using(alias).filter(pk__in=stamped, upload_session_id__isnull=True).update(
             upload_session_id=session.pk, uploaded_at=timezone.now()
         )

@@ -4,10 +4,12 @@ importing the modules registers their admin classes):
 - ``master``: HQ setup and the HQ customer master, with "Add customer at store" (R1);
 - ``channel``: the channel customer records, per channel database;
 - ``staging``: HQ staging, where records HQ rejected (R5) are fixed and synchronized again;
+- ``duplicates``: possible duplicates and the review of held records (R12);
+- ``requests``: channel requests (R11), at the store and staged at HQ;
 - ``status``: the customer synchronization status page;
 - ``job_actions``: the one module of ``customers`` that imports ``jobs``.
 """
 
-from customers.admin import channel, master, staging, status
+from customers.admin import channel, duplicates, master, requests, staging, status
 
-__all__ = ["channel", "master", "staging", "status"]
+__all__ = ["channel", "duplicates", "master", "requests", "staging", "status"]

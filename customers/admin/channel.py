@@ -12,9 +12,12 @@ import uuid
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.html import format_html
 
 from commerce.admin import ViewOnlyMixin
-from commerce.admin_channel import ChannelModelAdmin, ChannelTabularInline, UploadedFilter
+from commerce.admin_channel import ChannelModelAdmin, ChannelTabularInline
+from commerce.admin_display import short_guid
+from customers.admin.store_customers import StoreCustomersPageMixin
 from customers.models import (
     AsyncAddress,
     AsyncCustomer,
@@ -37,20 +40,24 @@ class ChannelCustomerAddressInline(ViewOnlyMixin, ChannelTabularInline):
 class ChannelCustomerAdmin(ViewOnlyMixin, ChannelModelAdmin):
     list_display = [
         "account",
-        "legal_entity",
         "name",
-        "type",
-        "email",
-        "phone",
+        "contact",
         "customer_group",
-        "currency",
-        "async_customer_id",
+        "async_id",
         "hq_version",
         "updated_at",
     ]
     list_filter = ["legal_entity", "type", "customer_group"]
     search_fields = ["account", "name", "email", "phone", "async_customer_id"]
     inlines = [ChannelCustomerAddressInline]
+
+    @admin.display(description="email / phone", ordering="email")
+    def contact(self, obj):
+        return contact_lines(obj)
+
+    @admin.display(description="async id", ordering="async_customer_id")
+    def async_id(self, obj):
+        return short_guid(obj.async_customer_id)
 
 
 @admin.register(ChannelCustomerAddress)
@@ -61,26 +68,67 @@ class ChannelCustomerAddressAdmin(ViewOnlyMixin, ChannelModelAdmin):
     list_select_related = ["customer"]
 
 
-class StoreStatusFilter(admin.SimpleListFilter):
-    """What the store shows: "Pending sync" until distribution (1010) links the row."""
+def contact_lines(obj):
+    """Email over phone, in one narrow column."""
+    return format_html("{}<br>{}", obj.email or "-", obj.phone or "-")
 
-    title = "store status"
+
+# What the store knows of its async record, named as on the status page (SPEC section 5):
+# failed or created at HQ are known at HQ only.
+PENDING_UPLOAD, UPLOADED, SYNCHRONIZED = "Pending upload", "Uploaded", "Synchronized"
+
+
+def channel_status(obj, linked_field: str) -> str:
+    if getattr(obj, linked_field):
+        return SYNCHRONIZED
+    return UPLOADED if obj.upload_session_id is not None else PENDING_UPLOAD
+
+
+class StoreStatusFilter(admin.SimpleListFilter):
+    """The async record's status as the store knows it: pending upload, uploaded (the
+    store shows it "Pending sync"), or synchronized once distribution (1010) links it."""
+
+    title = "status"
     parameter_name = "store_status"
     linked_field = "account"
 
     def lookups(self, request, model_admin):
-        return [("pending", "Pending sync"), ("synchronized", "Synchronized")]
+        return [
+            ("pending_upload", PENDING_UPLOAD),
+            ("uploaded", UPLOADED),
+            ("synchronized", SYNCHRONIZED),
+        ]
 
     def queryset(self, request, queryset):
-        if self.value() == "pending":
-            return queryset.filter(**{f"{self.linked_field}__isnull": True})
+        linked = f"{self.linked_field}__isnull"
+        if self.value() == "pending_upload":
+            return queryset.filter(**{linked: True, "upload_session_id__isnull": True})
+        if self.value() == "uploaded":
+            return queryset.filter(**{linked: True, "upload_session_id__isnull": False})
         if self.value() == "synchronized":
-            return queryset.filter(**{f"{self.linked_field}__isnull": False})
+            return queryset.filter(**{linked: False})
         return queryset
 
 
 class AddressStoreStatusFilter(StoreStatusFilter):
     linked_field = "location_id"
+
+
+class AsyncCustomerAddressStatusFilter(admin.SimpleListFilter):
+    """An async customer's address is linked (synchronized) once it has a location id."""
+
+    title = "status"
+    parameter_name = "store_status"
+
+    def lookups(self, request, model_admin):
+        return [("pending", "Not linked yet"), ("synchronized", SYNCHRONIZED)]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(location_id__isnull=True)
+        if self.value() == "synchronized":
+            return queryset.filter(location_id__isnull=False)
+        return queryset
 
 
 class GeneratedGuidMixin:
@@ -129,22 +177,21 @@ class AsyncCustomerAffiliationInline(ChannelTabularInline):
 
 
 @admin.register(AsyncCustomer)
-class AsyncCustomerAdmin(GeneratedGuidMixin, ChannelModelAdmin):
+class AsyncCustomerAdmin(StoreCustomersPageMixin, GeneratedGuidMixin, ChannelModelAdmin):
+    # The name links the row; status and account (what the operator looks for) come
+    # before the details, and fit at 1440 px beside the filters.
     list_display = [
-        "async_customer_id",
-        "name",
+        "name_link",
+        "async_id",
         "store_number",
-        "type",
-        "email",
-        "phone",
+        "status",
+        "account",
+        "contact",
         "customer_group",
         "created_at",
-        "uploaded",
-        "store_status",
-        "account",
-        "synchronized_at",
     ]
-    list_filter = [StoreStatusFilter, UploadedFilter, "type", "store_number"]
+    list_display_links = ["name_link"]
+    list_filter = [StoreStatusFilter, "type", "store_number"]
     search_fields = [
         "async_customer_id",
         "first_name",
@@ -171,13 +218,21 @@ class AsyncCustomerAdmin(GeneratedGuidMixin, ChannelModelAdmin):
         AsyncCustomerAffiliationInline,
     ]
 
-    @admin.display(boolean=True, description="uploaded", ordering="upload_session_id")
-    def uploaded(self, obj):
-        return obj.upload_session_id is not None
+    @admin.display(description="name", ordering="last_name")
+    def name_link(self, obj):
+        return obj.name or "(no name)"
 
-    @admin.display(description="store status", ordering="account")
-    def store_status(self, obj):
-        return obj.store_status
+    @admin.display(description="async id", ordering="async_customer_id")
+    def async_id(self, obj):
+        return short_guid(obj.async_customer_id)
+
+    @admin.display(description="status", ordering="account")
+    def status(self, obj):
+        return channel_status(obj, "account")
+
+    @admin.display(description="email / phone", ordering="email")
+    def contact(self, obj):
+        return contact_lines(obj)
 
     def save_formset(self, request, form, formset, change):
         for instance in formset.save(commit=False):
@@ -199,16 +254,16 @@ class AsyncCustomerChildAdmin(ChannelModelAdmin):
 class AsyncCustomerAddressAdmin(GeneratedGuidMixin, AsyncCustomerChildAdmin):
     guid_field = "async_address_id"
     list_display = [
-        "async_address_id",
-        "async_customer",
+        "address_text",
+        "async_id",
+        "customer",
         "purpose",
-        "street",
-        "city",
         "country",
         "is_primary",
         "location_id",
     ]
-    list_filter = [AddressStoreStatusFilter, "purpose", "country"]
+    list_display_links = ["address_text"]
+    list_filter = [AsyncCustomerAddressStatusFilter, "purpose", "country"]
     search_fields = [
         "async_address_id",
         "async_customer__async_customer_id",
@@ -217,6 +272,18 @@ class AsyncCustomerAddressAdmin(GeneratedGuidMixin, AsyncCustomerChildAdmin):
         "location_id",
     ]
     readonly_fields = ["async_address_id", "location_id"]
+
+    @admin.display(description="address", ordering="street")
+    def address_text(self, obj):
+        return f"{obj.street}, {obj.city}"
+
+    @admin.display(description="async id", ordering="async_address_id")
+    def async_id(self, obj):
+        return short_guid(obj.async_address_id)
+
+    @admin.display(description="async customer", ordering="async_customer__last_name")
+    def customer(self, obj):
+        return obj.async_customer.name or short_guid(obj.async_customer.async_customer_id)
 
 
 @admin.register(AsyncCustomerContact)
@@ -244,20 +311,18 @@ class AsyncCustomerAffiliationAdmin(AsyncCustomerChildAdmin):
 class AsyncAddressAdmin(GeneratedGuidMixin, ChannelModelAdmin):
     guid_field = "async_address_id"
     list_display = [
-        "async_address_id",
+        "address_text",
+        "async_id",
         "store_number",
         "customer_account",
         "purpose",
-        "street",
-        "city",
-        "country",
         "is_primary",
-        "created_at",
-        "uploaded",
+        "status",
         "location_id",
-        "synchronized_at",
+        "created_at",
     ]
-    list_filter = [AddressStoreStatusFilter, UploadedFilter, "purpose", "store_number"]
+    list_display_links = ["address_text"]
+    list_filter = [AddressStoreStatusFilter, "purpose", "store_number"]
     search_fields = ["async_address_id", "customer_account", "street", "city", "location_id"]
     date_hierarchy = "created_at"
     readonly_fields = [
@@ -269,6 +334,14 @@ class AsyncAddressAdmin(GeneratedGuidMixin, ChannelModelAdmin):
         "synchronized_at",
     ]
 
-    @admin.display(boolean=True, description="uploaded", ordering="upload_session_id")
-    def uploaded(self, obj):
-        return obj.upload_session_id is not None
+    @admin.display(description="address", ordering="street")
+    def address_text(self, obj):
+        return f"{obj.street}, {obj.city} ({obj.country})"
+
+    @admin.display(description="async id", ordering="async_address_id")
+    def async_id(self, obj):
+        return short_guid(obj.async_address_id)
+
+    @admin.display(description="status", ordering="location_id")
+    def status(self, obj):
+        return channel_status(obj, "location_id")

@@ -3,7 +3,8 @@ master (parties, customers, addresses, contact info, attribute values, affiliati
 plus the "Add customer at store" page (R1) reached from the store and customer pages.
 
 An edit of a customer or of a row that belongs to it raises the customer's version,
-so distribution (R7, 1010) sends it to the channel databases again.
+so distribution (R7, 1010) sends it to the channel databases again, and brings its
+duplicate match keys (R12) up to date.
 """
 
 from django.contrib import admin, messages
@@ -13,16 +14,18 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from commerce.admin_channel import channel_change_url
+from commerce.admin_display import short_guid
 from commerce.models import Store
 from customers.forms import AddressCountryForm, CustomerAdminForm, StoreCustomerForm
 from customers.models import (
     Address,
     Affiliation,
     AsyncCustomer,
+    AsyncCustomerLink,
     ContactInfo,
     Customer,
     CustomerAffiliation,
@@ -32,10 +35,23 @@ from customers.models import (
     Party,
 )
 from customers.services.accounts import NumberSequenceExhausted, account_numbers_allocate
-from customers.services.master import customer_version_raise
+from customers.services.changes import EDITABLE_FIELDS, PARTY_FIELDS
+from customers.services.duplicates import customer_match_keys_refresh
+from customers.services.master import customer_fields_changed, customer_version_raise
 from customers.services.staging import location_id_for
 from customers.services.store import customer_create_at_store
 from customers.services.validation import CustomerValidationError
+
+
+def _changed_customer_fields(form, formsets) -> set[str]:
+    """The editable fields and attributes an admin save changed (R11 field times)."""
+    changed = set(form.changed_data) & set(EDITABLE_FIELDS)
+    for formset in formsets:
+        if formset.model is CustomerAttributeValue:
+            for inline in formset.forms:
+                if inline.has_changed() and inline.instance.attribute_id:
+                    changed.add(f"attributes.{inline.instance.attribute.name}")
+    return changed
 
 
 class RaisesCustomerVersionMixin:
@@ -46,7 +62,9 @@ class RaisesCustomerVersionMixin:
 
     def raise_customer_versions(self, objs) -> None:
         if self.customer_link == "party":
-            customer_version_raise(party_ids=[obj.party_id for obj in objs])
+            party_ids = [obj.party_id for obj in objs]
+            customer_version_raise(party_ids=party_ids)
+            customer_match_keys_refresh(party_ids=party_ids)  # R12: an address may be the key's
         else:
             customer_version_raise(customer_ids=[obj.customer_id for obj in objs])
 
@@ -152,6 +170,10 @@ class PartyAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
             customer_version_raise(party_ids=[form.instance.pk])
+            customer_fields_changed(  # R11: a store's older edit keeps these HQ values
+                fields=set(form.changed_data) & set(PARTY_FIELDS), party_ids=[form.instance.pk]
+            )
+            customer_match_keys_refresh(party_ids=[form.instance.pk])  # R12: name, addresses
 
 
 class CustomerAttributeValueInline(admin.TabularInline):
@@ -162,6 +184,20 @@ class CustomerAttributeValueInline(admin.TabularInline):
 class CustomerAffiliationInline(admin.TabularInline):
     model = CustomerAffiliation
     extra = 0
+
+
+class AsyncCustomerLinkInline(admin.TabularInline):
+    """R12: store async customers a review linked to this account (view only)."""
+
+    model = AsyncCustomerLink
+    extra = 0
+    fields = ["async_customer_id", "channel_database", "linker", "linked_at"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name = "linked async customer"
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class AsyncOriginFilter(admin.SimpleListFilter):
@@ -187,10 +223,8 @@ class CustomerAdmin(admin.ModelAdmin):
         "name",
         "legal_entity",
         "customer_group",
-        "currency",
-        "email",
-        "phone",
-        "async_customer_id",
+        "contact",
+        "async_id",
         "version",
         "modified_at",
     ]
@@ -199,11 +233,19 @@ class CustomerAdmin(admin.ModelAdmin):
     list_select_related = ["legal_entity", "party", "customer_group__legal_entity"]
     raw_id_fields = ["party"]
     readonly_fields = ["async_customer_id", "version", "created_at", "modified_at", "addresses"]
-    inlines = [CustomerAttributeValueInline, CustomerAffiliationInline]
+    inlines = [CustomerAttributeValueInline, CustomerAffiliationInline, AsyncCustomerLinkInline]
 
     @admin.display(description="name", ordering="party__name")
     def name(self, obj):
         return obj.party.name
+
+    @admin.display(description="email / phone", ordering="email")
+    def contact(self, obj):
+        return format_html("{}<br>{}", obj.email or "-", obj.phone or "-")
+
+    @admin.display(description="async id", ordering="async_customer_id")
+    def async_id(self, obj):
+        return short_guid(obj.async_customer_id)
 
     @admin.display(description="addresses")
     def addresses(self, obj):
@@ -241,6 +283,11 @@ class CustomerAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
             customer_version_raise(customer_ids=[form.instance.pk])
+            customer_fields_changed(  # R11: a store's older edit keeps these HQ values
+                fields=_changed_customer_fields(form, formsets), customer_ids=[form.instance.pk]
+            )
+        if not change or form.has_changed():  # R12: email and phone are match keys
+            customer_match_keys_refresh(customer_ids=[form.instance.pk])
 
     # --- Add customer at store (R1) ---
 
@@ -287,7 +334,9 @@ class CustomerAdmin(admin.ModelAdmin):
         if result.mode == "async":
             customer = result.async_customer
             alias = store.channel_database.alias
-            reason = "the store is offline" if store.offline else "its profile creates async"
+            reason = result.fallback_reason or (
+                "the store is offline" if store.offline else "its profile creates async"
+            )
             # Logged by the async customer's own admin, so the entry carries its channel
             # database and shows on that row's history page.
             self.admin_site.get_model_admin(AsyncCustomer).log_addition(
@@ -320,19 +369,24 @@ class AddressAdmin(RaisesCustomerVersionMixin, admin.ModelAdmin):
         "location_id",
         "party",
         "purpose",
-        "street",
-        "city",
-        "state",
-        "zip",
+        "address_text",
         "country",
         "is_primary",
-        "async_address_id",
+        "async_id",
     ]
     list_filter = ["purpose", "is_primary", "country"]
     search_fields = ["location_id", "street", "city", "zip", "party__name", "async_address_id"]
     list_select_related = ["party"]
     raw_id_fields = ["party"]
     readonly_fields = ["async_address_id"]
+
+    @admin.display(description="address", ordering="street")
+    def address_text(self, obj):
+        return ", ".join(p for p in (obj.street, obj.city, obj.state, obj.zip) if p)
+
+    @admin.display(description="async id", ordering="async_address_id")
+    def async_id(self, obj):
+        return short_guid(obj.async_address_id)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

@@ -14,6 +14,7 @@ the file is found by its key, and the place of its first occurrence by reading t
 file again up to it, only then.
 """
 
+import uuid
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,11 +30,26 @@ from commerce.models import (
     NumberSequence,
     Store,
 )
-from customers.models import Address, AttributeType, Customer, CustomerGroup, CustomerType
+from customers.models import (
+    Address,
+    AsyncCustomer,
+    AttributeType,
+    Customer,
+    CustomerGroup,
+    CustomerType,
+)
 
 from .reader import Item
 from .report import ImportFileError, invalid, show, unknown
-from .schema import CHANNEL_ENTRY, CHANNEL_SCHEMAS, SCHEMAS, Rec, convert, parse_record
+from .schema import (
+    CHANNEL_ENTRY,
+    CHANNEL_SCHEMAS,
+    SCHEMAS,
+    Rec,
+    convert,
+    is_guid,
+    parse_record,
+)
 
 # SQLite allows 999 parameters per statement; stay under it for every ``__in``.
 QUERY_CHUNK = 900
@@ -53,6 +69,7 @@ class Plan:
     sections: list[str]  # the sections holding records, in file order
     entries: list[tuple[str, str]]  # each channel entry's store number and channel alias
     digest: bytes | None  # of the file as checked
+    has_edits: bool = False  # customer edits are written in a read of their own (R11)
 
     @property
     def aliases(self) -> list[str]:
@@ -102,7 +119,12 @@ def file_check(*, source: Source) -> Plan:
         ) from None
     state.flush_locations()
     entries = state.check_references()
-    return Plan(sections=state.sections, entries=entries, digest=source.digest)
+    return Plan(
+        sections=state.sections,
+        entries=entries,
+        digest=source.digest,
+        has_edits=bool(state.edit_refs),
+    )
 
 
 def _first_occurrence(source: Source, what: str, key: Hashable) -> str:
@@ -142,6 +164,7 @@ class _FileState:
         self.legal_entities: list[Rec] = []  # few: their account lengths need the DB
         self.channel_databases: dict[str, tuple[str, str]] = {}  # name -> (alias, path)
         self.stores: dict[str, str] = {}  # number -> channel database name
+        self.store_entities: dict[str, str] = {}  # number -> legal entity code
         self.store_paths: dict[str, str] = {}
         self.entries: list[tuple[str, str]] = []  # (store, path) per channel entry
         self.entry_store: str | None = None
@@ -152,6 +175,10 @@ class _FileState:
         self.profile_refs = _Wanted("functionality profile")
         self.database_refs = _Wanted("channel database")
         self.default_customer_refs: dict[tuple[str, str], str] = {}
+        # R11: the async customers of each channel entry (GUID as integer -> entry) and
+        # the customers edits refer to: (entry, GUID as integer or account) -> first path.
+        self.async_customer_entries: dict[int, int] = {}
+        self.edit_refs: dict[tuple[int, int | str], str] = {}
 
     # --- Records --------------------------------------------------------------------
 
@@ -171,7 +198,11 @@ class _FileState:
             self.entries.append((header["store"], header.at("store")))
             self.entry_store = None
         else:
-            getattr(self, f"_{kind}")(parse_record(value, path, CHANNEL_SCHEMAS[kind]))
+            rec = parse_record(value, path, CHANNEL_SCHEMAS[kind])
+            if kind in ("async_customers", "customer_edits"):
+                getattr(self, f"_{kind}")(rec, entry)
+            else:
+                getattr(self, f"_{kind}")(rec)
 
     def _add(self, what: str, key: Hashable, path: str, shown: Any) -> None:
         if self.find is not None:
@@ -255,13 +286,20 @@ class _FileState:
             (rec["legal_entity"], rec["default_customer"]), rec.at("default_customer")
         )
         self.stores[rec["number"]] = rec["channel_database"]
+        self.store_entities[rec["number"]] = rec["legal_entity"]
         self.store_paths[rec["number"]] = rec.path
 
-    def _async_customers(self, rec: Rec) -> None:
+    def _async_customers(self, rec: Rec, entry: int) -> None:
         self._add(
             "async customer id", rec["async_id"].int, rec.at("async_id"), str(rec["async_id"])
         )
+        self.async_customer_entries[rec["async_id"].int] = entry
         _require_names(rec, blank=True)
+        self._children(rec)
+
+    def _children(self, rec: Rec) -> None:
+        """The added addresses (GUIDs unique in the file) and affiliations of an async
+        customer or a customer edit."""
         for address in rec.get("addresses", []):
             guid = address["async_id"]
             self._add("async address id", guid.int, address.at("async_id"), str(guid))
@@ -273,6 +311,25 @@ class _FileState:
                     f"{path}: repeated affiliation {show(name)} (first at {names[name]})"
                 )
             names[name] = path
+
+    def _customer_edits(self, rec: Rec, entry: int) -> None:
+        """R11: a store's edit; its customer is checked against the file and the
+        databases at the end (``_check_edit_customers``)."""
+        self._add("customer edit id", rec["id"].int, rec.at("id"), str(rec["id"]))
+        self._children(rec)
+        customer = rec["customer"]
+        if is_guid(customer):
+            key: int | str = uuid.UUID(customer).int
+        elif len(customer) > ACCOUNT_MAX_LENGTH:
+            raise invalid(
+                rec.at("customer"),
+                "must be an async customer GUID or an account of at most "
+                f"{ACCOUNT_MAX_LENGTH} characters",
+                customer,
+            )
+        else:
+            key = customer
+        self.edit_refs.setdefault((entry, key), rec.at("customer"))
 
     def _async_addresses(self, rec: Rec) -> None:
         guid = rec["async_id"]
@@ -378,10 +435,19 @@ class _FileState:
                 raise unknown(path, f"customer of legal entity {legal_entity}", account)
 
         store_databases = dict(self.stores)
+        store_entities = dict(self.store_entities)
         wanted = {store for store, _ in self.entries} - set(store_databases)
-        store_databases.update(
-            rows(Store.objects, "number", wanted, "number", "channel_database__name")
+        found = rows(
+            Store.objects,
+            "number",
+            wanted,
+            "number",
+            "channel_database__name",
+            "legal_entity__code",
         )
+        for number, database, legal_entity in found:
+            store_databases[number] = database
+            store_entities[number] = legal_entity
         entries = []
         for store, path in self.entries:
             if store not in store_databases:
@@ -396,7 +462,67 @@ class _FileState:
                     store,
                 )
             entries.append((store, alias))
+        self._check_edit_customers(entries, store_entities, databases)
         return entries
+
+    def _check_edit_customers(
+        self,
+        entries: list[tuple[str, str]],
+        store_entities: dict[str, str],
+        databases: dict[str, str],
+    ) -> None:
+        """R11: an edit's customer is an async customer of its store's channel database
+        (in the file or the database) or an account of the store's legal entity (in the
+        file's customers or at HQ). A few queries per channel database, in chunks."""
+        if not self.edit_refs:
+            return
+        file_accounts = self.seen.get("customer account", set())
+        guids: dict[str, set[int]] = {}  # alias -> GUIDs not in the file
+        accounts: set[tuple[str, str]] = set()
+        for (entry, key), _path in self.edit_refs.items():
+            store, alias = entries[entry]
+            if isinstance(key, int):
+                other = self.async_customer_entries.get(key)
+                if other is None or entries[other][1] != alias:
+                    guids.setdefault(alias, set()).add(key)
+            elif (store_entities[store], key) not in file_accounts:
+                accounts.add((store_entities[store], key))
+        found_guids = {
+            alias: {
+                guid.int
+                for (guid,) in rows(
+                    AsyncCustomer.objects.using(alias),
+                    "async_customer_id",
+                    [uuid.UUID(int=key) for key in keys],
+                    "async_customer_id",
+                )
+            }
+            for alias, keys in guids.items()
+        }
+        found_accounts = set(
+            rows(
+                Customer.objects,
+                "account",
+                {account for _, account in accounts},
+                "legal_entity__code",
+                "account",
+            )
+        )
+        names = {alias: name for name, alias in databases.items()}
+        for (entry, key), path in self.edit_refs.items():  # in file order
+            store, alias = entries[entry]
+            if isinstance(key, int):
+                if key in guids.get(alias, ()) and key not in found_guids[alias]:
+                    raise unknown(
+                        path,
+                        f'async customer of channel database "{names.get(alias, alias)}"',
+                        str(uuid.UUID(int=key)),
+                    )
+            elif (store_entities[store], key) in accounts and (
+                store_entities[store],
+                key,
+            ) not in found_accounts:
+                raise unknown(path, f"customer of legal entity {store_entities[store]}", key)
 
     def _check_account_lengths(self) -> None:
         """A legal entity's accounts (prefix and digits) fit ACCOUNT_MAX_LENGTH, the one

@@ -35,7 +35,9 @@ class ImportReport:
 
     Sections besides the file's own: ``number_sequences``, ``customer_addresses``
     (HQ addresses of imported customers), ``async_customers``,
-    ``async_customer_addresses``, ``async_addresses`` and ``transactions``.
+    ``async_customer_addresses``, ``async_addresses`` and ``transactions``. For
+    ``customer_edits`` (R11) ``created`` counts the channel requests created and
+    ``updated`` the edits applied in place to async customers not uploaded yet.
     ``skipped_ids`` lists, per section, the channel ids already in their channel
     database.
     """

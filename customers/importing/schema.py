@@ -27,6 +27,7 @@ from commerce.models import (
     ChannelDatabase,
     ChannelSalesLine,
     ChannelSalesTransaction,
+    DuplicatePolicy,
     FunctionalityProfile,
     LegalEntity,
     NumberSequence,
@@ -44,6 +45,7 @@ from customers.models import (
     AsyncCustomerAttributeValue,
     AsyncCustomerContact,
     AttributeType,
+    ChannelRequest,
     ContactType,
     Customer,
     CustomerAttribute,
@@ -51,6 +53,7 @@ from customers.models import (
     CustomerType,
     Party,
 )
+from customers.services.changes import EDITABLE_FIELDS
 from customers.services.validation import TEXT_ATTRIBUTE_MAX_LENGTH
 
 from .report import ImportFileError, invalid, key_shown
@@ -67,12 +70,15 @@ SECTIONS = (
     "channel",
 )
 # The lists of a channel entry, streamed record by record.
-CHANNEL_LISTS = ("async_customers", "async_addresses", "transactions")
+# Customer edits come last: an edit may change an async customer of the same file (R11).
+CHANNEL_LISTS = ("async_customers", "async_addresses", "transactions", "customer_edits")
+# The length of a GUID as text: a customer edit's ``customer`` is a GUID or an account.
+GUID_LENGTH = 36
 
 
 @dataclass(frozen=True)
 class Field:
-    kind: str  # str enum int bool guid date datetime decimal records strings object
+    kind: str  # str enum int bool guid date datetime decimal record records strings object
     required: bool = False
     blank: bool = False  # a required string may be empty
     max_length: int | None = None
@@ -174,6 +180,7 @@ LEGAL_ENTITY = {
     "currency": _str(LegalEntity, "currency", required=True),
     "customer_account_prefix": _str(NumberSequence, "prefix"),
     "customer_account_digits": Field("int", min_value=1, max_value=18),
+    "duplicate_policy": _enum(DuplicatePolicy.values, required=False),  # R12
 }
 CUSTOMER_GROUP = {
     "legal_entity": _str(LegalEntity, "code", required=True, key=True),
@@ -276,11 +283,29 @@ TRANSACTION = {
     "delivery_address": _str(ChannelSalesTransaction, "delivery_address", key=True),
     "lines": Field("records", required=True, schema=TRANSACTION_LINE, non_empty=True),
 }
+# R11: the fields a store may change, as long as the async customer they land on allows.
+CUSTOMER_EDIT_CHANGES = {name: _str(AsyncCustomer, name) for name in EDITABLE_FIELDS}
+CUSTOMER_EDIT = {
+    "id": Field("guid", required=True),
+    # An async customer's GUID or an account (checked in checks.py): the longer of both.
+    "customer": Field(
+        "str",
+        required=True,
+        max_length=max(GUID_LENGTH, _max_length(ChannelRequest, "target_account")),
+        key=True,
+    ),
+    "edited_at": Field("datetime", required=True),
+    "changes": Field("record", schema=CUSTOMER_EDIT_CHANGES),
+    "attributes": Field("object", max_length=_max_length(AsyncCustomerAttributeValue, "name")),
+    "affiliations": Field("strings", max_length=_max_length(AsyncCustomerAffiliation, "name")),
+    "addresses": Field("records", schema=ASYNC_CUSTOMER_ADDRESS),
+}
 CHANNEL_ENTRY = {
     "store": _str(Store, "number", required=True, key=True),
     "async_customers": Field("records", schema=ASYNC_CUSTOMER),
     "async_addresses": Field("records", schema=ASYNC_ADDRESS),
     "transactions": Field("records", schema=TRANSACTION),
+    "customer_edits": Field("records", schema=CUSTOMER_EDIT),
 }
 SCHEMAS = {
     "legal_entities": LEGAL_ENTITY,
@@ -313,11 +338,16 @@ _TYPE_NAMES = {
     "decimal": 'a decimal string such as "9.99"',
     "int": "an integer",
     "bool": "true or false",
+    "record": "an object",
     "records": "a list",
     "strings": "a list of strings",
     "object": "an object",
 }
 _STRING_KINDS = frozenset({"str", "enum", "guid", "date", "datetime", "decimal"})
+
+
+def is_guid(text: str) -> bool:
+    return bool(_GUID.match(text))
 
 
 def _one_of(choices: tuple[str, ...]) -> str:
@@ -394,6 +424,8 @@ def convert(raw: Any, path: str, spec: Field) -> Any:
         if type(raw) is not bool:
             raise invalid(path, "must be true or false", raw)
         return raw
+    if kind == "record":
+        return parse_record(raw, path, spec.schema)
     if kind == "records":
         if not isinstance(raw, list):
             raise invalid(path, "must be a list", raw)

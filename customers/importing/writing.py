@@ -8,11 +8,16 @@ are keyed by their id, and an id already in the target channel database is skipp
 and reported. An async customer's children are written through the one mapping of
 ``customers.services.children``.
 
+Customer edits (R11) are written last, in a read of their own: an edit may change an
+async customer anywhere in the same file, which is then already written.
+
 The caller holds the transactions (see the package docstring); a read whose file
 differs from the one checked (``digest``) raises ImportFileError, which rolls back.
 """
 
+import dataclasses
 import datetime as dt
+import uuid
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
@@ -33,12 +38,15 @@ from customers.models import (
     AsyncAddress,
     AsyncCustomer,
     AsyncCustomerAddress,
+    ChannelRequest,
     Customer,
     CustomerAttribute,
     CustomerGroup,
     Party,
     display_name,
 )
+from customers.services.changes import EDITABLE_FIELDS, CustomerChanges
+from customers.services.channel import store_write_announce
 from customers.services.children import (
     CHANNEL_CHILDREN,
     CHILD_FIELDS,
@@ -46,10 +54,13 @@ from customers.services.children import (
     Children,
     children_bulk_create,
 )
+from customers.services.duplicates import customer_match_keys_refresh
+from customers.services.requests import async_customer_changes_apply
+from customers.services.validation import AddressInput
 
 from .checks import Plan, Source, chunks, rows
 from .report import ImportFileError, ImportReport, SectionCounts
-from .schema import CHANNEL_LISTS, CHANNEL_SCHEMAS, SCHEMAS, SECTIONS, Rec, parse_record
+from .schema import CHANNEL_LISTS, CHANNEL_SCHEMAS, SCHEMAS, SECTIONS, Rec, is_guid, parse_record
 
 BATCH_SIZE = 1000
 # The order of the report's sections, whatever order the file and batches come in.
@@ -68,25 +79,38 @@ REPORT_ORDER = (
     "async_customer_addresses",
     "async_addresses",
     "transactions",
+    "customer_edits",
 )
+# Customer edits are read last, on their own (see the module docstring).
+EDITS = "customer_edits"
 
 
 def import_write(*, source: Source, plan: Plan, report: ImportReport, now: dt.datetime) -> None:
     """Writes the checked file in batches, inside the caller's transactions. Safe to
     re-run: setup records are upserted by key, channel ids already present are skipped."""
-    for run in _runs(plan.sections):
-        want = frozenset(kind for section in run for kind in _kinds(section))
+    reads = [
+        frozenset(kind for section in run for kind in _kinds(section))
+        for run in _runs(plan.sections)
+    ]
+    if plan.has_edits:
+        reads.append(frozenset({EDITS}))
+    for want in reads:
         batches = _Batches(plan=plan, report=report, now=now)
         for kind, entry, path, value in source.items(want):
             batches.take(kind, entry, path, value)
         batches.flush()
         if source.digest != plan.digest:
             raise ImportFileError(f"{source.name}: the file changed while it was imported")
+        for alias in sorted(batches.edited_aliases):
+            # Freshness: the conversion picks the edits up once the alias commits.
+            store_write_announce(alias=alias, sender=ChannelRequest)
     report.counts = {name: report.counts[name] for name in REPORT_ORDER if name in report.counts}
 
 
 def _kinds(section: str) -> tuple[str, ...]:
-    return CHANNEL_LISTS if section == "channel" else (section,)
+    if section == "channel":
+        return tuple(kind for kind in CHANNEL_LISTS if kind != EDITS)
+    return (section,)
 
 
 def _runs(sections: list[str]) -> list[list[str]]:
@@ -113,6 +137,8 @@ class _Batches:
         self.section: str | None = None
         self.setup: list[Rec] = []
         self.channel: dict[tuple[str, str], list[tuple[str, Rec]]] = {}
+        self.in_place_latest: dict[tuple[str, Any], dict[str, dt.datetime]] = {}
+        self.edited_aliases: set[str] = set()
 
     def take(self, kind: str, entry: int, path: str, value: Any) -> None:
         if kind in CHANNEL_SCHEMAS:
@@ -147,6 +173,9 @@ class _Batches:
             _write_async_customers(alias, recs, self.report, self.now)
         elif kind == "async_addresses":
             _write_async_addresses(alias, recs, self.report, self.now)
+        elif kind == EDITS:
+            _write_customer_edits(alias, recs, self.report, self.in_place_latest)
+            self.edited_aliases.add(alias)
         else:
             _write_transactions(alias, recs, self.report)
 
@@ -202,7 +231,9 @@ def _ids(model: type[models.Model], lookup: str, values: Iterable) -> dict[Any, 
 def _write_legal_entities(recs: list[Rec], report: ImportReport, now: dt.datetime) -> None:
     entities = _upsert(
         model=LegalEntity,
-        rows={rec["code"]: rec.present("code", "name", "currency") for rec in recs},
+        rows={
+            rec["code"]: rec.present("code", "name", "currency", "duplicate_policy") for rec in recs
+        },
         lookup="code",
         key=lambda obj: obj.code,
         counts=report.section("legal_entities"),
@@ -316,7 +347,18 @@ def _write_customers(recs: list[Rec], report: ImportReport, now: dt.datetime) ->
                 # A new version is what makes distribution (1010) send the change.
                 customer.version += 1
                 customer.modified_at = now
-                customer_fields.update([*customer_diff, "version", "modified_at"])
+                # R11: a store's edit made before this import keeps the imported values.
+                changed = {
+                    "customer_group" if name == "customer_group_id" else name
+                    for name in (*party_diff, *customer_diff)
+                } & set(EDITABLE_FIELDS)
+                customer.field_changed_at = {
+                    **(customer.field_changed_at or {}),
+                    **dict.fromkeys(changed, now.isoformat()),
+                }
+                customer_fields.update(
+                    [*customer_diff, "version", "modified_at", "field_changed_at"]
+                )
                 changed_customers.append(customer)
             else:
                 counts.unchanged += 1
@@ -335,6 +377,8 @@ def _write_customers(recs: list[Rec], report: ImportReport, now: dt.datetime) ->
     counts.created += len(new_customers)
     counts.updated += len(changed_customers)
     _write_customer_addresses(wanted, customers, report)
+    # R12: email, phone, names and the primary address are the customers' match keys.
+    customer_match_keys_refresh(customer_ids=[customer.pk for customer in customers.values()])
 
 
 def _party_name(party: Party) -> str:
@@ -578,3 +622,117 @@ def _write_transactions(alias: str, recs: list[tuple[str, Rec]], report: ImportR
     ]
     ChannelSalesLine.objects.using(alias).bulk_create(lines, batch_size=BATCH_SIZE)
     report.section("transactions").created += len(new)
+
+
+def _edit_changes(rec: Rec) -> CustomerChanges:
+    """A customer edit of the file as the one shape of a store's change (R11)."""
+    changes = rec.get("changes")
+    return CustomerChanges(
+        fields=dict(changes.values) if changes is not None else {},
+        attributes=dict(rec.get("attributes", {})),
+        affiliations=tuple(rec.get("affiliations", [])),
+        addresses=tuple(
+            AddressInput(
+                purpose=a["purpose"],
+                street=a["street"],
+                city=a["city"],
+                state=a.get("state", ""),
+                zip=a["zip"],
+                country=a["country"],
+                is_primary=a.get("primary", False),
+                async_address_id=a["async_id"],
+            )
+            for a in rec.get("addresses", [])
+        ),
+    )
+
+
+def _write_customer_edits(
+    alias: str,
+    recs: list[tuple[str, Rec]],
+    report: ImportReport,
+    latest: dict[tuple[str, Any], dict[str, dt.datetime]],
+) -> None:
+    """R11: edits of async customers not uploaded yet change them in place; every other
+    edit becomes a channel request. Requests take a constant number of queries per
+    batch; in-place edits a few more per edited async customer (its own rows).
+    ``latest`` keeps, per customer edited in place, when each field, attribute and the
+    primary address were last set, so that the latest edit wins across batches."""
+    counts = report.section(EDITS)
+    existing = _existing(ChannelRequest, alias, "request_id", {rec["id"] for _, rec in recs})
+    guids = {uuid.UUID(rec["customer"]) for _, rec in recs if is_guid(rec["customer"])}
+    targets: dict[uuid.UUID, AsyncCustomer] = {}
+    for chunk in chunks(sorted(guids)):
+        for row in AsyncCustomer.objects.using(alias).filter(async_customer_id__in=chunk):
+            targets[row.async_customer_id] = row
+    requests: list[ChannelRequest] = []
+    in_place: dict[uuid.UUID, list[tuple[dt.datetime, CustomerChanges]]] = {}
+    for store, rec in sorted(recs, key=lambda item: item[1]["edited_at"]):
+        if rec["id"] in existing:
+            report.skip(EDITS, rec["id"])
+            continue
+        changes = _edit_changes(rec)
+        guid = uuid.UUID(rec["customer"]) if is_guid(rec["customer"]) else None
+        if guid is not None and targets[guid].upload_session_id is None:
+            in_place.setdefault(guid, []).append((rec["edited_at"], changes))
+            continue
+        requests.append(
+            ChannelRequest(
+                request_id=rec["id"],
+                store_number=store,
+                target_async_customer_id=guid,
+                target_account="" if guid is not None else rec["customer"],
+                edited_at=rec["edited_at"],
+                changes=changes.as_json(),
+            )
+        )
+    ChannelRequest.objects.using(alias).bulk_create(requests, batch_size=BATCH_SIZE)
+    counts.created += len(requests)
+    if not in_place:
+        return
+    # An address added by an earlier import of the same edit is there already.
+    known_addresses = _existing_address_ids(
+        alias,
+        {a.async_address_id for edits in in_place.values() for _, c in edits for a in c.addresses},
+    )
+    for guid, edits in in_place.items():
+        merged = _merged(edits, latest.setdefault((alias, guid), {}), known_addresses)
+        async_customer_changes_apply(alias=alias, row=targets[guid], changes=merged)
+        counts.updated += len(edits)
+
+
+def _merged(
+    edits: list[tuple[dt.datetime, CustomerChanges]],
+    latest: dict[str, dt.datetime],
+    known_addresses: set,
+) -> CustomerChanges:
+    """One customer's edits (oldest first) as one change: per field, attribute and
+    primary address the latest edit wins, also over edits of earlier batches."""
+    fields: dict[str, str] = {}
+    attributes: dict[str, Any] = {}
+    affiliations: dict[str, None] = {}
+    addresses: list[AddressInput] = []
+    for edited_at, changes in edits:
+        for key, value, target in [
+            *((name, value, fields) for name, value in changes.fields.items()),
+            *((name, value, attributes) for name, value in changes.attributes.items()),
+        ]:
+            stamp = f"attributes.{key}" if target is attributes else key
+            if stamp not in latest or latest[stamp] <= edited_at:
+                target[key] = value
+                latest[stamp] = edited_at
+        affiliations.update(dict.fromkeys(changes.affiliations))
+        for address in changes.addresses:
+            if address.async_address_id in known_addresses:
+                continue
+            primary = address.is_primary and latest.get("primary", edited_at) <= edited_at
+            if primary:
+                latest["primary"] = edited_at
+                addresses = [dataclasses.replace(a, is_primary=False) for a in addresses]
+            addresses.append(dataclasses.replace(address, is_primary=primary))
+    return CustomerChanges(
+        fields=fields,
+        attributes=attributes,
+        affiliations=tuple(affiliations),
+        addresses=tuple(addresses),
+    )

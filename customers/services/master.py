@@ -7,8 +7,11 @@ with its addresses, to every channel database again.
 
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.db.models import F, Q
+from django.utils import timezone
 
+from commerce.db import HQ
 from customers.models import Customer
 
 
@@ -24,3 +27,29 @@ def customer_version_raise(
     return Customer.objects.filter(Q(pk__in=customer_ids) | Q(party_id__in=party_ids)).update(
         version=F("version") + 1
     )
+
+
+def customer_fields_changed(
+    *, fields: Iterable[str], customer_ids: Iterable[int] = (), party_ids: Iterable[int] = ()
+) -> int:
+    """Record that HQ changed these fields (``email``, ``first_name``, ``attributes.Tier``)
+    of these customers now, so a store's older edit of them keeps the HQ value (R11: per
+    field the latest change wins). A re-run moves the times forward; it is safe."""
+    fields = set(fields)
+    customer_ids, party_ids = set(customer_ids), set(party_ids)
+    if not fields or not (customer_ids or party_ids):
+        return 0
+    now = timezone.now().isoformat()
+    with transaction.atomic(using=HQ):
+        customers = list(
+            Customer.objects.select_for_update()
+            .filter(Q(pk__in=customer_ids) | Q(party_id__in=party_ids))
+            .only("pk", "field_changed_at")
+        )
+        for customer in customers:
+            customer.field_changed_at = {
+                **(customer.field_changed_at or {}),
+                **dict.fromkeys(fields, now),
+            }
+        Customer.objects.bulk_update(customers, ["field_changed_at"])
+    return len(customers)

@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from commerce.models import Store
-from customers.models import AsyncCustomer, Customer
+from customers.models import AsyncCustomer, ChannelCustomer, Customer
 from customers.selectors import customer_payloads
 from customers.services.accounts import customers_create
-from customers.services.channel import async_customer_create, channel_customers_apply
+from customers.services.channel import (
+    async_customer_create,
+    channel_customers_apply,
+    store_write_announce,
+)
+from customers.services.requests import HQ_UNREACHABLE
 from customers.services.validation import (
     CustomerInput,
     CustomerValidationError,
@@ -23,6 +28,7 @@ class StoreCustomerResult:
     mode: str  # "async" or "real_time"
     async_customer: AsyncCustomer | None = None
     customer: Customer | None = None
+    fallback_reason: str = ""  # why a real-time store created the customer async
 
     @property
     def account(self) -> str | None:
@@ -35,7 +41,11 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
     Async (profile flag, or the store is offline): an async customer with a GUID in
     the store's channel database. Otherwise a real-time call: the HQ account is
     created at once (R5 validation applies; CustomerValidationError on failure) and
-    written to the store's channel database. R2 defaults apply on both paths.
+    written to the store's channel database. When HQ cannot be reached (a database or
+    connection error on the real-time call) the store falls back to async creation
+    and the result says why (``fallback_reason``). R2 defaults apply on every path.
+    Every path announces the store's write (Freshness), so the conversion of its channel
+    database follows within seconds with a cluster running.
     """
 
     store = Store.objects.select_related(
@@ -49,14 +59,32 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
     if store.creates_customers_async:
         customer = async_customer_create(alias=alias, store_number=store.number, data=data)
         return StoreCustomerResult(mode="async", async_customer=customer)
-    refs = ReferenceData.load()
-    errors = customer_input_errors(data=data, legal_entity=store.legal_entity, refs=refs)
-    if errors:
-        raise CustomerValidationError(errors)
-    (customer,) = customers_create(legal_entity=store.legal_entity, inputs=[data], refs=refs)
+    try:
+        customer = _create_at_hq_now(store=store, data=data)
+    except HQ_UNREACHABLE as error:
+        # R1: HQ cannot be reached, so the store works as an async store for this one.
+        customer = async_customer_create(alias=alias, store_number=store.number, data=data)
+        return StoreCustomerResult(
+            mode="async",
+            async_customer=customer,
+            fallback_reason=f"HQ could not be reached ({type(error).__name__}); "
+            "created as an async customer",
+        )
     channel_customers_apply(
         alias=alias,
         channel_database=store.channel_database.name,
         payloads=customer_payloads(customer_ids=[customer.pk]),
     )
+    # The other channel databases of the legal entity learn the account from 1010 (R7).
+    store_write_announce(alias=alias, sender=ChannelCustomer)
     return StoreCustomerResult(mode="real_time", customer=customer)
+
+
+def _create_at_hq_now(*, store: Store, data: CustomerInput) -> Customer:
+    """The real-time call: validate (R5) and create the HQ account."""
+    refs = ReferenceData.load()
+    errors = customer_input_errors(data=data, legal_entity=store.legal_entity, refs=refs)
+    if errors:
+        raise CustomerValidationError(errors)
+    (customer,) = customers_create(legal_entity=store.legal_entity, inputs=[data], refs=refs)
+    return customer

@@ -13,8 +13,11 @@ from customers.models import (
     AsyncCustomerAffiliation,
     AsyncCustomerAttributeValue,
     AsyncCustomerContact,
+    AsyncCustomerLink,
     ChannelCustomer,
     ChannelCustomerAddress,
+    ChannelCustomerAsyncLink,
+    ChannelRequest,
     ContactInfo,
     Customer,
     CustomerAffiliation,
@@ -22,12 +25,14 @@ from customers.models import (
     CustomerAttributeValue,
     CustomerGroup,
     Party,
+    PossibleDuplicate,
     StagedAsyncAddress,
     StagedAsyncCustomer,
     StagedAsyncCustomerAddress,
     StagedAsyncCustomerAffiliation,
     StagedAsyncCustomerAttributeValue,
     StagedAsyncCustomerContact,
+    StagedChannelRequest,
     StagingStatus,
 )
 from tests.commerce.test_admin import (
@@ -52,8 +57,11 @@ from tests.factories.customers import (
     AsyncCustomerAttributeValueFactory,
     AsyncCustomerContactFactory,
     AsyncCustomerFactory,
+    AsyncCustomerLinkFactory,
     ChannelCustomerAddressFactory,
+    ChannelCustomerAsyncLinkFactory,
     ChannelCustomerFactory,
+    ChannelRequestFactory,
     ContactInfoFactory,
     CustomerAffiliationFactory,
     CustomerAttributeFactory,
@@ -61,12 +69,14 @@ from tests.factories.customers import (
     CustomerFactory,
     CustomerGroupFactory,
     PartyFactory,
+    PossibleDuplicateFactory,
     StagedAsyncAddressFactory,
     StagedAsyncCustomerAddressFactory,
     StagedAsyncCustomerAffiliationFactory,
     StagedAsyncCustomerAttributeValueFactory,
     StagedAsyncCustomerContactFactory,
     StagedAsyncCustomerFactory,
+    StagedChannelRequestFactory,
 )
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -132,6 +142,11 @@ MAKERS = {
     ),
     StagedAsyncCustomerAffiliation: lambda n: StagedAsyncCustomerAffiliationFactory.create_batch(n),
     StagedAsyncAddress: lambda n: StagedAsyncAddressFactory.create_batch(n),
+    PossibleDuplicate: lambda n: PossibleDuplicateFactory.create_batch(n),
+    AsyncCustomerLink: lambda n: AsyncCustomerLinkFactory.create_batch(n),
+    ChannelCustomerAsyncLink: lambda n: ChannelCustomerAsyncLinkFactory.create_batch(n),
+    ChannelRequest: lambda n: ChannelRequestFactory.create_batch(n),
+    StagedChannelRequest: lambda n: StagedChannelRequestFactory.create_batch(n),
 }
 
 

@@ -1,0 +1,62 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from commerce.models import Store
+from customers.services.store import customer_create_at_store
+from customers.services.validation import CustomerInput, CustomerValidationError
+
+
+def store_for(number: str) -> Store:
+    store = Store.objects.filter(number=number).first()
+    if store is None:
+        raise CommandError(f'unknown store "{number}"')
+    return store
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a customer the way the store does (R1): async with a GUID at an async or "
+        "offline store, at HQ at once otherwise (async when HQ cannot be reached). Prints one "
+        'JSON object: {"async_customer_id": GUID or null, "account": ACCOUNT or null}.'
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--store", required=True, help="store number, e.g. S0001")
+        parser.add_argument("--type", choices=["person", "organization"], default="person")
+        parser.add_argument("--first-name", default="")
+        parser.add_argument("--last-name", default="")
+        parser.add_argument("--organization-name", default="")
+        parser.add_argument("--email", default="")
+        parser.add_argument("--phone", default="")
+        parser.add_argument(
+            "--customer-group", default="", help="default: the store's default customer's"
+        )
+
+    def handle(self, *args, **options):
+        store = store_for(options["store"])
+        data = CustomerInput(
+            type=options["type"],
+            first_name=options["first_name"],
+            last_name=options["last_name"],
+            organization_name=options["organization_name"],
+            email=options["email"],
+            phone=options["phone"],
+            customer_group=options["customer_group"],
+        )
+        try:
+            result = customer_create_at_store(store=store, data=data)
+        except CustomerValidationError as error:
+            raise CommandError(f"HQ refused the customer: {error}") from error
+        if result.fallback_reason:
+            self.stderr.write(f"Store {store.number}: {result.fallback_reason}.")
+        self.stdout.write(
+            json.dumps(
+                {
+                    "async_customer_id": str(result.async_customer.async_customer_id)
+                    if result.async_customer
+                    else None,
+                    "account": result.account,
+                }
+            )
+        )

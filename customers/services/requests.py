@@ -1,0 +1,681 @@
+"""R11: what a store changes on a customer travels to HQ as a channel request.
+
+At the store (``customer_edit_at_store``):
+- an async customer not uploaded yet is edited in place, under its row lock; the
+  upload holds the same lock from reading a batch to stamping it, so an edit lands
+  either before the upload reads the row (and travels with it) or after it is stamped
+  (and becomes a request) - never in between, where it would be lost;
+- any other change at an async (or offline) store is recorded as a channel request;
+- at a real-time store a change to a synchronous customer is applied at HQ at once,
+  and falls back to a channel request when HQ cannot be reached (R1).
+
+At HQ, "Synchronize customers and channel requests" applies staged requests in the
+order the store made them (``staged_requests_apply``): to the HQ customer, per field
+the latest change winning (a field HQ changed after the store's edit keeps the HQ value
+and the request records what it skipped), or, while the customer's staged record is
+not created yet, to that staged record, which is then tried again in the same run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from commerce.db import HQ, require_channel_alias
+from commerce.models import Store
+from customers.models import (
+    Address,
+    AsyncCustomer,
+    AsyncCustomerAddress,
+    AsyncCustomerAffiliation,
+    AsyncCustomerAttributeValue,
+    AsyncCustomerLink,
+    ChannelCustomer,
+    ChannelRequest,
+    Customer,
+    CustomerAffiliation,
+    CustomerAttributeValue,
+    CustomerGroup,
+    Party,
+    StagedAsyncCustomer,
+    StagedAsyncCustomerAddress,
+    StagedAsyncCustomerAffiliation,
+    StagedAsyncCustomerAttributeValue,
+    StagedChannelRequest,
+    StagingStatus,
+    display_name,
+)
+from customers.selectors import customer_payloads
+from customers.services.changes import (
+    PARTY_FIELDS,
+    CustomerChanges,
+    CustomerChangesError,
+    customer_changes_errors,
+)
+from customers.services.channel import channel_customers_apply, store_write_announce
+from customers.services.duplicates import customer_match_keys_refresh
+from customers.services.staging import (
+    StagedOutcome,
+    location_id_for,
+    origin_matches,
+    stores_by_number,
+)
+from customers.services.validation import CustomerValidationError, ReferenceData
+
+BULK_BATCH = settings.CONVERSION_BATCH_SIZE
+
+# HQ errors that mean "HQ cannot be reached", as opposed to a bad change (R1 fallback).
+HQ_UNREACHABLE = (OperationalError, InterfaceError)
+
+
+class CustomerEditError(ValueError):
+    """An edit a store cannot make (unknown customer, nothing to change)."""
+
+
+@dataclass(frozen=True)
+class StoreEditResult:
+    mode: str  # "in_place", "request" or "real_time"
+    customer: str  # the async GUID or account that was changed
+    request_id: uuid.UUID | None = None
+    fallback_reason: str = ""
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value).strip())
+    except ValueError:
+        return None
+
+
+# --- At the store -------------------------------------------------------------------
+
+
+def customer_edit_at_store(
+    *,
+    store: Store,
+    customer: str,
+    changes: CustomerChanges,
+    edited_at: datetime.datetime | None = None,
+) -> StoreEditResult:
+    """R11: change a customer the way the store does: in place (async customer not yet
+    uploaded), as a channel request (async or offline store, or HQ unreachable), or at
+    HQ at once (real-time store). Raises CustomerEditError for an unknown customer or an
+    empty change, CustomerValidationError when HQ refuses a real-time change (R5).
+    Not idempotent: each call is one more edit (a request has a new GUID)."""
+    store = Store.objects.select_related(
+        "legal_entity", "channel_database", "functionality_profile"
+    ).get(pk=store.pk)
+    alias = store.channel_database.alias
+    if changes.is_empty:
+        raise CustomerEditError(
+            "nothing to change: give at least one field, attribute, affiliation or address"
+        )
+    changes = changes.with_address_guids()
+    edited_at = edited_at or timezone.now()
+    guid = _as_uuid(customer)
+    if guid is not None:
+        return _edit_async_customer(
+            store=store, alias=alias, guid=guid, changes=changes, edited_at=edited_at
+        )
+    account = customer.strip()
+    copy = (
+        ChannelCustomer.objects.using(alias)
+        .filter(legal_entity=store.legal_entity.code, account=account)
+        .first()
+    )
+    if copy is None:
+        raise CustomerEditError(
+            f'unknown customer "{customer}": no async customer GUID or account of legal entity '
+            f"{store.legal_entity.code} known to store {store.number}"
+        )
+    reason = ""
+    if not store.creates_customers_async:
+        try:
+            _edit_at_hq_now(store=store, account=account, changes=changes, edited_at=edited_at)
+        except HQ_UNREACHABLE as error:
+            reason = f"HQ could not be reached ({type(error).__name__}); recorded as a request"
+        else:
+            return StoreEditResult(mode="real_time", customer=account)
+    request = _request_record(
+        store=store, alias=alias, changes=changes, edited_at=edited_at, account=account
+    )
+    return StoreEditResult(
+        mode="request", customer=account, request_id=request.request_id, fallback_reason=reason
+    )
+
+
+def _edit_async_customer(
+    *, store: Store, alias: str, guid: uuid.UUID, changes: CustomerChanges, edited_at
+) -> StoreEditResult:
+    with transaction.atomic(using=alias):
+        row = (
+            AsyncCustomer.objects.using(alias)
+            .select_for_update()
+            .filter(async_customer_id=guid)
+            .first()
+        )
+        if row is None:
+            raise CustomerEditError(
+                f'unknown customer "{guid}": no async customer with this GUID in channel '
+                f"database {store.channel_database.name}"
+            )
+        if row.upload_session_id is None:
+            async_customer_changes_apply(alias=alias, row=row, changes=changes)
+            store_write_announce(alias=alias, sender=AsyncCustomer)  # freshness, after commit
+            return StoreEditResult(mode="in_place", customer=str(guid))
+        # Uploaded: HQ has it; the store's own view changes now, HQ through a request.
+        _store_fields_apply(row, changes)
+        row.save(using=alias, update_fields=[*changes.fields])
+        request = _request_record(
+            store=store, alias=alias, changes=changes, edited_at=edited_at, guid=guid
+        )
+    return StoreEditResult(mode="request", customer=str(guid), request_id=request.request_id)
+
+
+def _store_fields_apply(row, changes: CustomerChanges) -> None:
+    for name, value in changes.fields.items():
+        setattr(row, name, value)
+
+
+def async_customer_changes_apply(
+    *, alias: str, row: AsyncCustomer, changes: CustomerChanges
+) -> None:
+    """R11 in place: changes an async customer not uploaded yet (its own rows in channel
+    database ``alias``). Re-run safe except for added addresses (their GUIDs are unique)."""
+    if changes.fields:
+        _store_fields_apply(row, changes)
+        row.save(using=alias, update_fields=list(changes.fields))
+    for name, value in changes.attributes.items():
+        AsyncCustomerAttributeValue.objects.using(alias).update_or_create(
+            async_customer=row, name=name, defaults={"value": value}
+        )
+    AsyncCustomerAffiliation.objects.using(alias).bulk_create(
+        [AsyncCustomerAffiliation(async_customer=row, name=name) for name in changes.affiliations],
+        ignore_conflicts=True,
+    )
+    if any(a.is_primary for a in changes.addresses):
+        AsyncCustomerAddress.objects.using(alias).filter(async_customer=row).update(
+            is_primary=False
+        )
+    AsyncCustomerAddress.objects.using(alias).bulk_create(
+        [
+            AsyncCustomerAddress(
+                async_customer=row,
+                async_address_id=a.async_address_id,
+                purpose=a.purpose,
+                street=a.street,
+                city=a.city,
+                state=a.state or "",
+                zip=a.zip,
+                country=a.country,
+                is_primary=a.is_primary,
+            )
+            for a in changes.addresses
+        ]
+    )
+
+
+def _request_record(
+    *,
+    store: Store,
+    alias: str,
+    changes: CustomerChanges,
+    edited_at,
+    guid: uuid.UUID | None = None,
+    account: str = "",
+) -> ChannelRequest:
+    require_channel_alias(alias)
+    with transaction.atomic(using=alias):
+        if account:
+            # The store's copy shows the change now; HQ's answer (1010) replaces it.
+            ChannelCustomer.objects.using(alias).filter(
+                legal_entity=store.legal_entity.code, account=account
+            ).update(**{k: v for k, v in changes.fields.items() if k != "customer_group"})
+        request = ChannelRequest.objects.using(alias).create(
+            request_id=uuid.uuid4(),
+            store_number=store.number,
+            target_async_customer_id=guid,
+            target_account=account,
+            edited_at=edited_at,
+            changes=changes.as_json(),
+        )
+        store_write_announce(alias=alias, sender=ChannelRequest)  # freshness, after commit
+    return request
+
+
+def _edit_at_hq_now(*, store: Store, account: str, changes: CustomerChanges, edited_at) -> None:
+    """Real-time store: apply the change at HQ and give the store the new version."""
+    refs = ReferenceData.load()
+    with transaction.atomic(using=HQ):
+        customer = (
+            Customer.objects.select_for_update()
+            .select_related("party")
+            .filter(legal_entity=store.legal_entity, account=account)
+            .first()
+        )
+        if customer is None:
+            raise CustomerEditError(
+                f'unknown customer "{account}" in legal entity {store.legal_entity.code}'
+            )
+        errors = customer_changes_errors(
+            changes=changes,
+            legal_entity=store.legal_entity,
+            refs=refs,
+            customer_type=customer.party.type,
+        )
+        if errors:
+            raise CustomerValidationError(errors)
+        _customers_apply(
+            items=[(customer, changes, edited_at, store.channel_database.name)], refs=refs
+        )
+    channel_customers_apply(
+        alias=store.channel_database.alias,
+        channel_database=store.channel_database.name,
+        payloads=customer_payloads(customer_ids=[customer.pk]),
+    )
+    # The other channel databases of the legal entity learn the new version (1010).
+    store_write_announce(alias=store.channel_database.alias, sender=ChannelCustomer)
+
+
+# --- Upload (P-0001): into HQ staging -------------------------------------------------
+
+
+def channel_requests_stage(
+    *, rows: Sequence[ChannelRequest], channel_database: str, upload_session_id: int
+) -> dict[str, int]:
+    """R11/R3: stage channel requests; a request HQ already staged from this channel
+    database is skipped, so sending the same rows again stages nothing twice."""
+    already = set(
+        StagedChannelRequest.objects.filter(
+            channel_database=channel_database, request_id__in=[r.request_id for r in rows]
+        )
+        .order_by()
+        .values_list("request_id", flat=True)
+    )
+    new_rows = [row for row in rows if row.request_id not in already]
+    StagedChannelRequest.objects.bulk_create(
+        [
+            StagedChannelRequest(
+                request_id=row.request_id,
+                channel_database=channel_database,
+                store_number=row.store_number,
+                upload_session_id=upload_session_id,
+                target_async_customer_id=row.target_async_customer_id,
+                target_account=row.target_account,
+                edited_at=row.edited_at,
+                changes=row.changes,
+            )
+            for row in new_rows
+        ],
+        batch_size=BULK_BATCH,
+    )
+    return {"requests": len(rows), "requests_staged": len(new_rows)}
+
+
+# --- At HQ: applying staged requests --------------------------------------------------
+
+
+@dataclass
+class RequestOutcome(StagedOutcome):
+    applied_version: int | None = None
+    applied_to_staged: bool = False
+    staged_customer_id: int | None = None
+    skipped: list[str] | None = None
+    unresolved: bool = False
+
+
+def staged_requests_apply(
+    *, staged_rows: Sequence[StagedChannelRequest], final: bool, refs: ReferenceData | None = None
+) -> list[RequestOutcome]:
+    """R11: apply staged channel requests (locked by the caller, oldest edit first).
+
+    A request whose customer exists at HQ changes it (its version goes up, so 1010
+    sends it to every channel database of its legal entity); one whose customer is
+    only staged changes the staged record, and a failed staged record goes back to
+    pending. With ``final`` False a request whose customer is not known yet is left
+    pending (the run creates customers next); with ``final`` True it fails, named.
+    Records each outcome on its row. Re-run safe: only pending rows are passed in.
+    """
+    if not staged_rows:
+        return []
+    refs = refs or ReferenceData.load()
+    stores = stores_by_number(r.store_number for r in staged_rows)
+    by_account, by_guid, staged_targets = _request_targets(staged_rows, stores)
+    outcomes: dict[int, RequestOutcome] = {}
+    hq_items: list[tuple[Customer, CustomerChanges, datetime.datetime, str, int]] = []
+    staged_items: list[tuple[StagedAsyncCustomer, CustomerChanges, int]] = []
+    for row in staged_rows:
+        store = stores.get(row.store_number)
+        if store is None:
+            outcomes[row.pk] = RequestOutcome(
+                row.pk, error=f'store_number: unknown store "{row.store_number}"'
+            )
+            continue
+        try:
+            changes = CustomerChanges.from_json(row.changes)
+        except (CustomerChangesError, TypeError, ValueError, KeyError) as error:
+            outcomes[row.pk] = RequestOutcome(row.pk, error=f"changes: {error}")
+            continue
+        if row.target_account:
+            customer = by_account.get((store.legal_entity_id, row.target_account))
+            staged = None
+        else:
+            customer = by_guid.get((row.channel_database, row.target_async_customer_id))
+            staged = staged_targets.get((row.channel_database, row.target_async_customer_id))
+        if customer is None and staged is None:
+            if final:
+                target = row.target_account or row.target_async_customer_id
+                outcomes[row.pk] = RequestOutcome(
+                    row.pk,
+                    error=f'customer: unknown customer "{target}" in legal entity '
+                    f"{store.legal_entity.code} (not created at HQ, not uploaded)",
+                )
+            else:
+                outcomes[row.pk] = RequestOutcome(row.pk, unresolved=True)
+            continue
+        customer_type = customer.party.type if customer is not None else staged.type
+        errors = customer_changes_errors(
+            changes=changes, legal_entity=store.legal_entity, refs=refs, customer_type=customer_type
+        )
+        if errors:
+            outcomes[row.pk] = RequestOutcome(row.pk, error="; ".join(errors))
+            continue
+        if customer is not None:
+            hq_items.append((customer, changes, row.edited_at, row.channel_database, row.pk))
+        else:
+            staged_items.append((staged, changes, row.pk))
+    with transaction.atomic(using=HQ):
+        applied = _customers_apply(
+            items=[(c, ch, at, origin) for c, ch, at, origin, _ in hq_items], refs=refs
+        )
+        for (customer, _ch, _at, _origin, pk), skipped in zip(hq_items, applied, strict=True):
+            outcomes[pk] = RequestOutcome(
+                pk, account=customer.account, applied_version=customer.version, skipped=skipped
+            )
+        _staged_records_apply(items=[(s, ch) for s, ch, _ in staged_items])
+        for staged, _ch, pk in staged_items:
+            outcomes[pk] = RequestOutcome(
+                pk, account=staged.account, applied_to_staged=True, staged_customer_id=staged.pk
+            )
+        _requests_mark(rows=staged_rows, outcomes=outcomes)
+    return [outcomes[r.pk] for r in staged_rows]
+
+
+def _request_targets(rows, stores):
+    """The HQ customers and not-yet-created staged records the requests point at,
+    in three queries for the whole batch."""
+    accounts = {r.target_account for r in rows if r.target_account}
+    by_account = {
+        (c.legal_entity_id, c.account): c
+        for c in Customer.objects.select_for_update(of=("self",))
+        .select_related("party")
+        .filter(account__in=accounts)
+        .order_by("pk")
+    }
+    guids = {r.target_async_customer_id for r in rows if r.target_async_customer_id}
+    by_guid = {}
+    for c in (
+        Customer.objects.select_for_update(of=("self",))
+        .select_related("party")
+        .filter(async_customer_id__in=guids)
+        .order_by("pk")
+    ):
+        for r in rows:
+            if r.target_async_customer_id == c.async_customer_id and origin_matches(
+                c.async_origin, r.channel_database
+            ):
+                by_guid[(r.channel_database, c.async_customer_id)] = c
+    # R12: a GUID a person linked to an existing account resolves to that account.
+    for link in (
+        AsyncCustomerLink.objects.select_related("customer__party")
+        .filter(async_customer_id__in=guids)
+        .order_by()
+    ):
+        by_guid.setdefault((link.channel_database, link.async_customer_id), link.customer)
+    staged_targets = {
+        (s.channel_database, s.async_customer_id): s
+        for s in StagedAsyncCustomer.objects.filter(async_customer_id__in=guids)
+        .exclude(status=StagingStatus.COMPLETED)
+        .order_by()
+    }
+    # An account resolved by its GUID wins over the staged record (it was created).
+    for key in by_guid:
+        staged_targets.pop(key, None)
+    return by_account, by_guid, staged_targets
+
+
+def _later(changed_at: str | None, edited_at: datetime.datetime) -> bool:
+    return bool(changed_at) and datetime.datetime.fromisoformat(changed_at) > edited_at
+
+
+def _customers_apply(
+    *, items: Sequence[tuple[Customer, CustomerChanges, datetime.datetime, str]], refs
+) -> list[list[str]]:
+    """Apply changes to locked HQ customers, oldest edit first; per field the latest
+    change wins. Returns, per item, what was skipped because HQ changed it later.
+    One bulk write per table for the whole batch; each customer's version goes up once
+    per change."""
+    order = sorted(range(len(items)), key=lambda i: items[i][2])
+    skipped: list[list[str]] = [[] for _ in items]
+    groups = {g.pk: g for g in CustomerGroup.objects.all()} if items else {}
+    group_by_code = {(g.legal_entity_id, g.code): g for g in groups.values()}
+    now = timezone.now()
+    attribute_values: dict[tuple[int, int], CustomerAttributeValue] = {}
+    affiliations: list[CustomerAffiliation] = []
+    addresses: list[Address] = []
+    primary_parties: set[int] = set()
+    for index in order:
+        customer, changes, edited_at, origin = items[index]
+        stamps = dict(customer.field_changed_at or {})
+        for name, value in changes.fields.items():
+            if _later(stamps.get(name), edited_at):
+                skipped[index].append(f"{name}: kept the HQ value changed at {stamps[name]}")
+                continue
+            if name in PARTY_FIELDS:
+                setattr(customer.party, name, value)
+            elif name == "customer_group":
+                customer.customer_group = group_by_code[(customer.legal_entity_id, value)]
+            else:
+                setattr(customer, name, value)
+            stamps[name] = edited_at.isoformat()
+        for name, value in changes.attributes.items():
+            key = f"attributes.{name}"
+            if _later(stamps.get(key), edited_at):
+                skipped[index].append(f"{key}: kept the HQ value changed at {stamps[key]}")
+                continue
+            attribute = refs.attributes[name]
+            attribute_values[(customer.pk, attribute.pk)] = CustomerAttributeValue(
+                customer=customer, attribute=attribute, value=value
+            )
+            stamps[key] = edited_at.isoformat()
+        affiliations += [
+            CustomerAffiliation(customer=customer, affiliation=refs.affiliations[name])
+            for name in changes.affiliations
+        ]
+        for address in changes.addresses:
+            if address.is_primary:
+                primary_parties.add(customer.party_id)
+            addresses.append(
+                Address(
+                    party_id=customer.party_id,
+                    location_id=location_id_for(address.async_address_id),
+                    purpose=address.purpose,
+                    street=address.street,
+                    city=address.city,
+                    state=address.state or "",
+                    zip=address.zip,
+                    country=address.country,
+                    is_primary=address.is_primary,
+                    async_address_id=address.async_address_id,
+                    async_origin=origin,
+                )
+            )
+        customer.party.name = display_name(
+            type=customer.party.type,
+            first_name=customer.party.first_name,
+            last_name=customer.party.last_name,
+            organization_name=customer.party.organization_name,
+        )
+        customer.field_changed_at = stamps
+        customer.version += 1
+        customer.modified_at = now
+    if not items:
+        return skipped
+    customers = list({c.pk: c for c, *_ in items}.values())
+    Party.objects.bulk_update(
+        [c.party for c in customers], ["first_name", "last_name", "organization_name", "name"]
+    )
+    Customer.objects.bulk_update(
+        customers,
+        ["email", "phone", "customer_group", "language", "field_changed_at", "modified_at"],
+    )
+    # Versions rise with F() so a concurrent raise (an admin edit) is never lost.
+    raises: dict[int, int] = defaultdict(int)
+    for customer, *_ in items:
+        raises[customer.pk] += 1
+    for count in set(raises.values()):
+        Customer.objects.filter(pk__in=[pk for pk, n in raises.items() if n == count]).update(
+            version=F("version") + count
+        )
+    for customer in customers:
+        customer.refresh_from_db(fields=["version"])
+    CustomerAttributeValue.objects.bulk_create(
+        list(attribute_values.values()),
+        update_conflicts=True,
+        unique_fields=["customer", "attribute"],
+        update_fields=["value"],
+    )
+    CustomerAffiliation.objects.bulk_create(affiliations, ignore_conflicts=True)
+    if primary_parties:
+        Address.objects.filter(party_id__in=primary_parties, is_primary=True).update(
+            is_primary=False
+        )
+        _one_primary_per_party(addresses)
+    existing = set(
+        Address.objects.filter(async_address_id__in=[a.async_address_id for a in addresses])
+        .order_by()
+        .values_list("async_address_id", flat=True)
+    )
+    Address.objects.bulk_create([a for a in addresses if a.async_address_id not in existing])
+    # R12: email, phone, names and the primary address are the customers' match keys.
+    customer_match_keys_refresh(customer_ids=[c.pk for c in customers])
+    return skipped
+
+
+def _one_primary_per_party(addresses: list[Address]) -> None:
+    """Of the new addresses a party's requests mark primary, the latest one stays."""
+    latest: dict[int, Address] = {}
+    for address in addresses:
+        if address.is_primary:
+            latest[address.party_id] = address
+    for address in addresses:
+        address.is_primary = latest.get(address.party_id) is address
+
+
+def _staged_records_apply(*, items: Sequence[tuple[StagedAsyncCustomer, CustomerChanges]]) -> None:
+    """Apply changes to staged records not created yet; a failed one goes back to
+    pending so this run tries it again."""
+    if not items:
+        return
+    records = list({s.pk: s for s, _ in items}.values())
+    values: dict[tuple[int, str], StagedAsyncCustomerAttributeValue] = {}
+    affiliations, addresses = [], []
+    for staged, changes in items:
+        for name, value in changes.fields.items():
+            setattr(staged, name, value)
+        for name, value in changes.attributes.items():
+            values[(staged.pk, name)] = StagedAsyncCustomerAttributeValue(
+                staged_customer=staged, name=name, value=value
+            )
+        affiliations += [
+            StagedAsyncCustomerAffiliation(staged_customer=staged, name=name)
+            for name in changes.affiliations
+        ]
+        addresses += [
+            StagedAsyncCustomerAddress(
+                staged_customer=staged,
+                async_address_id=a.async_address_id,
+                purpose=a.purpose,
+                street=a.street,
+                city=a.city,
+                state=a.state or "",
+                zip=a.zip,
+                country=a.country,
+                is_primary=a.is_primary,
+            )
+            for a in changes.addresses
+        ]
+        if staged.status == StagingStatus.FAILED:
+            staged.status = StagingStatus.PENDING
+    StagedAsyncCustomer.objects.bulk_update(
+        records,
+        [
+            "first_name",
+            "last_name",
+            "organization_name",
+            "email",
+            "phone",
+            "customer_group",
+            "language",
+            "status",
+        ],
+    )
+    StagedAsyncCustomerAttributeValue.objects.bulk_create(
+        list(values.values()),
+        update_conflicts=True,
+        unique_fields=["staged_customer", "name"],
+        update_fields=["value"],
+    )
+    StagedAsyncCustomerAffiliation.objects.bulk_create(affiliations, ignore_conflicts=True)
+    primary = {a.staged_customer_id for a in addresses if a.is_primary}
+    if primary:
+        StagedAsyncCustomerAddress.objects.filter(staged_customer_id__in=primary).update(
+            is_primary=False
+        )
+    StagedAsyncCustomerAddress.objects.bulk_create(addresses)
+
+
+def _requests_mark(*, rows, outcomes: dict[int, RequestOutcome]) -> None:
+    """Record outcomes: applied rows completed (with account and version), failed rows
+    with their message; unresolved rows stay pending, untouched."""
+    now = timezone.now()
+    changed = []
+    for row in rows:
+        outcome = outcomes[row.pk]
+        if outcome.unresolved:
+            continue
+        row.attempts += 1
+        row.processed_at = now
+        if outcome.ok:
+            row.status = StagingStatus.COMPLETED
+            row.last_error = ""
+            row.account = outcome.account
+            row.applied_version = outcome.applied_version
+            row.applied_to_staged = outcome.applied_to_staged
+            row.skipped = outcome.skipped or []
+        else:
+            row.status = StagingStatus.FAILED
+            row.last_error = outcome.error
+        changed.append(row)
+    StagedChannelRequest.objects.bulk_update(
+        changed,
+        [
+            "status",
+            "last_error",
+            "attempts",
+            "processed_at",
+            "account",
+            "applied_version",
+            "applied_to_staged",
+            "skipped",
+        ],
+        batch_size=BULK_BATCH,
+    )
