@@ -258,21 +258,19 @@ class ChannelTabularInline(ChannelInlineMixin, admin.TabularInline):
 
 class ChannelModelAdmin(ChannelAliasMixin, admin.ModelAdmin):
     """ModelAdmin for a ``commerce.db.ChannelModel``: reads and writes the channel
-    database the request chose, and shows it as a column and a list filter."""
+    database the request chose, and names it in a list filter and under the title."""
 
     change_form_template = "admin/channel_change_form.html"
 
     def get_list_filter(self, request):
         return [ChannelDatabaseFilter, *super().get_list_filter(request)]
 
-    def get_list_display(self, request):
-        labels = channel_database_labels(request)
-
-        @admin.display(description="channel database")
-        def channel_database(obj):
-            return labels.get(obj._state.db, obj._state.db)
-
-        return [*super().get_list_display(request), channel_database]
+    def changelist_view(self, request, extra_context=None):
+        # Every row of the list is of the one channel database the filter chose: it is
+        # named once, under the title, rather than in a column of its own.
+        label = channel_database_labels(request)[self.channel_alias(request)]
+        extra_context = {"subtitle": f"Channel database {label}", **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     def get_preserved_filters(self, request):
         """Always carry the alias to the change/add/delete pages and back."""

@@ -133,7 +133,7 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(os.environ.get("SECURE_PROXY_SSL_HEADER", ""))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "jobs.admin_apps.OperatorAdminConfig",  # django.contrib.admin, grouped index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -283,6 +283,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Display formats with seconds and ISO dates on every admin page (commerce/formats/).
+FORMAT_MODULE_PATH = ["commerce.formats"]
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request when it is missing

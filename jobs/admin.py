@@ -1,26 +1,39 @@
 """Admin for job runs (R10) and the sessions that move data between HQ and the channel
 databases. Everything here is written by the jobs, so every page is read-only.
 
+Scopes and parameters are shown in words ("channel database HOUSTON", "3 selected
+staged async customers", each named on the run's page) and the GUIDs in a run's errors
+by the name of their staged record; the scope key stays under the words, as the
+commands and the search know it.
+
 The job runs list and a run's page refresh themselves every few seconds while a run
 they show is queued or running (``templates/admin/jobs/jobrun/``). The actions that
 request jobs live on the pages of what they act on (channel databases, stores,
 transactions, staged customers); see ``jobs.admin_actions``.
 """
 
-import json
+import re
+import uuid
 
 from django.contrib import admin
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from commerce.admin import async_records_named
 from commerce.admin_channel import ChannelModelAdmin
+from commerce.models import SalesTransaction
+from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagedChannelRequest
+from jobs.admin_actions import SELECTION_NOUNS, scope_words
 from jobs.models import (
     AppliedDownloadSession,
     CustomerDistribution,
     DownloadSession,
+    JobDemand,
     JobRun,
+    JobScopeCheck,
     JobStatus,
     UploadSession,
 )
@@ -75,11 +88,60 @@ def counts_text(counts: dict) -> str:
     linked_customers 3"."""
     parts = []
     for key, value in (counts or {}).items():
+        words = key.replace("_", " ")
         if isinstance(value, dict):
-            parts.append(f"{key}: {counts_text(value)}")
+            parts.append(f"{words}: {counts_text(value)}")
         else:
-            parts.append(f"{key} {value}")
+            parts.append(f"{words} {value}")
     return ", ".join(parts) or "-"
+
+
+# A selection parameter -> the model its ids are, and how one is named.
+SELECTED_RECORDS = {
+    "staged_customer_ids": (StagedAsyncCustomer, lambda r: r.name or "(no name)"),
+    "staged_address_ids": (StagedAsyncAddress, lambda r: f"{r.street}, {r.city}"),
+    "staged_request_ids": (StagedChannelRequest, lambda r: str(r)),
+    "transaction_ids": (SalesTransaction, lambda r: r.transaction_id),
+}
+
+
+def selection_text(key: str, ids: list):
+    """ "3 selected staged async customers: Ayşe Yılmaz, …", each linking its page."""
+    model, name = SELECTED_RECORDS[key]
+    one, several = SELECTION_NOUNS[key]
+    shown = model.objects.filter(pk__in=ids[:PARAMETER_LIST_SHOWN]).order_by("pk")
+    opts = model._meta
+    links = format_html_join(
+        ", ",
+        '<a href="{}">{}</a>',
+        (
+            (reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[r.pk]), name(r))
+            for r in shown
+        ),
+    )
+    more = f" and {len(ids) - PARAMETER_LIST_SHOWN} more" if len(ids) > PARAMETER_LIST_SHOWN else ""
+    noun = one if len(ids) == 1 else several
+    return format_html("{} selected {}: {}{}", len(ids), noun, links, more)
+
+
+# "async customer <GUID>" / "async address <GUID>" in the errors the jobs write.
+ERROR_GUID = re.compile(r"async (?:customer|address) (?P<guid>[0-9a-fA-F-]{36})")
+
+
+def error_with_names(error: str, names: dict[uuid.UUID, tuple[str, str]]):
+    """The error with each GUID HQ has a staged record for shown by name, linked to the
+    record (the GUID on hover)."""
+    parts, end = [], 0
+    for match in ERROR_GUID.finditer(error):
+        guid = uuid.UUID(match["guid"])
+        if guid not in names:
+            continue
+        name, url = names[guid]
+        parts.append(conditional_escape(error[end : match.start("guid")]))
+        parts.append(format_html('<a href="{}" title="{}">{}</a>', url, guid, name))
+        end = match.end("guid")
+    parts.append(conditional_escape(error[end:]))
+    return mark_safe("".join(parts))
 
 
 def _changelist_link(model, label: str, **filters):
@@ -89,26 +151,54 @@ def _changelist_link(model, label: str, **filters):
     return format_html('<a href="{}?{}">{}</a>', url, query, label)
 
 
+class OutcomeFilter(admin.SimpleListFilter):
+    """Failed runs and runs with failed records, which nothing-to-do runs no longer bury
+    (they are not kept: Freshness)."""
+
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        return [("problems", "Failures and errors"), ("worked", "Did work")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "problems":
+            return queryset.filter(
+                Q(status__in=[JobStatus.FAILED, JobStatus.COMPLETED_WITH_ERRORS]) | Q(failed__gt=0)
+            )
+        if self.value() == "worked":
+            return queryset.filter(selected__gt=0)
+        return queryset
+
+
+def run_title(run: JobRun) -> str:
+    """ "#11 Post statements for store S0002, business date 2026-11-24: Completed with
+    errors" (the model's ``__str__`` keeps the scope key, for logs)."""
+    scope = scope_words(job=run.job, scope=run.scope)
+    return f"#{run.pk} {run.get_job_display()} for {scope}: {run.get_status_display()}"
+
+
 @admin.register(JobRun)
 class JobRunAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "job_label",
-        "scope_text",
+        "scope_label",
         "status_badge",
         "progress",
         "requested",
         "timing",
+        "last_checked",
     ]
     list_display_links = ["id", "job_label"]
     # Counters go under the progress bar, started/finished/duration under the creation
     # time, so the list fits beside the filters.
-    list_filter = ["job", "status", "requested_via"]
+    list_filter = [OutcomeFilter, "job", "status", "requested_via"]
     search_fields = ["scope", "message"]
     list_select_related = ["requested_by"]
     date_hierarchy = "created_at"
     fieldsets = [
-        (None, {"fields": ["job", "scope", "status_badge", "message_text"]}),
+        (None, {"fields": ["job", "scope_text", "status_badge", "message_text"]}),
         (
             "Progress",
             {"fields": ["progress", "selected", "succeeded", "failed", "skipped", "sessions"]},
@@ -134,7 +224,7 @@ class JobRunAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = [
         "job",
-        "scope",
+        "scope_text",
         "status_badge",
         "message_text",
         "progress",
@@ -155,6 +245,22 @@ class JobRunAdmin(ReadOnlyAdmin):
         "worker",
         "task_id",
     ]
+
+    def get_queryset(self, request):
+        # When the run's job last checked its scope (JobScopeCheck): one indexed subquery
+        # per page row, so the page stays flat in the number of runs.
+        checks = JobScopeCheck.objects.filter(job=OuterRef("job"), scope=OuterRef("scope"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(last_checked_at=Subquery(checks.values("checked_at")[:1]))
+        )
+
+    @admin.display(description="last checked", ordering="last_checked_at")
+    def last_checked(self, obj):
+        """When this job last looked at this scope, runs that found nothing included."""
+        checked = getattr(obj, "last_checked_at", None)
+        return timezone.localtime(checked).strftime("%Y-%m-%d %H:%M:%S") if checked else "-"
 
     @admin.display(description="job", ordering="job")
     def job_label(self, obj):
@@ -204,10 +310,21 @@ class JobRunAdmin(ReadOnlyAdmin):
         )
 
     @admin.display(description="scope", ordering="scope")
+    def scope_label(self, obj):
+        return format_html(
+            '<span title="{}">{}</span>', obj.scope, scope_words(job=obj.job, scope=obj.scope)
+        )
+
+    @admin.display(description="scope")
     def scope_text(self, obj):
-        # Lets "channel_database=HOUSTON" wrap after "=" and "," in a narrow column.
-        parts = obj.scope.replace(",", ",\0").replace("=", "=\0").split("\0")
-        return format_html_join(mark_safe("<wbr>"), "{}", ((part,) for part in parts))
+        """In words ("channel database HOUSTON"), the key the commands and the search
+        use under it."""
+        return format_html(
+            '{}<div class="scope-key" style="font-size:0.8em;color:var(--body-quiet-color)">'
+            "{}</div>",
+            scope_words(job=obj.job, scope=obj.scope),
+            obj.scope,
+        )
 
     @admin.display(description="requested", ordering="requested_by__username")
     def requested(self, obj):
@@ -251,23 +368,31 @@ class JobRunAdmin(ReadOnlyAdmin):
         """One error per line (a failed run's last one is a short traceback)."""
         if not obj.errors:
             return "-"
+        errors = [str(error) for error in obj.errors]
+        guids = set()
+        for error in errors:
+            for match in ERROR_GUID.finditer(error):
+                guids.add(uuid.UUID(match["guid"]))
+        names = async_records_named(guids)
         return format_html_join(
             "",
             '<div style="white-space:pre-wrap;font-family:monospace;padding:3px 0;'
             'border-bottom:1px solid var(--hairline-color, #e8e8e8)">{}</div>',
-            ((str(error),) for error in obj.errors),
+            ((error_with_names(error, names),) for error in errors),
         )
 
     @admin.display(description="parameters")
     def parameters_text(self, obj):
-        shown = {}
-        for key, value in (obj.parameters or {}).items():
-            if isinstance(value, list) and len(value) > PARAMETER_LIST_SHOWN:
-                value = [*value[:PARAMETER_LIST_SHOWN], f"… {len(value)} in all"]
-            shown[key] = value
-        return format_html(
-            '<pre style="margin:0">{}</pre>', json.dumps(shown, indent=2, ensure_ascii=False)
-        )
+        """The run's parameters in words; the records a selection holds by name, linked."""
+        plain, lines = [], []
+        for key, value in sorted((obj.parameters or {}).items()):
+            if key in SELECTED_RECORDS and isinstance(value, list):
+                lines.append(selection_text(key, value))
+            elif key not in SELECTION_NOUNS:
+                plain.append(f"{key}={value}")
+        if plain or not lines:
+            lines.insert(0, scope_words(job=obj.job, scope=",".join(plain) or "all"))
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
 
     @admin.display(description="sessions")
     def sessions(self, obj):
@@ -297,6 +422,9 @@ class JobRunAdmin(ReadOnlyAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["refresh_seconds"] = REFRESH_SECONDS if obj is not None and obj.is_active else 0
+        if obj is not None:
+            context["run_title"] = run_title(obj)
+            context["subtitle"] = context["run_title"]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
@@ -333,9 +461,7 @@ class UploadSessionAdmin(SessionAdmin):
         "status",
         "counts_summary",
         "job_run_link",
-        "created_at",
-        "applied_at",
-        "acknowledged_at",
+        "timing",
     ]
     fields = [
         "channel_database",
@@ -351,6 +477,24 @@ class UploadSessionAdmin(SessionAdmin):
     @admin.display(description="kind")
     def kind(self, obj):
         return (obj.counts or {}).get("kind", "-")
+
+    @admin.display(description="created / applied / acknowledged", ordering="created_at")
+    def timing(self, obj):
+        """Created at; then when HQ applied it and the channel acknowledged it."""
+        created = timezone.localtime(obj.created_at)
+        steps = [
+            f"{label} {_clock(moment, created.date())}"
+            for label, moment in (
+                ("applied", obj.applied_at),
+                ("acknowledged", obj.acknowledged_at),
+            )
+            if moment
+        ]
+        return format_html(
+            '<div style="white-space:nowrap">{}</div><div style="font-size:0.85em">{}</div>',
+            created.strftime("%Y-%m-%d %H:%M:%S"),
+            ", ".join(steps) or "not applied",
+        )
 
     @admin.display(description="counts")
     def counts_summary(self, obj):
@@ -471,3 +615,61 @@ class AppliedDownloadSessionAdmin(ChannelModelAdmin):
     @admin.display(description="counts")
     def counts_summary(self, obj):
         return counts_text(obj.counts)
+
+
+@admin.register(JobScopeCheck)
+class JobScopeCheckAdmin(ReadOnlyAdmin):
+    """When each job last checked each scope, whether it found work or not: a scheduled
+    or triggered run that found nothing is not kept as a job run (Freshness)."""
+
+    list_display = ["job_label", "scope_label", "checked_at_text", "last_run_link"]
+    list_filter = ["job"]
+    search_fields = ["scope"]
+    list_select_related = ["last_run"]
+    fields = ["job", "scope", "checked_at_text", "last_run_link"]
+    readonly_fields = fields
+
+    @admin.display(description="job", ordering="job")
+    def job_label(self, obj):
+        return obj.get_job_display()
+
+    @admin.display(description="scope", ordering="scope")
+    def scope_label(self, obj):
+        return format_html(
+            '<span title="{}">{}</span>', obj.scope, scope_words(job=obj.job, scope=obj.scope)
+        )
+
+    @admin.display(description="last checked", ordering="checked_at")
+    def checked_at_text(self, obj):
+        return timezone.localtime(obj.checked_at).strftime("%Y-%m-%d %H:%M:%S")
+
+    @admin.display(description="last run that did work or failed", ordering="last_run_id")
+    def last_run_link(self, obj):
+        if obj.last_run is None:
+            return "-"
+        return format_html(
+            '<a href="{}">job run #{}</a> {}',
+            reverse("admin:jobs_jobrun_change", args=[obj.last_run_id]),
+            obj.last_run_id,
+            obj.last_run.get_status_display(),
+        )
+
+
+@admin.register(JobDemand)
+class JobDemandAdmin(ReadOnlyAdmin):
+    """What stores asked for that no run has started to cover yet (Freshness): a row
+    lives from a store's write until the chain that converts it starts."""
+
+    list_display = ["job_label", "channel_database", "requested_at_text"]
+    list_filter = ["job"]
+    search_fields = ["channel_database"]
+    fields = ["job", "channel_database", "requested_at_text"]
+    readonly_fields = fields
+
+    @admin.display(description="owed", ordering="job")
+    def job_label(self, obj):
+        return "Conversion (upload first)" if obj.job == "upload" else obj.get_job_display()
+
+    @admin.display(description="asked at", ordering="requested_at")
+    def requested_at_text(self, obj):
+        return timezone.localtime(obj.requested_at).strftime("%Y-%m-%d %H:%M:%S")

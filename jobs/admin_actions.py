@@ -23,7 +23,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from commerce.db import is_channel_alias
-from commerce.selectors import orders_to_sync
+from commerce.models import StatementStatus
+from commerce.selectors import orders_to_sync, statement_dates_to_post
 from jobs.models import Job, JobRun
 from jobs.services import (
     CONVERSION_JOBS,
@@ -78,6 +79,58 @@ def job_run_link(run: JobRun):
     return format_html('<a href="{}">job run #{}</a>', job_run_url(run.pk), run.pk)
 
 
+# --- Scopes in words ------------------------------------------------------------------
+
+# A selection parameter (ids picked in the admin) -> what one / several of them are.
+SELECTION_NOUNS = {
+    "staged_customer_ids": ("staged async customer", "staged async customers"),
+    "staged_address_ids": ("staged async address", "staged async addresses"),
+    "staged_request_ids": ("staged channel request", "staged channel requests"),
+    "transaction_ids": ("transaction", "transactions"),
+}
+SCOPE_WORDS = {
+    "channel_database": "channel database",
+    "store": "store",
+    "business_date": "business date",
+}
+EVERYTHING = {
+    "channel_database": "every channel database",
+    "store": "every store",
+    "all": "every record waiting for it",
+}
+
+
+def _selection_count(value: str) -> int:
+    """A run's scope keeps a selection as "3 selected #fa35e192" (jobs.services)."""
+    head = value.split(" ", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+def scope_words(*, job: str, scope: str) -> str:
+    """A run's scope as an operator says it: ``channel_database=HOUSTON`` -> "channel
+    database HOUSTON"; ``business_date=2026-11-24,store=S0001`` -> "store S0001, business
+    date 2026-11-24"; ``staged_customer_ids=3 selected #fa35e192`` -> "3 selected staged
+    async customers"; ``all`` -> what "all" covers for the job."""
+    values = dict(part.partition("=")[::2] for part in scope.split(",") if "=" in part)
+    every_date = job == Job.POST_STATEMENTS and "store" in values and "business_date" not in values
+    words = [f"{SCOPE_WORDS[key]} {values.pop(key)}" for key in SCOPE_WORDS if key in values]
+    if every_date:
+        words.append("every business date with sales to post")
+    for key, (one, several) in SELECTION_NOUNS.items():
+        if key in values:
+            count = _selection_count(values.pop(key))
+            words.append(f"{count} selected {one if count == 1 else several}")
+    words += [f"{key.replace('_', ' ')} {value}" for key, value in sorted(values.items())]
+    if not words:
+        spec = JOB_SPECS.get(job)
+        return EVERYTHING.get(spec.scope if spec else "all", EVERYTHING["all"])
+    return ", ".join(words)
+
+
+def run_scope_words(run: JobRun) -> str:
+    return scope_words(job=run.job, scope=run.scope)
+
+
 def job_requests_report(
     modeladmin, request, runs: Iterable[JobRun], refused: Iterable[JobAlreadyActive] = ()
 ) -> None:
@@ -88,7 +141,7 @@ def job_requests_report(
         items = format_html_join(
             "; ",
             "{} for {}: {}",
-            ((Job(run.job).label, run.scope, job_run_link(run)) for run in runs),
+            ((Job(run.job).label, run_scope_words(run), job_run_link(run)) for run in runs),
         )
         modeladmin.message_user(request, format_html("Queued {}.", items), messages.SUCCESS)
     for error in refused:
@@ -98,7 +151,7 @@ def job_requests_report(
             format_html(
                 "{} for {} not started: already running: {} ({}).",
                 Job(active.job).label,
-                active.scope,
+                run_scope_words(active),
                 job_run_link(active),
                 active.get_status_display().lower(),
             ),
@@ -223,8 +276,20 @@ class BusinessDateForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d"],
         help_text="The statement of each selected store for this day is calculated and "
-        "posted (YYYY-MM-DD).",
+        "posted (YYYY-MM-DD). It starts at the oldest day with sales not posted yet.",
     )
+
+
+def oldest_date_to_post(stores) -> datetime.date | None:
+    """The oldest business date, up to today, with unposted sales (or an unposted
+    statement) at any of ``stores``; each store gets ``dates_to_post`` for the page."""
+    today = timezone.localdate()
+    oldest = None
+    for store in stores:
+        store.dates_to_post = [d for d in statement_dates_to_post(store=store) if d <= today]
+        if store.dates_to_post and (oldest is None or store.dates_to_post[0] < oldest):
+            oldest = store.dates_to_post[0]
+    return oldest
 
 
 @admin.action(description="Post statement for a business date", permissions=["run_post_statements"])
@@ -250,7 +315,10 @@ def post_statement(modeladmin, request, queryset):
             )
             return None  # back to the store list, which shows the messages
     else:
-        form = BusinessDateForm(initial={"business_date": timezone.localdate()})
+        oldest = oldest_date_to_post(stores)
+        form = BusinessDateForm(initial={"business_date": oldest or timezone.localdate()})
+    if "apply" in request.POST:
+        oldest_date_to_post(stores)  # the page shows each store's dates again
     opts = modeladmin.model._meta
     context = {
         **modeladmin.admin_site.each_context(request),
@@ -264,3 +332,44 @@ def post_statement(modeladmin, request, queryset):
     }
     request.current_app = modeladmin.admin_site.name
     return TemplateResponse(request, "admin/commerce/store/post_statement.html", context)
+
+
+# --- Statements: post again ------------------------------------------------------------
+
+
+def statements_post_again(modeladmin, request, statements) -> None:
+    """Queue post-statements for the store and business date of each statement not
+    posted yet (R9: all or nothing, so a failed statement is posted whole once its
+    blockers are fixed); posted ones are reported as skipped."""
+    posted = [s for s in statements if s.status == StatementStatus.POSTED]
+    if posted:
+        modeladmin.message_user(
+            request,
+            f"Skipped {len(posted)} already posted: {', '.join(str(s) for s in posted)}.",
+            messages.WARNING,
+        )
+    to_post = {}
+    for statement in statements:
+        if statement.status != StatementStatus.POSTED:
+            to_post.setdefault((statement.store.number, statement.business_date), statement)
+    _request_each(
+        modeladmin,
+        request,
+        list(to_post.values()),
+        lambda statement: job_runs_request(
+            job=Job.POST_STATEMENTS,
+            store=statement.store.number,
+            business_date=statement.business_date.isoformat(),
+            user=request.user,
+            via=VIA_ADMIN,
+        ),
+    )
+
+
+@admin.action(description="Post again", permissions=["run_post_statements"])
+def post_again(modeladmin, request, queryset):
+    statements_post_again(
+        modeladmin,
+        request,
+        list(queryset.select_related("store").order_by("store__number", "business_date")),
+    )

@@ -12,17 +12,30 @@ from django.contrib import messages
 from django.db import transaction
 
 from commerce.db import HQ
-from customers.models import StagedAsyncAddress, StagedAsyncCustomer
+from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagedChannelRequest
 from customers.services.staging import staged_records_retry
 from jobs.admin_actions import VIA_ADMIN, JobPermissionsMixin, job_requests_report
-from jobs.models import Job
+from jobs.models import ACTIVE_STATUSES, Job, JobRun
 from jobs.services import JobRequestError, job_runs_request
 
-__all__ = ["JobPermissionsMixin", "staged_synchronize"]
+__all__ = ["JobPermissionsMixin", "conversion_running", "staged_synchronize"]
+
+# The runs that move a record along the status page: upload, account creation, 1010.
+CONVERSION_JOBS = (Job.UPLOAD, Job.ASYNC_CUSTOMERS, Job.DISTRIBUTE)
+
+
+def conversion_running() -> bool:
+    """Whether an upload, account creation or distribution run is queued or running."""
+    return JobRun.objects.filter(job__in=CONVERSION_JOBS, status__in=ACTIVE_STATUSES).exists()
 
 
 def staged_synchronize(
-    modeladmin, request, *, customer_ids: Sequence[int] = (), address_ids: Sequence[int] = ()
+    modeladmin,
+    request,
+    *,
+    customer_ids: Sequence[int] = (),
+    address_ids: Sequence[int] = (),
+    request_ids: Sequence[int] = (),
 ) -> None:
     """Put the failed ones among these staged rows back to pending and queue one
     "Synchronize customers and channel requests" run for exactly these rows; the
@@ -36,6 +49,9 @@ def staged_synchronize(
             if address_ids:
                 staged_records_retry(model=StagedAsyncAddress, ids=address_ids)
                 extra["staged_address_ids"] = sorted(address_ids)
+            if request_ids:
+                staged_records_retry(model=StagedChannelRequest, ids=request_ids)
+                extra["staged_request_ids"] = sorted(request_ids)
             runs, refused = job_runs_request(
                 job=Job.ASYNC_CUSTOMERS, extra=extra, user=request.user, via=VIA_ADMIN
             )

@@ -6,19 +6,37 @@ A staged record HQ rejected (R5) is fixed on its change page and synchronized ag
 synchronization status page, singly or in bulk): failed rows go back to pending and
 one "Synchronize customers and channel requests" run is queued for exactly those rows.
 Fields the jobs write (staging status, upload session ids, account links) are
-read-only.
+read-only. A staged async customer held as a possible duplicate (R12, needs review)
+is resolved on its review page (``customers.admin.duplicates``), not synchronized again.
 """
 
+import uuid
+
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
 
+from commerce.admin import async_record_lookup_register
+from commerce.admin_display import short_guid
 from commerce.models import Store
+from customers.admin.duplicates import DuplicateReviewMixin
 from customers.admin.job_actions import JobPermissionsMixin, staged_synchronize
 from customers.admin.status import SyncStatusPageMixin
+from customers.fix_forms import (
+    SYNC_AGAIN,
+    StagedAddressFixForm,
+    StagedAttributeValueForm,
+    StagedCustomerFixForm,
+    customer_group_options,
+)
 from customers.forms import AddressCountryForm
 from customers.models import (
+    FIXED_NOT_SENT,
+    CustomerAttribute,
     CustomerGroup,
     StagedAsyncAddress,
     StagedAsyncCustomer,
@@ -29,6 +47,19 @@ from customers.models import (
     StagingStatus,
 )
 
+# The header fields a person fixes, first on the staged customer's page.
+CUSTOMER_FIX_FIELDS = [
+    "type",
+    "first_name",
+    "last_name",
+    "organization_name",
+    "email",
+    "phone",
+    "customer_group",
+    "currency",
+    "language",
+]
+
 STAGING_READONLY = [
     "channel_database",
     "store_number",
@@ -38,6 +69,8 @@ STAGING_READONLY = [
     "attempts",
     "staged_at",
     "processed_at",
+    "fixed_at",
+    "fixed_by",
 ]
 
 
@@ -45,12 +78,41 @@ def _short(text: str, length: int = 80) -> str:
     return text if len(text) <= length else text[:length] + "…"
 
 
+# A fix saved without sending (customers.models.FIXED_NOT_SENT), as pages name it.
+FIXED_NOT_SENT_LABEL = "Failed – fixed, not sent"
+
+
+def fixed_not_sent(record) -> bool:
+    """Whether a staged record (customer, address or channel request) is fixed, not sent."""
+    return record.fixed_not_sent
+
+
+def staged_status_label(record) -> str:
+    """The record's status as every page names it, "fixed, not sent" included."""
+    return FIXED_NOT_SENT_LABEL if fixed_not_sent(record) else record.get_status_display()
+
+
+class FixedNotSentFilter(admin.SimpleListFilter):
+    title = "fix"
+    parameter_name = "fix"
+
+    def lookups(self, request, model_admin):
+        return [("not_sent", "Fixed, not sent"), ("to_fix", "Failed, not fixed yet")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "not_sent":
+            return queryset.filter(FIXED_NOT_SENT)
+        if self.value() == "to_fix":
+            return queryset.filter(status=StagingStatus.FAILED).exclude(FIXED_NOT_SENT)
+        return queryset
+
+
 class StagingAdmin(JobPermissionsMixin, admin.ModelAdmin):
     """Staged rows come only from the upload (P-0001): they are fixed here, not added
     (nor deleted: the upload would not bring them again). A completed row is history
     (its HQ record exists): it is shown, not edited."""
 
-    list_filter = ["status", "channel_database", "store_number"]
+    list_filter = ["status", FixedNotSentFilter, "channel_database", "store_number"]
     date_hierarchy = "staged_at"
     actions = ["synchronize_selected"]
     change_form_template = "admin/customers/staged_change_form.html"
@@ -71,6 +133,52 @@ class StagingAdmin(JobPermissionsMixin, admin.ModelAdmin):
     def short_error(self, obj):
         return _short(obj.last_error)
 
+    @admin.display(description="status", ordering="status")
+    def status_text(self, obj):
+        label = staged_status_label(obj)
+        if fixed_not_sent(obj):
+            return format_html(
+                '<span class="status-failed">{}</span><div class="quiet">fixed {}</div>',
+                label,
+                formats.localize(timezone.localtime(obj.fixed_at)),
+            )
+        if obj.status == StagingStatus.FAILED:
+            return format_html('<span class="status-failed">{}</span>', label)
+        return label
+
+    # --- Fixing a failed record (R5) ---
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Before the form judges the record: without the job's permission nothing is
+        # saved or sent, whatever the fields hold.
+        if (
+            request.method == "POST"
+            and SYNC_AGAIN in request.POST
+            and not self.has_run_async_customers_permission(request)
+        ):
+            raise PermissionDenied
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        remaining = getattr(form, "remaining_errors", None)
+        if remaining and SYNC_AGAIN not in request.POST:
+            self.message_user(
+                request,
+                "Saved, but HQ would still reject it: " + "; ".join(remaining) + ".",
+                messages.WARNING,
+            )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        edited = form.has_changed() or any(formset.has_changed() for formset in formsets)
+        if change and edited and obj.status == StagingStatus.FAILED:
+            obj.fixed_at, obj.fixed_by_id = timezone.now(), request.user.pk
+            type(obj).objects.filter(pk=obj.pk).update(
+                fixed_at=obj.fixed_at, fixed_by_id=obj.fixed_by_id
+            )
+
     def synchronize(self, request, ids: list[int]) -> None:
         staged_synchronize(self, request, **{self.staged_ids_parameter: ids})
 
@@ -79,12 +187,20 @@ class StagingAdmin(JobPermissionsMixin, admin.ModelAdmin):
         """Failed rows go back to pending; pending and failed rows are queued; completed
         ones are reported as skipped."""
         rows = list(queryset.values_list("pk", "status"))
-        ids = [pk for pk, status in rows if status != StagingStatus.COMPLETED]
-        completed = len(rows) - len(ids)
+        ids = [pk for pk, status in rows if status in (StagingStatus.PENDING, StagingStatus.FAILED)]
+        completed = sum(1 for _, status in rows if status == StagingStatus.COMPLETED)
+        held = sum(1 for _, status in rows if status == StagingStatus.NEEDS_REVIEW)
         if completed:
             self.message_user(
                 request,
                 f"Skipped {completed} already created at HQ (completed).",
+                messages.WARNING,
+            )
+        if held:
+            self.message_user(
+                request,
+                f"Skipped {held} that need review as possible duplicates: link or create "
+                "them on their review page.",
                 messages.WARNING,
             )
         if ids:
@@ -97,8 +213,12 @@ class StagingAdmin(JobPermissionsMixin, admin.ModelAdmin):
             obj is not None
             and self.has_change_permission(request, obj)
             and self.has_run_async_customers_permission(request)
+            and obj.status != StagingStatus.NEEDS_REVIEW  # R12: a person links or creates it
         )
         context["sync_status_url"] = reverse("admin:customers_sync_status")
+        # The job joins a record's problems with "; " (one per field it names).
+        context["last_errors"] = obj.last_error.split("; ") if obj and obj.last_error else []
+        context["fixed_not_sent"] = obj is not None and fixed_not_sent(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def response_change(self, request, obj):
@@ -176,7 +296,15 @@ class StagedAsyncCustomerContactInline(StagedInlineMixin, admin.TabularInline):
 
 class StagedAsyncCustomerAttributeValueInline(StagedInlineMixin, admin.TabularInline):
     model = StagedAsyncCustomerAttributeValue
+    form = StagedAttributeValueForm
     extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # inlineformset_factory builds a fresh form class on every call: this request's
+        # attributes, read once for every row.
+        formset.form.attributes = {a.name: a for a in CustomerAttribute.objects.all()}
+        return formset
 
 
 class StagedAsyncCustomerAffiliationInline(StagedInlineMixin, admin.TabularInline):
@@ -185,21 +313,24 @@ class StagedAsyncCustomerAffiliationInline(StagedInlineMixin, admin.TabularInlin
 
 
 @admin.register(StagedAsyncCustomer)
-class StagedAsyncCustomerAdmin(SyncStatusPageMixin, StagingAdmin):
+class StagedAsyncCustomerAdmin(DuplicateReviewMixin, SyncStatusPageMixin, StagingAdmin):
     staged_ids_parameter = "customer_ids"
+    form = StagedCustomerFixForm
+    # The name links the row (a GUID is shown short); the channel database is the
+    # store's, and a filter.
     list_display = [
-        "async_customer_id",
-        "name",
+        "name_link",
+        "short_guid",
         "store_number",
-        "channel_database",
-        "status",
+        "status_text",
         "account",
         "short_error",
         "attempts",
-        "staged_at",
+        "created_at_store",
         "processed_at",
     ]
-    list_filter = ["status", "channel_database", "store_number", "type"]
+    list_display_links = ["name_link"]
+    list_filter = ["status", FixedNotSentFilter, "channel_database", "store_number", "type"]
     search_fields = [
         "async_customer_id",
         "first_name",
@@ -209,7 +340,16 @@ class StagedAsyncCustomerAdmin(SyncStatusPageMixin, StagingAdmin):
         "account",
         "last_error",
     ]
-    readonly_fields = [*STAGING_READONLY, "async_customer_id", "created_at_store", "account"]
+    readonly_fields = [
+        *STAGING_READONLY,
+        "async_customer_id",
+        "created_at_store",
+        "account",
+        "review_decision",
+        "reviewer",
+        "reviewed_at",
+    ]
+    exclude = ["reviewed_by"]  # shown as ``reviewer``, the name recorded then
     inlines = [
         StagedAsyncCustomerAddressInline,
         StagedAsyncCustomerContactInline,
@@ -217,41 +357,86 @@ class StagedAsyncCustomerAdmin(SyncStatusPageMixin, StagingAdmin):
         StagedAsyncCustomerAffiliationInline,
     ]
 
+    @admin.display(description="name", ordering="last_name")
+    def name_link(self, obj):
+        return obj.name or "(no name)"
+
+    @admin.display(description="async id", ordering="async_customer_id")
+    def short_guid(self, obj):
+        return short_guid(obj.async_customer_id)
+
+    def get_fieldsets(self, request, obj=None):
+        """What the operator fixes first; the record's staging facts after, folded."""
+        fields = [
+            f for _name, options in super().get_fieldsets(request, obj) for f in options["fields"]
+        ]
+        fixable = [f for f in CUSTOMER_FIX_FIELDS if f in fields]
+        return [
+            (None, {"fields": fixable}),
+            (
+                "Staged record",
+                {"fields": [f for f in fields if f not in fixable], "classes": ["collapse"]},
+            ),
+        ]
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is not None and "customer_group" in form.base_fields:
-            # What a person fixing "unknown customer group" needs to know.
-            store = Store.objects.select_related("legal_entity").filter(number=obj.store_number)
-            store = store.first()
-            help_text = "Empty: the group of the store's default customer."
-            if store is not None:
-                codes = CustomerGroup.objects.filter(legal_entity=store.legal_entity)
-                codes = ", ".join(codes.order_by("code").values_list("code", flat=True))
-                help_text += f" Groups of legal entity {store.legal_entity.code}: {codes or '-'}."
-            form.base_fields["customer_group"].help_text = help_text
+            # A select of the legal entity's groups, for "unknown customer group" (R5).
+            store = (
+                Store.objects.select_related("legal_entity", "default_customer__customer_group")
+                .filter(number=obj.store_number)
+                .first()
+            )
+            field = form.base_fields["customer_group"]
+            if store is None:
+                field.help_text = "Empty: the group of the store's default customer (R2)."
+            else:
+                groups = CustomerGroup.objects.filter(legal_entity=store.legal_entity)
+                form.base_fields["customer_group"] = forms.ChoiceField(
+                    choices=customer_group_options(
+                        groups=list(groups.order_by("code")),
+                        current=obj.customer_group,
+                        default=store.default_customer.customer_group.code,
+                        legal_entity=store.legal_entity.code,
+                    ),
+                    required=False,
+                    label=field.label,
+                    help_text=f"Groups of legal entity {store.legal_entity.code}; the store "
+                    "default is its default customer's group (R2).",
+                )
         return form
+
+    def _create_formsets(self, request, obj, change):
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        # The header form judges the whole record by R5, inline rows included: they are
+        # made before it is validated (ModelAdmin._changeform_view).
+        obj._fix_formsets = formsets
+        return formsets, inline_instances
 
 
 @admin.register(StagedAsyncAddress)
 class StagedAsyncAddressAdmin(StagingAdmin):
-    form = AddressCountryForm
+    form = StagedAddressFixForm
     staged_ids_parameter = "address_ids"
     list_display = [
-        "async_address_id",
+        "address_link",
         "customer_account",
         "store_number",
-        "channel_database",
         "purpose",
-        "city",
-        "country",
-        "status",
+        "status_text",
         "location_id",
         "short_error",
         "attempts",
-        "staged_at",
+        "created_at_store",
     ]
+    list_display_links = ["address_link"]
     search_fields = ["async_address_id", "customer_account", "street", "city", "last_error"]
     readonly_fields = [*STAGING_READONLY, "async_address_id", "created_at_store", "location_id"]
+
+    @admin.display(description="address", ordering="city")
+    def address_link(self, obj):
+        return f"{obj.street}, {obj.city} ({obj.country})"
 
 
 class StagedChildAdmin(admin.ModelAdmin):
@@ -261,23 +446,27 @@ class StagedChildAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="staged_customer__status")
     def staged_status(self, obj):
-        return obj.staged_customer.get_status_display()
+        return staged_status_label(obj.staged_customer)
+
+    @admin.display(description="staged async customer", ordering="staged_customer__last_name")
+    def customer_name(self, obj):
+        return obj.staged_customer.name or short_guid(obj.staged_customer.async_customer_id)
 
 
 @admin.register(StagedAsyncCustomerAddress)
 class StagedAsyncCustomerAddressAdmin(StagedChildAdmin):
     form = AddressCountryForm
     list_display = [
-        "async_address_id",
-        "staged_customer",
+        "address_text",
+        "async_id",
+        "customer_name",
         "staged_status",
         "purpose",
-        "street",
-        "city",
         "country",
         "is_primary",
         "location_id",
     ]
+    list_display_links = ["address_text"]
     list_filter = ["purpose", "country"]
     search_fields = ["async_address_id", "staged_customer__async_customer_id", "street", "city"]
     readonly_fields = ["async_address_id", "location_id"]
@@ -285,23 +474,65 @@ class StagedAsyncCustomerAddressAdmin(StagedChildAdmin):
     def has_add_permission(self, request):
         return False
 
+    @admin.display(description="address", ordering="street")
+    def address_text(self, obj):
+        return f"{obj.street}, {obj.city}"
+
+    @admin.display(description="async id", ordering="async_address_id")
+    def async_id(self, obj):
+        return short_guid(obj.async_address_id)
+
 
 @admin.register(StagedAsyncCustomerContact)
 class StagedAsyncCustomerContactAdmin(StagedChildAdmin):
-    list_display = ["staged_customer", "staged_status", "type", "value", "is_primary"]
+    list_display = ["__str__", "customer_name", "staged_status", "type", "value", "is_primary"]
     list_filter = ["type"]
     search_fields = ["value", "staged_customer__async_customer_id"]
 
 
 @admin.register(StagedAsyncCustomerAttributeValue)
 class StagedAsyncCustomerAttributeValueAdmin(StagedChildAdmin):
-    list_display = ["staged_customer", "staged_status", "name", "value"]
+    list_display = ["__str__", "customer_name", "staged_status", "name", "value"]
     list_filter = ["name"]
     search_fields = ["name", "staged_customer__async_customer_id"]
 
 
 @admin.register(StagedAsyncCustomerAffiliation)
 class StagedAsyncCustomerAffiliationAdmin(StagedChildAdmin):
-    list_display = ["staged_customer", "staged_status", "name"]
+    list_display = ["name", "customer_name", "staged_status"]
     list_filter = ["name"]
     search_fields = ["name", "staged_customer__async_customer_id"]
+
+
+# --- Naming the records that block a statement (R9) ----------------------------------------
+
+
+@async_record_lookup_register
+def staged_records_named(
+    *, channel_database: str | None, guids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """GUID -> (name, staged record's change page) for the async customers and addresses
+    a statement's or a job run's errors name; of one channel database when given (a GUID
+    is unique there only). Three queries."""
+    where = {"channel_database": channel_database} if channel_database else {}
+    found: dict[uuid.UUID, tuple[str, str]] = {}
+    customers = StagedAsyncCustomer.objects.filter(async_customer_id__in=guids, **where)
+    for staged in customers.only(
+        "pk", "async_customer_id", "type", "first_name", "last_name", "organization_name"
+    ):
+        url = reverse("admin:customers_stagedasynccustomer_change", args=[staged.pk])
+        found[staged.async_customer_id] = (staged.name or "(no name)", url)
+    owner_where = {f"staged_customer__{k}": v for k, v in where.items()}
+    addresses = StagedAsyncCustomerAddress.objects.filter(
+        async_address_id__in=guids, **owner_where
+    ).select_related("staged_customer")
+    for address in addresses:
+        url = reverse(
+            "admin:customers_stagedasynccustomer_change", args=[address.staged_customer_id]
+        )
+        owner = address.staged_customer.name or "(no name)"
+        found[address.async_address_id] = (f"{address.street}, {address.city} of {owner}", url)
+    for staged in StagedAsyncAddress.objects.filter(async_address_id__in=guids, **where):
+        url = reverse("admin:customers_stagedasyncaddress_change", args=[staged.pk])
+        found[staged.async_address_id] = (f"{staged.street}, {staged.city}", url)
+    return found

@@ -23,6 +23,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 STARTUP_SECONDS = 30
+# The operator's screen (SPEC section 8): key columns must fit in it.
+VIEWPORT = {"width": 1440, "height": 900}
 
 VIEWER_USERNAME, VIEWER_PASSWORD = "viewer", "viewer-pass-123"
 CREATE_VIEWER = f"""
@@ -156,9 +158,7 @@ def new_page(chromium, admin_server):
     contexts = []
 
     def open_page():
-        context = chromium.new_context(
-            base_url=admin_server.url, viewport={"width": 1400, "height": 900}
-        )
+        context = chromium.new_context(base_url=admin_server.url, viewport=VIEWPORT)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

@@ -118,13 +118,14 @@ def test_upload_each_channel_database_from_its_action(new_page, screenshot):
     for name in ("HOUSTON", "SEATTLE"):
         (run_id,) = run_action(page, CHANNEL_DATABASES, "Run upload (P-0001)", rows=[name])
         message = page.locator("ul.messagelist li.success")
-        expect(message).to_contain_text(f"Upload (P-0001) for channel_database={name}")
+        # Scopes in words (SPEC section 8), no longer "channel_database=HOUSTON".
+        expect(message).to_contain_text(f"Upload (P-0001) for channel database {name}")
         if name == "HOUSTON":
             screenshot(page, "channel-databases-action-message")
         message.get_by_role("link", name=f"job run #{run_id}").click()
         expect(page).to_have_url(re.compile(f"{JOB_RUNS}{run_id}/change/$"))
         wait_for_run(page, run_id, "Succeeded")
-        expect(page.locator(".field-scope")).to_contain_text(f"channel_database={name}")
+        expect(page.locator(".field-scope_text")).to_contain_text(f"channel_database={name}")
         expect(page.locator(".field-failed .readonly")).to_have_text("0")
         assert int(page.locator(".field-succeeded .readonly").inner_text()) > 0
         if name == "HOUSTON":

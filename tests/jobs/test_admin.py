@@ -24,7 +24,9 @@ from jobs.models import (
     AppliedDownloadSession,
     CustomerDistribution,
     DownloadSession,
+    JobDemand,
     JobRun,
+    JobScopeCheck,
     JobStatus,
     UploadSession,
 )
@@ -42,7 +44,9 @@ from tests.factories.jobs import (
     AppliedDownloadSessionFactory,
     CustomerDistributionFactory,
     DownloadSessionFactory,
+    JobDemandFactory,
     JobRunFactory,
+    JobScopeCheckFactory,
     UploadSessionFactory,
     UserFactory,
 )
@@ -125,6 +129,8 @@ MAKERS = {
     DownloadSession: lambda n: DownloadSessionFactory.create_batch(n),
     CustomerDistribution: lambda n: CustomerDistributionFactory.create_batch(n),
     AppliedDownloadSession: lambda n: AppliedDownloadSessionFactory.create_batch(n),
+    JobScopeCheck: lambda n: JobScopeCheckFactory.create_batch(n),
+    JobDemand: lambda n: JobDemandFactory.create_batch(n),
 }
 
 
@@ -218,7 +224,8 @@ def test_superuser_runs_upload_and_the_message_links_to_the_run(
     ((level, message),) = messages_of(response)
     assert level == "success"
     assert f'<a href="{admin_url(JobRun, "change", run.pk)}">job run #{run.pk}</a>' in message
-    assert "Upload (P-0001) for channel_database=HOUSTON" in message
+    # Scopes in words (SPEC section 8), no longer the "channel_database=HOUSTON" key.
+    assert "Upload (P-0001) for channel database HOUSTON" in message
 
 
 def test_run_distribution_and_whole_conversion_from_channel_databases(

@@ -1,0 +1,32 @@
+"""How admin pages show values (SPEC section 8): money with its currency and two
+decimals, GUIDs short where a name or a link says more. Shared by the commerce,
+customers and jobs admins."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.html import format_html
+
+CENT = Decimal("0.01")
+
+
+def money(amount, currency: str) -> str:
+    """``44.48 USD``: two decimals (half up), thousands separated, then the currency."""
+    if amount is None:
+        return "-"
+    value = Decimal(str(amount)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return f"{value:,.2f} {currency}".strip()
+
+
+def money_html(amount, currency: str):
+    """``money`` on one line, aligned to the right of its column."""
+    return format_html('<span class="money">{}</span>', money(amount, currency))
+
+
+def short_guid(value) -> str:
+    """The first block of a GUID with the whole GUID on hover; "-" for none."""
+    if not value:
+        return "-"
+    text = str(value)
+    return format_html('<code class="guid" title="{}">{}…</code>', text, text[:8])
