@@ -1,6 +1,43 @@
 import json
 
-from tests.support import base_env, manage
+import pytest
+
+from tests.support import PG_HOST, PG_PORT, base_env, manage, require_service
+
+# SPEC section 10: the keys `benchmark --json` reports (more may follow).
+REPORT_KEYS = {
+    "customers",
+    "stages",
+    "total_seconds",
+    "floor_seconds",
+    "ratio",
+    "raw_floor_seconds",
+    "raw_ratio",
+    "queries_per_customer",
+    "peak_rss_mb",
+}
+
+
+def assert_benchmark_report(stdout: str, *, customers: int) -> dict:
+    """One JSON object and nothing else, with every key and both floors measured: the raw
+    floor wrote the pipeline's own rows (its customers inserted, its stamps as updates)."""
+    report, end = json.JSONDecoder().raw_decode(stdout)
+    assert stdout[end:].strip() == ""
+    assert REPORT_KEYS <= set(report)
+    assert report["customers"] == customers
+    assert [s["stage"] for s in report["stages"]] == ["upload", "async-customers", "distribute"]
+    assert report["floor_seconds"] > 0 and report["ratio"] > 0
+    assert report["raw_floor_seconds"] > 0 and report["raw_ratio"] > 0
+    tables = report["raw_floor_tables"]
+    assert tables["default.customers_customer"]["inserts"] == customers
+    assert tables["default.customers_stagedasynccustomer"]["inserts"] == customers
+    # Each channel database holds its async customers (stamped) and every copy.
+    for alias in ("channel", "channel2"):
+        assert tables[f"{alias}.channel_async_customer"]["updates"] > 0
+        assert tables[f"{alias}.channel_customer"]["inserts"] >= customers
+    writes = report["raw_floor_writes_per_customer"]
+    assert writes["inserts"] > 10 and writes["updates"] > 1
+    return report
 
 
 def test_benchmark_json_prints_one_json_object_and_nothing_else(tmp_path):
@@ -16,6 +53,27 @@ def test_benchmark_json_prints_one_json_object_and_nothing_else(tmp_path):
     assert result.stdout[end:].strip() == ""
     assert report["customers"] == 20 and report["stores"] == 2
     assert [s["stage"] for s in report["stages"]] == ["upload", "async-customers", "distribute"]
+    assert_benchmark_report(result.stdout, customers=20)
+    assert report["engine"] == "sqlite3"
+
+
+@pytest.mark.postgres
+def test_benchmark_json_on_postgresql_measures_the_copy_floor(tmp_path):
+    """The benchmark makes and drops its own databases on the server DATABASE_URL names;
+    the raw floor writes with COPY."""
+    require_service("PostgreSQL", PG_HOST, PG_PORT)
+    server = f"postgres://postgres@{PG_HOST}:{PG_PORT}/postgres"
+    env = base_env(
+        VAR_DIR=str(tmp_path),
+        DATABASE_URL=server,
+        CHANNEL_DATABASE_URLS=f"channel={server},channel2={server}",
+    )
+    env.pop("REDIS_URL", None)
+
+    result = manage(env, "benchmark", "--customers", "20", "--stores", "2", "--json")
+
+    report = assert_benchmark_report(result.stdout, customers=20)
+    assert report["engine"] == "postgresql"
 
 
 def test_benchmark_matching_json_reports_each_size_of_the_customer_master(tmp_path):

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -8,6 +9,7 @@ from jobs.devtools.benchmark import (
     phase_floor,
     phase_freshness,
     phase_pipeline,
+    phase_raw,
 )
 
 
@@ -36,7 +38,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.add_argument(
-            "--phase", choices=["pipeline", "floor", "freshness"], help="internal: one phase"
+            "--phase",
+            choices=["pipeline", "floor", "raw", "freshness"],
+            help="internal: one phase",
+        )
+        parser.add_argument(
+            "--rows-dir", type=Path, help="internal: where the pipeline dumps its rows"
         )
 
     def handle(self, *args, customers, stores, channel_databases, phase, **options):
@@ -51,9 +58,17 @@ class Command(BaseCommand):
                 phase=phase,
                 as_json=options["json"],
             )
-        if phase:
-            run = phase_pipeline if phase == "pipeline" else phase_floor
-            self.stdout.write(json.dumps(run(customers=customers, stores=stores)))
+        if phase == "pipeline":
+            report = phase_pipeline(customers=customers, stores=stores, dump=options["rows_dir"])
+            self.stdout.write(json.dumps(report))
+            return
+        if phase == "floor":
+            self.stdout.write(json.dumps(phase_floor(customers=customers, stores=stores)))
+            return
+        if phase == "raw":
+            if options["rows_dir"] is None:
+                raise CommandError("--phase raw needs --rows-dir")
+            self.stdout.write(json.dumps(phase_raw(directory=options["rows_dir"])))
             return
         log = (lambda message: None) if options["json"] else self.stderr.write
         try:
@@ -82,7 +97,13 @@ class Command(BaseCommand):
             f"{'':>10}{report['queries_per_customer']:>9.4f}{report['peak_rss_mb']:>9.0f}"
         )
         self.stdout.write(
-            f"floor {report['floor_seconds']:.2f}s  ratio pipeline/floor {report['ratio']}"
+            f"ORM floor {report['floor_seconds']:.2f}s  ratio pipeline/floor {report['ratio']}"
+        )
+        writes = report["raw_floor_writes_per_customer"]
+        self.stdout.write(
+            f"raw floor {report['raw_floor_seconds']:.2f}s  ratio pipeline/raw floor "
+            f"{report['raw_ratio']}  ({writes['inserts']} inserts, {writes['updates']} updates, "
+            f"{writes['deletes']} deletes per customer, final changed columns)"
         )
 
     def _freshness(self, *, rate, seconds, stores, channel_databases, phase, as_json):
