@@ -19,9 +19,10 @@ def job_runs_task(run_ids: list[int]) -> list[dict]:
     ]
 
 
-def scheduled_job_task(job: str) -> list[int]:
-    """A schedule's tick: request the job for every scope not already active."""
-    runs, _refused = job_runs_request(job=job, via="schedule")
+def scheduled_job_task(job: str, store: str | None = None) -> list[int]:
+    """A schedule's tick: request the job for every scope (of the store, if given) not
+    already active."""
+    runs, _refused = job_runs_request(job=job, store=store, via="schedule")
     return [run.pk for run in runs]
 
 

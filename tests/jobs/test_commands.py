@@ -3,6 +3,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from django_q.models import Schedule
 
 from customers.models import Customer
@@ -88,3 +89,27 @@ def test_setup_schedules_is_idempotent(db):
 
     assert list(Schedule.objects.values_list("name", "func", "minutes")) == first
     assert len(first) >= 1
+
+
+def test_each_store_gets_an_end_of_day_schedule_that_posts_its_statements(
+    organization, monkeypatch
+):
+    monkeypatch.setenv("END_OF_DAY_TIME", "22:15")
+    call("setup_schedules")
+    call("setup_schedules")
+
+    schedules = Schedule.objects.filter(name__startswith="End of day")
+    assert sorted(schedules.values_list("name", flat=True)) == [
+        "End of day: post the statements of store S0001",
+        "End of day: post the statements of store S0002",
+    ]
+    houston = schedules.get(name__endswith="S0001")
+    assert houston.schedule_type == Schedule.DAILY and "S0001" in houston.kwargs
+    local = timezone.localtime(houston.next_run)
+    assert (local.hour, local.minute) == (22, 15)
+
+
+def test_a_bad_end_of_day_time_is_a_one_line_error(db, monkeypatch):
+    monkeypatch.setenv("END_OF_DAY_TIME", "half past ten")
+    with pytest.raises(CommandError, match="END_OF_DAY_TIME must be HH:MM"):
+        call("setup_schedules")
