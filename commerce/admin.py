@@ -8,7 +8,7 @@ fills. The actions that request jobs (upload, distribution, the whole conversion
 order synchronization, statement posting and posting again) come from
 ``jobs.admin_actions``.
 
-For the operator (SPEC section 8): money with its currency (``commerce.admin_display``),
+For the operator (the spec's admin pages): money with its currency (``commerce.admin_display``),
 posted transactions and statements read only (R9), a statement's transactions and its
 errors as sentences linking the records that block it, and lists whose key columns fit
 at 1440 px.
@@ -421,7 +421,7 @@ class StoreAdmin(JobPermissionsMixin, admin.ModelAdmin):
 
     @admin.display(description="customers")
     def customers_link(self, obj):
-        """The store's customer page (SPEC section 8), by URL name: commerce imports
+        """The store's customer page (the spec's admin pages), by URL name: commerce imports
         nothing from customers."""
         url = reverse("admin:customers_store_customers", args=[obj.pk])
         return format_html('<a href="{}">Customers</a>', url)

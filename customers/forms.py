@@ -254,7 +254,7 @@ class SyncStatusFilterForm(forms.Form):
         ]
 
 
-# --- Store customers page (SPEC section 8, R11) ------------------------------------
+# --- Store customers page (the spec's admin pages, R11) ------------------------------------
 
 STORE_EDIT_LABELS = {
     "first_name": "First name",

@@ -212,7 +212,7 @@ def customer_export_rows(*, legal_entity: str | None = None) -> Iterator[dict]:
         yield customer_export_row(customer)
 
 
-# --- Async customer status (SPEC section 5) --------------------------------------
+# --- Async customer status (the status list of the spec) --------------------------------------
 
 
 def channel_database_names() -> dict[str, str]:
@@ -246,7 +246,7 @@ def async_status_rows(
     With ``details`` each row also carries what the admin status page shows and links:
     ``staged_id`` (the HQ staging row, or None), ``created_at`` (at the store) and
     ``operation_at`` (when its current status was reached). Without it the row has
-    exactly the columns of SPEC section 5, which the status command prints.
+    exactly the columns the status command prints.
 
     A channel database that cannot be read raises ChannelDatabaseUnreachable; given an
     ``unreachable`` list, it goes there instead and the other databases' rows follow
@@ -445,7 +445,7 @@ ON_THEIR_WAY = [AsyncStatus.PENDING_UPLOAD, AsyncStatus.UPLOADED, AsyncStatus.CR
 
 
 def async_status_summary(rows: Iterable[dict]) -> list[dict]:
-    """Per store (SPEC section 9 dashboard): the count of each status and the store
+    """Per store (the dashboard): the count of each status and the store
     time of the oldest record still on its way (neither synchronized nor failed).
     ``rows`` come from ``async_status_rows(details=True)``; a last row totals them."""
     stores: dict[str, dict] = {}
@@ -470,7 +470,7 @@ def async_status_summary(rows: Iterable[dict]) -> list[dict]:
     return [*(stores[number] for number in sorted(stores)), total]
 
 
-# --- Store customers (SPEC section 8; R1, R11) -------------------------------------
+# --- Store customers (the spec's admin pages; R1, R11) -------------------------------------
 
 STORE_ASYNC_SEARCH_FIELDS = (
     "first_name",

@@ -1,4 +1,4 @@
-"""The customer synchronization status page at scale (SPEC section 8 and 9).
+"""The customer synchronization status page at scale (its counts, page rows and dashboard).
 
 ``async_status_rows`` (selectors) builds every row, which the status command streams;
 the page cannot afford that at 100,000 records. Here counts come from aggregate
@@ -277,7 +277,7 @@ def _add_oldest(database: _Database, *, store: str, at: datetime.datetime | None
 
 
 def _summary(databases: Sequence[_Database]) -> list[dict]:
-    """Per store (SPEC section 9 dashboard): the count of each status and the store time
+    """Per store (the dashboard): the count of each status and the store time
     of the oldest record not synchronized yet, failed and held for review included; a
     last line totals them."""
     lines = {}

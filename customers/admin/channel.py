@@ -73,7 +73,7 @@ def contact_lines(obj):
     return format_html("{}<br>{}", obj.email or "-", obj.phone or "-")
 
 
-# What the store knows of its async record, named as on the status page (SPEC section 5):
+# What the store knows of its async record, named as on the status page:
 # failed or created at HQ are known at HQ only.
 PENDING_UPLOAD, UPLOADED, SYNCHRONIZED = "Pending upload", "Uploaded", "Synchronized"
 

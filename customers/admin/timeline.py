@@ -1,4 +1,4 @@
-"""A timeline per async customer, async address and channel request (SPEC section 9):
+"""A timeline per async customer, async address and channel request (beyond the reference system):
 created at the store, uploaded (which upload session), created at HQ (which account),
 failed (why) or held for review (R12), fixed (by whom), distributed (which download
 session carried its version, 1010), linked at the store, and the orders and statements

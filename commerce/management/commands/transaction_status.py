@@ -25,7 +25,7 @@ COLUMNS = [
 
 class Command(BaseCommand):
     help = (
-        "One row per sales transaction with its status (SPEC section 5). A channel "
+        "One row per sales transaction with its status. A channel "
         "database that cannot be read is named in one warning line on standard error; "
         "the others are still listed and the exit code stays 0."
     )

@@ -27,7 +27,7 @@ TABLE_ERROR_WIDTH = 80
 class Command(BaseCommand):
     help = (
         "One row per async customer and async address in every channel database, with "
-        "its conversion status (SPEC section 5). A channel database that cannot be read "
+        "its conversion status. A channel database that cannot be read "
         "is named in one warning line on standard error; the others are still listed "
         "and the exit code stays 0."
     )

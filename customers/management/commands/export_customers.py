@@ -37,7 +37,7 @@ def _csv_value(row: dict, column: str) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Export the HQ customer master (SPEC section 6) as a JSON array or CSV on standard "
+        "Export the HQ customer master as a JSON array or CSV on standard "
         "output. In CSV, a cell starting with = + - @, a tab or a carriage return gets a "
         "leading ' so that spreadsheets show it as text (OWASP CSV injection); JSON is "
         "exact."
