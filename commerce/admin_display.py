@@ -24,6 +24,17 @@ def money_html(amount, currency: str):
     return format_html('<span class="money">{}</span>', money(amount, currency))
 
 
+def short_location_id(value) -> str:
+    """A location id made from a GUID (``LOC-`` and 32 hex digits) shortened like a GUID,
+    the whole id on hover; "-" for none."""
+    if not value:
+        return "-"
+    text = str(value)
+    if len(text) <= 16:
+        return text
+    return format_html('<code class="guid" title="{}">{}…</code>', text, text[:12])
+
+
 def short_guid(value) -> str:
     """The first block of a GUID with the whole GUID on hover; "-" for none."""
     if not value:

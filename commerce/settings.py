@@ -239,6 +239,16 @@ DATABASE_ROUTERS = ["commerce.routers.DatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
+# Freshness: a store write triggers its channel database's conversion after commit.
+# "0" turns the triggers off (the schedules still convert every write).
+CONVERSION_TRIGGERS = os.environ.get("CONVERSION_TRIGGERS", "1").strip().lower() not in (
+    "0",
+    "false",
+    "no",
+    "off",
+)
+
+
 # Rows per batch in the conversion jobs: one upload/download session, one account
 # creation transaction. Larger batches mean fewer queries per customer; at most 5000,
 # which keeps every statement under SQLite's 32,766 bound parameters.

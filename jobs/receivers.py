@@ -3,6 +3,7 @@
 import logging
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 
 from jobs.freshness import store_write_trigger
@@ -24,5 +25,9 @@ def _trigger_after_commit(alias: str) -> None:
 
 def conversion_trigger_on_store_write(sender, alias, **kwargs):
     """``store_data_written``: once the store's transaction commits, trigger the
-    conversion of its channel database (coalesced, ``jobs.freshness``)."""
+    conversion of its channel database (coalesced, ``jobs.freshness``). Off with
+    ``CONVERSION_TRIGGERS=0`` (bulk loads, or scripts that run the jobs themselves);
+    the schedules still convert every write."""
+    if not settings.CONVERSION_TRIGGERS:
+        return
     transaction.on_commit(partial(_trigger_after_commit, alias), using=alias)

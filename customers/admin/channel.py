@@ -16,7 +16,7 @@ from django.utils.html import format_html
 
 from commerce.admin import ViewOnlyMixin
 from commerce.admin_channel import ChannelModelAdmin, ChannelTabularInline
-from commerce.admin_display import short_guid
+from commerce.admin_display import short_guid, short_location_id
 from customers.admin.store_customers import StoreCustomersPageMixin
 from customers.models import (
     AsyncAddress,
@@ -318,11 +318,16 @@ class AsyncAddressAdmin(GeneratedGuidMixin, ChannelModelAdmin):
         "purpose",
         "is_primary",
         "status",
-        "location_id",
+        "location",
         "created_at",
     ]
     list_display_links = ["address_text"]
     list_filter = [AddressStoreStatusFilter, "purpose", "store_number"]
+
+    @admin.display(description="location id", ordering="location_id")
+    def location(self, obj):
+        return short_location_id(obj.location_id)
+
     search_fields = ["async_address_id", "customer_account", "street", "city", "location_id"]
     date_hierarchy = "created_at"
     readonly_fields = [

@@ -21,7 +21,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from commerce.admin import async_record_lookup_register
-from commerce.admin_display import short_guid
+from commerce.admin_display import short_guid, short_location_id
 from commerce.models import Store
 from customers.admin.duplicates import DuplicateReviewMixin
 from customers.admin.job_actions import JobPermissionsMixin, staged_synchronize
@@ -425,13 +425,18 @@ class StagedAsyncAddressAdmin(StagingAdmin):
         "store_number",
         "purpose",
         "status_text",
-        "location_id",
+        "location",
         "short_error",
         "attempts",
         "created_at_store",
     ]
     list_display_links = ["address_link"]
     search_fields = ["async_address_id", "customer_account", "street", "city", "last_error"]
+
+    @admin.display(description="location id", ordering="location_id")
+    def location(self, obj):
+        return short_location_id(obj.location_id)
+
     readonly_fields = [*STAGING_READONLY, "async_address_id", "created_at_store", "location_id"]
 
     @admin.display(description="address", ordering="city")

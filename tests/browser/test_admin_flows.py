@@ -13,6 +13,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from jobs.devtools import demo
 from tests.browser.conftest import VIEWER_PASSWORD, VIEWER_USERNAME
 
 pytestmark = [pytest.mark.browser]
@@ -31,7 +32,7 @@ INVALID = {
     "Zoltán Kovács": 'invalid country code "XXL"',
     "Ayşe Yılmaz": '"Diamond" is not one of',
 }
-ASYNC_CUSTOMERS, ASYNC_ADDRESSES = 28, 3
+ASYNC_CUSTOMERS, ASYNC_ADDRESSES = len(demo.ASYNC_CUSTOMERS), len(demo.ASYNC_ADDRESSES)
 
 
 def log_in(page: Page, username: str = "admin", password: str = "admin") -> None:
@@ -90,22 +91,27 @@ def wait_for_runs(page: Page, expected: dict[int, str]) -> None:
 
 
 def status_rows(page: Page) -> list[dict]:
-    """The rows of the status page's table, as text."""
-    return page.locator("#sync-rows tbody tr").evaluate_all(
-        """rows => rows.map(row => {
-            const cells = row.querySelectorAll("td");
-            const has = cells.length === 10 ? 1 : 0;  // the checkbox column
-            return {
-                kind: cells[has].innerText.trim(),
-                store: cells[has + 1].innerText.trim().split("\\n")[0],
-                name: cells[has + 2].innerText.trim(),
-                async_id: cells[has + 3].innerText.trim(),
-                account: cells[has + 4].innerText.trim(),
-                status: cells[has + 6].innerText.trim(),
-                error: cells[has + 7].innerText.trim(),
-                checkbox: !!row.querySelector("input.sync-check"),
-            };
-        })"""
+    """The rows of the status page's table, as text, found by their column headers."""
+    return page.locator("#sync-rows").evaluate(
+        """table => {
+            const headers = [...table.querySelectorAll("thead th")].map(
+                th => th.innerText.trim().toLowerCase());
+            const at = name => headers.indexOf(name);
+            return [...table.querySelectorAll("tbody tr")].map(row => {
+                const cells = row.querySelectorAll("td");
+                const text = name => (cells[at(name)] ? cells[at(name)].innerText.trim() : "");
+                return {
+                    kind: text("kind"),
+                    store: text("store").split("\\n")[0],
+                    name: text("name"),
+                    async_id: text("async id"),
+                    account: text("customer account"),
+                    status: text("status"),
+                    error: text("last error"),
+                    checkbox: !!row.querySelector("input.sync-check"),
+                };
+            });
+        }"""
     )
 
 

@@ -383,3 +383,13 @@ def test_the_channel_databases_page_shows_when_upload_and_distribution_last_chec
         moment = timezone.localtime(check.checked_at).strftime("%Y-%m-%d %H:%M:%S")
         assert f'{label}&nbsp;<span style="white-space:nowrap">{moment}</span>' in page
     assert not JobRun.objects.exists()  # the checks show what no job run row does
+
+
+def test_store_write_triggers_can_be_turned_off(settings, django_capture_on_commit_callbacks):
+    from commerce.signals import store_data_written
+
+    settings.CONVERSION_TRIGGERS = False
+    with django_capture_on_commit_callbacks(using="channel") as callbacks:
+        store_data_written.send(sender=None, alias="channel")
+
+    assert callbacks == []

@@ -105,7 +105,14 @@ print(json.dumps({{
 """
 
 
-def test_two_workers_applying_requests_of_the_same_customers_keep_the_latest_edit(postgres_env):
+@pytest.fixture
+def jobs_env(postgres_env):
+    """These tests run the jobs themselves, with no cluster: no store-write triggers."""
+    return {**postgres_env, "CONVERSION_TRIGGERS": "0"}
+
+
+def test_two_workers_applying_requests_of_the_same_customers_keep_the_latest_edit(jobs_env):
+    postgres_env = jobs_env
     store = finished(python(postgres_env, SEED.format(count=20))).strip().splitlines()[-1]
     manage(postgres_env, "convert_async_customers", "--sync")
     latest = json.loads(
@@ -129,7 +136,8 @@ def test_two_workers_applying_requests_of_the_same_customers_keep_the_latest_edi
         assert check["values"][guid] == email
 
 
-def test_edits_made_while_an_upload_runs_are_never_lost(postgres_env):
+def test_edits_made_while_an_upload_runs_are_never_lost(jobs_env):
+    postgres_env = jobs_env
     store = finished(python(postgres_env, SEED.format(count=1500))).strip().splitlines()[-1]
     env = {**postgres_env, "CONVERSION_BATCH_SIZE": "100"}
 
