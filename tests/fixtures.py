@@ -106,3 +106,20 @@ def channel_data(organization):
         transaction=txn, line_number=1, item="0001", quantity="2", unit_price="9.99"
     )
     return {"valid": valid, "invalid": invalid, "seattle": seattle, "address": address, "txn": txn}
+
+
+def run(job, **scope):
+    """Request one job for its scopes and execute the runs in this process (no broker);
+    returns the job runs, fresh, in request order."""
+    from jobs.models import JobRun
+    from jobs.services import job_runs_execute, job_runs_request
+
+    runs, refused = job_runs_request(job=job, enqueue=False, **scope)
+    assert not refused, refused
+    job_runs_execute(run_ids=[r.pk for r in runs])
+    return list(JobRun.objects.filter(pk__in=[r.pk for r in runs]).order_by("pk"))
+
+
+def convert():
+    """Upload, account creation and distribution, each run to its end in this process."""
+    return [*run("upload"), *run("async-customers"), *run("distribute")]

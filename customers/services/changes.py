@@ -97,7 +97,7 @@ class CustomerChanges:
             affiliations=tuple(data.get("affiliations") or ()),
             addresses=tuple(
                 AddressInput(
-                    **{name: a.get(name, "") for name in ADDRESS_FIELDS if name != "is_primary"},
+                    **{name: a.get(name) or "" for name in ADDRESS_FIELDS if name != "is_primary"},
                     is_primary=bool(a.get("is_primary")),
                     async_address_id=uuid.UUID(a["async_address_id"])
                     if a.get("async_address_id")

@@ -221,13 +221,24 @@ def _channel_link_reviewed(
     # HQ never unlinks: a re-applied payload writes the same rows again.
     rows.filter(async_customer_id__in=[link.async_customer_id for link in links]).delete()
     rows.bulk_create(links, batch_size=BULK_BATCH)
-    link_ids = [link.pk for link in links]
+    return _async_customers_link(
+        alias=alias,
+        source=ChannelCustomerAsyncLink,
+        source_ids=[link.pk for link in links],
+        now=now,
+    )
+
+
+def _async_customers_link(*, alias: str, source, source_ids: Sequence[int], now) -> int:
+    """Give async customers, and the transactions that referenced them, the account of
+    the ``source`` rows (copies, or R12 links) carrying their GUID; returns how many
+    async customers were linked."""
     linked = _update_from_copies(
         alias=alias,
         target=AsyncCustomer,
         key="async_customer_id",
-        source=ChannelCustomerAsyncLink,
-        source_ids=link_ids,
+        source=source,
+        source_ids=source_ids,
         id_column="id",
         assignments={"account": "account"},
         null_column="account",
@@ -237,8 +248,8 @@ def _channel_link_reviewed(
         alias=alias,
         target=ChannelSalesTransaction,
         key="async_customer_id",
-        source=ChannelCustomerAsyncLink,
-        source_ids=link_ids,
+        source=source,
+        source_ids=source_ids,
         id_column="id",
         assignments={"customer_account": "account"},
         null_column="customer_account",
@@ -252,26 +263,8 @@ def _channel_link_async(*, alias: str, copies: Sequence[ChannelCustomer], now) -
     copy_ids = [copy.pk for copy in copies if copy.async_customer_id]
     linked_customers = linked_addresses = 0
     if copy_ids:
-        linked_customers = _update_from_copies(
-            alias=alias,
-            target=AsyncCustomer,
-            key="async_customer_id",
-            source=ChannelCustomer,
-            source_ids=copy_ids,
-            id_column="id",
-            assignments={"account": "account"},
-            null_column="account",
-            now=now,
-        )
-        _update_from_copies(
-            alias=alias,
-            target=ChannelSalesTransaction,
-            key="async_customer_id",
-            source=ChannelCustomer,
-            source_ids=copy_ids,
-            id_column="id",
-            assignments={"customer_account": "account"},
-            null_column="customer_account",
+        linked_customers = _async_customers_link(
+            alias=alias, source=ChannelCustomer, source_ids=copy_ids, now=now
         )
     all_ids = [copy.pk for copy in copies]
     for target, now_or_none in ((AsyncCustomerAddress, None), (AsyncAddress, now)):

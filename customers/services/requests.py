@@ -51,6 +51,7 @@ from customers.models import (
     StagedAsyncCustomerAttributeValue,
     StagedChannelRequest,
     StagingStatus,
+    address_values,
     display_name,
 )
 from customers.selectors import customer_payloads
@@ -210,13 +211,7 @@ def async_customer_changes_apply(
             AsyncCustomerAddress(
                 async_customer=row,
                 async_address_id=a.async_address_id,
-                purpose=a.purpose,
-                street=a.street,
-                city=a.city,
-                state=a.state or "",
-                zip=a.zip,
-                country=a.country,
-                is_primary=a.is_primary,
+                **address_values(a),
             )
             for a in changes.addresses
         ]
@@ -507,13 +502,7 @@ def _customers_apply(
                 Address(
                     party_id=customer.party_id,
                     location_id=location_id_for(address.async_address_id),
-                    purpose=address.purpose,
-                    street=address.street,
-                    city=address.city,
-                    state=address.state or "",
-                    zip=address.zip,
-                    country=address.country,
-                    is_primary=address.is_primary,
+                    **address_values(address),
                     async_address_id=address.async_address_id,
                     async_origin=origin,
                 )
@@ -603,13 +592,7 @@ def _staged_records_apply(*, items: Sequence[tuple[StagedAsyncCustomer, Customer
             StagedAsyncCustomerAddress(
                 staged_customer=staged,
                 async_address_id=a.async_address_id,
-                purpose=a.purpose,
-                street=a.street,
-                city=a.city,
-                state=a.state or "",
-                zip=a.zip,
-                country=a.country,
-                is_primary=a.is_primary,
+                **address_values(a),
             )
             for a in changes.addresses
         ]

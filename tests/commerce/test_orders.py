@@ -18,17 +18,9 @@ from commerce.models import (
 from commerce.services import failure_reason
 from commerce.signals import ResolutionError, order_sync_requested, statement_posting_requested
 from customers.models import Address, Customer, StagedAsyncCustomer, StagedAsyncCustomerAddress
-from jobs.models import JobRun
-from jobs.services import job_runs_execute, job_runs_request
+from tests.fixtures import run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-
-
-def run(job, **scope):
-    runs, refused = job_runs_request(job=job, enqueue=False, **scope)
-    assert not refused, refused
-    job_runs_execute(run_ids=[r.pk for r in runs])
-    return list(JobRun.objects.filter(pk__in=[r.pk for r in runs]).order_by("pk"))
 
 
 def channel_txn(transaction_id, *, type="cash_and_carry", alias="channel", store="S0001", **fields):

@@ -23,24 +23,11 @@ from customers.services.changes import CustomerChanges
 from customers.services.requests import CustomerEditError, customer_edit_at_store
 from customers.services.validation import AddressInput
 from jobs import upload
-from jobs.models import JobRun
-from jobs.services import job_runs_execute, job_runs_request
 from tests.factories.commerce import FunctionalityProfileFactory, StoreFactory
 from tests.factories.customers import CustomerGroupFactory
-from tests.fixtures import person
+from tests.fixtures import convert, person, run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-
-
-def run(job, **scope):
-    runs, refused = job_runs_request(job=job, enqueue=False, **scope)
-    assert not refused
-    job_runs_execute(run_ids=[r.pk for r in runs])
-    return list(JobRun.objects.filter(pk__in=[r.pk for r in runs]).order_by("pk"))
-
-
-def convert():
-    return [*run("upload"), *run("async-customers"), *run("distribute")]
 
 
 def edit_rows(store):

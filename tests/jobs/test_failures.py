@@ -12,8 +12,8 @@ from customers.models import (
 )
 from customers.selectors import async_status_rows
 from jobs import distribution, upload
-from jobs.models import AppliedDownloadSession, DownloadSession, JobRun, UploadSession
-from jobs.services import job_runs_execute, job_runs_request
+from jobs.models import AppliedDownloadSession, DownloadSession, UploadSession
+from tests.fixtures import run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -33,13 +33,6 @@ def crash_once_at(stage_name, *, after=0):
             calls["n"] += 1
 
     return hook
-
-
-def run(job, **scope):
-    runs, refused = job_runs_request(job=job, enqueue=False, **scope)
-    assert not refused
-    job_runs_execute(run_ids=[r.pk for r in runs])
-    return list(JobRun.objects.filter(pk__in=[r.pk for r in runs]))
 
 
 def test_upload_crash_after_hq_applied_is_repaired_without_duplicates(channel_data, monkeypatch):

@@ -26,22 +26,9 @@ from customers.selectors import async_status_rows
 from customers.services import async_customer_create
 from customers.services import staging as staging_services
 from jobs import distribution
-from jobs.models import JobRun
-from jobs.services import job_runs_execute, job_runs_request
-from tests.fixtures import person
+from tests.fixtures import convert, person, run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-
-
-def run(job, **scope):
-    runs, refused = job_runs_request(job=job, enqueue=False, **scope)
-    assert not refused
-    job_runs_execute(run_ids=[r.pk for r in runs])
-    return list(JobRun.objects.filter(pk__in=[r.pk for r in runs]).order_by("pk"))
-
-
-def convert():
-    return [*run("upload"), *run("async-customers"), *run("distribute")]
 
 
 def statuses(store):
