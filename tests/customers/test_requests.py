@@ -439,3 +439,36 @@ def test_an_edit_of_an_async_customer_linked_to_an_existing_account_reaches_it(o
     assert result.mode == "request"
     assert Customer.objects.get(account=account).email == "ona@linked.example"
     assert StagedChannelRequest.objects.get().account == account
+
+
+def test_an_edit_made_while_a_distribution_runs_is_never_lost(organization, ona, monkeypatch):
+    from jobs import distribution
+
+    convert()
+    customer = Customer.objects.get(async_customer_id=ona.async_customer_id)
+    customer.phone = "+15550111"  # an HQ change, so the next distribution sends the customer
+    customer.version += 1
+    customer.save()
+    edits = []
+
+    def edit_during_apply(stage):
+        if stage == "after_channel_apply" and not edits:
+            edits.append(
+                customer_edit_at_store(
+                    store=organization["houston"],
+                    customer=customer.account,
+                    changes=email_change("ona@during-1010.example"),
+                )
+            )
+
+    monkeypatch.setattr(distribution, "fault_hook", edit_during_apply)
+    run("distribute", channel_database="HOUSTON")
+    monkeypatch.setattr(distribution, "fault_hook", lambda stage: None)
+    convert()
+
+    assert edits and edits[0].mode == "request"
+    customer.refresh_from_db()
+    assert (customer.email, customer.phone) == ("ona@during-1010.example", "+15550111")
+    copy = ChannelCustomer.objects.using("channel").get(account=customer.account)
+    assert copy.email == "ona@during-1010.example" and copy.hq_version == customer.version
+    assert edit_rows("S0001")[str(edits[0].request_id)]["status"] == "synchronized"
