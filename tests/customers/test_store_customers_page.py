@@ -179,7 +179,9 @@ def test_only_the_stores_channel_database_and_legal_entity_are_searched(
     admin_client, organization, houston, karen, ona
 ):
     ChannelCustomerFactory(legal_entity="DEMF", account="DE000001", name="Other Smith")
-    AsyncCustomerFactory(using="channel2", store_number="S0002", last_name="Smith")
+    AsyncCustomerFactory(
+        using="channel2", store_number="S0002", first_name="Sam", last_name="Smith"
+    )  # a fixed first name: Faker could draw "Karen"
     seattle = organization["seattle"]
 
     assert names(admin_client.get(page_url(houston), {"q": "smith"})) == {
