@@ -717,23 +717,26 @@ class FreshDatabases:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def fresh_databases_migrate(databases: FreshDatabases) -> tuple[dict, list[str]]:
+    """Migrate a child's fresh databases; returns the child's environment and the
+    ``manage.py`` command line. Output is captured, not inherited: standard output
+    carries the report alone (``--json``)."""
+    env = {**os.environ, **databases.env(), "LOG_LEVEL": "WARNING", "DEBUG": "0"}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    migrated = subprocess.run(
+        [*manage, "setup_databases", "-v", "0"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if migrated.returncode != 0:
+        raise RuntimeError(f"setup_databases failed:\n{migrated.stderr[-3000:]}")
+    return env, manage
+
+
 def _child(
     *, phase: str, customers: int, stores: int, channel_count: int, log, rows: Path | None = None
 ) -> dict:
     databases = FreshDatabases(channel_count=channel_count, label=phase)
     try:
-        env = {**os.environ, **databases.env(), "LOG_LEVEL": "WARNING", "DEBUG": "0"}
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        # Captured, not inherited: standard output carries the report alone (--json).
-        migrated = subprocess.run(
-            [*manage, "setup_databases", "-v", "0"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        if migrated.returncode != 0:
-            raise RuntimeError(f"setup_databases failed:\n{migrated.stderr[-3000:]}")
+        env, manage = fresh_databases_migrate(databases)
         log(f"{phase}: {customers} customers, {stores} stores, {channel_count} channel databases")
         result = subprocess.run(
             [

@@ -12,15 +12,20 @@ through the (legal entity, key) indexes, so the time should not grow with N.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 
 from django.db import transaction
 
 from commerce.db import HQ
-from jobs.devtools.benchmark import BATCH, ROOT, FreshDatabases, _generate, counting_queries
+from jobs.devtools.benchmark import (
+    BATCH,
+    ROOT,
+    FreshDatabases,
+    _generate,
+    counting_queries,
+    fresh_databases_migrate,
+)
 
 # Existing customers that share an email with an async customer of the first store.
 OVERLAP = 100
@@ -137,17 +142,7 @@ def phase_matching(*, customers: int, stores: int, existing: int) -> dict:
 def _child(*, customers: int, stores: int, existing: int, log) -> dict:
     databases = FreshDatabases(channel_count=2, label=f"match{existing}", prefix="bench_match")
     try:
-        env = {**os.environ, **databases.env(), "LOG_LEVEL": "WARNING", "DEBUG": "0"}
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        migrated = subprocess.run(
-            [*manage, "setup_databases", "-v", "0"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        if migrated.returncode != 0:
-            raise RuntimeError(f"setup_databases failed:\n{migrated.stderr[-3000:]}")
+        env, manage = fresh_databases_migrate(databases)
         log(f"matching: {customers} async customers, {existing} existing customers")
         result = subprocess.run(
             [
