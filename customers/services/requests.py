@@ -416,6 +416,10 @@ def _request_targets(rows, stores):
         .order_by("pk")
     }
     guids = {r.target_async_customer_id for r in rows if r.target_async_customer_id}
+    channels_by_guid: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for r in rows:
+        if r.target_async_customer_id:
+            channels_by_guid[r.target_async_customer_id].add(r.channel_database)
     by_guid = {}
     for c in (
         Customer.objects.select_for_update(of=("self",))
@@ -423,11 +427,9 @@ def _request_targets(rows, stores):
         .filter(async_customer_id__in=guids)
         .order_by("pk")
     ):
-        for r in rows:
-            if r.target_async_customer_id == c.async_customer_id and origin_matches(
-                c.async_origin, r.channel_database
-            ):
-                by_guid[(r.channel_database, c.async_customer_id)] = c
+        for channel_database in channels_by_guid[c.async_customer_id]:
+            if origin_matches(c.async_origin, channel_database):
+                by_guid[(channel_database, c.async_customer_id)] = c
     # R12: a GUID a person linked to an existing account resolves to that account.
     for link in (
         AsyncCustomerLink.objects.select_related("customer__party")
@@ -534,8 +536,12 @@ def _customers_apply(
         Customer.objects.filter(pk__in=[pk for pk, n in raises.items() if n == count]).update(
             version=F("version") + count
         )
+    # The versions now in the database, for the whole batch in one query.
+    versions = dict(
+        Customer.objects.filter(pk__in=[c.pk for c in customers]).values_list("pk", "version")
+    )
     for customer in customers:
-        customer.refresh_from_db(fields=["version"])
+        customer.version = versions[customer.pk]
     CustomerAttributeValue.objects.bulk_create(
         list(attribute_values.values()),
         update_conflicts=True,

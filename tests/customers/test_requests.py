@@ -472,3 +472,36 @@ def test_an_edit_made_while_a_distribution_runs_is_never_lost(organization, ona,
     copy = ChannelCustomer.objects.using("channel").get(account=customer.account)
     assert copy.email == "ona@during-1010.example" and copy.hq_version == customer.version
     assert edit_rows("S0001")[str(edits[0].request_id)]["status"] == "synchronized"
+
+
+def _apply_queries(organization, count):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from customers.services.requests import staged_requests_apply
+
+    customers = [
+        async_customer_create(alias="channel", store_number="S0001", data=person("Q", f"N{i}"))
+        for i in range(count)
+    ]
+    convert()
+    for customer in customers:
+        customer_edit_at_store(
+            store=organization["houston"],
+            customer=str(customer.async_customer_id),
+            changes=CustomerChanges(fields={"email": f"q{customer.pk}@new.example"}),
+        )
+    run("upload")
+    rows = list(StagedChannelRequest.objects.filter(status="pending"))
+    with CaptureQueriesContext(connections["default"]) as queries:
+        outcomes = staged_requests_apply(staged_rows=rows, final=True)
+    assert len(outcomes) == count and all(o.ok for o in outcomes)
+    return len(queries)
+
+
+def test_applying_requests_costs_the_same_queries_for_3_or_12_customers(organization):
+    few = _apply_queries(organization, 3)
+    StagedChannelRequest.objects.all().delete()
+    many = _apply_queries(organization, 12)
+
+    assert few == many
