@@ -1,0 +1,371 @@
+"""The bulk writer: the conversion jobs' hot tables written with the database driver.
+
+The ORM's ``bulk_create`` builds a model instance per row and compiles every value of
+every row into SQL; for the tens of thousands of rows a conversion batch writes, that
+Python work is most of the job's time. Here rows are plain tuples in a declared column
+order, each column's value prepared once by its field's own ``get_db_prep_save`` (only
+for the field types that need it), then written in one statement per call:
+
+- SQLite: ``executemany`` of one INSERT;
+- PostgreSQL: ``COPY ... FROM STDIN``.
+
+Upserts on a unique key (``rows_upsert``) take the same rows: SQLite ``executemany`` of
+one ``INSERT ... ON CONFLICT DO UPDATE``; PostgreSQL ``COPY`` into a temporary table,
+then one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``. Their ids come back by key.
+``rows_delete`` deletes by lists of keys sent as one parameter each.
+
+Columns a caller leaves out take the field's default (``auto_now``/``auto_now_add``:
+the time of the call), as ``bulk_create`` would. Parents whose children are written in
+the same batch get their primary keys first from ``ids_reserve``, so no row is read back.
+
+Statements go through Django's cursor: execute wrappers (query counting), the query
+log and Django's database exceptions (``IntegrityError``, ``DataError``) behave as for
+any other query, so record isolation (``jobs.isolation``) works unchanged. The caller
+owns the transaction (``transaction.atomic(using=...)``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from django.db import connections, models, transaction
+from django.db.backends.utils import CursorDebugWrapper
+from django.utils import timezone
+
+# Field types whose Python value is what the driver takes on both engines (a foreign key
+# is looked at through the field it points to).
+_PLAIN_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "EmailField",
+        "IntegerField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SlugField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def field_is_plain(field: models.Field) -> bool:
+    target = field.target_field if field.is_relation else field
+    return target.get_internal_type() in _PLAIN_TYPES
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How one model's rows are written for a given set of caller columns."""
+
+    table: str
+    columns: tuple[str, ...]  # caller's columns, then defaulted ones
+    given: tuple[models.Field, ...]
+    defaulted: tuple[models.Field, ...]
+
+
+@cache
+def _layout(model: type[models.Model], names: tuple[str, ...]) -> _Layout:
+    by_name = {}
+    for field in model._meta.concrete_fields:
+        by_name[field.name] = field
+        by_name[field.attname] = field
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise ValueError(f"{model.__name__} has no column {', '.join(unknown)}")
+    given = tuple(by_name[name] for name in names)
+    if len({f.attname for f in given}) != len(given):
+        raise ValueError(f"{model.__name__}: a column is named twice in {names}")
+    given_names = {f.attname for f in given}
+    defaulted = tuple(
+        f for f in model._meta.concrete_fields if f.attname not in given_names and not f.primary_key
+    )
+    return _Layout(
+        table=model._meta.db_table,
+        columns=tuple(f.column for f in (*given, *defaulted)),
+        given=given,
+        defaulted=defaulted,
+    )
+
+
+def _default(field: models.Field, now):
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return now
+    if field.has_default():
+        return field.get_default()
+    if field.null:
+        return None
+    # A NOT NULL column without a default: the INSERT fails as the ORM's would.
+    return None
+
+
+def _preparers(fields: Sequence[models.Field], connection):
+    """Per column, the function that turns a Python value into the driver's, or None."""
+    return [
+        None if field_is_plain(field) else (lambda v, f=field: f.get_db_prep_save(v, connection))
+        for field in fields
+    ]
+
+
+def _prepared(layout: _Layout, rows: Iterable[Sequence], connection) -> list:
+    """The rows as the driver takes them: the caller's values prepared per column where
+    the field type needs it, then the left-out columns' defaults."""
+    prepare = _preparers(layout.given, connection)
+    now = timezone.now()
+    tail = tuple(
+        field.get_db_prep_save(_default(field, now), connection) for field in layout.defaulted
+    )
+    converting = [(i, p) for i, p in enumerate(prepare) if p is not None]
+    if not converting:
+        return [(*row, *tail) for row in rows]
+    prepared = []
+    for row in rows:
+        values = list(row)
+        for i, p in converting:
+            values[i] = p(values[i])
+        values.extend(tail)
+        prepared.append(values)
+    return prepared
+
+
+def rows_insert(
+    *,
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence],
+    using: str,
+) -> int:
+    """Insert ``rows`` (tuples in ``columns`` order; field names or attnames, the primary
+    key only if the caller reserved it) into ``model``'s table. Returns the row count."""
+    layout = _layout(model, tuple(columns))
+    connection = connections[using]
+    prepared = _prepared(layout, rows, connection)
+    if not prepared:
+        return 0
+    names = ", ".join(_quote(c) for c in layout.columns)
+    if connection.vendor == "postgresql":
+        sql = f"COPY {_quote(layout.table)} ({names}) FROM STDIN"
+        _copy(connection, sql, prepared)
+    else:
+        marks = ", ".join(["%s"] * len(layout.columns))
+        sql = f"INSERT INTO {_quote(layout.table)} ({names}) VALUES ({marks})"
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, prepared)
+    return len(prepared)
+
+
+def _copy(connection, sql: str, rows: list) -> None:
+    """COPY through Django's cursor: execute wrappers see it, the query log records it
+    and driver errors become Django's."""
+    with connection.cursor() as cursor:
+
+        def executor(sql, params, many, context):
+            with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+                for row in params:
+                    copy.write_row(row)
+
+        logged = (
+            cursor.debug_sql(sql, rows, many=True)
+            if isinstance(cursor, CursorDebugWrapper)
+            else contextlib.nullcontext()
+        )
+        with logged:
+            cursor._execute_with_wrappers(sql, rows, many=True, executor=executor)
+
+
+_temporary_tables = itertools.count(1)
+
+
+def rows_upsert(
+    *,
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence],
+    unique: Sequence[str],
+    update: Sequence[str] | None = None,
+    only_rising: str | None = None,
+    return_ids: bool = False,
+    using: str,
+) -> list[int] | int:
+    """Insert ``rows`` (as ``rows_insert``), or where a row with the same ``unique``
+    columns (a unique constraint of the table) is there already, update its ``update``
+    columns (default: every given column outside ``unique``) and its ``auto_now``
+    columns. Each key at most once per call.
+
+    ``only_rising`` names a column whose stored value never goes down: an existing row
+    whose value is higher than the new one is left as it is. ``return_ids``: the rows'
+    primary keys in ``rows`` order (keys of plain types only, no ``only_rising``); else
+    the row count.
+
+    - SQLite: ``executemany`` of one ``INSERT ... ON CONFLICT DO UPDATE``, then (ids)
+      one ``SELECT`` of the keys, passed as one JSON parameter;
+    - PostgreSQL: ``COPY`` into a temporary table dropped at commit, then one
+      ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (``RETURNING`` the ids).
+
+    A row the table refuses raises Django's ``IntegrityError`` or ``DataError`` and
+    writes nothing. Runs in the caller's transaction, or in one of its own."""
+    layout = _layout(model, tuple(columns))
+    by_attname = {f.attname: f for f in layout.given}
+    unique_fields = _given_fields(model, layout, unique)
+    if update is None:
+        update_fields = [f for f in layout.given if f not in unique_fields and not f.primary_key]
+    else:
+        update_fields = _given_fields(model, layout, update)
+    update_fields += [f for f in layout.defaulted if getattr(f, "auto_now", False)]
+    if not update_fields:
+        raise ValueError(f"{model.__name__}: no column to update on conflict")
+    rising = _given_fields(model, layout, [only_rising])[0] if only_rising else None
+    if return_ids and rising is not None:
+        raise ValueError("return_ids and only_rising: rows left as they are have no id back")
+    if return_ids and not all(field_is_plain(f) for f in unique_fields):
+        raise ValueError(f"{model.__name__}: return_ids needs unique columns of plain types")
+    connection = connections[using]
+    prepared = _prepared(layout, rows, connection)
+    if not prepared:
+        return [] if return_ids else 0
+    positions = [list(by_attname).index(f.attname) for f in unique_fields]
+    keys = [tuple(row[i] for i in positions) for row in prepared]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"{model.__name__}: a key is given twice in one upsert")
+
+    table, pk = _quote(layout.table), _quote(model._meta.pk.column)
+    names = ", ".join(_quote(c) for c in layout.columns)
+    key_names = ", ".join(_quote(f.column) for f in unique_fields)
+    sets = ", ".join(f"{_quote(f.column)} = EXCLUDED.{_quote(f.column)}" for f in update_fields)
+    conflict = f"ON CONFLICT ({key_names}) DO UPDATE SET {sets}"
+    if rising is not None:
+        column = _quote(rising.column)
+        conflict += f" WHERE {table}.{column} <= EXCLUDED.{column}"
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            temporary = _quote(f"bulk_upsert_{next(_temporary_tables)}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {temporary} ON COMMIT DROP AS "
+                f"SELECT {names} FROM {table} WITH NO DATA"
+            )
+            _copy(connection, f"COPY {temporary} ({names}) FROM STDIN", prepared)
+            returning = f" RETURNING {pk}, {key_names}" if return_ids else ""
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {temporary} "
+                f"{conflict}{returning}"
+            )
+            found = cursor.fetchall() if return_ids else None
+        else:
+            marks = ", ".join(["%s"] * len(layout.columns))
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", prepared
+            )
+            found = None
+            if return_ids:
+                # The keys as one JSON array, joined on the unique index: one statement
+                # whatever the row count (no limit on the number of parameters).
+                match = " AND ".join(
+                    f"t.{_quote(f.column)} = json_extract(k.value, '$[{i}]')"
+                    for i, f in enumerate(unique_fields)
+                )
+                keyed = ", ".join(f"t.{_quote(f.column)}" for f in unique_fields)
+                cursor.execute(
+                    f"SELECT t.{pk}, {keyed} FROM json_each(%s) AS k JOIN {table} AS t ON {match}",
+                    [json.dumps(keys)],
+                )
+                found = cursor.fetchall()
+    if not return_ids:
+        return len(prepared)
+    ids = {tuple(row[1:]): row[0] for row in found}
+    return [ids[key] for key in keys]
+
+
+def rows_delete(*, model: type[models.Model], any_of: dict[str, Sequence], using: str) -> int:
+    """Delete the rows of ``model`` whose column is one of its values, for any of the
+    ``any_of`` columns (field names or attnames): one statement, each column's values
+    sent as one parameter (PostgreSQL ``= ANY(array)``, SQLite a JSON array through
+    ``json_each``), whatever their count. No cascade and no signals: only for tables
+    no foreign key points to (refused otherwise). Returns the count deleted."""
+    if model._meta.related_objects:
+        raise ValueError(f"{model.__name__}: rows other tables point to are deleted by the ORM")
+    connection = connections[using]
+    conditions, params = [], []
+    for name, values in any_of.items():
+        field = _given_fields(model, _layout(model, (name,)), [name])[0]
+        values = list(values)
+        if not values:
+            continue
+        if not field_is_plain(field):
+            values = [field.get_db_prep_value(v, connection) for v in values]
+        column = _quote(field.column)
+        if connection.vendor == "postgresql":
+            conditions.append(f"{column} = ANY(%s)")
+            params.append(values)
+        else:
+            conditions.append(f"{column} IN (SELECT value FROM json_each(%s))")
+            params.append(json.dumps(values))
+    if not conditions:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {_quote(model._meta.db_table)} WHERE {' OR '.join(conditions)}", params
+        )
+        return cursor.rowcount
+
+
+def _given_fields(
+    model: type[models.Model], layout: _Layout, names: Sequence[str]
+) -> list[models.Field]:
+    """The fields of ``names`` (field names or attnames), each among the given columns."""
+    fields = []
+    for name in names:
+        field = next((f for f in layout.given if name in (f.name, f.attname)), None)
+        if field is None:
+            raise ValueError(f"{model.__name__}: {name} is not among the columns written")
+        fields.append(field)
+    return fields
+
+
+def ids_reserve(*, model: type[models.Model], count: int, using: str) -> list[int]:
+    """``count`` new primary keys of ``model``, taken from the table's own sequence so no
+    other writer gets them: PostgreSQL's identity sequence, SQLite's AUTOINCREMENT
+    counter (moved inside the caller's transaction, which holds the write lock).
+    Rolled back with the transaction on SQLite; on PostgreSQL a sequence never goes
+    back, as with any insert."""
+    if count <= 0:
+        return []
+    connection = connections[using]
+    table = model._meta.db_table
+    pk = model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [_quote(table), pk, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # The counter moves past both the highest id ever given and the highest present.
+        highest = f"(SELECT coalesce(max({_quote(pk)}), 0) FROM {_quote(table)})"
+        cursor.execute(
+            f"UPDATE sqlite_sequence SET seq = max(seq, {highest}) + %s "
+            "WHERE name = %s RETURNING seq",
+            [count, table],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(
+                f"INSERT INTO sqlite_sequence (name, seq) SELECT %s, {highest} + %s RETURNING seq",
+                [table, count],
+            )
+            row = cursor.fetchone()
+    last = row[0]
+    return list(range(last - count + 1, last + 1))

@@ -1,0 +1,299 @@
+"""The bulk writer (commerce.bulk): rows written by the driver read back through the ORM
+exactly as the ORM would have written them, on SQLite and (in CI's PostgreSQL pass)
+on PostgreSQL, with keys no other writer can take and Django's own errors."""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import DataError, IntegrityError, connections, transaction
+from django.test.utils import CaptureQueriesContext
+
+from commerce.bulk import ids_reserve, rows_delete, rows_insert, rows_upsert
+from commerce.db import HQ
+from commerce.models import Statement
+from customers.models import (
+    AsyncCustomer,
+    ChannelCustomer,
+    ChannelCustomerAddress,
+    Customer,
+    CustomerType,
+    Party,
+)
+from jobs.models import CustomerDistribution
+from tests.factories.commerce import StoreFactory
+from tests.factories.customers import (
+    ChannelCustomerAddressFactory,
+    ChannelCustomerFactory,
+    CustomerFactory,
+)
+from tests.factories.jobs import DownloadSessionFactory
+
+pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
+
+
+def test_rows_read_back_as_the_orm_writes_them_with_defaults_for_left_out_columns():
+    store = StoreFactory()
+    guid = uuid.uuid4()
+    created = datetime.datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=datetime.UTC)
+    with transaction.atomic(using="channel"):
+        count = rows_insert(
+            model=AsyncCustomer,
+            columns=["async_customer_id", "store_number", "type", "last_name", "created_at"],
+            rows=[(guid, store.number, CustomerType.PERSON, "Ünïcode ' \" \\ \t", created)],
+            using="channel",
+        )
+    assert count == 1
+    row = AsyncCustomer.objects.using("channel").get()
+    assert row.async_customer_id == guid
+    assert row.created_at == created
+    assert row.last_name == "Ünïcode ' \" \\ \t"
+    assert row.first_name == ""  # the field's default
+    assert row.upload_session_id is None
+
+
+def test_json_decimal_date_and_auto_now_columns():
+    store = StoreFactory()
+    with transaction.atomic(using=HQ):
+        rows_insert(
+            model=Statement,
+            columns=["store_id", "business_date", "total", "errors"],
+            rows=[(store.pk, datetime.date(2026, 1, 2), Decimal("12.34"), [{"a": "ü"}])],
+            using=HQ,
+        )
+    statement = Statement.objects.get()
+    assert statement.total == Decimal("12.34")
+    assert statement.errors == [{"a": "ü"}]
+    assert statement.business_date == datetime.date(2026, 1, 2)
+    assert statement.sequence == 1
+
+
+def test_reserved_ids_are_unique_and_later_orm_inserts_never_reuse_them():
+    CustomerFactory()  # a row the ORM numbered first
+    with transaction.atomic(using=HQ):
+        first = ids_reserve(model=Party, count=3, using=HQ)
+        second = ids_reserve(model=Party, count=2, using=HQ)
+        rows_insert(
+            model=Party,
+            columns=["id", "type", "name"],
+            rows=[(pk, CustomerType.PERSON, f"P{pk}") for pk in first],
+            using=HQ,
+        )
+    assert len(set(first + second)) == 5
+    assert first == sorted(first) and second[0] > first[-1]
+    assert min(first) > Customer.objects.get().party_id
+    later = Party.objects.create(type=CustomerType.PERSON, name="later")
+    assert later.pk > max(second)  # reserved but unused ids are not handed out again
+    assert sorted(Party.objects.filter(pk__in=first).values_list("name", flat=True)) == sorted(
+        f"P{pk}" for pk in first
+    )
+
+
+def test_a_constraint_failure_is_djangos_integrity_error_and_writes_nothing():
+    party = Party.objects.create(type=CustomerType.PERSON, name="taken")
+    with pytest.raises(IntegrityError), transaction.atomic(using=HQ):
+        rows_insert(
+            model=Party,
+            columns=["id", "type", "name"],
+            rows=[(party.pk + 1000, CustomerType.PERSON, "new"), (party.pk, "person", "dup")],
+            using=HQ,
+        )
+    assert list(Party.objects.values_list("name", flat=True)) == ["taken"]
+
+
+def test_one_statement_per_call_seen_by_query_capture():
+    rows = [(CustomerType.PERSON, f"P{i}") for i in range(500)]
+    with CaptureQueriesContext(connections[HQ]) as queries, transaction.atomic(using=HQ):
+        rows_insert(model=Party, columns=["type", "name"], rows=rows, using=HQ)
+    writes = [q for q in queries.captured_queries if "party" in q["sql"].lower()]
+    assert len(writes) == 1
+    assert Party.objects.count() == 500
+
+
+def test_unknown_or_repeated_columns_are_refused():
+    with pytest.raises(ValueError, match="no column nickname"):
+        rows_insert(model=Party, columns=["nickname"], rows=[("x",)], using=HQ)
+    with pytest.raises(ValueError, match="named twice"):
+        rows_insert(model=Customer, columns=["party", "party_id"], rows=[(1, 1)], using=HQ)
+    assert rows_insert(model=Party, columns=["name"], rows=[], using=HQ) == 0
+
+
+# --- rows_upsert ------------------------------------------------------------------------
+
+COPY_COLUMNS = ["legal_entity", "account", "name", "type", "async_customer_id", "hq_version"]
+
+
+def copy_row(account, name, *, version=1, guid=None, legal_entity="LE1"):
+    return (legal_entity, account, name, CustomerType.PERSON, guid, version)
+
+
+def test_upsert_inserts_new_keys_updates_existing_ones_and_returns_ids_in_row_order():
+    kept = ChannelCustomerFactory(legal_entity="LE1", account="A1", email="kept@example.com")
+    updated_at = kept.updated_at
+    guid = uuid.uuid4()
+    rows = [copy_row("A2", "New", guid=guid), copy_row("A1", "Renamed", version=7)]
+    with transaction.atomic(using="channel"):
+        ids = rows_upsert(
+            model=ChannelCustomer,
+            columns=COPY_COLUMNS,
+            rows=rows,
+            unique=["legal_entity", "account"],
+            return_ids=True,
+            using="channel",
+        )
+    copies = ChannelCustomer.objects.using("channel")
+    assert ids[1] == kept.pk and ids[0] != kept.pk
+    new = copies.get(pk=ids[0])
+    assert (new.account, new.name, new.async_customer_id, new.hq_version) == ("A2", "New", guid, 1)
+    assert new.email == "" and new.updated_at is not None  # defaults for left-out columns
+    kept.refresh_from_db()
+    assert (kept.name, kept.hq_version) == ("Renamed", 7)
+    assert kept.email == "kept@example.com"  # a column not written is left as it was
+    assert kept.updated_at > updated_at  # auto_now moves on an update, as save() would
+    assert copies.count() == 2
+
+
+def test_upsert_updates_only_the_columns_named():
+    kept = ChannelCustomerFactory(legal_entity="LE1", account="A1", name="Old", hq_version=3)
+    rows_upsert(
+        model=ChannelCustomer,
+        columns=COPY_COLUMNS,
+        rows=[copy_row("A1", "New", version=4)],
+        unique=["legal_entity", "account"],
+        update=["hq_version"],
+        using="channel",
+    )
+    kept.refresh_from_db()
+    assert (kept.name, kept.hq_version) == ("Old", 4)
+
+
+def test_upsert_only_rising_never_lowers_the_stored_value():
+    customers = CustomerFactory.create_batch(3)
+    first, second = DownloadSessionFactory.create_batch(2)
+    for customer, version in zip(customers[:2], [5, 5], strict=True):
+        CustomerDistribution.objects.create(
+            channel_database="HOUSTON", customer=customer, version=version, download_session=first
+        )
+    count = rows_upsert(
+        model=CustomerDistribution,
+        columns=["channel_database", "customer_id", "version", "download_session_id"],
+        rows=[
+            ("HOUSTON", customers[0].pk, 4, second.pk),  # older: left as it is
+            ("HOUSTON", customers[1].pk, 6, second.pk),  # newer: written
+            ("HOUSTON", customers[2].pk, 1, second.pk),  # new
+        ],
+        unique=["channel_database", "customer_id"],
+        only_rising="version",
+        using=HQ,
+    )
+    assert count == 3
+    assert sorted(
+        CustomerDistribution.objects.values_list("customer_id", "version", "download_session_id")
+    ) == [
+        (customers[0].pk, 5, first.pk),
+        (customers[1].pk, 6, second.pk),
+        (customers[2].pk, 1, second.pk),
+    ]
+
+
+def upsert_statements(count):
+    rows = [copy_row(f"Q{i}", f"Q{i}") for i in range(count)]
+    with CaptureQueriesContext(connections["channel"]) as queries:
+        with transaction.atomic(using="channel"):
+            # Twice in one transaction: updates the second time.
+            for _ in range(2):
+                ids = rows_upsert(
+                    model=ChannelCustomer,
+                    columns=COPY_COLUMNS,
+                    rows=rows,
+                    unique=["legal_entity", "account"],
+                    return_ids=True,
+                    using="channel",
+                )
+    assert len(ids) == count == ChannelCustomer.objects.using("channel").count()
+    ChannelCustomer.objects.using("channel").all().delete()
+    control = ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT")
+    return len([q for q in queries.captured_queries if not q["sql"].startswith(control)])
+
+
+def test_upsert_statements_do_not_grow_with_rows():
+    small, large = upsert_statements(2), upsert_statements(600)
+    assert small == large
+    # SQLite: the upsert and the ids read; PostgreSQL: temporary table, COPY, upsert.
+    assert small == 2 * (3 if connections["channel"].vendor == "postgresql" else 2)
+
+
+def test_a_row_the_table_refuses_is_djangos_integrity_error_and_writes_nothing():
+    kept = ChannelCustomerFactory(legal_entity="LE1", account="A1", name="Kept")
+    with pytest.raises(IntegrityError), transaction.atomic(using="channel"):
+        rows_upsert(
+            model=ChannelCustomer,
+            columns=COPY_COLUMNS,
+            rows=[copy_row("A1", "Renamed"), copy_row("A2", None)],  # name is NOT NULL
+            unique=["legal_entity", "account"],
+            return_ids=True,
+            using="channel",
+        )
+    assert list(ChannelCustomer.objects.using("channel").values_list("pk", "name")) == [
+        (kept.pk, "Kept")
+    ]
+
+
+def test_a_value_too_long_for_postgresql_is_djangos_data_error():
+    if connections["channel"].vendor != "postgresql":
+        pytest.skip("SQLite does not enforce a column's length")
+    with pytest.raises(DataError), transaction.atomic(using="channel"):
+        rows_upsert(
+            model=ChannelCustomer,
+            columns=COPY_COLUMNS,
+            rows=[copy_row("A1", "x"), copy_row("A2", "y", legal_entity="L" * 11)],
+            unique=["legal_entity", "account"],
+            using="channel",
+        )
+    assert not ChannelCustomer.objects.using("channel").exists()
+
+
+def test_upsert_refuses_what_it_cannot_do_right():
+    upsert = {
+        "model": ChannelCustomer,
+        "columns": COPY_COLUMNS,
+        "unique": ["legal_entity", "account"],
+        "using": "channel",
+    }
+    with pytest.raises(ValueError, match="given twice"):
+        rows_upsert(rows=[copy_row("A1", "x"), copy_row("A1", "y")], **upsert)
+    with pytest.raises(ValueError, match="no id back"):
+        rows_upsert(rows=[], only_rising="hq_version", return_ids=True, **upsert)
+    with pytest.raises(ValueError, match="not among the columns written"):
+        rows_upsert(rows=[], **{**upsert, "unique": ["legal_entity", "email"]})
+    assert rows_upsert(rows=[], return_ids=True, **upsert) == []
+    assert not ChannelCustomer.objects.using("channel").exists()
+
+
+# --- rows_delete ------------------------------------------------------------------------
+
+
+def test_delete_takes_rows_matching_any_column_in_one_statement():
+    kept, gone = ChannelCustomerFactory.create_batch(2)
+    for location_id, copy in [("L1", kept), ("L2", kept), ("L3", gone), ("L4", gone)]:
+        ChannelCustomerAddressFactory(customer=copy, location_id=location_id)
+    keys = [f"X{i}" for i in range(2000)] + ["L2"]
+    with CaptureQueriesContext(connections["channel"]) as queries:
+        deleted = rows_delete(
+            model=ChannelCustomerAddress,
+            any_of={"customer_id": [gone.pk], "location_id": keys},
+            using="channel",
+        )
+    assert deleted == 3 and len(queries.captured_queries) == 1
+    assert list(ChannelCustomerAddress.objects.using("channel").values_list("location_id")) == [
+        ("L1",)
+    ]
+    assert (
+        rows_delete(model=ChannelCustomerAddress, any_of={"location_id": []}, using="channel") == 0
+    )
+
+
+def test_delete_refuses_rows_other_tables_point_to():
+    with pytest.raises(ValueError, match="deleted by the ORM"):
+        rows_delete(model=ChannelCustomer, any_of={"account": ["A1"]}, using="channel")
