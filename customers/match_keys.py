@@ -31,6 +31,7 @@ KINDS = ("email", "phone", "name_zip")
 KIND_LABELS = {"email": "email", "phone": "phone", "name_zip": "name and zip"}
 # The Customer column holding each kind.
 KIND_COLUMNS = {"email": "match_email", "phone": "match_phone", "name_zip": "match_name_zip"}
+MATCH_KEY_COLUMNS = tuple(KIND_COLUMNS[kind] for kind in KINDS)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,10 @@ class MatchKeys:
     def columns(self) -> dict[str, str]:
         """The Customer column values."""
         return {KIND_COLUMNS[kind]: getattr(self, kind) for kind in KINDS}
+
+    def values(self) -> tuple[str, ...]:
+        """The Customer column values in ``MATCH_KEY_COLUMNS`` order."""
+        return tuple(getattr(self, kind) for kind in KINDS)
 
 
 def email_key(email: str | None) -> str:

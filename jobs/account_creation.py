@@ -25,7 +25,8 @@ from customers.models import (
     StagedChannelRequest,
     StagingStatus,
 )
-from customers.services.accounts import STAGED_CUSTOMER_PREFETCH, staged_customers_create
+from customers.services.accounts import staged_customers_create
+from customers.services.children import STAGED_CHILDREN, children_load
 from customers.services.requests import staged_requests_apply
 from customers.services.staging import staged_addresses_create
 from customers.services.validation import ReferenceData
@@ -45,17 +46,15 @@ def _pending(model, *, channel_database: str | None, store: str | None, ids: Seq
 
 
 def _process_batches(
-    *, model, label, guid_field, create, prefetch, progress, batch_size, refs=None, **scope
+    *, model, label, guid_field, create, children, progress, batch_size, refs=None, **scope
 ) -> None:
     while True:
         with transaction.atomic(using=HQ):
-            rows = list(
-                _pending(model, **scope)
-                .select_for_update(skip_locked=True)
-                .prefetch_related(*prefetch)[:batch_size]
-            )
+            rows = list(_pending(model, **scope).select_for_update(skip_locked=True)[:batch_size])
             if not rows:
                 return
+            if children is not None:
+                children_load(rows, side=children, using=HQ)
             outcomes = create(staged_rows=rows, **({"refs": refs} if refs else {}))
         failures = [o for o in outcomes if not o.ok]
         guid_by_id = {row.pk: getattr(row, guid_field) for row in rows}
@@ -148,7 +147,7 @@ def account_creation_run(
             label="async customer",
             guid_field="async_customer_id",
             create=staged_customers_create,
-            prefetch=STAGED_CUSTOMER_PREFETCH,
+            children=STAGED_CHILDREN,
             progress=progress,
             batch_size=batch_size,
             refs=refs,
@@ -161,7 +160,7 @@ def account_creation_run(
             label="async address",
             guid_field="async_address_id",
             create=staged_addresses_create,
-            prefetch=[],
+            children=None,
             progress=progress,
             batch_size=batch_size,
             ids=staged_address_ids,

@@ -31,7 +31,7 @@ from commerce.models import (
 )
 from commerce.services import sales_transactions_stage
 from customers.models import AsyncAddress, AsyncCustomer, ChannelRequest
-from customers.services.children import CHILD_RELATIONS
+from customers.services.children import CHANNEL_CHILDREN, ChildModels, children_load
 from customers.services.requests import channel_requests_stage
 from customers.services.staging import async_addresses_stage, async_customers_stage
 from jobs.isolation import RECORD_ERRORS, error_summary
@@ -97,8 +97,8 @@ def _stage_isolated(*, stage, rows: Sequence, **kwargs) -> tuple[dict[str, int],
 
 
 UPLOADS = [
-    # (kind, channel model, prefetch, stager)
-    ("customers", AsyncCustomer, CHILD_RELATIONS, _stage_customers),
+    # (kind, channel model, children (loaded as values) or relations to prefetch, stager)
+    ("customers", AsyncCustomer, CHANNEL_CHILDREN, _stage_customers),
     ("async_addresses", AsyncAddress, [], _stage_addresses),
     # After the customers: a request's target is staged before the request is.
     ("requests", ChannelRequest, [], _stage_requests),
@@ -125,7 +125,8 @@ def upload_batch(
     batch_size: int = UPLOAD_BATCH,
 ) -> tuple[UploadSession | None, int, dict]:
     """Upload one batch of one kind. Returns (session, last channel pk read, counts)."""
-    _kind, model, prefetch, stage = next(u for u in UPLOADS if u[0] == kind)
+    _kind, model, children, stage = next(u for u in UPLOADS if u[0] == kind)
+    prefetch = [] if isinstance(children, ChildModels) else children
     # The channel transaction spans reading, staging at HQ and stamping, holding the
     # rows' locks (PostgreSQL row locks; SQLite's write lock): a store's in-place edit
     # of an async customer (R11) waits, then finds the row stamped and records a
@@ -140,6 +141,8 @@ def upload_batch(
         )
         if not rows:
             return None, after_pk, {}
+        if isinstance(children, ChildModels):
+            children_load(rows, side=children, using=alias)
         with transaction.atomic(using=HQ):
             session = UploadSession.objects.create(
                 channel_database=channel_database,
@@ -157,9 +160,9 @@ def upload_batch(
             session.save(update_fields=["counts"])
         fault_hook(f"{kind}:after_hq_apply")
         stamped = [row.pk for row in rows if row.pk not in unstamped]
-        model.objects.using(alias).filter(pk__in=stamped, upload_session_id__isnull=True).update(
-            upload_session_id=session.pk, uploaded_at=timezone.now()
-        )
+        model.objects.using(alias).filter(
+            pk__in_values=stamped, upload_session_id__isnull=True
+        ).update(upload_session_id=session.pk, uploaded_at=timezone.now())
     UploadSession.objects.filter(pk=session.pk).update(
         status=SessionStatus.ACKNOWLEDGED, acknowledged_at=timezone.now()
     )

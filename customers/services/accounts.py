@@ -16,15 +16,17 @@ from __future__ import annotations
 import traceback
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from commerce.bulk import ids_reserve, rows_insert
 from commerce.db import HQ
 from commerce.models import LegalEntity, NumberSequence
-from customers.match_keys import MatchKeys
+from customers.match_keys import MATCH_KEY_COLUMNS, MatchKeys
 from customers.models import (
     Address,
     ContactInfo,
@@ -37,7 +39,7 @@ from customers.models import (
     StagedAsyncCustomerAddress,
     StagingStatus,
 )
-from customers.services.children import CHILD_RELATIONS, staged_customer_input
+from customers.services.children import CHILD_RELATIONS, children_read, staged_customer_input
 from customers.services.duplicates import (
     Match,
     duplicates_message,
@@ -109,6 +111,45 @@ def account_numbers_allocate(*, legal_entity_id: int, count: int) -> list[str]:
 # --- HQ creation (R1 real time, R4) -------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CreatedCustomer:
+    """A customer ``customers_create`` wrote: its key, account and party."""
+
+    pk: int
+    account: str
+    party_id: int
+
+
+PARTY_COLUMNS = ("id", "type", "name", "first_name", "last_name", "organization_name")
+CUSTOMER_COLUMNS = (
+    "id",
+    "legal_entity_id",
+    "account",
+    "party_id",
+    "customer_group_id",
+    "currency",
+    "language",
+    "email",
+    "phone",
+    "async_customer_id",
+    "async_origin",
+    *MATCH_KEY_COLUMNS,
+)
+ADDRESS_COLUMNS = (
+    "party_id",
+    "location_id",
+    "purpose",
+    "street",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "is_primary",
+    "async_address_id",
+    "async_origin",
+)
+
+
 def customers_create(
     *,
     legal_entity: LegalEntity,
@@ -116,11 +157,12 @@ def customers_create(
     refs: ReferenceData,
     accounts: Sequence[str] | None = None,
     keys: Sequence[MatchKeys] | None = None,
-) -> list[Customer]:
+) -> list[CreatedCustomer]:
     """Create party, customer, addresses, contacts, attributes and affiliations for
-    already-validated inputs, with a fixed number of queries per batch. The customers
-    get their R12 match keys (``keys``, or computed here with the legal entity's
-    fallback country).
+    already-validated inputs, with a fixed number of queries per batch: keys reserved
+    first, then one write per table through the bulk writer (``commerce.bulk``). The
+    customers get their R12 match keys (``keys``, or computed here with the legal
+    entity's fallback country).
 
     Runs in one HQ transaction: all of the batch or nothing. Not idempotent by itself:
     the unique async GUID makes a second creation of the same async customer fail
@@ -138,60 +180,57 @@ def customers_create(
     with transaction.atomic(using=HQ):
         if accounts is None:
             accounts = account_numbers_allocate(legal_entity_id=legal_entity.pk, count=len(inputs))
-        parties = Party.objects.bulk_create(
-            [
-                Party(
-                    type=data.type,
-                    name=data.name,
-                    first_name=data.first_name,
-                    last_name=data.last_name,
-                    organization_name=data.organization_name,
-                )
-                for data in inputs
-            ],
-            batch_size=BULK_BATCH,
-        )
-        customers = Customer.objects.bulk_create(
-            [
-                Customer(
-                    legal_entity=legal_entity,
-                    account=account,
-                    party=party,
-                    customer_group=refs.groups[(legal_entity.pk, data.customer_group)],
-                    currency=data.currency,
-                    language=data.language,
-                    email=data.email,
-                    phone=data.phone,
-                    async_customer_id=data.async_customer_id,
-                    async_origin=data.async_origin if data.async_customer_id else "",
-                    **record_keys.columns(),
-                )
-                for data, party, account, record_keys in zip(
-                    inputs, parties, accounts, keys, strict=True
-                )
-            ],
-            batch_size=BULK_BATCH,
-        )
+        party_ids = ids_reserve(model=Party, count=len(inputs), using=HQ)
+        customer_ids = ids_reserve(model=Customer, count=len(inputs), using=HQ)
+        parties, customers = [], []
         addresses, contacts, values, affiliations = [], [], [], []
-        for data, party, customer in zip(inputs, parties, customers, strict=True):
+        for data, party_id, customer_id, account, record_keys in zip(
+            inputs, party_ids, customer_ids, accounts, keys, strict=True
+        ):
+            parties.append(
+                (
+                    party_id,
+                    data.type,
+                    data.name,
+                    data.first_name,
+                    data.last_name,
+                    data.organization_name,
+                )
+            )
+            customers.append(
+                (
+                    customer_id,
+                    legal_entity.pk,
+                    account,
+                    party_id,
+                    refs.groups[(legal_entity.pk, data.customer_group)].pk,
+                    data.currency,
+                    data.language,
+                    data.email,
+                    data.phone,
+                    data.async_customer_id,
+                    data.async_origin if data.async_customer_id else "",
+                    *record_keys.values(),
+                )
+            )
             primary_index = next(
                 (i for i, a in enumerate(data.addresses) if a.is_primary),
                 0 if data.addresses else None,
             )
             for index, address in enumerate(data.addresses):
                 addresses.append(
-                    Address(
-                        party=party,
-                        location_id=location_id_for(address.async_address_id),
-                        purpose=address.purpose,
-                        street=address.street,
-                        city=address.city,
-                        state=address.state or "",
-                        zip=address.zip,
-                        country=address.country,
-                        is_primary=index == primary_index,
-                        async_address_id=address.async_address_id,
-                        async_origin=data.async_origin if address.async_address_id else "",
+                    (
+                        party_id,
+                        location_id_for(address.async_address_id),
+                        address.purpose,
+                        address.street,
+                        address.city,
+                        address.state or "",
+                        address.zip,
+                        address.country,
+                        index == primary_index,
+                        address.async_address_id,
+                        data.async_origin if address.async_address_id else "",
                     )
                 )
             seen_contacts = set()
@@ -199,29 +238,33 @@ def customers_create(
                 key = (contact.type, contact.value)
                 if key not in seen_contacts:
                     seen_contacts.add(key)
-                    contacts.append(
-                        ContactInfo(
-                            party=party,
-                            type=contact.type,
-                            value=contact.value,
-                            is_primary=contact.is_primary,
-                        )
-                    )
+                    contacts.append((party_id, contact.type, contact.value, contact.is_primary))
             for name, value in data.attributes.items():
-                values.append(
-                    CustomerAttributeValue(
-                        customer=customer, attribute=refs.attributes[name], value=value
-                    )
-                )
+                values.append((customer_id, refs.attributes[name].pk, value))
             for name in dict.fromkeys(data.affiliations):
-                affiliations.append(
-                    CustomerAffiliation(customer=customer, affiliation=refs.affiliations[name])
-                )
-        Address.objects.bulk_create(addresses, batch_size=BULK_BATCH)
-        ContactInfo.objects.bulk_create(contacts, batch_size=BULK_BATCH)
-        CustomerAttributeValue.objects.bulk_create(values, batch_size=BULK_BATCH)
-        CustomerAffiliation.objects.bulk_create(affiliations, batch_size=BULK_BATCH)
-    return customers
+                affiliations.append((customer_id, refs.affiliations[name].pk))
+        rows_insert(model=Party, columns=PARTY_COLUMNS, rows=parties, using=HQ)
+        rows_insert(model=Customer, columns=CUSTOMER_COLUMNS, rows=customers, using=HQ)
+        rows_insert(model=Address, columns=ADDRESS_COLUMNS, rows=addresses, using=HQ)
+        rows_insert(
+            model=ContactInfo,
+            columns=("party_id", "type", "value", "is_primary"),
+            rows=contacts,
+            using=HQ,
+        )
+        rows_insert(
+            model=CustomerAttributeValue,
+            columns=("customer_id", "attribute_id", "value"),
+            rows=values,
+            using=HQ,
+        )
+        rows_insert(
+            model=CustomerAffiliation,
+            columns=("customer_id", "affiliation_id"),
+            rows=affiliations,
+            using=HQ,
+        )
+    return [CreatedCustomer(pk=row[0], account=row[2], party_id=row[3]) for row in customers]
 
 
 STAGED_CUSTOMER_PREFETCH = CHILD_RELATIONS
@@ -231,7 +274,7 @@ def _customers_by_guid(guids) -> dict[uuid.UUID, tuple[str, str]]:
     """GUID -> (account, origin) of the HQ customers already made from these GUIDs."""
     return {
         guid: (account, origin)
-        for guid, account, origin in Customer.objects.filter(async_customer_id__in=guids)
+        for guid, account, origin in Customer.objects.filter(async_customer_id__in_values=guids)
         .order_by()
         .values_list("async_customer_id", "account", "async_origin")
     }
@@ -243,7 +286,7 @@ def _addresses_by_guid(guids) -> dict[uuid.UUID, tuple[str, str]]:
         return {}
     return {
         guid: (location_id, origin)
-        for guid, location_id, origin in Address.objects.filter(async_address_id__in=guids)
+        for guid, location_id, origin in Address.objects.filter(async_address_id__in_values=guids)
         .order_by()
         .values_list("async_address_id", "location_id", "async_origin")
     }
@@ -254,13 +297,14 @@ def _address_collisions(
 ) -> list[str]:
     """Addresses of the record whose GUID HQ already holds (or this batch just took)."""
     errors = []
-    for index, address in enumerate(staged.addresses.all()):
-        if address.async_address_id in taken:
-            held_by, origin = taken[address.async_address_id]
+    for index, address in enumerate(children_read(staged)["addresses"]):
+        guid = address["async_address_id"]
+        if guid in taken:
+            held_by, origin = taken[guid]
             errors.append(
                 guid_collision_error(
                     field=f"addresses[{index}].async_address_id",
-                    guid=address.async_address_id,
+                    guid=guid,
                     held_by=f"HQ address {held_by}" if held_by else None,
                     origin=origin or "unknown",
                 )
@@ -294,7 +338,7 @@ def _create_or_fall_back(
     pending: list[Pending],
     refs: ReferenceData,
     outcomes: dict[int, StagedOutcome],
-    created: dict[int, Customer],
+    created: dict[int, CreatedCustomer],
 ) -> None:
     """Create a legal entity's valid records in one savepoint; if the batch fails (a
     GUID created meanwhile, an unexpected row), retry record by record so one bad
@@ -356,7 +400,7 @@ def _create_screened(
         ]
         decided = [staged.review_decision == ReviewDecision.CREATED for staged, _ in pending]
         screening = duplicates_screen(legal_entity=legal_entity, keys=keys, decided=decided)
-        created: dict[int, Customer] = {}
+        created: dict[int, CreatedCustomer] = {}
         _create_or_fall_back(
             legal_entity=legal_entity,
             pending=[
@@ -429,7 +473,7 @@ def staged_customers_create(
     stores = stores_by_number(s.store_number for s in staged_rows)
     existing = _customers_by_guid([s.async_customer_id for s in staged_rows])
     taken_addresses = _addresses_by_guid(
-        [a.async_address_id for s in staged_rows for a in s.addresses.all()]
+        [a["async_address_id"] for s in staged_rows for a in children_read(s)["addresses"]]
     )
     outcomes: dict[int, StagedOutcome] = {}
     by_legal_entity: dict[int, tuple[LegalEntity, list]] = {}
@@ -450,8 +494,8 @@ def staged_customers_create(
         if address_errors:
             outcomes[staged.pk] = StagedOutcome(staged.pk, error="; ".join(address_errors))
             continue
-        for address in staged.addresses.all():  # later records of the batch collide with it
-            taken_addresses[address.async_address_id] = ("", staged.channel_database)
+        for address in children_read(staged)["addresses"]:  # later records collide with it
+            taken_addresses[address["async_address_id"]] = ("", staged.channel_database)
         store = stores.get(staged.store_number)
         if store is None:
             outcomes[staged.pk] = StagedOutcome(
@@ -507,7 +551,7 @@ def staged_customers_create(
         result_source=Subquery(account.order_by().values("account")[:1]),
     )
     if completed:
-        StagedAsyncCustomerAddress.objects.filter(staged_customer_id__in=completed).update(
+        StagedAsyncCustomerAddress.objects.filter(staged_customer_id__in_values=completed).update(
             location_id=address_by_guid_location_id()
         )
     if held:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
+from commerce.bulk import ids_reserve, rows_insert
 from commerce.db import HQ
 from commerce.models import Store
 from customers.models import (
@@ -30,10 +31,10 @@ from customers.models import (
     address_values,
 )
 from customers.services.children import (
+    CUSTOMER_FIELDS,
     STAGED_CHILDREN,
-    children_bulk_create,
+    children_insert,
     children_read,
-    customer_values,
 )
 from customers.services.duplicates import customer_match_keys_refresh
 from customers.services.validation import AddressInput, address_input_errors
@@ -71,6 +72,16 @@ def location_id_for(async_address_id: uuid.UUID | None) -> str:
 
 # --- Upload (P-0001, R3): channel rows into staging ------------------------------------
 
+STAGED_CUSTOMER_COLUMNS = (
+    "id",
+    "async_customer_id",
+    "channel_database",
+    "store_number",
+    "upload_session_id",
+    *CUSTOMER_FIELDS,
+    "created_at_store",
+)
+
 
 def async_customers_stage(
     *, rows: Sequence[AsyncCustomer], channel_database: str, upload_session_id: int
@@ -83,30 +94,37 @@ def async_customers_stage(
     already = set(
         StagedAsyncCustomer.objects.filter(
             channel_database=channel_database,
-            async_customer_id__in=[row.async_customer_id for row in rows],
+            async_customer_id__in_values=[row.async_customer_id for row in rows],
         )
         .order_by()
         .values_list("async_customer_id", flat=True)
     )
     new_rows = [row for row in rows if row.async_customer_id not in already]
-    staged = StagedAsyncCustomer.objects.bulk_create(
-        [
-            StagedAsyncCustomer(
-                async_customer_id=row.async_customer_id,
-                channel_database=channel_database,
-                store_number=row.store_number,
-                upload_session_id=upload_session_id,
-                **customer_values(row),
-                created_at_store=row.created_at,
+    # Keys reserved first: the children are written with their parent's id, nothing is
+    # read back. Rows and children go through the bulk writer (commerce.bulk).
+    staged_ids = ids_reserve(model=StagedAsyncCustomer, count=len(new_rows), using=HQ)
+    rows_insert(
+        model=StagedAsyncCustomer,
+        columns=STAGED_CUSTOMER_COLUMNS,
+        rows=[
+            (
+                staged_id,
+                row.async_customer_id,
+                channel_database,
+                row.store_number,
+                upload_session_id,
+                *(getattr(row, name) for name in CUSTOMER_FIELDS),
+                row.created_at,
             )
-            for row in new_rows
+            for staged_id, row in zip(staged_ids, new_rows, strict=True)
         ],
-        batch_size=BULK_BATCH,
+        using=HQ,
     )
-    children = children_bulk_create(
+    children = children_insert(
         side=STAGED_CHILDREN,
         families=[
-            (parent, children_read(row)) for row, parent in zip(new_rows, staged, strict=True)
+            (staged_id, children_read(row))
+            for staged_id, row in zip(staged_ids, new_rows, strict=True)
         ],
         using=HQ,
     )
@@ -128,7 +146,7 @@ def async_addresses_stage(
     already = set(
         StagedAsyncAddress.objects.filter(
             channel_database=channel_database,
-            async_address_id__in=[row.async_address_id for row in rows],
+            async_address_id__in_values=[row.async_address_id for row in rows],
         )
         .order_by()
         .values_list("async_address_id", flat=True)
@@ -205,7 +223,7 @@ def staged_rows_mark(
     completed = [row.pk for row in rows if outcomes[row.pk].ok]
     failed = [row for row in rows if not outcomes[row.pk].ok]
     if completed:
-        model.objects.filter(pk__in=completed).update(
+        model.objects.filter(pk__in_values=completed).update(
             status=StagingStatus.COMPLETED,
             last_error="",
             attempts=F("attempts") + 1,

@@ -86,5 +86,5 @@ def _create_at_hq_now(*, store: Store, data: CustomerInput) -> Customer:
     errors = customer_input_errors(data=data, legal_entity=store.legal_entity, refs=refs)
     if errors:
         raise CustomerValidationError(errors)
-    (customer,) = customers_create(legal_entity=store.legal_entity, inputs=[data], refs=refs)
-    return customer
+    (created,) = customers_create(legal_entity=store.legal_entity, inputs=[data], refs=refs)
+    return Customer.objects.get(pk=created.pk)

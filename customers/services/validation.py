@@ -35,6 +35,10 @@ from customers.models import (
 # characters also bound what every store receives with each customer (1010).
 TEXT_ATTRIBUTE_MAX_LENGTH = 1000
 SHOWN_VALUE_CHARACTERS = 80
+# The allowed codes, built once (a choices enum's ``values`` builds a list per call).
+CUSTOMER_TYPES = frozenset(CustomerType.values)
+CONTACT_TYPES = frozenset(ContactType.values)
+ADDRESS_PURPOSES = frozenset(AddressPurpose.values)
 
 
 class CustomerValidationError(Exception):
@@ -195,7 +199,7 @@ def customer_input_errors(
 ) -> list[str]:
     """R5: every business rule the input breaks, each naming the field and the value."""
     errors: list[str] = []
-    if data.type not in CustomerType.values:
+    if data.type not in CUSTOMER_TYPES:
         errors.append(f"type: {_quoted(data.type)} is not person or organization")
     elif data.type == CustomerType.PERSON:
         if not data.first_name.strip():
@@ -217,7 +221,7 @@ def customer_input_errors(
         errors.extend(address_input_errors(address=address, prefix=f"addresses[{index}]."))
     for index, contact in enumerate(data.contacts):
         where = f"contacts[{index}]"
-        if contact.type not in ContactType.values:
+        if contact.type not in CONTACT_TYPES:
             errors.append(f"{where}.type: unknown contact type {_quoted(contact.type)}")
         elif contact.type == ContactType.EMAIL and not _email_is_valid(contact.value):
             errors.append(f"{where}.value: malformed email {_quoted(contact.value)}")
@@ -239,7 +243,7 @@ def customer_input_errors(
 
 def address_input_errors(*, address: AddressInput, prefix: str = "") -> list[str]:
     errors = []
-    if address.purpose not in AddressPurpose.values:
+    if address.purpose not in ADDRESS_PURPOSES:
         errors.append(f"{prefix}purpose: unknown address purpose {_quoted(address.purpose)}")
     for name in ("street", "city", "zip"):
         value = getattr(address, name)

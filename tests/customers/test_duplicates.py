@@ -112,10 +112,10 @@ def existing(legal_entity, first, last, *, email="", phone="", zip="77001", coun
             ),
         ),
     )
-    (customer,) = customers_create(
+    (created,) = customers_create(
         legal_entity=legal_entity, inputs=[data], refs=ReferenceData.load()
     )
-    return customer
+    return Customer.objects.get(pk=created.pk)
 
 
 def at_store(
