@@ -10,7 +10,17 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    CharField,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import Cast
 
 from commerce.db import ChannelDatabaseUnreachable, channel_aliases, channel_database_errors
 from commerce.models import ChannelDatabase, LegalEntity, Store
@@ -19,6 +29,7 @@ from customers.models import (
     Address,
     AsyncAddress,
     AsyncCustomer,
+    AsyncCustomerLink,
     ChannelCustomer,
     ChannelRequest,
     Customer,
@@ -69,54 +80,149 @@ def customer_list() -> QuerySet[Customer]:
     )
 
 
-def _address_payload(address: Address) -> dict:
+# What a payload carries, as read by ``values_list`` (``customer_payloads``) or from
+# instances (``customer_payload``); both go through ``_payload`` and ``_address_payload``.
+_PAYLOAD_CUSTOMER = (
+    "legal_entity__code",
+    "account",
+    "version",
+    "party__type",
+    "party__name",
+    "party__first_name",
+    "party__last_name",
+    "party__organization_name",
+    "email",
+    "phone",
+    "customer_group__code",
+    "currency",
+    "language",
+    "async_customer_id",
+    "async_origin",
+)
+_PAYLOAD_ADDRESS = (
+    "location_id",
+    "purpose",
+    "street",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "is_primary",
+    "async_address_id",
+    "async_origin",
+)
+
+
+def _guid_text(value: uuid.UUID | str | None) -> str | None:
+    """A GUID as a payload carries it (``str(uuid)``), from a UUID or from its column
+    read as text (``_as_text``: SQLite stores 32 hex digits, PostgreSQL gives the
+    dashed form) - reading thousands as text skips building a UUID for each."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        if len(value) == 32:
+            return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+        if len(value) == 36:
+            return value
+    return str(uuid.UUID(str(value)))
+
+
+def _as_text(paths: Sequence[str]) -> list:
+    """``values_list`` arguments: the GUID columns read as text (see ``_guid_text``)."""
+    guids = ("async_customer_id", "async_address_id")
+    return [Cast(path, CharField()) if path in guids else path for path in paths]
+
+
+def _address_payload(values: Sequence) -> dict:
+    (location_id, purpose, street, city, state, zip_, country, is_primary, guid, origin) = values
     return {
-        "location_id": address.location_id,
-        "purpose": address.purpose,
-        "street": address.street,
-        "city": address.city,
-        "state": address.state,
-        "zip": address.zip,
-        "country": address.country,
-        "is_primary": address.is_primary,
-        "async_address_id": str(address.async_address_id) if address.async_address_id else None,
-        "async_origin": address.async_origin,
+        "location_id": location_id,
+        "purpose": purpose,
+        "street": street,
+        "city": city,
+        "state": state,
+        "zip": zip_,
+        "country": country,
+        "is_primary": is_primary,
+        "async_address_id": _guid_text(guid),
+        "async_origin": origin,
     }
+
+
+def _payload(
+    values: Sequence, *, addresses: list[dict], links: Iterable[tuple[str, uuid.UUID]]
+) -> dict:
+    (
+        legal_entity,
+        account,
+        version,
+        type_,
+        name,
+        first_name,
+        last_name,
+        organization_name,
+        email,
+        phone,
+        customer_group,
+        currency,
+        language,
+        guid,
+        origin,
+    ) = values
+    return {
+        "legal_entity": legal_entity,
+        "account": account,
+        "version": version,
+        "type": type_,
+        "name": name,
+        "first_name": first_name,
+        "last_name": last_name,
+        "organization_name": organization_name,
+        "email": email,
+        "phone": phone,
+        "customer_group": customer_group,
+        "currency": currency,
+        "language": language,
+        "async_customer_id": _guid_text(guid),
+        "async_origin": origin,
+        "addresses": addresses,
+        "linked_async_ids": _linked_async_ids(links),
+    }
+
+
+def _linked_async_ids(links: Iterable[tuple[str, uuid.UUID]]) -> dict[str, list[str]]:
+    """R12: channel database -> the async GUIDs it made that HQ linked to this account
+    (``(channel database, GUID)`` pairs); each channel links only its own (R7)."""
+    linked: dict[str, list[str]] = {}
+    for channel_database, guid in links:
+        linked.setdefault(channel_database, []).append(str(guid))
+    return {name: sorted(guids) for name, guids in sorted(linked.items())}
+
+
+def _instance_values(instance, paths: Sequence[str]) -> tuple:
+    values = []
+    for path in paths:
+        value = instance
+        for name in path.split("__"):
+            value = getattr(value, name)
+        values.append(value)
+    return tuple(values)
 
 
 def customer_payload(customer: Customer) -> dict:
-    """What a channel database receives for one HQ customer (R1 real time and 1010)."""
-    party = customer.party
-    return {
-        "legal_entity": customer.legal_entity.code,
-        "account": customer.account,
-        "version": customer.version,
-        "type": party.type,
-        "name": party.name,
-        "first_name": party.first_name,
-        "last_name": party.last_name,
-        "organization_name": party.organization_name,
-        "email": customer.email,
-        "phone": customer.phone,
-        "customer_group": customer.customer_group.code,
-        "currency": customer.currency,
-        "language": customer.language,
-        "async_customer_id": str(customer.async_customer_id)
-        if customer.async_customer_id
-        else None,
-        "async_origin": customer.async_origin,
-        "addresses": [_address_payload(a) for a in party.addresses.all()],
-        "linked_async_ids": _linked_async_ids(customer),
-    }
-
-
-def _linked_async_ids(customer: Customer) -> dict[str, list[str]]:
-    """R12: channel database -> the async GUIDs it made that HQ linked to this account
-    (prefetched ``async_links``); each channel links only its own (R7)."""
-    linked: dict[str, list[str]] = {}
-    for link in customer.async_links.all():
-        linked.setdefault(link.channel_database, []).append(str(link.async_customer_id))
-    return {name: sorted(guids) for name, guids in sorted(linked.items())}
+    """What a channel database receives for one HQ customer (R1 real time and 1010),
+    from an instance read with ``with_payload_relations``. Many customers at once:
+    ``customer_payloads`` (no instances)."""
+    return _payload(
+        _instance_values(customer, _PAYLOAD_CUSTOMER),
+        addresses=[
+            _address_payload(_instance_values(a, _PAYLOAD_ADDRESS))
+            for a in customer.party.addresses.all()
+        ],
+        links=[
+            (link.channel_database, link.async_customer_id) for link in customer.async_links.all()
+        ],
+    )
 
 
 def with_payload_relations(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
@@ -124,6 +230,35 @@ def with_payload_relations(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     return queryset.select_related("legal_entity", "party", "customer_group").prefetch_related(
         "party__addresses", "async_links"
     )
+
+
+def payloads_read(queryset: QuerySet[Customer]) -> list[tuple[int, dict]]:
+    """``(customer pk, payload)`` of every customer of ``queryset`` (sliced or not), in its
+    order: three queries whatever the count (the customers with their party, legal
+    entity and group; their addresses; their R12 links), rows read as tuples and
+    grouped here, no model instances."""
+    rows = list(queryset.values_list("pk", "party_id", *_as_text(_PAYLOAD_CUSTOMER)))
+    if not rows:
+        return []
+    addresses: dict[int, list[dict]] = {}
+    for party_id, *values in (
+        Address.objects.filter(party_id__in_values=[row[1] for row in rows])
+        .order_by("location_id")
+        .values_list("party_id", *_as_text(_PAYLOAD_ADDRESS))
+    ):
+        addresses.setdefault(party_id, []).append(_address_payload(values))
+    links: dict[int, list[tuple[str, uuid.UUID]]] = {}
+    for customer_id, channel_database, guid in AsyncCustomerLink.objects.filter(
+        customer_id__in_values=[row[0] for row in rows]
+    ).values_list("customer_id", "channel_database", "async_customer_id"):
+        links.setdefault(customer_id, []).append((channel_database, guid))
+    return [
+        (
+            pk,
+            _payload(values, addresses=addresses.get(party_id, []), links=links.get(pk, ())),
+        )
+        for pk, party_id, *values in rows
+    ]
 
 
 def customers_for_comparison(*, customer_ids: Iterable[int | None]) -> QuerySet[Customer]:
@@ -161,12 +296,24 @@ def customers_to_distribute(*, channel_database: ChannelDatabase) -> QuerySet[Cu
 
 
 def customer_payloads(*, customer_ids: Sequence[int]) -> list[dict]:
+    """The payloads (``customer_payload``) of these customers, by legal entity and
+    account; three queries per chunk of ``CHUNK``."""
     payloads = []
     for start in range(0, len(customer_ids), CHUNK):
         chunk = customer_ids[start : start + CHUNK]
-        queryset = with_payload_relations(Customer.objects.filter(pk__in=chunk))
-        payloads.extend(customer_payload(c) for c in queryset)
+        queryset = Customer.objects.filter(pk__in=chunk).order_by("legal_entity__code", "account")
+        payloads.extend(payload for _, payload in payloads_read(queryset))
     return payloads
+
+
+def payloads_to_distribute(
+    *, channel_database: ChannelDatabase, after_pk: int, limit: int
+) -> list[tuple[int, dict]]:
+    """The next ``limit`` customers after ``after_pk`` that ``channel_database`` needs
+    (``customers_to_distribute``), as ``(customer pk, payload)`` in pk order."""
+    return payloads_read(
+        customers_to_distribute(channel_database=channel_database).filter(pk__gt=after_pk)[:limit]
+    )
 
 
 def customer_export_row(customer: Customer) -> dict:

@@ -25,9 +25,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from commerce.bulk import rows_upsert
 from commerce.db import HQ
 from commerce.models import ChannelDatabase
-from customers.selectors import customer_payload, customers_to_distribute, with_payload_relations
+from customers.selectors import payloads_to_distribute
 from customers.services.channel import channel_customers_apply
 from jobs.isolation import RECORD_ERRORS, error_summary
 from jobs.models import (
@@ -50,22 +51,18 @@ def _finish(*, session: DownloadSession, versions: dict[int, int], applied: dict
         DownloadSession.objects.filter(pk=session.pk).update(
             status=SessionStatus.APPLIED, applied_at=timezone.now(), counts=session.counts
         )
-        # One upsert: versions only rise, and distribution of a channel database runs
-        # one at a time (its job scope), so the newer version is the one written here.
-        CustomerDistribution.objects.bulk_create(
-            [
-                CustomerDistribution(
-                    channel_database=session.channel_database,
-                    customer_id=customer_id,
-                    version=version,
-                    download_session_id=session.pk,
-                )
+        # One upsert; a version recorded never goes down (a repaired older session
+        # leaves a newer one as it is).
+        rows_upsert(
+            model=CustomerDistribution,
+            columns=["channel_database", "customer_id", "version", "download_session_id"],
+            rows=[
+                (session.channel_database, customer_id, version, session.pk)
                 for customer_id, version in versions.items()
             ],
-            batch_size=DISTRIBUTION_BATCH,
-            update_conflicts=True,
-            unique_fields=["channel_database", "customer"],
-            update_fields=["version", "download_session"],
+            unique=["channel_database", "customer_id"],
+            only_rising="version",
+            using=HQ,
         )
 
 
@@ -106,10 +103,13 @@ def _versions(session: DownloadSession) -> dict[int, int]:
     return {int(k): v for k, v in session.payload.get("versions", {}).items()}
 
 
-def _session_send(*, channel_database: ChannelDatabase, customers, job_run) -> DownloadSession:
-    """Steps 1-3 for these customers: one download session, applied at the channel once."""
-    payloads = [customer_payload(c) for c in customers]
-    versions = {str(c.pk): c.version for c in customers}
+def _session_send(
+    *, channel_database: ChannelDatabase, customers: list[tuple[int, dict]], job_run
+) -> DownloadSession:
+    """Steps 1-3 for these customers (``(pk, payload)``): one download session, applied
+    at the channel once."""
+    payloads = [payload for _, payload in customers]
+    versions = {str(pk): payload["version"] for pk, payload in customers}
     text = json.dumps(payloads, sort_keys=True, ensure_ascii=False)
     session = DownloadSession.objects.create(
         channel_database=channel_database.name,
@@ -145,19 +145,19 @@ def distribution_batch(
     """Send the next batch of customers; returns (sessions, last customer pk read,
     errors). A customer the channel database cannot take (a value it cannot store, a
     conflicting row) fails alone, named, and is selected again by the next run; the
-    rest of the batch goes on, each customer then in a session of its own."""
-    customers = list(
-        with_payload_relations(
-            customers_to_distribute(channel_database=channel_database).filter(pk__gt=after_pk)
-        )[:batch_size]
+    rest of the batch goes on, each customer then in a session of its own. The batch
+    is read as payloads (three queries, no model instances)."""
+    customers = payloads_to_distribute(
+        channel_database=channel_database, after_pk=after_pk, limit=batch_size
     )
     if not customers:
         return [], after_pk, []
+    last_pk = customers[-1][0]
     try:
         session = _session_send(
             channel_database=channel_database, customers=customers, job_run=job_run
         )
-        return [session], customers[-1].pk, []
+        return [session], last_pk, []
     except RECORD_ERRORS:
         if len(customers) == 1:
             raise
@@ -171,10 +171,11 @@ def distribution_batch(
             )
         except RECORD_ERRORS as error:
             errors.append(
-                f"customer {customer.account}: not distributed to {channel_database.name} "
-                f"({error_summary(error)}); it is sent again by the next run"
+                f"customer {customer[1]['account']}: not distributed to "
+                f"{channel_database.name} ({error_summary(error)}); it is sent again by the "
+                "next run"
             )
-    return sessions, customers[-1].pk, errors
+    return sessions, last_pk, errors
 
 
 def distribution_run(*, run, progress, channel_database: str, **_ignored) -> None:

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from commerce.bulk import rows_delete, rows_insert, rows_upsert
 from commerce.db import require_channel_alias
 from commerce.models import ChannelSalesTransaction
 from commerce.signals import store_data_written
@@ -68,7 +68,8 @@ def async_customer_create(
     return customer
 
 
-CHANNEL_CUSTOMER_FIELDS = [
+# A copy's fields taken straight from the payload, then those set here.
+COPIED_FIELDS = [
     "type",
     "name",
     "first_name",
@@ -79,13 +80,9 @@ CHANNEL_CUSTOMER_FIELDS = [
     "customer_group",
     "currency",
     "language",
-    "async_customer_id",
-    "hq_version",
 ]
-
-
-# Fields of a copy that do not come straight from the payload.
-SET_HERE = ("hq_version", "async_customer_id")
+SET_HERE = ("async_customer_id", "hq_version")
+CHANNEL_CUSTOMER_FIELDS = [*COPIED_FIELDS, *SET_HERE]
 
 
 def _own_guid(record: dict, key: str, channel_database: str) -> str | None:
@@ -113,49 +110,66 @@ def channel_customers_apply(
     if not payloads:
         return counts
     now = timezone.now()
+    guids = [_own_guid(p, "async_customer_id", channel_database) for p in payloads]
     with transaction.atomic(using=alias):
         # One upsert on (legal entity, account). Payloads never go backwards: a
         # channel's download sessions are applied one at a time and once each.
-        copies = ChannelCustomer.objects.using(alias).bulk_create(
-            [
-                ChannelCustomer(
-                    legal_entity=p["legal_entity"],
-                    account=p["account"],
-                    hq_version=p["version"],
-                    **{name: p[name] for name in CHANNEL_CUSTOMER_FIELDS if name not in SET_HERE},
-                    async_customer_id=_own_guid(p, "async_customer_id", channel_database),
+        copy_ids = rows_upsert(
+            model=ChannelCustomer,
+            columns=["legal_entity", "account", *CHANNEL_CUSTOMER_FIELDS],
+            rows=[
+                (
+                    p["legal_entity"],
+                    p["account"],
+                    *(p[name] for name in COPIED_FIELDS),
+                    guid,
+                    p["version"],
                 )
-                for p in payloads
+                for p, guid in zip(payloads, guids, strict=True)
             ],
-            batch_size=BULK_BATCH,
-            update_conflicts=True,
-            unique_fields=["legal_entity", "account"],
-            update_fields=CHANNEL_CUSTOMER_FIELDS,
+            unique=["legal_entity", "account"],
+            update=CHANNEL_CUSTOMER_FIELDS,
+            return_ids=True,
+            using=alias,
         )
-        changed = list(zip(copies, payloads, strict=True))
-        addresses = ChannelCustomerAddress.objects.using(alias)
         new_addresses = [
-            ChannelCustomerAddress(
-                customer=row,
-                location_id=a["location_id"],
-                async_address_id=_own_guid(a, "async_address_id", channel_database),
-                **{name: a[name] for name in ADDRESS_FIELDS},
+            (
+                copy_id,
+                a["location_id"],
+                _own_guid(a, "async_address_id", channel_database),
+                *(a[name] for name in ADDRESS_FIELDS),
             )
-            for row, payload in changed
+            for copy_id, payload in zip(copy_ids, payloads, strict=True)
             for a in payload["addresses"]
         ]
         # Replace the copies' addresses; a location id may also have moved between
         # customers, so free those too. One DELETE for both.
-        addresses.filter(
-            Q(customer_id__in=[row.pk for row in copies])
-            | Q(location_id__in=[a.location_id for a in new_addresses])
-        ).delete()
-        addresses.bulk_create(new_addresses, batch_size=BULK_BATCH)
-        counts["customers"] = len(changed)
+        rows_delete(
+            model=ChannelCustomerAddress,
+            any_of={"customer_id": copy_ids, "location_id": [a[1] for a in new_addresses]},
+            using=alias,
+        )
+        rows_insert(
+            model=ChannelCustomerAddress,
+            columns=["customer_id", "location_id", "async_address_id", *ADDRESS_FIELDS],
+            rows=new_addresses,
+            using=alias,
+        )
+        counts["customers"] = len(copy_ids)
         counts["addresses"] = len(new_addresses)
-        counts.update(_channel_link_async(alias=alias, copies=copies, now=now))
+        counts.update(
+            _channel_link_async(
+                alias=alias,
+                copy_ids=copy_ids,
+                linked_copy_ids=[pk for pk, guid in zip(copy_ids, guids, strict=True) if guid],
+                now=now,
+            )
+        )
         counts["linked_customers"] += _channel_link_reviewed(
-            alias=alias, channel_database=channel_database, changed=changed, now=now
+            alias=alias,
+            channel_database=channel_database,
+            changed=list(zip(copy_ids, payloads, strict=True)),
+            now=now,
         )
     return counts
 
@@ -201,7 +215,7 @@ def _update_from_copies(
 
 
 def _channel_link_reviewed(
-    *, alias: str, channel_database: str, changed: Sequence[tuple[ChannelCustomer, dict]], now
+    *, alias: str, channel_database: str, changed: Sequence[tuple[int, dict]], now
 ) -> int:
     """R12: the async customers of this channel database that HQ linked to an existing
     account (a reviewed possible duplicate) get its account number, and so do their
@@ -210,9 +224,9 @@ def _channel_link_reviewed(
     links (older sessions have none) writes nothing."""
     links = [
         ChannelCustomerAsyncLink(
-            customer=copy, async_customer_id=uuid.UUID(guid), account=copy.account
+            customer_id=copy_id, async_customer_id=uuid.UUID(guid), account=payload["account"]
         )
-        for copy, payload in changed
+        for copy_id, payload in changed
         for guid in (payload.get("linked_async_ids") or {}).get(channel_database, ())
     ]
     if not links:
@@ -257,16 +271,18 @@ def _async_customers_link(*, alias: str, source, source_ids: Sequence[int], now)
     return linked
 
 
-def _channel_link_async(*, alias: str, copies: Sequence[ChannelCustomer], now) -> dict[str, int]:
+def _channel_link_async(
+    *, alias: str, copy_ids: Sequence[int], linked_copy_ids: Sequence[int], now
+) -> dict[str, int]:
     """Link async customers, their transactions and async addresses to the copies just
-    written: four set-based UPDATEs joined on the GUIDs (no per-row round trips)."""
-    copy_ids = [copy.pk for copy in copies if copy.async_customer_id]
+    written (``copy_ids``; those carrying an own async GUID: ``linked_copy_ids``): four
+    set-based UPDATEs joined on the GUIDs (no per-row round trips)."""
     linked_customers = linked_addresses = 0
-    if copy_ids:
+    if linked_copy_ids:
         linked_customers = _async_customers_link(
-            alias=alias, source=ChannelCustomer, source_ids=copy_ids, now=now
+            alias=alias, source=ChannelCustomer, source_ids=linked_copy_ids, now=now
         )
-    all_ids = [copy.pk for copy in copies]
+    all_ids = list(copy_ids)
     for target, now_or_none in ((AsyncCustomerAddress, None), (AsyncAddress, now)):
         linked_addresses += _update_from_copies(
             alias=alias,

@@ -1,0 +1,199 @@
+"""Distribution (1010) as the bulk writer does it: payloads read as tuples say what the
+instance payload says, a row the channel database refuses fails alone on both engines,
+addresses are replaced and moved location ids freed, and recorded versions only rise."""
+
+import uuid
+
+import pytest
+from django.db import connections
+from django.db.models import F
+
+from commerce.models import ChannelDatabase
+from customers.models import ChannelCustomer, ChannelCustomerAddress, Customer
+from customers.selectors import customer_payload, customer_payloads, with_payload_relations
+from jobs import distribution
+from jobs.models import AppliedDownloadSession, CustomerDistribution, DownloadSession
+from tests.factories.customers import AddressFactory, AsyncCustomerLinkFactory, CustomerFactory
+from tests.factories.jobs import DownloadSessionFactory
+from tests.fixtures import run
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def hq_customer(organization, account, *, locations=(), **fields):
+    customer = CustomerFactory(legal_entity=organization["legal_entity"], account=account, **fields)
+    for index, location_id in enumerate(locations):
+        AddressFactory(party=customer.party, location_id=location_id, is_primary=index == 0)
+    return customer
+
+
+def copies(alias="channel"):
+    """account -> sorted location ids of its copy at the channel database."""
+    rows = ChannelCustomer.objects.using(alias).values_list("account", "addresses__location_id")
+    found: dict[str, list[str]] = {}
+    for account, location_id in rows:
+        found.setdefault(account, [])
+        if location_id:
+            found[account].append(location_id)
+    return {account: sorted(ids) for account, ids in found.items()}
+
+
+def test_payloads_read_as_tuples_are_the_instance_payloads(organization):
+    guid, address_guid = uuid.uuid4(), uuid.uuid4()
+    linked = hq_customer(
+        organization,
+        "C000010",
+        locations=["LOC-B", "LOC-A"],
+        async_customer_id=guid,
+        async_origin="HOUSTON",
+        email="ona@example.com",
+    )
+    AddressFactory(
+        party=linked.party,
+        location_id="LOC-C",
+        async_address_id=address_guid,
+        async_origin="HOUSTON",
+    )
+    links = [
+        AsyncCustomerLinkFactory(customer=linked, channel_database=name)
+        for name in ["SEATTLE", "HOUSTON", "HOUSTON"]
+    ]
+    bare = hq_customer(organization, "C000011")
+    ids = [linked.pk, bare.pk]
+
+    payloads = customer_payloads(customer_ids=ids)
+
+    instances = with_payload_relations(Customer.objects.filter(pk__in=ids)).order_by("account")
+    assert payloads == [customer_payload(c) for c in instances]
+    first, second = payloads
+    assert (first["account"], first["legal_entity"]) == ("C000010", "USRT")
+    assert first["customer_group"] == linked.customer_group.code
+    assert (first["type"], first["name"]) == (linked.party.type, linked.party.name)
+    assert (first["async_customer_id"], first["async_origin"]) == (str(guid), "HOUSTON")
+    assert [a["location_id"] for a in first["addresses"]] == ["LOC-A", "LOC-B", "LOC-C"]
+    assert first["addresses"][2]["async_address_id"] == str(address_guid)
+    assert first["linked_async_ids"] == {
+        "HOUSTON": sorted(str(link.async_customer_id) for link in links[1:]),
+        "SEATTLE": [str(links[0].async_customer_id)],
+    }
+    assert (second["addresses"], second["linked_async_ids"]) == ([], {})
+    assert second["async_customer_id"] is None
+
+
+def refuse(alias, *, table, column, value):
+    """Make the channel database refuse rows of ``table`` whose ``column`` is ``value``,
+    as a database does (a constraint error raised by the database, not by Python)."""
+    with connections[alias].cursor() as cursor:
+        if connections[alias].vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF NEW.{column} = '{value}' THEN RAISE EXCEPTION 'refused by the store' "
+                "USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$"
+            )
+            cursor.execute(
+                f"CREATE TRIGGER test_refuse BEFORE INSERT ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION test_refuse()"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TRIGGER test_refuse BEFORE INSERT ON {table} "
+                f"WHEN NEW.{column} = '{value}' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the store'); END"
+            )
+
+
+def allow(alias):
+    with connections[alias].cursor() as cursor:
+        if connections[alias].vendor == "postgresql":
+            cursor.execute("DROP FUNCTION test_refuse() CASCADE")
+        else:
+            cursor.execute("DROP TRIGGER test_refuse")
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value"),
+    [("channel_customer", "account", "C000021"), ("channel_customer_address", "location_id", "B1")],
+)
+def test_a_row_the_channel_database_refuses_fails_alone_and_named(
+    organization, table, column, value
+):
+    for index, account in enumerate(["C000020", "C000021", "C000022"]):
+        hq_customer(organization, account, locations=[f"{'ABC'[index]}1"])
+    refuse("channel", table=table, column=column, value=value)
+
+    (houston,) = run("distribute", channel_database="HOUSTON")
+
+    assert houston.status == "completed_with_errors"
+    assert (houston.succeeded, houston.failed) == (3, 1)  # the default customer too
+    (error,) = houston.errors
+    assert "C000021" in error and "IntegrityError" in error
+    assert copies() == {"C000001": copies()["C000001"], "C000020": ["A1"], "C000022": ["C1"]}
+    # Closed unapplied: the batch and the refused customer's own session.
+    assert DownloadSession.objects.filter(status="superseded").count() == 2
+    refused = Customer.objects.get(account="C000021")
+    assert not CustomerDistribution.objects.filter(customer=refused).exists()
+
+    allow("channel")
+    (again,) = run("distribute", channel_database="HOUSTON")
+    assert again.status == "succeeded" and again.succeeded == 1
+    assert copies()["C000021"] == ["B1"]
+
+
+def test_addresses_are_replaced_and_a_moved_location_id_follows_its_customer(organization):
+    ona = hq_customer(organization, "C000030", locations=["L1", "L2"])
+    mia = hq_customer(organization, "C000031", locations=["L3"])
+    run("distribute", channel_database="HOUSTON")
+    assert {k: v for k, v in copies().items() if k != "C000001"} == {
+        "C000030": ["L1", "L2"],
+        "C000031": ["L3"],
+    }
+    first_ids = dict(ChannelCustomer.objects.using("channel").values_list("account", "pk"))
+
+    # At HQ: L2 moves from Ona to Mia, L3 is removed, L4 is new.
+    ona.party.addresses.filter(location_id="L2").update(party=mia.party, is_primary=False)
+    mia.party.addresses.filter(location_id="L3").delete()
+    AddressFactory(party=ona.party, location_id="L4")
+    Customer.objects.filter(pk__in=[ona.pk, mia.pk]).update(version=F("version") + 1)
+    (again,) = run("distribute", channel_database="HOUSTON")
+
+    assert again.succeeded == 2
+    assert {k: v for k, v in copies().items() if k != "C000001"} == {
+        "C000030": ["L1", "L4"],
+        "C000031": ["L2"],
+    }
+    # The copies were updated in place (their ids are kept), to the new versions.
+    assert dict(ChannelCustomer.objects.using("channel").values_list("account", "pk")) == (
+        first_ids
+    )
+    versions = dict(ChannelCustomer.objects.using("channel").values_list("account", "hq_version"))
+    assert (versions["C000030"], versions["C000031"]) == (2, 2)
+    assert ChannelCustomerAddress.objects.using("channel").count() == 3
+    assert set(
+        CustomerDistribution.objects.filter(customer__in=[ona, mia]).values_list(
+            "version", flat=True
+        )
+    ) == {2}
+
+
+def test_a_session_repaired_after_a_newer_one_leaves_the_newer_version(organization):
+    customer = hq_customer(organization, "C000040", version=3)
+    newer = DownloadSessionFactory(channel_database="HOUSTON")
+    CustomerDistribution.objects.create(
+        channel_database="HOUSTON", customer=customer, version=3, download_session=newer
+    )
+    older = DownloadSessionFactory(
+        channel_database="HOUSTON",
+        status="created",
+        payload={"customers": [], "versions": {str(customer.pk): 2}},
+    )
+    AppliedDownloadSession.objects.using("channel").create(session_id=older.pk, counts={})
+
+    repaired = distribution.download_sessions_repair(
+        channel_database=ChannelDatabase.objects.get(name="HOUSTON")
+    )
+
+    assert repaired == 1
+    older.refresh_from_db()
+    assert older.status == "applied"
+    row = CustomerDistribution.objects.get(customer=customer)
+    assert (row.version, row.download_session_id) == (3, newer.pk)
