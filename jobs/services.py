@@ -20,13 +20,15 @@ redelivers the killed task, every claim finds its run failed and nothing runs tw
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import logging
 import os
 import socket
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -400,6 +402,26 @@ def conversion_request(
 # --- Executing ----------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def garbage_collected_per_batch() -> Iterator[None]:
+    """Python's automatic cyclic garbage collection paused while a job runs; ``Progress``
+    runs a young-generation collection at the end of each batch instead.
+
+    A conversion batch builds and drops hundreds of thousands of short-lived tuples and
+    dicts, and the automatic collector traverses them again and again as they are made
+    (measured: a fifth of the conversion's time at 10,000 customers). Reference counting
+    still frees them as they go; what a batch leaves in reference cycles is collected
+    when it reports its progress, so memory stays bounded by the batch. Restores the
+    collector's previous state."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Progress:
     """Counters and heartbeat of a running job, saved in one UPDATE per call."""
 
@@ -425,7 +447,10 @@ class Progress:
         self.beat()
 
     def beat(self) -> None:
-        """Save the counters and the heartbeat (one UPDATE; called once per batch)."""
+        """Save the counters and the heartbeat (one UPDATE; called once per batch), and
+        collect the batch's garbage cycles (``garbage_collected_per_batch``)."""
+        if not gc.isenabled():
+            gc.collect(1)
         run = self.run
         run.heartbeat_at = timezone.now()
         JobRun.objects.filter(pk=run.pk).update(
@@ -462,7 +487,8 @@ def job_run_execute(
     try:
         if on_claim is not None:
             on_claim(run)
-        spec.resolve()(run=run, progress=progress, **run.parameters)
+        with garbage_collected_per_batch():
+            spec.resolve()(run=run, progress=progress, **run.parameters)
     except Exception as error:  # the run records why it failed; the worker lives on
         logger.exception("job run %s failed", run_id)
         run.status = JobStatus.FAILED

@@ -1,5 +1,6 @@
 """R10 job runs: registry, exactly-once claims, leases, progress, refusals, enqueueing."""
 
+import gc
 from datetime import timedelta
 
 import pytest
@@ -593,3 +594,46 @@ def test_a_long_chain_is_named_within_the_task_id_field(recording):
     assert len(task_id) <= JobRun._meta.get_field("task_id").max_length
     assert job_chain_name(ids).startswith(task_id) and task_id.startswith(f"job-runs-{ids[0]}-")
     assert len(recording) == 20
+
+
+class CycleMade:
+    """Garbage in a reference cycle: freed only by the cyclic collector."""
+
+    made = 0
+    freed = 0
+
+    def __init__(self):
+        self.me = self
+        CycleMade.made += 1
+
+    def __del__(self):
+        CycleMade.freed += 1
+
+
+def cycling_job(*, run, progress, **parameters):
+    """Two batches, each leaving cycles behind; records whether automatic collection ran."""
+    CALLS.append({"automatic": gc.isenabled()})
+    for _batch in range(2):
+        for _ in range(100):
+            CycleMade()
+        freed_before = CycleMade.freed
+        progress.add(selected=100, succeeded=100)
+        CALLS.append({"freed_by_batch_end": CycleMade.freed - freed_before})
+    raise ValueError("after two batches")
+
+
+def test_a_job_runs_with_automatic_collection_paused_and_collects_each_batch(monkeypatch):
+    monkeypatch.setitem(
+        JOB_SPECS, Job.SYNC_ORDERS, JobSpec(Job.SYNC_ORDERS, f"{__name__}.cycling_job", "all")
+    )
+    CALLS.clear()
+    assert gc.isenabled()
+
+    job_run_execute(run_id=request().pk)
+
+    assert CALLS == [
+        {"automatic": False},
+        {"freed_by_batch_end": 100},  # each batch's cycles freed when it reports progress
+        {"freed_by_batch_end": 100},
+    ]
+    assert gc.isenabled()  # restored, also after a job that raised
