@@ -4,7 +4,8 @@ The ORM's ``bulk_create`` builds a model instance per row and compiles every val
 every row into SQL; for the tens of thousands of rows a conversion batch writes, that
 Python work is most of the job's time. Here rows are plain tuples in a declared column
 order, each column's value prepared once by its field's own ``get_db_prep_save`` (only
-for the field types that need it), then written in one statement per call:
+for the field types that need it; UUIDs and ``JSONText`` take a shorter path, see
+``_preparer``), then written in one statement per call:
 
 - SQLite: ``executemany`` of one INSERT;
 - PostgreSQL: ``COPY ... FROM STDIN``.
@@ -29,6 +30,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -113,12 +116,61 @@ def _default(field: models.Field, now):
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class JSONText:
+    """A JSON document encoded already, for a ``JSONField`` column: written as this
+    text, not encoded again. SQLite stores the text as it is (so a checksum over it is
+    a checksum over what is stored); PostgreSQL's ``jsonb`` parses it (the value is
+    kept, not the spelling). ``JSONText.dumps`` gives the canonical text of a value
+    (sorted keys, ASCII, ``json``'s default separators) - the same text again for the
+    value read back on either engine."""
+
+    text: str
+
+    @classmethod
+    def dumps(cls, value) -> JSONText:
+        return cls(json.dumps(value, sort_keys=True))
+
+
+# A UUID as text in its canonical form (``str(uuid)``), which both engines take as it is
+# once the dashes are dropped (SQLite's ``char(32)``) or not (PostgreSQL's ``uuid``).
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _preparer(field: models.Field, connection):
+    """The function that turns a Python value of ``field`` into the driver's, or None
+    (the value is the driver's already). The field's own ``get_db_prep_save``, except for
+    the values a conversion batch writes by the ten thousand, prepared here as that would
+    prepare them, without building a ``uuid.UUID`` per value: ``UUIDField`` (a UUID, its
+    canonical text, or None) and ``JSONField`` (a ``JSONText``, written as its text)."""
+    if field_is_plain(field):
+        return None
+
+    def generic(value):
+        return field.get_db_prep_save(value, connection)
+
+    kind = field.get_internal_type()
+    if kind == "UUIDField":
+        native = connection.features.has_native_uuid_field
+
+        def prepare_uuid(value):
+            if value is None:
+                return None
+            if isinstance(value, uuid.UUID):
+                return value if native else value.hex
+            if isinstance(value, str) and _UUID_TEXT.fullmatch(value):
+                return value if native else value.replace("-", "")
+            return generic(value)  # any other form Django takes (or refuses)
+
+        return prepare_uuid
+    if kind == "JSONField":
+        return lambda value: value.text if isinstance(value, JSONText) else generic(value)
+    return generic
+
+
 def _preparers(fields: Sequence[models.Field], connection):
     """Per column, the function that turns a Python value into the driver's, or None."""
-    return [
-        None if field_is_plain(field) else (lambda v, f=field: f.get_db_prep_save(v, connection))
-        for field in fields
-    ]
+    return [_preparer(field, connection) for field in fields]
 
 
 def _prepared(layout: _Layout, rows: Iterable[Sequence], connection) -> list:

@@ -3,14 +3,16 @@ exactly as the ORM would have written them, on SQLite and (in CI's PostgreSQL pa
 on PostgreSQL, with keys no other writer can take and Django's own errors."""
 
 import datetime
+import json
 import uuid
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from commerce.bulk import ids_reserve, rows_delete, rows_insert, rows_upsert
+from commerce.bulk import JSONText, ids_reserve, rows_delete, rows_insert, rows_upsert
 from commerce.db import HQ
 from commerce.models import Statement
 from customers.models import (
@@ -67,6 +69,99 @@ def test_json_decimal_date_and_auto_now_columns():
     assert statement.errors == [{"a": "ü"}]
     assert statement.business_date == datetime.date(2026, 1, 2)
     assert statement.sequence == 1
+
+
+def raw_column(alias, table, column):
+    with connections[alias].cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table} ORDER BY id")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_uuid_values_in_any_form_are_stored_as_the_orm_stores_them():
+    store = StoreFactory()
+    now = datetime.datetime.now(tz=datetime.UTC)
+    orm_guid = uuid.uuid4()
+    AsyncCustomer.objects.using("channel").create(
+        async_customer_id=orm_guid, store_number=store.number, type="person", created_at=now
+    )
+    guids = [uuid.uuid4() for _ in range(5)]
+    given = [
+        guids[0],  # a UUID
+        str(guids[1]),  # its canonical text
+        str(guids[2]).upper(),  # other forms Django takes
+        guids[3].hex,
+        "{" + str(guids[4]) + "}",
+    ]
+
+    def insert(values):
+        with transaction.atomic(using="channel"):
+            rows_insert(
+                model=AsyncCustomer,
+                columns=["async_customer_id", "store_number", "type", "created_at"],
+                rows=[(value, store.number, CustomerType.PERSON, now) for value in values],
+                using="channel",
+            )
+
+    insert(given)
+    rows_upsert(
+        model=ChannelCustomer,
+        columns=COPY_COLUMNS,
+        rows=[copy_row("A1", "x", guid=str(guids[1])), copy_row("A2", "y", guid=None)],
+        unique=["legal_entity", "account"],
+        using="channel",
+    )
+    read = AsyncCustomer.objects.using("channel").order_by("pk")
+    assert list(read.values_list("async_customer_id", flat=True)) == [orm_guid, *guids]
+    # The column holds exactly what the ORM writes (SQLite: 32 lowercase hex digits), so
+    # unique indexes and joins on it match rows however they were written.
+    for same in [orm_guid, str(orm_guid)]:
+        with pytest.raises(IntegrityError):
+            insert([same])
+    if connections["channel"].vendor == "sqlite":
+        stored = raw_column("channel", "channel_async_customer", "async_customer_id")
+        assert stored == [g.hex for g in [orm_guid, *guids]]
+    copies = ChannelCustomer.objects.using("channel").order_by("account")
+    assert list(copies.values_list("async_customer_id", flat=True)) == [guids[1], None]
+
+
+def test_a_value_that_is_no_uuid_is_refused_as_the_orm_refuses_it():
+    store = StoreFactory()
+    now = datetime.datetime.now(tz=datetime.UTC)
+    for value in ["not-a-uuid", "0123456789abcdef0123456789abcdeg"]:
+        with pytest.raises(ValidationError), transaction.atomic(using="channel"):
+            rows_insert(
+                model=AsyncCustomer,
+                columns=["async_customer_id", "store_number", "type", "created_at"],
+                rows=[(value, store.number, CustomerType.PERSON, now)],
+                using="channel",
+            )
+    assert not AsyncCustomer.objects.using("channel").exists()
+
+
+def test_json_text_is_written_as_it_is_not_encoded_again():
+    store = StoreFactory()
+    value = [{"b": "ü 😀", "a": [1, None, True]}]
+    text = JSONText.dumps(value)
+    assert text.text == '[{"a": [1, null, true], "b": "\\u00fc \\ud83d\\ude00"}]'
+    with transaction.atomic(using=HQ):
+        rows_insert(
+            model=Statement,
+            columns=["store_id", "business_date", "total", "errors"],
+            rows=[
+                (store.pk, datetime.date(2026, 1, 2), Decimal("1"), text),
+                (store.pk, datetime.date(2026, 1, 3), Decimal("1"), value),  # encoded here
+                (store.pk, datetime.date(2026, 1, 4), Decimal("1"), JSONText('"plain"')),
+            ],
+            using=HQ,
+        )
+    read = list(Statement.objects.order_by("business_date").values_list("errors", flat=True))
+    assert read == [value, value, "plain"]
+    # The same canonical text again from the value read back, on either engine.
+    assert JSONText.dumps(read[0]) == text
+    if connections[HQ].vendor == "sqlite":
+        stored = raw_column(HQ, Statement._meta.db_table, "errors")
+        assert stored[0] == text.text and stored[2] == '"plain"'
+        assert json.loads(stored[1]) == value
 
 
 def test_reserved_ids_are_unique_and_later_orm_inserts_never_reuse_them():
