@@ -193,6 +193,8 @@ def _payload(
 def _linked_async_ids(links: Iterable[tuple[str, uuid.UUID]]) -> dict[str, list[str]]:
     """R12: channel database -> the async GUIDs it made that HQ linked to this account
     (``(channel database, GUID)`` pairs); each channel links only its own (R7)."""
+    if not links:
+        return {}  # most customers: no link
     linked: dict[str, list[str]] = {}
     for channel_database, guid in links:
         linked.setdefault(channel_database, []).append(str(guid))

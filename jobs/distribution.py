@@ -2,7 +2,9 @@
 
 A channel database needs a customer of a legal entity it serves when it has no
 ``CustomerDistribution`` row for it, or an older version. Each batch:
-1. HQ: a download session with the payload (counts, checksum);
+1. HQ: a download session with the payload (counts, checksum: the SHA-256 of the
+   payload's canonical JSON text, ``commerce.bulk.JSONText.dumps``, which is the text
+   stored - encoded once; ``payload_checksum`` gives it again from a session read back);
 2. channel, one transaction: apply the payload (``channel_customers_apply``: upsert
    copies, link async customers/addresses and transactions) and record the session in
    ``AppliedDownloadSession`` — unless it is recorded already (idempotent);
@@ -18,14 +20,13 @@ goes on has no row, so a later batch or run takes it.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from commerce.bulk import rows_upsert
+from commerce.bulk import JSONText, ids_reserve, rows_insert, rows_upsert
 from commerce.db import HQ
 from commerce.models import ChannelDatabase
 from customers.selectors import payloads_to_distribute
@@ -103,24 +104,57 @@ def _versions(session: DownloadSession) -> dict[int, int]:
     return {int(k): v for k, v in session.payload.get("versions", {}).items()}
 
 
+def payload_checksum(payload: dict) -> str:
+    """A download session's checksum: the SHA-256 of its payload's canonical JSON text
+    (``JSONText.dumps``: sorted keys, ASCII). The session is written with that very
+    text, so a session read back from either engine gives its checksum again."""
+    return _checksum(JSONText.dumps(payload))
+
+
+def _checksum(text: JSONText) -> str:
+    return hashlib.sha256(text.text.encode()).hexdigest()
+
+
+def _session_create(
+    *, channel_database: str, job_run, payloads: list[dict], versions: dict
+) -> DownloadSession:
+    """Step 1: the download session at HQ. Its payload is encoded once: that text is
+    both stored (``JSONText``, by the bulk writer) and checksummed."""
+    payload = {"customers": payloads, "versions": versions}
+    text = JSONText.dumps(payload)
+    values = {
+        "channel_database": channel_database,
+        "status": SessionStatus.CREATED,
+        "checksum": _checksum(text),
+        "counts": {
+            "customers": len(payloads),
+            "addresses": sum(len(p["addresses"]) for p in payloads),
+        },
+        "created_at": timezone.now(),
+    }
+    with transaction.atomic(using=HQ):
+        [pk] = ids_reserve(model=DownloadSession, count=1, using=HQ)
+        rows_insert(
+            model=DownloadSession,
+            columns=["id", "job_run", "payload", *values],
+            rows=[(pk, job_run.pk if job_run else None, text, *values.values())],
+            using=HQ,
+        )
+    session = DownloadSession(pk=pk, job_run=job_run, payload=payload, **values)
+    session._state.adding, session._state.db = False, HQ  # the row is written
+    return session
+
+
 def _session_send(
     *, channel_database: ChannelDatabase, customers: list[tuple[int, dict]], job_run
 ) -> DownloadSession:
     """Steps 1-3 for these customers (``(pk, payload)``): one download session, applied
     at the channel once."""
-    payloads = [payload for _, payload in customers]
-    versions = {str(pk): payload["version"] for pk, payload in customers}
-    text = json.dumps(payloads, sort_keys=True, ensure_ascii=False)
-    session = DownloadSession.objects.create(
+    session = _session_create(
         channel_database=channel_database.name,
         job_run=job_run,
-        status=SessionStatus.CREATED,
-        checksum=hashlib.sha256(text.encode()).hexdigest(),
-        payload={"customers": payloads, "versions": versions},
-        counts={
-            "customers": len(payloads),
-            "addresses": sum(len(p["addresses"]) for p in payloads),
-        },
+        payloads=[payload for _, payload in customers],
+        versions={str(pk): payload["version"] for pk, payload in customers},
     )
     fault_hook("after_session_created")
     try:

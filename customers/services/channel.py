@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from operator import itemgetter
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -83,6 +84,9 @@ COPIED_FIELDS = [
 ]
 SET_HERE = ("async_customer_id", "hq_version")
 CHANNEL_CUSTOMER_FIELDS = [*COPIED_FIELDS, *SET_HERE]
+# Tuples of a payload's (or a payload address's) values in column order.
+_copied = itemgetter(*COPIED_FIELDS)
+_address_values = itemgetter(*ADDRESS_FIELDS)
 
 
 def _own_guid(record: dict, key: str, channel_database: str) -> str | None:
@@ -121,7 +125,7 @@ def channel_customers_apply(
                 (
                     p["legal_entity"],
                     p["account"],
-                    *(p[name] for name in COPIED_FIELDS),
+                    *_copied(p),
                     guid,
                     p["version"],
                 )
@@ -137,7 +141,7 @@ def channel_customers_apply(
                 copy_id,
                 a["location_id"],
                 _own_guid(a, "async_address_id", channel_database),
-                *(a[name] for name in ADDRESS_FIELDS),
+                *_address_values(a),
             )
             for copy_id, payload in zip(copy_ids, payloads, strict=True)
             for a in payload["addresses"]

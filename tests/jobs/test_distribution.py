@@ -2,6 +2,8 @@
 instance payload says, a row the channel database refuses fails alone on both engines,
 addresses are replaced and moved location ids freed, and recorded versions only rise."""
 
+import hashlib
+import json
 import uuid
 
 import pytest
@@ -197,3 +199,62 @@ def test_a_session_repaired_after_a_newer_one_leaves_the_newer_version(organizat
     assert older.status == "applied"
     row = CustomerDistribution.objects.get(customer=customer)
     assert (row.version, row.download_session_id) == (3, newer.pk)
+
+
+def stored_text(session_id):
+    """The payload column as the database holds it (SQLite: the text written)."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT payload FROM jobs_downloadsession WHERE id = %s", [session_id])
+        return cursor.fetchone()[0]
+
+
+def test_the_session_is_stored_as_the_text_its_checksum_is_over(organization):
+    guid = uuid.uuid4()
+    hq_customer(organization, "C000050", locations=["L1"], party__first_name="Zoë 😀")
+    hq_customer(organization, "C000051", async_customer_id=guid, async_origin="HOUSTON")
+
+    (houston,) = run("distribute", channel_database="HOUSTON")
+
+    (sent,) = houston.download_sessions.all()
+    session = DownloadSession.objects.get(pk=sent.pk)  # read back
+    customers = {p["account"]: p for p in session.payload["customers"]}
+    assert customers["C000050"]["first_name"] == "Zoë 😀"
+    assert customers["C000051"]["async_customer_id"] == str(guid)
+    assert session.payload["versions"] == {
+        str(c.pk): c.version for c in Customer.objects.filter(account__in=list(customers))
+    }
+    assert session.counts["customers"] == 3 and session.counts["addresses"] == 1
+    assert (session.status, session.job_run_id) == ("applied", houston.pk)
+    assert session.created_at is not None and session.applied_at >= session.created_at
+    # The checksum, given again from the payload read back on either engine.
+    assert session.checksum == distribution.payload_checksum(session.payload)
+    if connections["default"].vendor == "sqlite":
+        text = stored_text(session.pk)
+        assert session.checksum == hashlib.sha256(text.encode()).hexdigest()
+        assert text == json.dumps(session.payload, sort_keys=True)
+    copy = ChannelCustomer.objects.using("channel").get(account="C000051")
+    assert copy.async_customer_id == guid
+
+
+def test_a_crash_after_the_session_is_written_leaves_it_to_the_repair(organization, monkeypatch):
+    hq_customer(organization, "C000060")
+
+    def crash(stage):
+        if stage == "after_session_created":
+            raise RuntimeError("crash")
+
+    monkeypatch.setattr(distribution, "fault_hook", crash)
+    with pytest.raises(RuntimeError):
+        distribution.distribution_batch(
+            channel_database=ChannelDatabase.objects.get(name="HOUSTON"), after_pk=0
+        )
+    (session,) = DownloadSession.objects.all()
+    assert session.status == "created" and len(session.payload["customers"]) == 2
+    assert session.checksum == distribution.payload_checksum(session.payload)
+
+    monkeypatch.setattr(distribution, "fault_hook", lambda stage: None)
+    (again,) = run("distribute", channel_database="HOUSTON")
+    session.refresh_from_db()
+    assert session.status == "superseded"  # never applied: its customers went again
+    assert again.succeeded == 2
+    assert DownloadSession.objects.filter(status="applied").count() == 1
