@@ -71,6 +71,18 @@ def field_is_plain(field: models.Field) -> bool:
     return target.get_internal_type() in _PLAIN_TYPES
 
 
+def in_values_sql(column_sql: str, field: models.Field, values: Sequence, connection):
+    """``(sql, parameter)`` for ``column IN values`` with the values sent as ONE parameter,
+    whatever their count: PostgreSQL ``= ANY(array)``, SQLite a JSON array read with
+    ``json_each``. Values of non-plain fields (UUIDs, times) are prepared by the field.
+    The ``__in_values`` lookup (``commerce.lookups``) and ``rows_delete`` use it."""
+    if not field_is_plain(field):
+        values = [field.get_db_prep_value(value, connection) for value in values]
+    if connection.vendor == "postgresql":
+        return f"{column_sql} = ANY(%s)", list(values)
+    return f"{column_sql} IN (SELECT value FROM json_each(%s))", json.dumps(list(values))
+
+
 @dataclass(frozen=True)
 class _Layout:
     """How one model's rows are written for a given set of caller columns."""
@@ -354,17 +366,10 @@ def rows_delete(*, model: type[models.Model], any_of: dict[str, Sequence], using
     for name, values in any_of.items():
         field = _given_fields(model, _layout(model, (name,)), [name])[0]
         values = list(values)
-        if not values:
-            continue
-        if not field_is_plain(field):
-            values = [field.get_db_prep_value(v, connection) for v in values]
-        column = _quote(field.column)
-        if connection.vendor == "postgresql":
-            conditions.append(f"{column} = ANY(%s)")
-            params.append(values)
-        else:
-            conditions.append(f"{column} IN (SELECT value FROM json_each(%s))")
-            params.append(json.dumps(values))
+        if values:
+            sql, param = in_values_sql(_quote(field.column), field, values, connection)
+            conditions.append(sql)
+            params.append(param)
     if not conditions:
         return 0
     with connection.cursor() as cursor:

@@ -11,11 +11,9 @@ JSON array on SQLite (``IN (SELECT value FROM json_each(%s))``). Same rows as
 
 from __future__ import annotations
 
-import json
-
 from django.db.models import Field, ForeignObject, Lookup
 
-from commerce.bulk import field_is_plain
+from commerce.bulk import in_values_sql
 
 
 @Field.register_lookup
@@ -29,13 +27,5 @@ class InValues(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        field = self.lhs.output_field
-        values = self.rhs
-        if not field_is_plain(field):
-            values = [field.get_db_prep_value(value, connection) for value in values]
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, list(values)]
-        return (
-            f"{lhs} IN (SELECT value FROM json_each(%s))",
-            [*lhs_params, json.dumps(list(values))],
-        )
+        sql, param = in_values_sql(lhs, self.lhs.output_field, self.rhs, connection)
+        return sql, [*lhs_params, param]
