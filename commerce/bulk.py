@@ -73,13 +73,20 @@ def field_is_plain(field: models.Field) -> bool:
 
 def in_values_sql(column_sql: str, field: models.Field, values: Sequence, connection):
     """``(sql, parameter)`` for ``column IN values`` with the values sent as ONE parameter,
-    whatever their count: PostgreSQL ``= ANY(array)``, SQLite a JSON array read with
-    ``json_each``. Values of non-plain fields (UUIDs, times) are prepared by the field.
-    The ``__in_values`` lookup (``commerce.lookups``) and ``rows_delete`` use it."""
+    whatever their count: PostgreSQL an array unnested into a subquery, SQLite a JSON
+    array read with ``json_each``. Values of non-plain fields (UUIDs, times) are
+    prepared by the field. The ``__in_values`` lookup (``commerce.lookups``) and
+    ``rows_delete`` use it."""
     if not field_is_plain(field):
         values = [field.get_db_prep_value(value, connection) for value in values]
     if connection.vendor == "postgresql":
-        return f"{column_sql} = ANY(%s)", list(values)
+        # A set to join, not ``= ANY(array)``: in a filter, ANY searches the array for
+        # every row a scan reads (a DELETE of a batch's addresses read the whole table
+        # that way, growing with it); a subquery is joined by hash or through an index.
+        target = field.target_field if field.is_relation else field
+        text = target.get_internal_type() in {"CharField", "EmailField", "SlugField", "TextField"}
+        array_type = "text" if text else field.db_type(connection)  # no length: no truncation
+        return f"{column_sql} IN (SELECT unnest(%s::{array_type}[]))", list(values)
     return f"{column_sql} IN (SELECT value FROM json_each(%s))", json.dumps(list(values))
 
 
@@ -355,28 +362,26 @@ def rows_upsert(
 
 def rows_delete(*, model: type[models.Model], any_of: dict[str, Sequence], using: str) -> int:
     """Delete the rows of ``model`` whose column is one of its values, for any of the
-    ``any_of`` columns (field names or attnames): one statement, each column's values
-    sent as one parameter (PostgreSQL ``= ANY(array)``, SQLite a JSON array through
-    ``json_each``), whatever their count. No cascade and no signals: only for tables
-    no foreign key points to (refused otherwise). Returns the count deleted."""
+    ``any_of`` columns (field names or attnames): one statement per column, its values
+    sent as one parameter (``in_values_sql``), whatever their count. One statement per
+    column, not one with OR: each finds its rows through its column's index, where an
+    OR makes the database read the whole table. No cascade and no signals: only for
+    tables no foreign key points to (refused otherwise). Returns the count deleted."""
     if model._meta.related_objects:
         raise ValueError(f"{model.__name__}: rows other tables point to are deleted by the ORM")
     connection = connections[using]
-    conditions, params = [], []
-    for name, values in any_of.items():
-        field = _given_fields(model, _layout(model, (name,)), [name])[0]
-        values = list(values)
-        if values:
-            sql, param = in_values_sql(_quote(field.column), field, values, connection)
-            conditions.append(sql)
-            params.append(param)
-    if not conditions:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {_quote(model._meta.db_table)} WHERE {' OR '.join(conditions)}", params
-        )
-        return cursor.rowcount
+    table = _quote(model._meta.db_table)
+    deleted = 0
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        for name, values in any_of.items():
+            field = _given_fields(model, _layout(model, (name,)), [name])[0]
+            values = list(values)
+            if not values:
+                continue
+            condition, param = in_values_sql(_quote(field.column), field, values, connection)
+            cursor.execute(f"DELETE FROM {table} WHERE {condition}", [param])
+            deleted += cursor.rowcount
+    return deleted
 
 
 def _given_fields(

@@ -4,7 +4,7 @@ Django's ``__in`` writes one placeholder per value and prepares each through the
 lookup machinery; for the thousands of keys a conversion batch looks up (children of
 a batch, GUIDs HQ already holds, rows to stamp) that Python work, and on PostgreSQL
 the driver's parsing of a statement with thousands of placeholders, cost more than the
-query. Here the list travels as one value: an array on PostgreSQL (``= ANY(%s)``), a
+query. Here the list travels as one value: an array on PostgreSQL (unnested into a subquery), a
 JSON array on SQLite (``IN (SELECT value FROM json_each(%s))``). Same rows as
 ``__in``; an empty list matches nothing.
 """
