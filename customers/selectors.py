@@ -278,14 +278,25 @@ def customers_for_comparison(*, customer_ids: Iterable[int | None]) -> QuerySet[
     )
 
 
-def customers_to_distribute(*, channel_database: ChannelDatabase) -> QuerySet[Customer]:
-    """HQ customers of the legal entities a channel database serves that it does not
-    have in their current version (distribution 1010, R7)."""
-    legal_entities = LegalEntity.objects.filter(
-        stores__channel_database=channel_database
-    ).distinct()
+def _legal_entities_served(channel_database: ChannelDatabase) -> list[int]:
+    return list(
+        LegalEntity.objects.filter(stores__channel_database=channel_database)
+        .order_by()
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def customers_to_distribute(
+    *, channel_database: ChannelDatabase, legal_entities: Sequence[int] | None = None
+) -> QuerySet[Customer]:
+    """HQ customers of the legal entities a channel database serves (``legal_entities``,
+    read here if not given) that it does not have in their current version
+    (distribution 1010, R7)."""
+    if legal_entities is None:
+        legal_entities = _legal_entities_served(channel_database)
     return (
-        Customer.objects.filter(legal_entity__in=legal_entities)
+        Customer.objects.filter(legal_entity_id__in=legal_entities)
         .annotate(
             sent=FilteredRelation(
                 "distributions",
@@ -297,6 +308,38 @@ def customers_to_distribute(*, channel_database: ChannelDatabase) -> QuerySet[Cu
     )
 
 
+def payloads_to_distribute(
+    *, channel_database: ChannelDatabase, after_pk: int, limit: int
+) -> tuple[list[tuple[int, dict]], int]:
+    """The customers ``channel_database`` needs (``customers_to_distribute``) among the
+    next ``limit`` customers of its legal entities after ``after_pk`` (the window), as
+    ``(customer pk, payload)`` in pk order; and the cursor for the next call (the
+    window's last pk; ``after_pk`` again once there is nothing after it).
+
+    A window of customers, not "the first ``limit`` that need it": asked for those,
+    PostgreSQL read every customer after the cursor and sorted the ones that need it
+    to keep the first batch, so each batch cost more the more customers there were
+    (quadratic over a run); a window is a range of the primary key, the same cost
+    whatever the number of customers. A window may hold none that need sending.
+    """
+    legal_entities = _legal_entities_served(channel_database)
+    following = (
+        Customer.objects.filter(legal_entity_id__in=legal_entities, pk__gt=after_pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    window_end = next(iter(following[limit - 1 : limit]), None)
+    needed = customers_to_distribute(
+        channel_database=channel_database, legal_entities=legal_entities
+    ).filter(pk__gt=after_pk)
+    if window_end is not None:
+        needed = needed.filter(pk__lte=window_end)
+    payloads = payloads_read(needed)
+    if window_end is not None:
+        return payloads, window_end
+    return payloads, payloads[-1][0] if payloads else after_pk
+
+
 def customer_payloads(*, customer_ids: Sequence[int]) -> list[dict]:
     """The payloads (``customer_payload``) of these customers, by legal entity and
     account; three queries per chunk of ``CHUNK``."""
@@ -306,16 +349,6 @@ def customer_payloads(*, customer_ids: Sequence[int]) -> list[dict]:
         queryset = Customer.objects.filter(pk__in=chunk).order_by("legal_entity__code", "account")
         payloads.extend(payload for _, payload in payloads_read(queryset))
     return payloads
-
-
-def payloads_to_distribute(
-    *, channel_database: ChannelDatabase, after_pk: int, limit: int
-) -> list[tuple[int, dict]]:
-    """The next ``limit`` customers after ``after_pk`` that ``channel_database`` needs
-    (``customers_to_distribute``), as ``(customer pk, payload)`` in pk order."""
-    return payloads_read(
-        customers_to_distribute(channel_database=channel_database).filter(pk__gt=after_pk)[:limit]
-    )
 
 
 def customer_export_row(customer: Customer) -> dict:

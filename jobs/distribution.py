@@ -176,17 +176,18 @@ def distribution_batch(
     job_run=None,
     batch_size: int = DISTRIBUTION_BATCH,
 ) -> tuple[list[DownloadSession], int, list[str]]:
-    """Send the next batch of customers; returns (sessions, last customer pk read,
-    errors). A customer the channel database cannot take (a value it cannot store, a
-    conflicting row) fails alone, named, and is selected again by the next run; the
-    rest of the batch goes on, each customer then in a session of its own. The batch
-    is read as payloads (three queries, no model instances)."""
-    customers = payloads_to_distribute(
+    """Send the customers that need it among the next ``batch_size`` (a window, see
+    ``payloads_to_distribute``); returns (sessions, the cursor for the next batch,
+    errors); the cursor stays ``after_pk`` once there is nothing after it. A customer
+    the channel database cannot take (a value it cannot store, a conflicting row) fails
+    alone, named, and is selected again by the next run; the rest of the batch goes
+    on, each customer then in a session of its own. The batch is read as payloads (a
+    few queries, no model instances)."""
+    customers, last_pk = payloads_to_distribute(
         channel_database=channel_database, after_pk=after_pk, limit=batch_size
     )
     if not customers:
-        return [], after_pk, []
-    last_pk = customers[-1][0]
+        return [], last_pk, []
     try:
         session = _session_send(
             channel_database=channel_database, customers=customers, job_run=job_run

@@ -258,3 +258,25 @@ def test_a_crash_after_the_session_is_written_leaves_it_to_the_repair(organizati
     assert session.status == "superseded"  # never applied: its customers went again
     assert again.succeeded == 2
     assert DownloadSession.objects.filter(status="applied").count() == 1
+
+
+def test_customers_after_windows_with_nothing_to_send_still_go_in_the_same_run(
+    organization, monkeypatch
+):
+    """Each batch looks at a window of the next customers (a primary key range), not at
+    "the first N that need it": windows where every customer is current are passed over
+    and the run goes on to the customers after them."""
+    monkeypatch.setattr(distribution, "DISTRIBUTION_BATCH", 2)
+    for number in range(1, 8):
+        hq_customer(organization, f"C0001{number:02d}")
+    (first,) = run("distribute", channel_database="HOUSTON")
+    assert first.succeeded == 7 + 1  # and the organization's own customer
+    changed = Customer.objects.filter(account__in=["C000101", "C000107"])
+    changed.update(version=F("version") + 1, email="new@example.com")
+
+    (again,) = run("distribute", channel_database="HOUSTON")
+
+    assert again.succeeded == 2
+    emails = ChannelCustomer.objects.using("channel").filter(email="new@example.com")
+    assert sorted(emails.values_list("account", flat=True)) == ["C000101", "C000107"]
+    assert DownloadSession.objects.filter(job_run=again).count() == 2  # two windows sent
