@@ -366,6 +366,8 @@ class PossibleDuplicate(models.Model):
 
 
 ADDRESS_FIELDS = ("purpose", "street", "city", "state", "zip", "country", "is_primary")
+# An HQ address as account creation writes it and 1010 sends it, in this order.
+HQ_ADDRESS_FIELDS = ("location_id", *ADDRESS_FIELDS, "async_address_id", "async_origin")
 
 
 def address_values(source) -> dict:

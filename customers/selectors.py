@@ -26,6 +26,7 @@ from commerce.db import ChannelDatabaseUnreachable, channel_aliases, channel_dat
 from commerce.models import ChannelDatabase, LegalEntity, Store
 from commerce.selectors import channel_aliases_for_store
 from customers.models import (
+    HQ_ADDRESS_FIELDS,
     Address,
     AsyncAddress,
     AsyncCustomer,
@@ -99,18 +100,7 @@ _PAYLOAD_CUSTOMER = (
     "async_customer_id",
     "async_origin",
 )
-_PAYLOAD_ADDRESS = (
-    "location_id",
-    "purpose",
-    "street",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "is_primary",
-    "async_address_id",
-    "async_origin",
-)
+_PAYLOAD_ADDRESS = HQ_ADDRESS_FIELDS
 
 
 def _guid_text(value: uuid.UUID | str | None) -> str | None:

@@ -28,6 +28,7 @@ from commerce.db import HQ
 from commerce.models import LegalEntity, NumberSequence
 from customers.match_keys import MATCH_KEY_COLUMNS, MatchKeys
 from customers.models import (
+    HQ_ADDRESS_FIELDS,
     Address,
     ContactInfo,
     Customer,
@@ -135,19 +136,7 @@ CUSTOMER_COLUMNS = (
     "async_origin",
     *MATCH_KEY_COLUMNS,
 )
-ADDRESS_COLUMNS = (
-    "party_id",
-    "location_id",
-    "purpose",
-    "street",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "is_primary",
-    "async_address_id",
-    "async_origin",
-)
+ADDRESS_COLUMNS = ("party_id", *HQ_ADDRESS_FIELDS)
 
 
 def customers_create(
