@@ -40,8 +40,8 @@ from customers.models import (
     StagedAsyncCustomer,
     StagingStatus,
 )
-from customers.selectors import (
-    CHUNK,
+from customers.selectors.chunks import CHUNK
+from customers.selectors.status import (
     AsyncStatus,
     _add_details,
     _edit_status_rows,

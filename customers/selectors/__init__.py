@@ -1,0 +1,63 @@
+"""Customer reads: querysets with their joins applied, payloads, status rows, store pages.
+
+Everything here streams in chunks and issues a fixed number of queries per chunk. One
+module per reader: ``master`` (the HQ customer list, comparison, export), ``payloads``
+(what channel databases receive; the customers each 1010 batch sends), ``status`` (the
+async customer status list), ``store`` (the store customers page).
+"""
+
+from customers.selectors.master import (
+    customer_export_row,
+    customer_export_rows,
+    customer_list,
+    customers_for_comparison,
+)
+from customers.selectors.payloads import (
+    customer_payload,
+    customer_payloads,
+    customers_to_distribute,
+    payloads_read,
+    payloads_to_distribute,
+    with_payload_relations,
+)
+from customers.selectors.status import (
+    STAGING_TO_STATUS,
+    WITH_LAST_ERROR,
+    AsyncStatus,
+    async_status_rows,
+    async_status_summary,
+    channel_database_names,
+    edit_state,
+)
+from customers.selectors.store import (
+    PendingEdit,
+    StoreCustomer,
+    StoreCustomerPage,
+    store_customer_get,
+    store_customer_search,
+)
+
+__all__ = [
+    "STAGING_TO_STATUS",
+    "WITH_LAST_ERROR",
+    "AsyncStatus",
+    "PendingEdit",
+    "StoreCustomer",
+    "StoreCustomerPage",
+    "async_status_rows",
+    "async_status_summary",
+    "channel_database_names",
+    "customer_export_row",
+    "customer_export_rows",
+    "customer_list",
+    "customer_payload",
+    "customer_payloads",
+    "customers_for_comparison",
+    "customers_to_distribute",
+    "edit_state",
+    "payloads_read",
+    "payloads_to_distribute",
+    "store_customer_get",
+    "store_customer_search",
+    "with_payload_relations",
+]
