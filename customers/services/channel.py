@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
-from commerce.bulk import rows_delete, rows_insert, rows_upsert
+from commerce.bulk import in_values_sql, rows_delete, rows_insert, rows_upsert
 from commerce.db import require_channel_alias
 from commerce.models import ChannelSalesTransaction
 from commerce.signals import store_data_written
@@ -147,7 +147,7 @@ def channel_customers_apply(
             for a in payload["addresses"]
         ]
         # Replace the copies' addresses; a location id may also have moved between
-        # customers, so free those too. One DELETE for both.
+        # customers, so free those too (one DELETE per column, each by its index).
         rows_delete(
             model=ChannelCustomerAddress,
             any_of={"customer_id": copy_ids, "location_id": [a[1] for a in new_addresses]},
@@ -203,18 +203,16 @@ def _update_from_copies(
     if now is not None:
         sets.append(f"{quote('synchronized_at')} = %s")
         params.append(target._meta.get_field("synchronized_at").get_db_prep_value(now, connection))
-    if connection.vendor == "postgresql":
-        restrict, restrict_params = f"s.{quote(id_column)} = ANY(%s)", [list(source_ids)]
-    else:
-        restrict = f"s.{quote(id_column)} IN ({', '.join(['%s'] * len(source_ids))})"
-        restrict_params = list(source_ids)
+    restrict, restrict_param = in_values_sql(
+        f"s.{quote(id_column)}", source._meta.get_field(id_column), source_ids, connection
+    )
     sql = (
         f"UPDATE {t} SET {', '.join(sets)} FROM {src} AS s "
         f"WHERE s.{quote(key)} = {t}.{quote(key)} AND {t}.{quote(null_column)} IS NULL "
         f"AND {restrict}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params + restrict_params)
+        cursor.execute(sql, [*params, restrict_param])
         return cursor.rowcount
 
 
