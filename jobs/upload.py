@@ -31,7 +31,7 @@ from commerce.models import (
 )
 from commerce.services import sales_transactions_stage
 from customers.models import AsyncAddress, AsyncCustomer, ChannelRequest
-from customers.services.children import CHANNEL_CHILDREN, ChildModels, children_load
+from customers.services.children import CHANNEL_CHILDREN, children_load
 from customers.services.requests import channel_requests_stage
 from customers.services.staging import async_addresses_stage, async_customers_stage
 from jobs.isolation import RECORD_ERRORS, error_summary
@@ -97,12 +97,12 @@ def _stage_isolated(*, stage, rows: Sequence, **kwargs) -> tuple[dict[str, int],
 
 
 UPLOADS = [
-    # (kind, channel model, children (loaded as values) or relations to prefetch, stager)
-    ("customers", AsyncCustomer, CHANNEL_CHILDREN, _stage_customers),
-    ("async_addresses", AsyncAddress, [], _stage_addresses),
+    # (kind, channel model, children read as values, relations to prefetch, stager)
+    ("customers", AsyncCustomer, CHANNEL_CHILDREN, [], _stage_customers),
+    ("async_addresses", AsyncAddress, None, [], _stage_addresses),
     # After the customers: a request's target is staged before the request is.
-    ("requests", ChannelRequest, [], _stage_requests),
-    ("transactions", ChannelSalesTransaction, ["lines"], sales_transactions_stage),
+    ("requests", ChannelRequest, None, [], _stage_requests),
+    ("transactions", ChannelSalesTransaction, None, ["lines"], sales_transactions_stage),
 ]
 
 
@@ -125,8 +125,7 @@ def upload_batch(
     batch_size: int = UPLOAD_BATCH,
 ) -> tuple[UploadSession | None, int, dict]:
     """Upload one batch of one kind. Returns (session, last channel pk read, counts)."""
-    _kind, model, children, stage = next(u for u in UPLOADS if u[0] == kind)
-    prefetch = [] if isinstance(children, ChildModels) else children
+    _kind, model, children, prefetch, stage = next(u for u in UPLOADS if u[0] == kind)
     # The channel transaction spans reading, staging at HQ and stamping, holding the
     # rows' locks (PostgreSQL row locks; SQLite's write lock): a store's in-place edit
     # of an async customer (R11) waits, then finds the row stamped and records a
@@ -141,7 +140,7 @@ def upload_batch(
         )
         if not rows:
             return None, after_pk, {}
-        if isinstance(children, ChildModels):
+        if children is not None:
             children_load(rows, side=children, using=alias)
         with transaction.atomic(using=HQ):
             session = UploadSession.objects.create(
