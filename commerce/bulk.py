@@ -21,7 +21,7 @@ the same batch get their primary keys first from ``ids_reserve``, so no row is r
 
 Statements go through Django's cursor: execute wrappers (query counting), the query
 log and Django's database exceptions (``IntegrityError``, ``DataError``) behave as for
-any other query, so record isolation (``jobs.isolation``) works unchanged. The caller
+any other query, so record isolation (``commerce.isolation``) works unchanged. The caller
 owns the transaction (``transaction.atomic(using=...)``).
 """
 

@@ -17,6 +17,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from commerce.db import HQ, ChannelDatabaseUnreachable, channel_aliases, channel_database_errors
+from commerce.isolation import record_checkpoint
 from commerce.models import (
     ChannelSalesTransaction,
     SalesLine,
@@ -154,6 +155,7 @@ def sales_order_create(*, transaction_id: int) -> SalesOrder | None:
             )
             if txn is None or txn.type != TransactionType.CUSTOMER_ORDER:
                 return None
+            record_checkpoint("order_sync", txn.transaction_id)
             order_sync_requested.send(sender=SalesTransaction, transaction=txn)
             if not txn.customer_account:
                 raise ResolutionError({txn.transaction_id: "the order has no customer"})
@@ -272,6 +274,8 @@ def statement_post(*, statement: Statement) -> Statement:
                     status=TransactionStatus.POSTED
                 )
             )
+            for txn in transactions:
+                record_checkpoint("posting", txn.transaction_id)
             statement_posting_requested.send(
                 sender=Statement, statement=statement, transactions=transactions
             )

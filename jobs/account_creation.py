@@ -8,6 +8,11 @@ them apart and the unique async GUID on Customer is the last word. Channel reque
 are claimed the same way, oldest edit first; two workers applying requests of one
 customer take its row lock in turn, and per field the latest edit wins whatever the
 order they arrive in.
+
+Each batch goes through ``commerce.isolation.records_isolated``: a record whose
+processing raises (whatever the exception) is failed alone with the reason and named in
+the job run, in the same transaction that commits the rest of its batch; only a fault
+of the run (the database down) fails the run.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from commerce.db import HQ
+from commerce.isolation import error_summary, record_checkpoint, records_isolated
 from customers.models import (
     StagedAsyncAddress,
     StagedAsyncCustomer,
@@ -28,7 +34,7 @@ from customers.models import (
 from customers.services.accounts import staged_customers_create
 from customers.services.children import STAGED_CHILDREN, children_load
 from customers.services.requests import staged_requests_apply
-from customers.services.staging import staged_addresses_create
+from customers.services.staging import staged_addresses_create, staged_record_fail
 from customers.services.validation import ReferenceData
 
 ACCOUNT_BATCH = settings.CONVERSION_BATCH_SIZE
@@ -45,24 +51,58 @@ def _pending(model, *, channel_database: str | None, store: str | None, ids: Seq
     return queryset.order_by("pk")
 
 
+def _fail_alone(*, model, label: str, guid_field: str, errors: list[str]):
+    """README "Record isolation": a staged record whose processing raised is failed
+    with the reason, named in the job run; the rest of its batch goes on."""
+
+    def on_failure(row, error: Exception) -> None:
+        reason = f"could not be processed ({error_summary(error)})"
+        staged_record_fail(model=model, pk=row.pk, reason=reason)
+        errors.append(f"{label} {getattr(row, guid_field)}: {reason}")
+
+    return on_failure
+
+
+def _checked(stage: str, guid_field: str, process):
+    """``process`` for a chunk of staged rows, each passing the record checkpoint."""
+
+    def run(chunk):
+        for row in chunk:
+            record_checkpoint(stage, getattr(row, guid_field))
+        return process(staged_rows=chunk)
+
+    return run
+
+
 def _process_batches(
     *, model, label, guid_field, create, children, progress, batch_size, refs=None, **scope
 ) -> None:
+    extra = {"refs": refs} if refs else {}
+    stage = f"account_creation:{label}"
     while True:
+        raised: list[str] = []
         with transaction.atomic(using=HQ):
             rows = list(_pending(model, **scope).select_for_update(skip_locked=True)[:batch_size])
             if not rows:
                 return
             if children is not None:
                 children_load(rows, side=children, using=HQ)
-            outcomes = create(staged_rows=rows, **({"refs": refs} if refs else {}))
+            results = records_isolated(
+                rows,
+                _checked(stage, guid_field, lambda **kw: create(**kw, **extra)),
+                on_failure=_fail_alone(
+                    model=model, label=label, guid_field=guid_field, errors=raised
+                ),
+                using=[HQ],
+            )
+        outcomes = [outcome for result in results for outcome in result]
         failures = [o for o in outcomes if not o.ok]
         guid_by_id = {row.pk: getattr(row, guid_field) for row in rows}
         progress.add(
             selected=len(rows),
-            succeeded=len(rows) - len(failures),
-            failed=len(failures),
-            errors=[f"{label} {guid_by_id[o.staged_id]}: {o.error}" for o in failures],
+            succeeded=len(outcomes) - len(failures),
+            failed=len(failures) + len(raised),
+            errors=[f"{label} {guid_by_id[o.staged_id]}: {o.error}" for o in failures] + raised,
         )
 
 
@@ -74,6 +114,7 @@ def _process_requests(
     touched: set[int] = set()
     after = None
     while True:
+        raised: list[str] = []
         with transaction.atomic(using=HQ):
             queryset = _pending(
                 StagedChannelRequest, channel_database=channel_database, store=store, ids=ids
@@ -85,18 +126,34 @@ def _process_requests(
             rows = list(queryset.select_for_update(skip_locked=True)[:batch_size])
             if not rows:
                 return touched
-            outcomes = staged_requests_apply(staged_rows=rows, final=final, refs=refs)
+            results = records_isolated(
+                rows,
+                _checked(
+                    "account_creation:channel request",
+                    "request_id",
+                    lambda **kw: staged_requests_apply(**kw, final=final, refs=refs),
+                ),
+                on_failure=_fail_alone(
+                    model=StagedChannelRequest,
+                    label="channel request",
+                    guid_field="request_id",
+                    errors=raised,
+                ),
+                using=[HQ],
+            )
         after = (rows[-1].edited_at, rows[-1].pk)
+        outcomes = [outcome for result in results for outcome in result]
         done = [o for o in outcomes if not o.unresolved]
         failures = [o for o in done if not o.ok]
         touched |= {o.staged_customer_id for o in done if o.staged_customer_id}
         guid_by_id = {row.pk: row.request_id for row in rows}
-        if done:
+        if done or raised:
             progress.add(
-                selected=len(done),
+                selected=len(done) + len(raised),
                 succeeded=len(done) - len(failures),
-                failed=len(failures),
-                errors=[f"channel request {guid_by_id[o.staged_id]}: {o.error}" for o in failures],
+                failed=len(failures) + len(raised),
+                errors=[f"channel request {guid_by_id[o.staged_id]}: {o.error}" for o in failures]
+                + raised,
             )
 
 

@@ -9,10 +9,11 @@ A channel database needs a customer of a legal entity it serves when it has no
    copies, link async customers/addresses and transactions) and record the session in
    ``AppliedDownloadSession`` — unless it is recorded already (idempotent);
 3. HQ: mark the session applied and record the versions the channel now has.
-A customer the channel cannot take fails alone (``jobs.isolation``): the batch is sent
-again one customer per session, and the failing one is named in the job run and
-selected again by the next run. A crash between 2 and 3 is repaired by the next run
-(the channel's record says the session was applied); a crash before 2 commits leaves
+A customer the channel cannot take, whatever it raises, fails alone
+(``commerce.isolation``): the batch is split and sent again in smaller sessions down to
+the one customer, which is named in the job run and selected again by the next run.
+A crash between 2 and 3 is repaired by the next run (the channel's record says the
+session was applied); a crash before 2 commits leaves
 nothing applied, and the customers are selected again. A customer created while a run
 goes on has no row, so a later batch or run takes it.
 """
@@ -28,10 +29,10 @@ from django.utils import timezone
 
 from commerce.bulk import JSONText, ids_reserve, rows_insert, rows_upsert
 from commerce.db import HQ
+from commerce.isolation import error_summary, record_checkpoint, records_isolated
 from commerce.models import ChannelDatabase
 from customers.selectors import payloads_to_distribute
 from customers.services.channel import channel_customers_apply
-from jobs.isolation import RECORD_ERRORS, error_summary
 from jobs.models import (
     AppliedDownloadSession,
     CustomerDistribution,
@@ -73,6 +74,8 @@ def download_session_apply(*, session: DownloadSession, alias: str) -> dict:
         marker = AppliedDownloadSession.objects.using(alias).filter(session_id=session.pk).first()
         if marker is not None:
             return marker.counts
+        for payload in session.payload["customers"]:
+            record_checkpoint("distribution", payload["account"])
         counts = channel_customers_apply(
             alias=alias,
             channel_database=session.channel_database,
@@ -159,7 +162,7 @@ def _session_send(
     fault_hook("after_session_created")
     try:
         applied = download_session_apply(session=session, alias=channel_database.alias)
-    except RECORD_ERRORS:
+    except Exception:
         # Nothing of it was applied (one channel transaction): close it, the customers
         # are sent again (alone, by the caller) or selected again by the next run.
         DownloadSession.objects.filter(pk=session.pk).update(status=SessionStatus.SUPERSEDED)
@@ -179,37 +182,33 @@ def distribution_batch(
     """Send the customers that need it among the next ``batch_size`` (a window, see
     ``payloads_to_distribute``); returns (sessions, the cursor for the next batch,
     errors); the cursor stays ``after_pk`` once there is nothing after it. A customer
-    the channel database cannot take (a value it cannot store, a conflicting row) fails
-    alone, named, and is selected again by the next run; the rest of the batch goes
-    on, each customer then in a session of its own. The batch is read as payloads (a
+    the channel database cannot take (a value it cannot store, a conflicting row, any
+    exception) fails alone, named, and is selected again by the next run; the rest of
+    the batch goes on, in smaller sessions. The batch is read as payloads (a
     few queries, no model instances)."""
     customers, last_pk = payloads_to_distribute(
         channel_database=channel_database, after_pk=after_pk, limit=batch_size
     )
     if not customers:
         return [], last_pk, []
-    try:
-        session = _session_send(
-            channel_database=channel_database, customers=customers, job_run=job_run
+    errors: list[str] = []
+
+    def not_distributed(customer: tuple[int, dict], error: Exception) -> None:
+        errors.append(
+            f"customer {customer[1]['account']}: not distributed to "
+            f"{channel_database.name} ({error_summary(error)}); it is sent again by the "
+            "next run"
         )
-        return [session], last_pk, []
-    except RECORD_ERRORS:
-        if len(customers) == 1:
-            raise
-    sessions, errors = [], []
-    for customer in customers:
-        try:
-            sessions.append(
-                _session_send(
-                    channel_database=channel_database, customers=[customer], job_run=job_run
-                )
-            )
-        except RECORD_ERRORS as error:
-            errors.append(
-                f"customer {customer[1]['account']}: not distributed to "
-                f"{channel_database.name} ({error_summary(error)}); it is sent again by the "
-                "next run"
-            )
+
+    # No savepoint: each call is its own sessions (HQ, then one channel transaction),
+    # and a call that raised left its session superseded and nothing applied.
+    sessions = records_isolated(
+        customers,
+        lambda chunk: _session_send(
+            channel_database=channel_database, customers=chunk, job_run=job_run
+        ),
+        on_failure=not_distributed,
+    )
     return sessions, last_pk, errors
 
 

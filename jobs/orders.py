@@ -1,10 +1,17 @@
-"""Job functions for Synchronize orders (R8) and statement posting (R9)."""
+"""Job functions for Synchronize orders (R8) and statement posting (R9).
+
+Each transaction (orders) and each statement (posting: all or nothing per statement,
+R9) is processed on its own: whatever one raises fails it alone, with the reason, and
+the others go on (README "Record isolation"); a fault of the run (the database down)
+fails the run.
+"""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
 
+from commerce.isolation import error_summary, is_run_fault
 from commerce.models import Store
 from commerce.selectors import orders_to_sync, statement_dates_to_post
 from commerce.services import (
@@ -36,6 +43,8 @@ def orders_sync_run(
         try:
             order = sales_order_create(transaction_id=pk)
         except Exception as error:
+            if is_run_fault(error):
+                raise
             progress.add(
                 selected=1,
                 failed=1,
@@ -59,15 +68,20 @@ def statements_post_run(
     for date in dates:
         try:
             statement = statement_calculate(store=store_obj, business_date=date)
-        except StatementError as error:
-            progress.add(selected=1, failed=1, errors=[f"statement {store} {date}: {error}"])
+        except Exception as error:
+            if is_run_fault(error):
+                raise
+            reason = str(error) if isinstance(error, StatementError) else error_summary(error)
+            progress.add(selected=1, failed=1, errors=[f"statement {store} {date}: {reason}"])
             continue
         if statement is None:  # nothing to post that day: no empty statement
             progress.add(selected=1, skipped=1)
             continue
         try:
             statement_post(statement=statement)
-        except Exception:
+        except Exception as error:
+            if is_run_fault(error):
+                raise
             statement.refresh_from_db()
             progress.add(
                 selected=1,

@@ -5,7 +5,8 @@ A channel row is "not uploaded" while its ``upload_session_id`` is null. Each ba
 2. in one HQ transaction, create an upload session (with its counts) and stage the
    rows that HQ does not hold yet (their GUID/id is unique in staging), through the
    staging services of each kind (``customers.services.staging``); a record HQ
-   cannot take fails alone, named in the job run, and stays unstamped;
+   cannot take, whatever it raises, fails alone (``commerce.isolation``), named in the
+   job run, and stays unstamped;
 3. stamp exactly those rows with the session id, in the channel transaction that read
    them (it holds their locks from the read to the stamp, see R11 in-place edits);
 4. acknowledge the session at HQ.
@@ -25,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commerce.db import HQ
+from commerce.isolation import error_summary, record_checkpoint, records_isolated
 from commerce.models import (
     ChannelDatabase,
     ChannelSalesTransaction,
@@ -34,7 +36,6 @@ from customers.models import AsyncAddress, AsyncCustomer, ChannelRequest
 from customers.services.children import CHANNEL_CHILDREN, children_load
 from customers.services.requests import channel_requests_stage
 from customers.services.staging import async_addresses_stage, async_customers_stage
-from jobs.isolation import RECORD_ERRORS, error_summary
 from jobs.models import SessionStatus, UploadSession
 
 logger = logging.getLogger(__name__)
@@ -68,31 +69,38 @@ def _label(row) -> str:
     return f"transaction {row.transaction_id} (store {row.store_number})"
 
 
+def _key(row) -> object:
+    """A channel row's business key: its GUID, or a transaction's id."""
+    for field in ("async_customer_id", "async_address_id", "request_id", "transaction_id"):
+        if hasattr(row, field):
+            return getattr(row, field)
+    return row.pk
+
+
 def _stage_isolated(*, stage, rows: Sequence, **kwargs) -> tuple[dict[str, int], dict[int, str]]:
-    """Stage a batch in one savepoint; if it fails, stage record by record, so a record
-    HQ cannot take fails alone, named, and stays in the channel for the next run while
-    the rest of the batch goes on."""
-    try:
-        with transaction.atomic(using=HQ):
-            return stage(rows=rows, **kwargs)
-    except RECORD_ERRORS:
-        if len(rows) == 1:
-            raise
-    counts: Counter[str] = Counter()
+    """Stage a batch through ``commerce.isolation.records_isolated``: a record HQ cannot
+    take (whatever it raises) fails alone, named, and stays in the channel for the next
+    run while the rest of the batch goes on."""
     unstamped: dict[int, str] = {}
-    for row in rows:
-        try:
-            with transaction.atomic(using=HQ):
-                row_counts, row_unstamped = stage(rows=[row], **kwargs)
-        except RECORD_ERRORS as error:
-            logger.warning("upload: %s could not be staged", _label(row), exc_info=True)
-            unstamped[row.pk] = (
-                f"{_label(row)}: could not be staged at HQ ({error_summary(error)}); "
-                "it stays in the channel"
-            )
-        else:
-            counts.update(row_counts)
-            unstamped.update(row_unstamped)
+
+    def staged(chunk):
+        for row in chunk:
+            record_checkpoint("upload", _key(row))
+        return stage(rows=chunk, **kwargs)
+
+    def not_staged(row, error: Exception) -> None:
+        logger.warning("upload: %s could not be staged", _label(row), exc_info=error)
+        unstamped[row.pk] = (
+            f"{_label(row)}: could not be staged at HQ ({error_summary(error)}); "
+            "it stays in the channel"
+        )
+
+    counts: Counter[str] = Counter()
+    for row_counts, row_unstamped in records_isolated(
+        rows, staged, on_failure=not_staged, using=[HQ]
+    ):
+        counts.update(row_counts)
+        unstamped.update(row_unstamped)
     return dict(counts), unstamped
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from commerce.bulk import ids_reserve, rows_insert
 from commerce.db import HQ
+from commerce.isolation import is_run_fault
 from commerce.models import LegalEntity, NumberSequence
 from customers.match_keys import MATCH_KEY_COLUMNS, MatchKeys
 from customers.models import (
@@ -346,7 +347,9 @@ def _create_or_fall_back(
             outcomes[staged.pk] = StagedOutcome(staged.pk, account=customer.account)
             created[staged.pk] = customer
         return
-    except Exception:
+    except Exception as error:
+        if is_run_fault(error):
+            raise
         if len(pending) > 1:
             for item in pending:
                 _create_or_fall_back(

@@ -347,6 +347,17 @@ def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> lis
     return [outcomes[s.pk] for s in staged_rows]
 
 
+def staged_record_fail(*, model, pk: int, reason: str) -> int:
+    """A staged record that raised while it was processed fails alone with ``reason``
+    (README "Record isolation"); the attempt is counted. Re-run safe."""
+    return model.objects.filter(pk=pk).update(
+        status=StagingStatus.FAILED,
+        last_error=reason[:2000],
+        attempts=F("attempts") + 1,
+        processed_at=timezone.now(),
+    )
+
+
 def staged_records_retry(*, model, ids: Sequence[int]) -> int:
     """Put failed staged records back to pending so the next job run tries them again."""
     return model.objects.filter(pk__in=list(ids), status=StagingStatus.FAILED).update(

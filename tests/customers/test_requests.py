@@ -7,6 +7,7 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
+from commerce.isolation import RunAborted
 from customers.models import (
     AsyncCustomer,
     AsyncCustomerAddress,
@@ -276,7 +277,7 @@ def test_a_crash_between_hq_commit_and_channel_stamp_repairs_itself(organization
         changes=email_change("ona@new.example"),
     )
 
-    class Crash(Exception):
+    class Crash(RunAborted):
         pass
 
     def crash(stage):

@@ -10,6 +10,7 @@ import pytest
 from django.db import connections
 from django.db.models import F
 
+from commerce.isolation import RunAborted
 from commerce.models import ChannelDatabase
 from customers.models import ChannelCustomer, ChannelCustomerAddress, Customer
 from customers.selectors import customer_payload, customer_payloads, with_payload_relations
@@ -130,8 +131,9 @@ def test_a_row_the_channel_database_refuses_fails_alone_and_named(
     (error,) = houston.errors
     assert "C000021" in error and "IntegrityError" in error
     assert copies() == {"C000001": copies()["C000001"], "C000020": ["A1"], "C000022": ["C1"]}
-    # Closed unapplied: the batch and the refused customer's own session.
-    assert DownloadSession.objects.filter(status="superseded").count() == 2
+    # Closed unapplied: the batch of four, the half holding the refused customer and
+    # its own session (the batch is split in halves, not sent one customer at a time).
+    assert DownloadSession.objects.filter(status="superseded").count() == 3
     refused = Customer.objects.get(account="C000021")
     assert not CustomerDistribution.objects.filter(customer=refused).exists()
 
@@ -241,10 +243,10 @@ def test_a_crash_after_the_session_is_written_leaves_it_to_the_repair(organizati
 
     def crash(stage):
         if stage == "after_session_created":
-            raise RuntimeError("crash")
+            raise RunAborted("crash")
 
     monkeypatch.setattr(distribution, "fault_hook", crash)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RunAborted):
         distribution.distribution_batch(
             channel_database=ChannelDatabase.objects.get(name="HOUSTON"), after_pk=0
         )

@@ -2,6 +2,7 @@
 
 import pytest
 
+from commerce.isolation import RunAborted
 from customers.models import (
     AsyncCustomer,
     ChannelCustomer,
@@ -18,8 +19,8 @@ from tests.fixtures import run
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
-class Crash(Exception):
-    pass
+class Crash(RunAborted):
+    """Stands for the worker dying at that point: no record is failed for it."""
 
 
 def crash_once_at(stage_name, *, after=0):
