@@ -30,6 +30,7 @@ from commerce.db import ChannelDatabaseUnreachable
 T = TypeVar("T")
 R = TypeVar("R")
 
+
 class RunAborted(Exception):
     """The run cannot go on, whatever record it is at: no record is failed for it. The
     crash seams of the jobs' tests (``fault_hook``) raise subclasses of it to stand for
