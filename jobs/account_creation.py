@@ -36,6 +36,7 @@ from customers.services.children import STAGED_CHILDREN, children_load
 from customers.services.requests import staged_requests_apply
 from customers.services.staging import staged_addresses_create, staged_record_fail
 from customers.services.validation import ReferenceData
+from jobs.distribution import refused_edits_resend
 
 ACCOUNT_BATCH = settings.CONVERSION_BATCH_SIZE
 
@@ -141,10 +142,13 @@ def _process_requests(
                 ),
                 using=[HQ],
             )
+            outcomes = [outcome for result in results for outcome in result]
+            done = [o for o in outcomes if not o.unresolved]
+            failures = [o for o in done if not o.ok]
+            # Failed or raised: every row without an applied or a pending outcome.
+            still = {o.staged_id for o in outcomes if o.ok or o.unresolved}
+            refused_edits_resend(requests=[row for row in rows if row.pk not in still])
         after = (rows[-1].edited_at, rows[-1].pk)
-        outcomes = [outcome for result in results for outcome in result]
-        done = [o for o in outcomes if not o.unresolved]
-        failures = [o for o in done if not o.ok]
         touched |= {o.staged_customer_id for o in done if o.staged_customer_id}
         guid_by_id = {row.pk: row.request_id for row in rows}
         if done or raised:

@@ -21,16 +21,18 @@ goes on has no row, so a later batch or run takes it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from commerce.bulk import JSONText, ids_reserve, rows_insert, rows_upsert
 from commerce.db import HQ
 from commerce.isolation import error_summary, record_checkpoint, records_isolated
 from commerce.models import ChannelDatabase
+from customers.models import Customer, StagedChannelRequest
 from customers.selectors import payloads_to_distribute
 from customers.services.channel import channel_customers_apply
 from jobs.models import (
@@ -210,6 +212,29 @@ def distribution_batch(
         on_failure=not_distributed,
     )
     return sessions, last_pk, errors
+
+
+def refused_edits_resend(*, requests: Sequence[StagedChannelRequest]) -> int:
+    """R11: a channel request HQ refused leaves the store's copy as HQ has it after the
+    next distribution. The store changed its copy when it made the edit; forgetting
+    what its channel database was sent of that customer makes 1010 send HQ's values
+    again (to that channel database only). Returns the rows forgotten. Re-run safe."""
+    forgotten = 0
+    targets: dict[str, Q] = {}
+    for request in requests:
+        target = (
+            Q(account=request.target_account, legal_entity__stores__number=request.store_number)
+            if request.target_account
+            else Q(async_customer_id=request.target_async_customer_id)
+        )
+        targets[request.channel_database] = targets.get(request.channel_database, Q()) | target
+    for channel_database, target in targets.items():
+        customers = Customer.objects.filter(target).values("pk")
+        deleted, _ = CustomerDistribution.objects.filter(
+            channel_database=channel_database, customer_id__in=customers
+        ).delete()
+        forgotten += deleted
+    return forgotten
 
 
 def distribution_run(*, run, progress, channel_database: str, **_ignored) -> None:
