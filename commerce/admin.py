@@ -4,11 +4,12 @@ sequences, functionality profiles), sales transactions, orders and statements.
 The commerce app imports nothing from customers: pages of the customers app are
 reached through their URL names only, and the async customers a statement's errors
 name are looked up through ``async_record_lookup_register``, which the customers admin
-fills. The actions that request jobs (upload, distribution, the whole conversion,
-order synchronization, statement posting and posting again) come from
-``jobs.admin_actions``.
+fills. Nor does it import jobs: the actions that request jobs (upload, distribution,
+the whole conversion, order synchronization, statement posting and posting again) and
+the "last checked" column are added to these pages by ``jobs.admin_commerce``, which
+registers its subclasses of the admins below in their place.
 
-For the operator (the spec's admin pages): money with its currency (``commerce.admin_display``),
+For the operator (README "Admin"): money with its currency (``commerce.admin_display``),
 posted transactions and statements read only (R9), a statement's transactions and its
 errors as sentences linking the records that block it, and lists whose key columns fit
 at 1440 px.
@@ -20,23 +21,14 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.db.models import (
-    CharField,
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
-    OuterRef,
-    Subquery,
     Sum,
-    Value,
 )
-from django.db.models.functions import Concat
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from commerce.admin_channel import ChannelModelAdmin, ChannelTabularInline, UploadedFilter
@@ -54,21 +46,9 @@ from commerce.models import (
     SalesOrderLine,
     SalesTransaction,
     Statement,
-    StatementStatus,
     Store,
     TransactionStatus,
 )
-from jobs.admin_actions import (
-    JobPermissionsMixin,
-    post_again,
-    post_statement,
-    run_conversion,
-    run_distribution,
-    run_upload,
-    statements_post_again,
-    synchronize_order,
-)
-from jobs.models import Job, JobScopeCheck
 
 admin.site.site_header = "Retail HQ"
 # The tables (transactions, status, job runs) need the width more than the nav sidebar.
@@ -316,28 +296,13 @@ class ChannelDatabaseForm(forms.ModelForm):
 
 
 @admin.register(ChannelDatabase)
-class ChannelDatabaseAdmin(JobPermissionsMixin, admin.ModelAdmin):
+class ChannelDatabaseAdmin(admin.ModelAdmin):
     form = ChannelDatabaseForm
-    list_display = ["name", "alias", "configured", "store_count", "channel_data", "last_checked"]
+    list_display = ["name", "alias", "configured", "store_count", "channel_data"]
     search_fields = ["name", "alias"]
-    actions = [run_upload, run_distribution, run_conversion]
 
     def get_queryset(self, request):
-        # When the upload and the distribution last checked this channel database, work
-        # found or not (JobScopeCheck; Freshness keeps no row for a run that found none).
-        scope = Concat(Value("channel_database="), OuterRef("name"), output_field=CharField())
-        checks = JobScopeCheck.objects.filter(scope=scope)
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                store_count=Count("stores"),
-                upload_checked_at=Subquery(checks.filter(job=Job.UPLOAD).values("checked_at")[:1]),
-                distribute_checked_at=Subquery(
-                    checks.filter(job=Job.DISTRIBUTE).values("checked_at")[:1]
-                ),
-            )
-        )
+        return super().get_queryset(request).annotate(store_count=Count("stores"))
 
     @admin.display(boolean=True, description="configured")
     def configured(self, obj):
@@ -363,36 +328,9 @@ class ChannelDatabaseAdmin(JobPermissionsMixin, admin.ModelAdmin):
             ((reverse(f"admin:{name}_changelist"), obj.alias, label) for label, name in links),
         )
 
-    @admin.display(description="last checked")
-    def last_checked(self, obj):
-        """When upload and distribution last looked at this channel database."""
-        moments = [
-            (label, moment)
-            for label, moment in (
-                ("upload", obj.upload_checked_at),
-                ("distribution", obj.distribute_checked_at),
-            )
-            if moment
-        ]
-        if not moments:
-            return "-"
-        return format_html(
-            '<a href="{}?q={}">{}</a>',
-            reverse("admin:jobs_jobscopecheck_changelist"),
-            obj.name,
-            format_html_join(
-                " · ",
-                '{}&nbsp;<span style="white-space:nowrap">{}</span>',
-                (
-                    (label, timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S"))
-                    for label, moment in moments
-                ),
-            ),
-        )
-
 
 @admin.register(Store)
-class StoreAdmin(JobPermissionsMixin, admin.ModelAdmin):
+class StoreAdmin(admin.ModelAdmin):
     list_display = [
         "number",
         "name",
@@ -413,7 +351,6 @@ class StoreAdmin(JobPermissionsMixin, admin.ModelAdmin):
         "default_customer",
     ]
     autocomplete_fields = ["default_customer"]
-    actions = [post_statement]
 
     @admin.display(boolean=True, description="creates customers async")
     def creates_customers_async(self, obj):
@@ -421,7 +358,7 @@ class StoreAdmin(JobPermissionsMixin, admin.ModelAdmin):
 
     @admin.display(description="customers")
     def customers_link(self, obj):
-        """The store's customer page (the spec's admin pages), by URL name: commerce imports
+        """The store's customer page (README "Admin"), by URL name: commerce imports
         nothing from customers."""
         url = reverse("admin:customers_store_customers", args=[obj.pk])
         return format_html('<a href="{}">Customers</a>', url)
@@ -549,9 +486,7 @@ class SalesLineInline(PostedReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(SalesTransaction)
-class SalesTransactionAdmin(
-    PostedReadOnlyMixin, JobPermissionsMixin, LineTotalsMixin, admin.ModelAdmin
-):
+class SalesTransactionAdmin(PostedReadOnlyMixin, LineTotalsMixin, admin.ModelAdmin):
     # Key columns first and narrow ones merged (customer, "posted to"), so status and
     # last error stay on screen at 1440 px beside the filters.
     list_display = [
@@ -616,8 +551,6 @@ class SalesTransactionAdmin(
 
     def has_add_permission(self, request):
         return False  # HQ transactions come from the stores through the upload (P-0001)
-
-    actions = [synchronize_order]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -780,7 +713,7 @@ class StatementTransactionInline(ViewOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(JobPermissionsMixin, ViewOnlyMixin, admin.ModelAdmin):
+class StatementAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = [
         "statement",
         "status",
@@ -794,7 +727,6 @@ class StatementAdmin(JobPermissionsMixin, ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ["store__number"]
     list_select_related = ["store__legal_entity"]
     date_hierarchy = "business_date"
-    actions = [post_again]
     inlines = [StatementTransactionInline]
     readonly_fields = [
         "store",
@@ -862,37 +794,3 @@ class StatementAdmin(JobPermissionsMixin, ViewOnlyMixin, admin.ModelAdmin):
         count = obj.transaction_count
         label = f"{count} transaction{'' if count == 1 else 's'}"
         return format_html('<a href="{}?statement={}">{}</a>', url, obj.pk, label)
-
-    # --- Post again (R9) ---
-
-    def get_urls(self):
-        return [
-            path(
-                "<path:object_id>/post-again/",
-                self.admin_site.admin_view(self.post_again_view),
-                name="commerce_statement_post_again",
-            ),
-            *super().get_urls(),
-        ]
-
-    def post_again_view(self, request, object_id):
-        """The "Post again" button of a statement's page (POST): queue post-statements for
-        its store and business date, then back to the page with what was queued."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not self.has_run_post_statements_permission(request):
-            raise PermissionDenied
-        statement = get_object_or_404(self.get_queryset(request), pk=object_id)
-        statements_post_again(self, request, [statement])
-        url = reverse("admin:commerce_statement_change", args=[statement.pk])
-        # Back to the page as it was opened (with the list filters it preserves).
-        query = request.GET.urlencode()
-        return HttpResponseRedirect(f"{url}?{query}" if query else url)
-
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context["show_post_again"] = (
-            obj is not None
-            and obj.status != StatementStatus.POSTED
-            and self.has_run_post_statements_permission(request)
-        )
-        return super().render_change_form(request, context, add, change, form_url, obj)

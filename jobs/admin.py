@@ -9,7 +9,8 @@ commands and the search know it.
 The job runs list and a run's page refresh themselves every few seconds while a run
 they show is queued or running (``templates/admin/jobs/jobrun/``). The actions that
 request jobs live on the pages of what they act on (channel databases, stores,
-transactions, staged customers); see ``jobs.admin_actions``.
+transactions, staged customers); see ``jobs.admin_actions``; those of the commerce
+pages are registered by ``jobs.admin_commerce``, imported here.
 """
 
 import re
@@ -26,6 +27,7 @@ from commerce.admin import async_records_named
 from commerce.admin_channel import ChannelModelAdmin
 from commerce.models import SalesTransaction
 from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagedChannelRequest
+from jobs import admin_commerce  # noqa: F401  (the job actions of the commerce pages)
 from jobs.admin_actions import SELECTION_NOUNS, scope_words
 from jobs.models import (
     AppliedDownloadSession,

@@ -1,9 +1,7 @@
 """R8 order synchronization and R9 statement posting resolve async customers."""
 
-import ast
 import io
 import json
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -279,22 +277,3 @@ def test_failure_reason_of_a_resolution_error_lists_the_reasons():
 
     assert failure_reason(error) == "async customer A: no such customer; no address"
     assert failure_reason(ValueError("bad")) == "ValueError: bad"
-
-
-def test_commerce_imports_nothing_from_customers():
-    root = Path(__file__).resolve().parents[2] / "commerce"
-    offenders = []
-    for path in root.rglob("*.py"):
-        tree = ast.parse(path.read_text(), filename=str(path))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            offenders += [
-                f"{path.relative_to(root.parent)}:{node.lineno}"
-                for name in names
-                if name == "customers" or name.startswith("customers.")
-            ]
-    assert offenders == []
