@@ -321,6 +321,13 @@ EDIT_ERRORS = [
         id="bad-edited-at",
     ),
     pytest.param(
+        # R11: dated in the future, it would freeze its fields against every store edit.
+        {"edited_at": "2099-01-01T00:00:00Z"},
+        "channel[0].customer_edits[0].edited_at: is in the future (more than 5 minutes "
+        'ahead of now), got "2099-01-01T00:00:00+00:00"',
+        id="edited-at-in-the-future",
+    ),
+    pytest.param(
         {"addresses": [{**edit(1, "")["addresses"][0], "async_id": guid(101)}]},
         "channel[0].customer_edits[0].addresses[0].async_id: repeated async address id "
         f'"{guid(101)}" (first at channel[0].async_customers[0].addresses[0].async_id)',
