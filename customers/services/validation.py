@@ -417,7 +417,7 @@ def address_input_errors(*, address: AddressInput, prefix: str = "") -> list[str
     alpha-3 country, every value fitting its columns."""
     values = {name: getattr(address, name) or "" for name in ADDRESS_MAX_LENGTHS}
     errors = _lengths_errors(values, ADDRESS_MAX_LENGTHS, prefix)
-    if address.purpose not in ADDRESS_PURPOSES:
+    if not isinstance(address.purpose, str) or address.purpose not in ADDRESS_PURPOSES:
         errors.append(f"{prefix}purpose: unknown address purpose {_quoted(address.purpose)}")
     if errors:
         return errors
