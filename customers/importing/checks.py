@@ -37,7 +37,9 @@ from customers.models import (
     Customer,
     CustomerGroup,
     CustomerType,
+    display_name,
 )
+from customers.services.validation import EDIT_CLOCK_SKEW, NAME_MAX_LENGTH, edited_at_error
 
 from .reader import Item
 from .report import ImportFileError, invalid, show, unknown
@@ -316,6 +318,13 @@ class _FileState:
         """R11: a store's edit; its customer is checked against the file and the
         databases at the end (``_check_edit_customers``)."""
         self._add("customer edit id", rec["id"].int, rec.at("id"), str(rec["id"]))
+        if edited_at_error(rec["edited_at"]):
+            minutes = int(EDIT_CLOCK_SKEW.total_seconds() // 60)
+            raise invalid(
+                rec.at("edited_at"),
+                f"is in the future (more than {minutes} minutes ahead of now)",
+                rec["edited_at"].isoformat(),
+            )
         self._children(rec)
         customer = rec["customer"]
         if is_guid(customer):
@@ -571,3 +580,16 @@ def _require_names(rec: Rec, *, blank: bool) -> None:
             raise invalid(rec.at(name), f"is required for a {rec['type']}", None)
         if not blank and not rec[name].strip():
             raise invalid(rec.at(name), f"is required for a {rec['type']}", rec[name])
+    if blank:
+        return  # an async customer's name is checked at HQ (R5), as a store's would be
+    # HQ stores the party's name, the names joined: it must fit its column too.
+    name = display_name(
+        type=rec["type"],
+        first_name=rec.get("first_name", ""),
+        last_name=rec.get("last_name", ""),
+        organization_name=rec.get("organization_name", ""),
+    )
+    if len(name) > NAME_MAX_LENGTH:
+        raise invalid(
+            rec.at(needed[-1]), f"makes a name longer than {NAME_MAX_LENGTH} characters", name
+        )

@@ -13,7 +13,7 @@ digits, a trailing line break).
 import datetime as dt
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -54,7 +54,11 @@ from customers.models import (
     Party,
 )
 from customers.services.changes import EDITABLE_FIELDS
-from customers.services.validation import TEXT_ATTRIBUTE_MAX_LENGTH
+from customers.services.validation import (
+    ADDRESS_MAX_LENGTHS,
+    CUSTOMER_MAX_LENGTHS,
+    TEXT_ATTRIBUTE_MAX_LENGTH,
+)
 
 from .report import ImportFileError, invalid, key_shown
 
@@ -162,16 +166,29 @@ def _decimal(model, name, *, positive=False) -> Field:
     )
 
 
+def _shared(field: Field, limit: int) -> Field:
+    """A customer's or an address's field: as long as the shared validator allows (the
+    shortest of its HQ, staging and channel columns, ``services.validation``)."""
+    return replace(field, max_length=min(field.max_length, limit))
+
+
 def _address_fields(model) -> dict[str, Field]:
+    def text(name, **flags):
+        return _shared(_str(model, name, **flags), ADDRESS_MAX_LENGTHS[name])
+
     return {
         "purpose": _enum(AddressPurpose.values),
-        "street": _str(model, "street", required=True, blank=True),
-        "city": _str(model, "city", required=True, blank=True),
-        "state": _str(model, "state"),
-        "zip": _str(model, "zip", required=True, blank=True),
-        "country": _str(model, "country", required=True, blank=True),
+        "street": text("street", required=True, blank=True),
+        "city": text("city", required=True, blank=True),
+        "state": text("state"),
+        "zip": text("zip", required=True, blank=True),
+        "country": text("country", required=True, blank=True),
         "primary": Field("bool"),
     }
+
+
+def _customer_str(model, name, **flags) -> Field:
+    return _shared(_str(model, name, **flags), CUSTOMER_MAX_LENGTHS[name])
 
 
 LEGAL_ENTITY = {
@@ -214,14 +231,14 @@ CUSTOMER = {
     "account": _account(Customer, "account", required=True),
     "legal_entity": _str(LegalEntity, "code", required=True, key=True),
     "type": _enum(CustomerType.values),
-    "first_name": _str(Party, "first_name"),
-    "last_name": _str(Party, "last_name"),
-    "organization_name": _str(Party, "organization_name"),
+    "first_name": _customer_str(Party, "first_name"),
+    "last_name": _customer_str(Party, "last_name"),
+    "organization_name": _customer_str(Party, "organization_name"),
     "customer_group": _str(CustomerGroup, "code", required=True, key=True),
-    "currency": _str(Customer, "currency"),
-    "language": _str(Customer, "language"),
-    "email": _str(Customer, "email"),
-    "phone": _str(Customer, "phone"),
+    "currency": _customer_str(Customer, "currency"),
+    "language": _customer_str(Customer, "language"),
+    "email": _customer_str(Customer, "email"),
+    "phone": _customer_str(Customer, "phone"),
     "addresses": Field("records", schema=CUSTOMER_ADDRESS),
 }
 STORE = {
@@ -247,14 +264,14 @@ ASYNC_CUSTOMER = {
     "type": _enum(CustomerType.values),
     # The names the type needs are required (checked in checks.py); an empty one is
     # a business error (R5) that HQ reports, as it would for a record a real store sent.
-    "first_name": _str(AsyncCustomer, "first_name"),
-    "last_name": _str(AsyncCustomer, "last_name"),
-    "organization_name": _str(AsyncCustomer, "organization_name"),
-    "email": _str(AsyncCustomer, "email"),
-    "phone": _str(AsyncCustomer, "phone"),
-    "customer_group": _str(AsyncCustomer, "customer_group"),
-    "currency": _str(AsyncCustomer, "currency"),
-    "language": _str(AsyncCustomer, "language"),
+    "first_name": _customer_str(AsyncCustomer, "first_name"),
+    "last_name": _customer_str(AsyncCustomer, "last_name"),
+    "organization_name": _customer_str(AsyncCustomer, "organization_name"),
+    "email": _customer_str(AsyncCustomer, "email"),
+    "phone": _customer_str(AsyncCustomer, "phone"),
+    "customer_group": _customer_str(AsyncCustomer, "customer_group"),
+    "currency": _customer_str(AsyncCustomer, "currency"),
+    "language": _customer_str(AsyncCustomer, "language"),
     "created_at": Field("datetime"),
     "addresses": Field("records", schema=ASYNC_CUSTOMER_ADDRESS),
     "contacts": Field("records", schema=ASYNC_CUSTOMER_CONTACT),
@@ -284,7 +301,7 @@ TRANSACTION = {
     "lines": Field("records", required=True, schema=TRANSACTION_LINE, non_empty=True),
 }
 # R11: the fields a store may change, as long as the async customer they land on allows.
-CUSTOMER_EDIT_CHANGES = {name: _str(AsyncCustomer, name) for name in EDITABLE_FIELDS}
+CUSTOMER_EDIT_CHANGES = {name: _customer_str(AsyncCustomer, name) for name in EDITABLE_FIELDS}
 CUSTOMER_EDIT = {
     "id": Field("guid", required=True),
     # An async customer's GUID or an account (checked in checks.py): the longer of both.

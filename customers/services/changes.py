@@ -1,8 +1,9 @@
-"""What a store changes on a customer (R11), and the R5 rules such a change must keep.
+"""What a store changes on a customer (R11).
 
 One shape for every path a change takes: typed at a store, carried in a channel
 request (``CustomerChanges.as_json`` / ``from_json``), loaded from an import file, or
-applied at HQ. Reads only.
+applied at HQ. The R5 rules a change must keep are ``customer_changes_errors`` in
+``validation`` (re-exported here), next to the customer's and the address's. Reads only.
 """
 
 from __future__ import annotations
@@ -11,28 +12,21 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from commerce.models import LegalEntity
 from customers.models import ADDRESS_FIELDS
 from customers.services.validation import (
+    EDITABLE_FIELDS,
+    PARTY_FIELDS,
     AddressInput,
-    ReferenceData,
-    _attribute_error,
-    _email_is_valid,
-    _quoted,
-    address_input_errors,
+    customer_changes_errors,
 )
 
-# The customer fields a store may change; names and contact on the party and customer.
-EDITABLE_FIELDS = (
-    "first_name",
-    "last_name",
-    "organization_name",
-    "email",
-    "phone",
-    "customer_group",
-    "language",
-)
-PARTY_FIELDS = ("first_name", "last_name", "organization_name")
+__all__ = [
+    "EDITABLE_FIELDS",
+    "PARTY_FIELDS",
+    "CustomerChanges",
+    "CustomerChangesError",
+    "customer_changes_errors",
+]
 
 
 class CustomerChangesError(ValueError):
@@ -106,47 +100,3 @@ class CustomerChanges:
                 for a in data.get("addresses") or ()
             ),
         )
-
-
-def customer_changes_errors(
-    *,
-    changes: CustomerChanges,
-    legal_entity: LegalEntity,
-    refs: ReferenceData,
-    customer_type: str | None = None,
-) -> list[str]:
-    """R5 for a change: every rule it breaks, each naming the field and the value."""
-    errors: list[str] = []
-    for name, value in changes.fields.items():
-        if not isinstance(value, str):
-            errors.append(f"{name}: {_quoted(value)} is not text")
-            continue
-        if name in PARTY_FIELDS and not value.strip():
-            needed = (
-                customer_type is None
-                or (customer_type == "person" and name != "organization_name")
-                or (customer_type == "organization" and name == "organization_name")
-            )
-            if needed:
-                errors.append(f"{name}: empty name {_quoted(value)}")
-        elif name == "email" and value and not _email_is_valid(value):
-            errors.append(f"email: malformed email {_quoted(value)}")
-        elif name == "customer_group" and (legal_entity.pk, value) not in refs.groups:
-            errors.append(
-                f"customer_group: unknown customer group {_quoted(value)} "
-                f"in legal entity {legal_entity.code}"
-            )
-    for name, value in changes.attributes.items():
-        attribute = refs.attributes.get(name)
-        if attribute is None:
-            errors.append(f"attributes.{name}: unknown attribute {_quoted(name)}")
-            continue
-        problem = _attribute_error(attribute, value)
-        if problem:
-            errors.append(f"attributes.{name}: {_quoted(value)} {problem}")
-    for name in changes.affiliations:
-        if name not in refs.affiliations:
-            errors.append(f"affiliations: unknown affiliation {_quoted(name)}")
-    for index, address in enumerate(changes.addresses):
-        errors.extend(address_input_errors(address=address, prefix=f"addresses[{index}]."))
-    return errors

@@ -69,7 +69,13 @@ from customers.services.staging import (
     origin_matches,
     stores_by_number,
 )
-from customers.services.validation import CustomerValidationError, ReferenceData
+from customers.services.validation import (
+    CustomerValidationError,
+    ReferenceData,
+    StoreInputError,
+    edit_time_at_hq,
+    edited_at_error,
+)
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
 
@@ -108,8 +114,11 @@ def customer_edit_at_store(
 ) -> StoreEditResult:
     """R11: change a customer the way the store does: in place (async customer not yet
     uploaded), as a channel request (async or offline store, or HQ unreachable), or at
-    HQ at once (real-time store). Raises CustomerEditError for an unknown customer or an
-    empty change, CustomerValidationError when HQ refuses a real-time change (R5).
+    HQ at once (real-time store). Raises CustomerEditError for an unknown customer, a
+    customer of another legal entity (R1), an empty change or one dated in the future;
+    StoreInputError (a CustomerValidationError) for what the store itself refuses
+    (lengths, names, email, addresses: nothing written); CustomerValidationError when
+    HQ refuses a real-time change (R5).
     Not idempotent: each call is one more edit (a request has a new GUID)."""
     store = Store.objects.select_related(
         "legal_entity", "channel_database", "functionality_profile"
@@ -121,6 +130,9 @@ def customer_edit_at_store(
         )
     changes = changes.with_address_guids()
     edited_at = edited_at or timezone.now()
+    problem = edited_at_error(edited_at)
+    if problem:
+        raise CustomerEditError(problem)
     guid = _as_uuid(customer)
     if guid is not None:
         return _edit_async_customer(
@@ -137,6 +149,7 @@ def customer_edit_at_store(
             f'unknown customer "{customer}": no async customer GUID or account of legal entity '
             f"{store.legal_entity.code} known to store {store.number}"
         )
+    _store_check(store=store, changes=changes, customer_type=copy.type)
     reason = ""
     if not store.creates_customers_async:
         try:
@@ -168,6 +181,8 @@ def _edit_async_customer(
                 f'unknown customer "{guid}": no async customer with this GUID in channel '
                 f"database {store.channel_database.name}"
             )
+        _own_legal_entity_check(store=store, row=row)
+        _store_check(store=store, changes=changes, customer_type=row.type)
         if row.upload_session_id is None:
             async_customer_changes_apply(alias=alias, row=row, changes=changes)
             store_write_announce(alias=alias, sender=AsyncCustomer)  # freshness, after commit
@@ -179,6 +194,30 @@ def _edit_async_customer(
             store=store, alias=alias, changes=changes, edited_at=edited_at, guid=guid
         )
     return StoreEditResult(mode="request", customer=str(guid), request_id=request.request_id)
+
+
+def _own_legal_entity_check(*, store: Store, row: AsyncCustomer) -> None:
+    """R1: a store edits only customers of its own legal entity; a channel database may
+    serve stores of two legal entities, so an async customer's store decides."""
+    if row.store_number == store.number:
+        return
+    owner = Store.objects.select_related("legal_entity").filter(number=row.store_number).first()
+    if owner is None or owner.legal_entity_id != store.legal_entity_id:
+        entity = owner.legal_entity.code if owner else "unknown"
+        raise CustomerEditError(
+            f'customer "{row.async_customer_id}": an async customer of store '
+            f"{row.store_number} (legal entity {entity}), not of legal entity "
+            f"{store.legal_entity.code} of store {store.number}"
+        )
+
+
+def _store_check(*, store: Store, changes: CustomerChanges, customer_type: str) -> None:
+    """R1: what the store can check without HQ, before anything is written."""
+    errors = customer_changes_errors(
+        changes=changes, legal_entity=store.legal_entity, refs=None, customer_type=customer_type
+    )
+    if errors:
+        raise StoreInputError(errors)
 
 
 def _store_fields_apply(row, changes: CustomerChanges) -> None:
@@ -268,9 +307,8 @@ def _edit_at_hq_now(*, store: Store, account: str, changes: CustomerChanges, edi
         )
         if errors:
             raise CustomerValidationError(errors)
-        _customers_apply(
-            items=[(customer, changes, edited_at, store.channel_database.name)], refs=refs
-        )
+        at = edit_time_at_hq(edited_at, timezone.now())
+        _customers_apply(items=[(customer, changes, at, store.channel_database.name)], refs=refs)
     channel_customers_apply(
         alias=store.channel_database.alias,
         channel_database=store.channel_database.name,
@@ -342,8 +380,10 @@ def staged_requests_apply(
     if not staged_rows:
         return []
     refs = refs or ReferenceData.load()
-    stores = stores_by_number(r.store_number for r in staged_rows)
-    by_account, by_guid, staged_targets = _request_targets(staged_rows, stores)
+    by_account, by_guid, staged_targets = _request_targets(staged_rows)
+    stores = stores_by_number(
+        [r.store_number for r in staged_rows] + [s.store_number for s in staged_targets.values()]
+    )
     outcomes: dict[int, RequestOutcome] = {}
     hq_items: list[tuple[Customer, CustomerChanges, datetime.datetime, str, int]] = []
     staged_items: list[tuple[StagedAsyncCustomer, CustomerChanges, int]] = []
@@ -376,6 +416,12 @@ def staged_requests_apply(
             else:
                 outcomes[row.pk] = RequestOutcome(row.pk, unresolved=True)
             continue
+        problem = _legal_entity_error(
+            row=row, store=store, stores=stores, customer=customer, staged=staged
+        )
+        if problem:
+            outcomes[row.pk] = RequestOutcome(row.pk, error=problem)
+            continue
         customer_type = customer.party.type if customer is not None else staged.type
         errors = customer_changes_errors(
             changes=changes, legal_entity=store.legal_entity, refs=refs, customer_type=customer_type
@@ -384,7 +430,9 @@ def staged_requests_apply(
             outcomes[row.pk] = RequestOutcome(row.pk, error="; ".join(errors))
             continue
         if customer is not None:
-            hq_items.append((customer, changes, row.edited_at, row.channel_database, row.pk))
+            # R11: the edit counts as made at most when HQ received it.
+            at = edit_time_at_hq(row.edited_at, row.staged_at)
+            hq_items.append((customer, changes, at, row.channel_database, row.pk))
         else:
             staged_items.append((staged, changes, row.pk))
     with transaction.atomic(using=HQ):
@@ -404,7 +452,28 @@ def staged_requests_apply(
     return [outcomes[r.pk] for r in staged_rows]
 
 
-def _request_targets(rows, stores):
+def _legal_entity_error(*, row, store: Store, stores, customer, staged) -> str | None:
+    """R1 at HQ: a store changes only customers of its own legal entity. A channel
+    database may serve stores of two legal entities; a request naming a GUID of the
+    other one's customer fails, never applied."""
+    if customer is not None:
+        if customer.legal_entity_id == store.legal_entity_id:
+            return None
+        entity = customer.legal_entity.code
+    else:
+        owner = stores.get(staged.store_number)
+        if owner is None or owner.legal_entity_id == store.legal_entity_id:
+            return None  # an unknown store fails the staged record by itself
+        entity = owner.legal_entity.code
+    target = row.target_account or row.target_async_customer_id
+    return (
+        f'customer: "{target}" is a customer of legal entity {entity}; store '
+        f"{store.number} of legal entity {store.legal_entity.code} changes only customers "
+        "of its own legal entity"
+    )
+
+
+def _request_targets(rows):
     """The HQ customers and not-yet-created staged records the requests point at,
     in three queries for the whole batch."""
     accounts = {r.target_account for r in rows if r.target_account}
@@ -423,7 +492,7 @@ def _request_targets(rows, stores):
     by_guid = {}
     for c in (
         Customer.objects.select_for_update(of=("self",))
-        .select_related("party")
+        .select_related("party", "legal_entity")
         .filter(async_customer_id__in=guids)
         .order_by("pk")
     ):
@@ -432,7 +501,7 @@ def _request_targets(rows, stores):
                 by_guid[(channel_database, c.async_customer_id)] = c
     # R12: a GUID a person linked to an existing account resolves to that account.
     for link in (
-        AsyncCustomerLink.objects.select_related("customer__party")
+        AsyncCustomerLink.objects.select_related("customer__party", "customer__legal_entity")
         .filter(async_customer_id__in=guids)
         .order_by()
     ):

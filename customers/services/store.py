@@ -18,6 +18,7 @@ from customers.services.validation import (
     CustomerInput,
     CustomerValidationError,
     ReferenceData,
+    StoreInputError,
     customer_input_errors,
     customer_input_with_store_defaults,
 )
@@ -41,7 +42,9 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
     Async (profile flag, or the store is offline): an async customer with a GUID in
     the store's channel database. Otherwise a real-time call: the HQ account is
     created at once (R5 validation applies; CustomerValidationError on failure) and
-    written to the store's channel database. When HQ cannot be reached (a database or
+    written to the store's channel database. The store first checks what it can
+    without HQ (R1: names, email, addresses, lengths...; StoreInputError, nothing
+    written). When HQ cannot be reached (a database or
     connection error on the real-time call) the store falls back to async creation
     and the result says why (``fallback_reason``). R2 defaults apply on every path.
     Every path announces the store's write (Freshness), so the conversion of its channel
@@ -55,6 +58,10 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
         "default_customer__customer_group",
     ).get(pk=store.pk)
     data = customer_input_with_store_defaults(store=store, data=data)
+    # R1: what the store can check without HQ, before anything is written.
+    errors = customer_input_errors(data=data, legal_entity=store.legal_entity, refs=None)
+    if errors:
+        raise StoreInputError(errors)
     alias = store.channel_database.alias
     if store.creates_customers_async:
         customer = async_customer_create(alias=alias, store_number=store.number, data=data)

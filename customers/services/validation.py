@@ -1,8 +1,15 @@
-"""Customer input, R2 defaults and R5 business validation.
+"""Customer input, R2 defaults and R5 business validation: one validator per kind of
+record, for every path that takes one in.
 
 The shapes every creation path shares (a customer typed at a store, a staged record,
-an import) and the rules HQ checks before it creates anything. Reads only: nothing
-here writes.
+an import) and the rules checked before anything is written: ``customer_input_errors``
+(a customer), ``address_input_errors`` (an address), ``customer_changes_errors`` (a
+store's change, the body of a channel request) and ``edited_at_error`` (its time).
+The store (with ``refs=None``: what it can check without HQ), the import checks and
+HQ (creation, channel requests, the admin fix forms) call the same functions. Lengths
+come from the columns the value is stored in, at HQ, in HQ staging and in every
+channel database (the shortest wins), so what passes fits every engine: SQLite does
+not enforce a length, PostgreSQL refuses the row. Reads only: nothing here writes.
 """
 
 from __future__ import annotations
@@ -20,13 +27,31 @@ from django.core.validators import validate_email
 from commerce.models import LegalEntity, Store
 from customers.countries import ISO3166_ALPHA3
 from customers.models import (
+    Address,
     AddressPurpose,
     Affiliation,
+    AsyncAddress,
+    AsyncCustomer,
+    AsyncCustomerAddress,
+    AsyncCustomerAffiliation,
+    AsyncCustomerAttributeValue,
+    AsyncCustomerContact,
     AttributeType,
+    ChannelCustomer,
+    ChannelCustomerAddress,
+    ContactInfo,
     ContactType,
+    Customer,
     CustomerAttribute,
     CustomerGroup,
     CustomerType,
+    Party,
+    StagedAsyncAddress,
+    StagedAsyncCustomer,
+    StagedAsyncCustomerAddress,
+    StagedAsyncCustomerAffiliation,
+    StagedAsyncCustomerAttributeValue,
+    StagedAsyncCustomerContact,
     display_name,
 )
 
@@ -39,6 +64,65 @@ SHOWN_VALUE_CHARACTERS = 80
 CUSTOMER_TYPES = frozenset(CustomerType.values)
 CONTACT_TYPES = frozenset(ContactType.values)
 ADDRESS_PURPOSES = frozenset(AddressPurpose.values)
+# R11: an edit may be dated this far ahead of the clock that checks it (clocks of a
+# store and HQ differ a little); beyond it, an edit is dated in the future and refused.
+EDIT_CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+# The customer fields a store may change; names and contact on the party and customer.
+EDITABLE_FIELDS = (
+    "first_name",
+    "last_name",
+    "organization_name",
+    "email",
+    "phone",
+    "customer_group",
+    "language",
+)
+PARTY_FIELDS = ("first_name", "last_name", "organization_name")
+
+
+def _shortest(name: str, *models_: type) -> int:
+    """The longest value every one of these columns holds."""
+    return min(model._meta.get_field(name).max_length for model in models_)
+
+
+_CUSTOMER_TABLES = (AsyncCustomer, StagedAsyncCustomer, ChannelCustomer)
+# The longest value of each customer field, wherever it is stored (HQ, staging, channel).
+CUSTOMER_MAX_LENGTHS = {
+    **{name: _shortest(name, Party, *_CUSTOMER_TABLES) for name in PARTY_FIELDS},
+    **{
+        name: _shortest(name, Customer, *_CUSTOMER_TABLES)
+        for name in ("email", "phone", "currency", "language")
+    },
+    "customer_group": min(
+        _shortest("code", CustomerGroup), _shortest("customer_group", *_CUSTOMER_TABLES)
+    ),
+}
+# The party's display name (first and last name with a space, or the organization's).
+NAME_MAX_LENGTH = _shortest("name", Party, ChannelCustomer)
+ADDRESS_MAX_LENGTHS = {
+    name: _shortest(
+        name,
+        Address,
+        AsyncCustomerAddress,
+        AsyncAddress,
+        ChannelCustomerAddress,
+        StagedAsyncCustomerAddress,
+        StagedAsyncAddress,
+    )
+    for name in ("street", "city", "state", "zip", "country")
+}
+CONTACT_VALUE_MAX_LENGTH = _shortest(
+    "value", ContactInfo, AsyncCustomerContact, StagedAsyncCustomerContact
+)
+ATTRIBUTE_NAME_MAX_LENGTH = min(
+    _shortest("name", CustomerAttribute),
+    _shortest("name", AsyncCustomerAttributeValue, StagedAsyncCustomerAttributeValue),
+)
+AFFILIATION_NAME_MAX_LENGTH = min(
+    _shortest("name", Affiliation),
+    _shortest("name", AsyncCustomerAffiliation, StagedAsyncCustomerAffiliation),
+)
 
 
 class CustomerValidationError(Exception):
@@ -47,6 +131,10 @@ class CustomerValidationError(Exception):
     def __init__(self, errors: Sequence[str]):
         self.errors = list(errors)
         super().__init__("; ".join(self.errors))
+
+
+class StoreInputError(CustomerValidationError):
+    """R1: the store refused the input before writing anything (HQ was not asked)."""
 
 
 # --- Input shapes -----------------------------------------------------------------
@@ -138,7 +226,12 @@ def customer_input_with_store_defaults(*, store: Store, data: CustomerInput) -> 
 
 def _quoted(value: Any) -> str:
     """The value as a message shows it: quoted if text, shortened if long."""
-    text = f'"{value}"' if isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        # One printable line whatever the value holds (a line break, a NUL).
+        shown = value if value.isprintable() else value.encode("unicode_escape").decode()
+        text = f'"{shown}"'
+    else:
+        text = repr(value)
     if len(text) <= SHOWN_VALUE_CHARACTERS:
         return text
     return text[: SHOWN_VALUE_CHARACTERS - 2] + ('…"' if isinstance(value, str) else "…")
@@ -194,11 +287,83 @@ def _email_is_valid(value: str) -> bool:
     return True
 
 
-def customer_input_errors(
-    *, data: CustomerInput, legal_entity: LegalEntity, refs: ReferenceData
+def _too_long(name: str, value: Any, limit: int) -> str | None:
+    """A text value the column cannot hold (or not text at all), named with the value."""
+    if not isinstance(value, str):
+        return f"{name}: {_quoted(value)} is not text"
+    if len(value) > limit:
+        return f"{name}: {_quoted(value)} is longer than {limit} characters ({len(value)})"
+    return None
+
+
+def _lengths_errors(values: dict[str, Any], limits: dict[str, int], prefix: str = "") -> list[str]:
+    found = (_too_long(f"{prefix}{name}", value, limits[name]) for name, value in values.items())
+    return [error for error in found if error]
+
+
+def _name_length_error(
+    *, type: str, first_name: str, last_name: str, organization_name: str
+) -> str | None:
+    name = display_name(
+        type=type, first_name=first_name, last_name=last_name, organization_name=organization_name
+    )
+    if len(name) <= NAME_MAX_LENGTH:
+        return None
+    return f"name: {_quoted(name)} is longer than {NAME_MAX_LENGTH} characters ({len(name)})"
+
+
+def references_errors(
+    *, attributes: dict[str, Any], affiliations: Sequence[str], refs: ReferenceData | None
 ) -> list[str]:
-    """R5: every business rule the input breaks, each naming the field and the value."""
+    """R5 for attribute values and affiliations: known names, values of the attribute's
+    type and choices. Without ``refs`` (at a store, HQ not asked) only what the names
+    themselves decide: text that fits the columns."""
     errors: list[str] = []
+    for name, value in attributes.items():
+        problem = _too_long("attributes", name, ATTRIBUTE_NAME_MAX_LENGTH)
+        if problem:
+            errors.append(problem)
+            continue
+        if refs is None:
+            continue
+        attribute = refs.attributes.get(name)
+        if attribute is None:
+            errors.append(f"attributes.{name}: unknown attribute {_quoted(name)}")
+            continue
+        problem = _attribute_error(attribute, value)
+        if problem:
+            errors.append(f"attributes.{name}: {_quoted(value)} {problem}")
+    for name in affiliations:
+        problem = _too_long("affiliations", name, AFFILIATION_NAME_MAX_LENGTH)
+        if problem:
+            errors.append(problem)
+        elif refs is not None and name not in refs.affiliations:
+            errors.append(f"affiliations: unknown affiliation {_quoted(name)}")
+    return errors
+
+
+def _group_error(group: Any, legal_entity: LegalEntity, refs: ReferenceData | None) -> str | None:
+    if refs is None or (legal_entity.pk, group) in refs.groups:
+        return None
+    return (
+        f"customer_group: unknown customer group {_quoted(group)} "
+        f"in legal entity {legal_entity.code}"
+    )
+
+
+def customer_input_errors(
+    *, data: CustomerInput, legal_entity: LegalEntity, refs: ReferenceData | None
+) -> list[str]:
+    """R5: every business rule the input breaks, each naming the field and the value.
+
+    With ``refs`` None (a store checking what it can without HQ, R1) the references
+    (customer group, attributes, affiliations) are not looked up; everything else is
+    checked."""
+    errors = _lengths_errors(
+        {name: getattr(data, name) for name in CUSTOMER_MAX_LENGTHS}, CUSTOMER_MAX_LENGTHS
+    )
+    if errors:  # a value that is not text or does not fit: the other checks would mislead
+        return errors + _children_errors(data, refs)
     if data.type not in CUSTOMER_TYPES:
         errors.append(f"type: {_quoted(data.type)} is not person or organization")
     elif data.type == CustomerType.PERSON:
@@ -208,43 +373,54 @@ def customer_input_errors(
             errors.append(f"last_name: empty name {_quoted(data.last_name)}")
     elif not data.organization_name.strip():
         errors.append(f"organization_name: empty name {_quoted(data.organization_name)}")
-    if (legal_entity.pk, data.customer_group) not in refs.groups:
-        errors.append(
-            f"customer_group: unknown customer group {_quoted(data.customer_group)} "
-            f"in legal entity {legal_entity.code}"
+    if data.type in CUSTOMER_TYPES:
+        problem = _name_length_error(
+            type=data.type,
+            first_name=data.first_name,
+            last_name=data.last_name,
+            organization_name=data.organization_name,
         )
+        if problem:
+            errors.append(problem)
+    problem = _group_error(data.customer_group, legal_entity, refs)
+    if problem:
+        errors.append(problem)
     if len(data.currency) != 3 or not data.currency.isalpha():
         errors.append(f"currency: invalid currency code {_quoted(data.currency)}")
     if data.email and not _email_is_valid(data.email):
         errors.append(f"email: malformed email {_quoted(data.email)}")
+    return errors + _children_errors(data, refs)
+
+
+def _children_errors(data: CustomerInput, refs: ReferenceData | None) -> list[str]:
+    errors: list[str] = []
     for index, address in enumerate(data.addresses):
         errors.extend(address_input_errors(address=address, prefix=f"addresses[{index}]."))
     for index, contact in enumerate(data.contacts):
         where = f"contacts[{index}]"
         if contact.type not in CONTACT_TYPES:
             errors.append(f"{where}.type: unknown contact type {_quoted(contact.type)}")
+        elif problem := _too_long(f"{where}.value", contact.value, CONTACT_VALUE_MAX_LENGTH):
+            errors.append(problem)
         elif contact.type == ContactType.EMAIL and not _email_is_valid(contact.value):
             errors.append(f"{where}.value: malformed email {_quoted(contact.value)}")
         elif not contact.value.strip():
             errors.append(f"{where}.value: empty contact {_quoted(contact.value)}")
-    for name, value in data.attributes.items():
-        attribute = refs.attributes.get(name)
-        if attribute is None:
-            errors.append(f"attributes.{name}: unknown attribute {_quoted(name)}")
-            continue
-        problem = _attribute_error(attribute, value)
-        if problem:
-            errors.append(f"attributes.{name}: {_quoted(value)} {problem}")
-    for name in data.affiliations:
-        if name not in refs.affiliations:
-            errors.append(f"affiliations: unknown affiliation {_quoted(name)}")
+    errors += references_errors(
+        attributes=data.attributes, affiliations=data.affiliations, refs=refs
+    )
     return errors
 
 
 def address_input_errors(*, address: AddressInput, prefix: str = "") -> list[str]:
-    errors = []
-    if address.purpose not in ADDRESS_PURPOSES:
+    """R5 for one address: a known purpose, street, city and zip given, an ISO 3166-1
+    alpha-3 country, every value fitting its columns."""
+    values = {name: getattr(address, name) or "" for name in ADDRESS_MAX_LENGTHS}
+    errors = _lengths_errors(values, ADDRESS_MAX_LENGTHS, prefix)
+    if not isinstance(address.purpose, str) or address.purpose not in ADDRESS_PURPOSES:
         errors.append(f"{prefix}purpose: unknown address purpose {_quoted(address.purpose)}")
+    if errors:
+        return errors
     for name in ("street", "city", "zip"):
         value = getattr(address, name)
         if not (value or "").strip():
@@ -252,3 +428,58 @@ def address_input_errors(*, address: AddressInput, prefix: str = "") -> list[str
     if address.country not in ISO3166_ALPHA3:
         errors.append(f"{prefix}country: invalid country code {_quoted(address.country)}")
     return errors
+
+
+def customer_changes_errors(
+    *,
+    changes,
+    legal_entity: LegalEntity,
+    refs: ReferenceData | None,
+    customer_type: str | None = None,
+) -> list[str]:
+    """R5 for a store's change (``CustomerChanges``, a channel request's body): every
+    rule it breaks, each naming the field and the value. ``legal_entity`` is the
+    customer's; with ``refs`` None (at the store) references are not looked up."""
+    errors: list[str] = []
+    for name, value in changes.fields.items():
+        problem = _too_long(name, value, CUSTOMER_MAX_LENGTHS[name])
+        if problem:
+            errors.append(problem)
+            continue
+        if name in PARTY_FIELDS and not value.strip():
+            needed = (
+                customer_type is None
+                or (customer_type == "person" and name != "organization_name")
+                or (customer_type == "organization" and name == "organization_name")
+            )
+            if needed:
+                errors.append(f"{name}: empty name {_quoted(value)}")
+        elif name == "email" and value and not _email_is_valid(value):
+            errors.append(f"email: malformed email {_quoted(value)}")
+        elif name == "customer_group" and (problem := _group_error(value, legal_entity, refs)):
+            errors.append(problem)
+    errors += references_errors(
+        attributes=changes.attributes, affiliations=changes.affiliations, refs=refs
+    )
+    for index, address in enumerate(changes.addresses):
+        errors.extend(address_input_errors(address=address, prefix=f"addresses[{index}]."))
+    return errors
+
+
+def edited_at_error(
+    edited_at: datetime.datetime, *, now: datetime.datetime | None = None
+) -> str | None:
+    """R11: an edit dated in the future (beyond ``EDIT_CLOCK_SKEW``) is refused: its time
+    would beat every later change of the same field."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    if edited_at <= now + EDIT_CLOCK_SKEW:
+        return None
+    return f"edited_at: {edited_at.isoformat()} is in the future (now {now.isoformat()})"
+
+
+def edit_time_at_hq(edited_at: datetime.datetime, received_at: datetime.datetime | None):
+    """R11: the time HQ gives a store's edit: at most when HQ received it, so no edit
+    dated ahead (a wrong clock, a row written past the store) can freeze a field."""
+    if received_at is None:
+        return edited_at
+    return min(edited_at, received_at)

@@ -321,6 +321,13 @@ EDIT_ERRORS = [
         id="bad-edited-at",
     ),
     pytest.param(
+        # R11: dated in the future, it would freeze its fields against every store edit.
+        {"edited_at": "2099-01-01T00:00:00Z"},
+        "channel[0].customer_edits[0].edited_at: is in the future (more than 5 minutes "
+        'ahead of now), got "2099-01-01T00:00:00+00:00"',
+        id="edited-at-in-the-future",
+    ),
+    pytest.param(
         {"addresses": [{**edit(1, "")["addresses"][0], "async_id": guid(101)}]},
         "channel[0].customer_edits[0].addresses[0].async_id: repeated async address id "
         f'"{guid(101)}" (first at channel[0].async_customers[0].addresses[0].async_id)',
@@ -478,3 +485,18 @@ def test_imported_edits_reach_hq_through_the_conversion():
     default = Customer.objects.get(account="C000001")
     assert default.email == "default@new.example"
     assert default.affiliations.filter(affiliation__name="Students").exists()
+
+
+def test_an_hq_customer_whose_name_overflows_the_party_name_rejects_the_file():
+    """First and last name fit their columns (100 each), the party's name (200) not: the
+    import refuses it before writing, on every engine (PostgreSQL would raise DataError)."""
+    payload = valid_file()
+    payload["customers"][0].update(first_name="x" * 100, last_name="y" * 100)
+
+    with pytest.raises(ImportFileError) as excinfo:
+        data_import(payload=payload)
+
+    assert str(excinfo.value).startswith(
+        'customers[0].last_name: makes a name longer than 200 characters, got "xxx'
+    )
+    assert_nothing_written()

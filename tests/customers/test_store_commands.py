@@ -127,3 +127,49 @@ def test_edit_bad_input_is_a_one_line_error(organization, args, message):
     with pytest.raises(CommandError, match=message) as error:
         call_command("edit_customer_at_store", *args, stdout=io.StringIO())
     assert "\n" not in str(error.value)
+
+
+LONG_STREET = json.dumps(
+    {"purpose": "invoice", "street": "x" * 300, "city": "Houston", "zip": "1", "country": "USA"}
+)
+
+
+@pytest.mark.parametrize(
+    "command, args, message",
+    [
+        (
+            "create_customer_at_store",
+            ["--first-name", "x" * 5000, "--last-name", "K"],
+            'store S0001 refused the customer: first_name: "xxx',
+        ),
+        (
+            "edit_customer_at_store",
+            ["--customer", "C000001", "--first-name", "x" * 5000],
+            'store S0001 refused the change: first_name: "xxx',
+        ),
+        (
+            "edit_customer_at_store",
+            ["--customer", "C000001", "--add-address", LONG_STREET],
+            'store S0001 refused the change: addresses[0].street: "xxx',
+        ),
+    ],
+)
+def test_input_longer_than_its_columns_is_refused_at_the_store_in_one_line(
+    organization, command, args, message
+):
+    """R1: a value the columns cannot hold is refused at the store, named and shortened,
+    before anything is written (PostgreSQL would raise DataError, SQLite keep it)."""
+    from customers.models import ChannelCustomer
+
+    ChannelCustomer.objects.using("channel").create(
+        legal_entity="USRT", account="C000001", type="person", name="Default Customer"
+    )
+    with pytest.raises(CommandError) as error:
+        call_command(command, "--store", "S0001", *args, stdout=io.StringIO())
+
+    text = str(error.value)
+    assert text.startswith(message) and "longer than" in text
+    assert "\n" not in text and len(text) < 300
+    assert not AsyncCustomer.objects.using("channel").exists()
+    assert not ChannelRequest.objects.using("channel").exists()
+    assert ChannelCustomer.objects.using("channel").get().first_name == ""

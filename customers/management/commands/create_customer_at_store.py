@@ -4,7 +4,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from commerce.models import Store
 from customers.services.store import customer_create_at_store
-from customers.services.validation import CustomerInput, CustomerValidationError
+from customers.services.validation import (
+    CustomerInput,
+    CustomerValidationError,
+    StoreInputError,
+)
 
 
 def store_for(number: str) -> Store:
@@ -46,6 +50,8 @@ class Command(BaseCommand):
         )
         try:
             result = customer_create_at_store(store=store, data=data)
+        except StoreInputError as error:
+            raise CommandError(f"store {store.number} refused the customer: {error}") from error
         except CustomerValidationError as error:
             raise CommandError(f"HQ refused the customer: {error}") from error
         if result.fallback_reason:

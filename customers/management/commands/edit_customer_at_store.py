@@ -6,7 +6,11 @@ from customers.management.commands.create_customer_at_store import store_for
 from customers.models import ADDRESS_FIELDS
 from customers.services.changes import EDITABLE_FIELDS, CustomerChanges, CustomerChangesError
 from customers.services.requests import CustomerEditError, customer_edit_at_store
-from customers.services.validation import AddressInput, CustomerValidationError
+from customers.services.validation import (
+    AddressInput,
+    CustomerValidationError,
+    StoreInputError,
+)
 
 ADDRESS_KEYS = {"purpose", "street", "city", "state", "zip", "country", "primary", "is_primary"}
 
@@ -78,6 +82,8 @@ class Command(BaseCommand):
             )
         except (CustomerEditError, CustomerChangesError) as error:
             raise CommandError(str(error)) from error
+        except StoreInputError as error:
+            raise CommandError(f"store {store.number} refused the change: {error}") from error
         except CustomerValidationError as error:
             raise CommandError(f"HQ refused the change: {error}") from error
         if result.fallback_reason:
