@@ -29,7 +29,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from commerce.db import HQ, require_channel_alias
+from commerce.db import HQ, channel_database_check, require_channel_alias
 from commerce.models import Store
 from customers.models import (
     Address,
@@ -109,8 +109,10 @@ def customer_edit_at_store(
     """R11: change a customer the way the store does: in place (async customer not yet
     uploaded), as a channel request (async or offline store, or HQ unreachable), or at
     HQ at once (real-time store). Raises CustomerEditError for an unknown customer or an
-    empty change, CustomerValidationError when HQ refuses a real-time change (R5).
-    Not idempotent: each call is one more edit (a request has a new GUID)."""
+    empty change, CustomerValidationError when HQ refuses a real-time change (R5),
+    ChannelDatabaseUnreachable (nothing changed) when the store's channel database
+    cannot be reached. Not idempotent: each call is one more edit (a request has a new
+    GUID)."""
     store = Store.objects.select_related(
         "legal_entity", "channel_database", "functionality_profile"
     ).get(pk=store.pk)
@@ -119,6 +121,7 @@ def customer_edit_at_store(
         raise CustomerEditError(
             "nothing to change: give at least one field, attribute, affiliation or address"
         )
+    channel_database_check(alias, name=store.channel_database.name)
     changes = changes.with_address_guids()
     edited_at = edited_at or timezone.now()
     guid = _as_uuid(customer)
