@@ -27,7 +27,7 @@ import json
 from urllib.parse import parse_qsl, urlencode
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import widgets
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.admin.options import get_content_type_for_model
@@ -36,12 +36,17 @@ from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.forms.formsets import DELETION_FIELD_NAME
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
-from commerce.db import channel_aliases, is_channel_alias
+from commerce.db import (
+    ChannelDatabaseUnreachable,
+    channel_aliases,
+    channel_database_check,
+    is_channel_alias,
+)
 from commerce.models import ChannelDatabase
 
 CHANNEL_DB_PARAM = "channel_db"
@@ -72,6 +77,20 @@ def channel_database_labels(request) -> dict[str, str]:
         }
         request._channel_database_labels = labels
     return labels
+
+
+def channel_database_unreachable(request, alias: str) -> ChannelDatabaseUnreachable | None:
+    """Why channel database ``alias`` cannot be reached, or None; asked once a request."""
+    checked = request.__dict__.setdefault("_channel_databases_unreachable", {})
+    if alias not in checked:
+        name = ChannelDatabase.objects.filter(alias=alias).values_list("name", flat=True).first()
+        try:
+            channel_database_check(alias, name=name)
+        except ChannelDatabaseUnreachable as error:
+            checked[alias] = error
+        else:
+            checked[alias] = None
+    return checked[alias]
 
 
 def channel_query_string(alias: str) -> str:
@@ -228,8 +247,14 @@ class ChannelAliasMixin:
     def channel_alias(self, request) -> str:
         return channel_alias_from_request(request)
 
+    def channel_unreachable(self, request) -> ChannelDatabaseUnreachable | None:
+        return channel_database_unreachable(request, self.channel_alias(request))
+
     def get_queryset(self, request):
-        return super().get_queryset(request).using(self.channel_alias(request))
+        queryset = super().get_queryset(request).using(self.channel_alias(request))
+        # A database that cannot be reached lists nothing: an empty queryset never
+        # connects, so the page (its filters and counts too) still renders.
+        return queryset.none() if self.channel_unreachable(request) else queryset
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         alias = self.channel_alias(request)
@@ -261,6 +286,7 @@ class ChannelModelAdmin(ChannelAliasMixin, admin.ModelAdmin):
     database the request chose, and names it in a list filter and under the title."""
 
     change_form_template = "admin/channel_change_form.html"
+    change_list_template = "admin/channel_change_list.html"
 
     def get_list_filter(self, request):
         return [ChannelDatabaseFilter, *super().get_list_filter(request)]
@@ -269,8 +295,21 @@ class ChannelModelAdmin(ChannelAliasMixin, admin.ModelAdmin):
         # Every row of the list is of the one channel database the filter chose: it is
         # named once, under the title, rather than in a column of its own.
         label = channel_database_labels(request)[self.channel_alias(request)]
-        extra_context = {"subtitle": f"Channel database {label}", **(extra_context or {})}
+        extra_context = {
+            "subtitle": f"Channel database {label}",
+            "channel_unreachable": self.channel_unreachable(request),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context)
+
+    def unreachable_redirect(self, request) -> HttpResponseRedirect | None:
+        """A row's pages (change, add, delete, history) of a database that cannot be
+        reached: back to the list, which names the database, with the reason."""
+        unreachable = self.channel_unreachable(request)
+        if unreachable is None:
+            return None
+        self.message_user(request, f"{unreachable.cannot_be_reached}.", messages.ERROR)
+        return HttpResponseRedirect(channel_changelist_url(self.model, self.channel_alias(request)))
 
     def get_preserved_filters(self, request):
         """Always carry the alias to the change/add/delete pages and back."""
@@ -294,6 +333,8 @@ class ChannelModelAdmin(ChannelAliasMixin, admin.ModelAdmin):
         return initial
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if unreachable := self.unreachable_redirect(request):
+            return unreachable
         extra_context = {
             **(extra_context or {}),
             "channel_database": channel_database_labels(request)[self.channel_alias(request)],
@@ -304,6 +345,8 @@ class ChannelModelAdmin(ChannelAliasMixin, admin.ModelAdmin):
             return self._changeform_view(request, object_id, form_url, extra_context)
 
     def delete_view(self, request, object_id, extra_context=None):
+        if unreachable := self.unreachable_redirect(request):
+            return unreachable
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return self._delete_view(request, object_id, extra_context)
         with transaction.atomic(using=self.channel_alias(request)):
@@ -347,6 +390,8 @@ class ChannelModelAdmin(ChannelAliasMixin, admin.ModelAdmin):
 
     def history_view(self, request, object_id, extra_context=None):
         """Django's history page, listing only the log entries of this channel database."""
+        if unreachable := self.unreachable_redirect(request):
+            return unreachable
         response = super().history_view(request, object_id, extra_context)
         context = getattr(response, "context_data", None)
         if not context or "action_list" not in context:

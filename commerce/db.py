@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, models
+from django.db import DatabaseError, connections, models
 
 HQ = "default"
 
@@ -54,6 +54,11 @@ class ChannelDatabaseUnreachable(Exception):
         label = self.alias if self.name == self.alias else f"{self.name} (alias {self.alias})"
         return f"channel database {label} unreachable: {self.reason}"
 
+    @property
+    def cannot_be_reached(self) -> str:
+        """The one line a page banner or a store command shows."""
+        return f"channel database {self.name} cannot be reached: {self.reason}"
+
 
 @contextlib.contextmanager
 def channel_database_errors(alias: str, *, name: str | None = None) -> Iterator[None]:
@@ -65,3 +70,11 @@ def channel_database_errors(alias: str, *, name: str | None = None) -> Iterator[
     except DatabaseError as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise ChannelDatabaseUnreachable(alias, reason, name=name) from exc
+
+
+def channel_database_check(alias: str, *, name: str | None = None) -> None:
+    """Raise ChannelDatabaseUnreachable unless channel ``alias`` accepts a connection:
+    asked before a page or a store command works on that database, so a store server
+    that is down is named in one line instead of failing halfway."""
+    with channel_database_errors(alias, name=name):
+        connections[alias].ensure_connection()

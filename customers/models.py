@@ -744,6 +744,23 @@ class StagedAsyncCustomer(StagingFields):
         help_text="Who decided, as recorded then (the user name, or the command line's user).",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # A GUID another channel database made first: a person had the record created under
+    # a new GUID (``async_customer_id`` now); the store's GUID stays linked to the
+    # account through an AsyncCustomerLink (customers.services.guid_collisions).
+    replaced_async_customer_id = models.UUIDField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="The GUID the store made, which another channel database had made first.",
+    )
+    guid_replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    guid_replaced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -4,6 +4,8 @@ importing the modules registers their admin classes):
 - ``master``: HQ setup and the HQ customer master, with "Add customer at store" (R1);
 - ``channel``: the channel customer records, per channel database;
 - ``staging``: HQ staging, where records HQ rejected (R5) are fixed and synchronized again;
+- ``guid_collisions``: "Create under a new GUID" for a record another channel database's
+  GUID failed;
 - ``duplicates``: possible duplicates and the review of held records (R12);
 - ``requests``: channel requests (R11), at the store and staged at HQ;
 - ``status``: the customer synchronization status page;

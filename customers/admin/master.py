@@ -19,6 +19,7 @@ from django.utils.safestring import mark_safe
 
 from commerce.admin_channel import channel_change_url
 from commerce.admin_display import short_guid
+from commerce.db import ChannelDatabaseUnreachable
 from commerce.models import Store
 from customers.forms import AddressCountryForm, CustomerAdminForm, StoreCustomerForm
 from customers.models import (
@@ -314,6 +315,8 @@ class CustomerAdmin(admin.ModelAdmin):
                     form.add_service_errors(error.errors)
                 except NumberSequenceExhausted as error:
                     form.add_error(None, str(error))
+                except ChannelDatabaseUnreachable as error:
+                    form.add_error(None, f"Nothing created: {error.cannot_be_reached}.")
                 else:
                     return self._store_customer_created(request, store, result)
         else:

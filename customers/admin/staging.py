@@ -24,6 +24,7 @@ from commerce.admin import async_record_lookup_register
 from commerce.admin_display import short_guid, short_location_id
 from commerce.models import Store
 from customers.admin.duplicates import DuplicateReviewMixin
+from customers.admin.guid_collisions import NewGuidMixin
 from customers.admin.job_actions import JobPermissionsMixin, staged_synchronize
 from customers.admin.status import SyncStatusPageMixin
 from customers.fix_forms import (
@@ -313,7 +314,9 @@ class StagedAsyncCustomerAffiliationInline(StagedInlineMixin, admin.TabularInlin
 
 
 @admin.register(StagedAsyncCustomer)
-class StagedAsyncCustomerAdmin(DuplicateReviewMixin, SyncStatusPageMixin, StagingAdmin):
+class StagedAsyncCustomerAdmin(
+    NewGuidMixin, DuplicateReviewMixin, SyncStatusPageMixin, StagingAdmin
+):
     staged_ids_parameter = "customer_ids"
     form = StagedCustomerFixForm
     # The name links the row (a GUID is shown short); the channel database is the
@@ -348,6 +351,9 @@ class StagedAsyncCustomerAdmin(DuplicateReviewMixin, SyncStatusPageMixin, Stagin
         "review_decision",
         "reviewer",
         "reviewed_at",
+        "replaced_async_customer_id",
+        "guid_replaced_by",
+        "guid_replaced_at",
     ]
     exclude = ["reviewed_by"]  # shown as ``reviewer``, the name recorded then
     inlines = [

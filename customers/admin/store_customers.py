@@ -360,6 +360,9 @@ class StoreCustomersPageMixin:
         except CustomerEditError as error:
             form.add_error(None, str(error))
             return False
+        except ChannelDatabaseUnreachable as error:
+            form.add_error(None, f"Nothing changed: {error.cannot_be_reached}.")
+            return False
         record = customer.record
         what = edit_text(changes.as_json())
         if result.mode == "in_place":

@@ -8,6 +8,8 @@
   outcomes of staged records;
 - ``accounts``: account numbers and HQ customer creation from staging (R4);
 - ``resolution``: what order sync (R8) and statement posting (R9) need resolved;
+- ``guid_collisions``: creating a record that failed on another channel database's GUID
+  under a new GUID;
 - ``master``: changes made to the HQ customer master outside the jobs.
 
 Callers import from the module that owns the rule; the names below are the package's

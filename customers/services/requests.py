@@ -29,7 +29,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from commerce.db import HQ, require_channel_alias
+from commerce.db import HQ, channel_database_check, require_channel_alias
 from commerce.models import Store
 from customers.models import (
     Address,
@@ -118,7 +118,8 @@ def customer_edit_at_store(
     customer of another legal entity (R1), an empty change or one dated in the future;
     StoreInputError (a CustomerValidationError) for what the store itself refuses
     (lengths, names, email, addresses: nothing written); CustomerValidationError when
-    HQ refuses a real-time change (R5).
+    HQ refuses a real-time change (R5); ChannelDatabaseUnreachable (nothing changed)
+    when the store's channel database cannot be reached.
     Not idempotent: each call is one more edit (a request has a new GUID)."""
     store = Store.objects.select_related(
         "legal_entity", "channel_database", "functionality_profile"
@@ -128,6 +129,7 @@ def customer_edit_at_store(
         raise CustomerEditError(
             "nothing to change: give at least one field, attribute, affiliation or address"
         )
+    channel_database_check(alias, name=store.channel_database.name)
     changes = changes.with_address_guids()
     edited_at = edited_at or timezone.now()
     problem = edited_at_error(edited_at)

@@ -90,14 +90,20 @@ def async_customers_stage(
     HQ already staged from this channel database is skipped, so sending the same rows
     again stages nothing twice. A GUID staged from another channel database is staged
     as its own record (account creation fails it by name: never a merge).
-    Call inside the upload session's HQ transaction."""
+    A GUID a staged record was created away from (``replaced_async_customer_id``,
+    guid_collisions) counts as staged. Call inside the upload session's HQ transaction."""
+    guids = [row.async_customer_id for row in rows]
+    staged = StagedAsyncCustomer.objects.filter(channel_database=channel_database).order_by()
     already = set(
-        StagedAsyncCustomer.objects.filter(
-            channel_database=channel_database,
-            async_customer_id__in_values=[row.async_customer_id for row in rows],
+        staged.filter(async_customer_id__in_values=guids).values_list(
+            "async_customer_id", flat=True
         )
-        .order_by()
-        .values_list("async_customer_id", flat=True)
+    )
+    # Two queries, not one with OR: each stays on its own index.
+    already.update(
+        staged.filter(replaced_async_customer_id__in_values=guids).values_list(
+            "replaced_async_customer_id", flat=True
+        )
     )
     new_rows = [row for row in rows if row.async_customer_id not in already]
     # Keys reserved first: the children are written with their parent's id, nothing is

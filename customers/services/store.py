@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from commerce.db import channel_database_check
 from commerce.models import Store
 from customers.models import AsyncCustomer, ChannelCustomer, Customer
 from customers.selectors import customer_payloads
@@ -47,6 +48,8 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
     written). When HQ cannot be reached (a database or
     connection error on the real-time call) the store falls back to async creation
     and the result says why (``fallback_reason``). R2 defaults apply on every path.
+    A store whose channel database cannot be reached creates nothing, at HQ either:
+    ChannelDatabaseUnreachable.
     Every path announces the store's write (Freshness), so the conversion of its channel
     database follows within seconds with a cluster running.
     """
@@ -57,12 +60,13 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
         "functionality_profile",
         "default_customer__customer_group",
     ).get(pk=store.pk)
+    alias = store.channel_database.alias
+    channel_database_check(alias, name=store.channel_database.name)
     data = customer_input_with_store_defaults(store=store, data=data)
     # R1: what the store can check without HQ, before anything is written.
     errors = customer_input_errors(data=data, legal_entity=store.legal_entity, refs=None)
     if errors:
         raise StoreInputError(errors)
-    alias = store.channel_database.alias
     if store.creates_customers_async:
         customer = async_customer_create(alias=alias, store_number=store.number, data=data)
         return StoreCustomerResult(mode="async", async_customer=customer)

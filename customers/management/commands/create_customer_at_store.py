@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from commerce.db import ChannelDatabaseUnreachable
 from commerce.models import Store
 from customers.services.store import customer_create_at_store
 from customers.services.validation import (
@@ -54,6 +55,8 @@ class Command(BaseCommand):
             raise CommandError(f"store {store.number} refused the customer: {error}") from error
         except CustomerValidationError as error:
             raise CommandError(f"HQ refused the customer: {error}") from error
+        except ChannelDatabaseUnreachable as error:
+            raise CommandError(error.cannot_be_reached) from error
         if result.fallback_reason:
             self.stderr.write(f"Store {store.number}: {result.fallback_reason}.")
         self.stdout.write(

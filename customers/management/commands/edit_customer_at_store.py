@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from commerce.db import ChannelDatabaseUnreachable
 from customers.management.commands.create_customer_at_store import store_for
 from customers.models import ADDRESS_FIELDS
 from customers.services.changes import EDITABLE_FIELDS, CustomerChanges, CustomerChangesError
@@ -86,6 +87,8 @@ class Command(BaseCommand):
             raise CommandError(f"store {store.number} refused the change: {error}") from error
         except CustomerValidationError as error:
             raise CommandError(f"HQ refused the change: {error}") from error
+        except ChannelDatabaseUnreachable as error:
+            raise CommandError(error.cannot_be_reached) from error
         if result.fallback_reason:
             self.stderr.write(f"Store {store.number}: {result.fallback_reason}.")
         self.stdout.write(
