@@ -10,6 +10,7 @@ redirect to HTTPS; each refusal is one line naming the variable to set.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -140,6 +141,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "axes",
     "commerce.apps.CommerceConfig",
     "customers.apps.CustomersConfig",
     "jobs.apps.JobsConfig",
@@ -155,6 +157,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "commerce.urls"
@@ -289,6 +293,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is refused (HTTP 429, even with the right
+# password) for AXES_COOLOFF_MINUTES. Username and address together, so nobody can lock
+# an operator out from elsewhere; `manage.py axes_reset` lifts every lock-out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = max(_env_int("AXES_FAILURE_LIMIT", 5), 1)
+AXES_COOLOFF_TIME = timedelta(minutes=max(_env_int("AXES_COOLOFF_MINUTES", 15), 1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Behind the TLS proxy REMOTE_ADDR is the proxy's: every client then shares one address,
+# and the lock-out is per username alone.
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
