@@ -101,6 +101,7 @@ def test_serve_in_production_has_no_demo_no_known_password_and_runs_gunicorn(
     assert qcluster[-1] == "qcluster"
     assert web[:4] == [sys.executable, "-m", "gunicorn", "commerce.wsgi:application"]
     assert web[web.index("--bind") + 1] == "127.0.0.1:8123"
+    assert web[web.index("--config") + 1] == "python:commerce.gunicorn_conf"
     assert not any("runserver" in arg for arg in web)
     assert (tmp_path / "static" / "admin" / "css" / "base.css").exists()  # for WhiteNoise
 
@@ -149,7 +150,8 @@ def _get(url: str, **headers):
 @pytest.mark.django_db(databases=[])
 def test_the_production_web_server_is_gunicorn_with_https_only_settings(tmp_path):
     """The command serve starts in production, run for real with the README's production
-    environment: gunicorn answers, redirects plain HTTP and sends HSTS behind the proxy."""
+    environment: gunicorn answers, redirects plain HTTP and sends HSTS behind the proxy,
+    with a Content-Security-Policy and no Server header."""
     port = _free_port()
     with override_settings(PRODUCTION=True):
         name, command = serve.web_server_command("127.0.0.1", str(port))
@@ -193,6 +195,9 @@ def test_the_production_web_server_is_gunicorn_with_https_only_settings(tmp_path
         "max-age=31536000; includeSubDomains; preload"
     )
     assert "Set-Cookie" not in proxied.headers or "Secure" in proxied.headers["Set-Cookie"]
+    # No header names the server software (commerce/gunicorn_conf.py), on either answer.
+    assert "Server" not in plain.headers and "Server" not in proxied.headers
+    assert "script-src 'self'" in proxied.headers["Content-Security-Policy"]
     assert "Starting gunicorn" in err  # gunicorn's own log, not runserver's
     assert "Control socket" not in err  # none at a path every gunicorn of the user shares
 

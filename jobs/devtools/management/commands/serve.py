@@ -50,6 +50,9 @@ def web_server_command(address: str, port: str) -> tuple[str, list[str]]:
             settings.WSGI_APPLICATION.replace(".application", ":application"),
             "--bind",
             f"{address}:{port}",
+            # The product's gunicorn settings: no Server header naming gunicorn.
+            "--config",
+            "python:commerce.gunicorn_conf",
             "--access-logfile",
             "-",
             # serve stops it by signal; a control socket at gunicorn's default path
