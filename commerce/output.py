@@ -1,6 +1,7 @@
 """Output helpers shared by the commands that print tables and JSON arrays."""
 
 import contextlib
+import csv
 import json
 import os
 import sys
@@ -41,6 +42,14 @@ def csv_cell(value: str) -> str:
     """``value`` as a CSV cell a spreadsheet shows as text: a leading ' before a
     formula trigger (OWASP, CSV injection); any other value unchanged."""
     return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def csv_dict_writer(stream, fieldnames: list[str]) -> csv.DictWriter:
+    """A CSV writer whose rows a spreadsheet reads back as written: RFC 4180's CRLF
+    line ends. Python's csv quotes a cell holding a character of the line terminator;
+    with "\n" alone a bare CR went out unquoted, and a spreadsheet, which ends a row at
+    CR, LF or CRLF, started a new row (and a new first cell, "=1+1") there."""
+    return csv.DictWriter(stream, fieldnames=fieldnames, lineterminator="\r\n")
 
 
 def write_json_array(stdout, rows) -> int:

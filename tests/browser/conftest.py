@@ -154,18 +154,26 @@ def chromium():
 
 @pytest.fixture
 def new_page(chromium, admin_server):
-    """``new_page()`` opens a page in a fresh browser context (its own cookies)."""
-    contexts = []
+    """``new_page()`` opens a page in a fresh browser context (its own cookies). Any
+    Content-Security-Policy violation a page reports fails the test."""
+    contexts, violations = [], []
+
+    def record(message):
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.location.get('url')}: {message.text}")
 
     def open_page():
         context = chromium.new_context(base_url=admin_server.url, viewport=VIEWPORT)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", record)
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert violations == [], "the Content-Security-Policy blocked part of a page"
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,13 @@ def test_status_page_and_timeline_of_a_failed_record(new_page, screenshot):
         cell = page.locator("#sync-rows thead th", has_text=re.compile(f"^{header}$"))
         box = cell.bounding_box()
         assert box and box["x"] + box["width"] <= VIEWPORT["width"], (header, box)
+    # The check-all box (a static script under the Content-Security-Policy) ticks every row.
+    page.locator("#sync-check-all").check()
+    boxes = page.locator("#sync-rows input.sync-check")
+    assert boxes.count() > 0
+    assert all(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    page.locator("#sync-check-all").uncheck()
+    assert not any(boxes.nth(i).is_checked() for i in range(boxes.count()))
     failed = page.locator("#sync-rows tbody tr", has=page.locator(".sync-status-failed")).first
     expect(failed.locator("td.error")).not_to_be_empty()
     expect(failed.locator("td").nth(7)).to_contain_text(re.compile(r"\d{2}:\d{2}:\d{2}"))

@@ -9,7 +9,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from commerce.output import csv_cell
+from commerce.output import FORMULA_TRIGGERS, csv_cell
 from tests.factories.commerce import LegalEntityFactory
 from tests.factories.customers import AddressFactory, CustomerFactory, PartyFactory
 
@@ -77,3 +77,57 @@ def test_json_export_keeps_the_exact_values(hostile_customer):
 )
 def test_csv_cell(value, cell):
     assert csv_cell(value) == cell
+
+
+def spreadsheet_cells(text: str) -> list[list[str]]:
+    """``text`` split the way a spreadsheet opens a CSV file: a row ends at CR, LF or
+    CRLF outside quotes, a cell at a comma outside quotes, "" inside quotes is one "."""
+    rows, row, cell, quoted, i = [], [], [], False, 0
+    while i < len(text):
+        char = text[i]
+        if quoted:
+            if char == '"' and text[i + 1 : i + 2] == '"':
+                cell.append('"')
+                i += 1
+            elif char == '"':
+                quoted = False
+            else:
+                cell.append(char)
+        elif char == '"':
+            quoted = True
+        elif char == ",":
+            row.append("".join(cell))
+            cell = []
+        elif char in "\r\n":
+            row.append("".join(cell))
+            rows.append(row)
+            row, cell = [], []
+            if char == "\r" and text[i + 1 : i + 2] == "\n":
+                i += 1
+        else:
+            cell.append(char)
+        i += 1
+    if cell or row:
+        row.append("".join(cell))
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("line_break", ["\r", "\n", "\r\n"])
+def test_a_line_break_inside_a_value_stays_inside_its_cell(line_break):
+    CustomerFactory(
+        legal_entity=LegalEntityFactory(code="USRT"),
+        account="C000001",
+        party=PartyFactory(first_name="Ona", last_name=f"Smith{line_break}=1+1", name="Ona"),
+        email=f"ona@example.com{line_break}@SUM(A1)",
+    )
+    text = export("csv")
+
+    header, row = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(row) == len(header)
+    record = dict(zip(header, row, strict=True))
+    assert record["last_name"] == f"Smith{line_break}=1+1"
+    assert record["email"] == f"ona@example.com{line_break}@SUM(A1)"
+    sheet = spreadsheet_cells(text)
+    assert [len(cells) for cells in sheet] == [len(header), len(header)]
+    assert [cell for cells in sheet for cell in cells if cell.startswith(FORMULA_TRIGGERS)] == []

@@ -17,7 +17,7 @@ from django.test import override_settings
 from commerce.models import LegalEntity
 from jobs.devtools.demo import DemoRefused, admin_user_ensure
 from jobs.devtools.management.commands import serve
-from tests.support import ROOT, base_env
+from tests.support import ROOT, base_env, finished, manage, python
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -101,6 +101,7 @@ def test_serve_in_production_has_no_demo_no_known_password_and_runs_gunicorn(
     assert qcluster[-1] == "qcluster"
     assert web[:4] == [sys.executable, "-m", "gunicorn", "commerce.wsgi:application"]
     assert web[web.index("--bind") + 1] == "127.0.0.1:8123"
+    assert web[web.index("--config") + 1] == "python:commerce.gunicorn_conf"
     assert not any("runserver" in arg for arg in web)
     assert (tmp_path / "static" / "admin" / "css" / "base.css").exists()  # for WhiteNoise
 
@@ -149,7 +150,8 @@ def _get(url: str, **headers):
 @pytest.mark.django_db(databases=[])
 def test_the_production_web_server_is_gunicorn_with_https_only_settings(tmp_path):
     """The command serve starts in production, run for real with the README's production
-    environment: gunicorn answers, redirects plain HTTP and sends HSTS behind the proxy."""
+    environment: gunicorn answers, redirects plain HTTP and sends HSTS behind the proxy,
+    with a Content-Security-Policy and no Server header."""
     port = _free_port()
     with override_settings(PRODUCTION=True):
         name, command = serve.web_server_command("127.0.0.1", str(port))
@@ -193,5 +195,67 @@ def test_the_production_web_server_is_gunicorn_with_https_only_settings(tmp_path
         "max-age=31536000; includeSubDomains; preload"
     )
     assert "Set-Cookie" not in proxied.headers or "Secure" in proxied.headers["Set-Cookie"]
+    # No header names the server software (commerce/gunicorn_conf.py), on either answer.
+    assert "Server" not in plain.headers and "Server" not in proxied.headers
+    assert "script-src 'self'" in proxied.headers["Content-Security-Policy"]
     assert "Starting gunicorn" in err  # gunicorn's own log, not runserver's
     assert "Control socket" not in err  # none at a path every gunicorn of the user shares
+
+
+def test_serve_in_production_refuses_a_superuser_with_a_well_known_password(
+    fake_children, tmp_path
+):
+    admin_user_ensure()  # the database was first set up in development: admin/admin
+    get_user_model().objects.create_superuser(username="ops", password="a long passphrase 1")
+
+    with production(tmp_path), pytest.raises(CommandError) as raised:
+        run_serve()
+
+    message = str(raised.value)
+    assert message == (
+        "ENVIRONMENT=production: not serving while admin has a well-known password; "
+        "change it with manage.py changepassword admin"
+    )
+    assert fake_children == []  # neither gunicorn nor the cluster was started
+
+
+@pytest.mark.django_db(databases=[])
+def test_manage_py_serve_in_production_exits_non_zero_with_one_line(tmp_path):
+    """The real command on a database first set up in development."""
+    databases = {
+        "VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'hq.sqlite3'}",
+        "CHANNEL_DATABASE_URLS": f"channel=sqlite:///{tmp_path / 'channel.sqlite3'}",
+    }
+    development = base_env(ENVIRONMENT="development", **databases)
+    manage(development, "setup_databases")
+    finished(
+        python(development, "from jobs.devtools.demo import admin_user_ensure\nadmin_user_ensure()")
+    )
+    env = base_env(
+        ENVIRONMENT="production",
+        DEBUG="0",
+        SECRET_KEY=PRODUCTION_KEY,
+        ALLOWED_HOSTS="hq.example.com",
+        **databases,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--addrport", f"127.0.0.1:{_free_port()}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _out, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.terminate()  # serve stops its gunicorn and cluster itself
+        _out, err = process.communicate(timeout=60)
+        pytest.fail("serve started in production with admin/admin")
+
+    assert process.returncode != 0
+    assert err.splitlines() == [
+        "CommandError: ENVIRONMENT=production: not serving while admin has a well-known "
+        "password; change it with manage.py changepassword admin"
+    ]

@@ -1,11 +1,16 @@
-import csv
 import io
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from commerce.models import LegalEntity
-from commerce.output import csv_cell, iter_chunks, stdout_closed_quietly, write_json_array
+from commerce.output import (
+    csv_cell,
+    csv_dict_writer,
+    iter_chunks,
+    stdout_closed_quietly,
+    write_json_array,
+)
 from customers.selectors import customer_export_rows
 
 EXPORT_COLUMNS = [
@@ -38,7 +43,8 @@ def _csv_value(row: dict, column: str) -> str:
 class Command(BaseCommand):
     help = (
         "Export the HQ customer master as a JSON array or CSV on standard "
-        "output. In CSV, a cell starting with = + - @, a tab or a carriage return gets a "
+        "output. CSV has CRLF line ends and quotes every cell holding a line break "
+        "(RFC 4180); a cell starting with = + - @, a tab or a carriage return gets a "
         "leading ' so that spreadsheets show it as text (OWASP CSV injection); JSON is "
         "exact."
     )
@@ -59,7 +65,7 @@ class Command(BaseCommand):
 
     def _write_csv(self, rows):
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+        writer = csv_dict_writer(buffer, EXPORT_COLUMNS)
         writer.writeheader()
         for chunk in iter_chunks(rows):
             for row in chunk:

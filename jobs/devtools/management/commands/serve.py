@@ -2,8 +2,10 @@
 
 In development it loads the demo organization with the admin/admin superuser and runs
 Django's development server. With ENVIRONMENT=production it loads no demo and creates
-no user (a known password must never reach a shared machine), collects the static
-files WhiteNoise serves, and runs gunicorn instead.
+no user (a known password must never reach a shared machine), refuses to start while an
+active superuser or staff user has a well-known password (admin/admin from a database
+first set up in development), collects the static files WhiteNoise serves, and runs
+gunicorn instead.
 """
 
 import os
@@ -19,6 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from commerce.security import staff_users_with_known_password
 from commerce.services import databases_migrate
 from jobs.devtools.demo import ADMIN_PASSWORD, ADMIN_USERNAME, demo_setup
 from jobs.services import schedules_setup
@@ -47,6 +50,9 @@ def web_server_command(address: str, port: str) -> tuple[str, list[str]]:
             settings.WSGI_APPLICATION.replace(".application", ":application"),
             "--bind",
             f"{address}:{port}",
+            # The product's gunicorn settings: no Server header naming gunicorn.
+            "--config",
+            "python:commerce.gunicorn_conf",
             "--access-logfile",
             "-",
             # serve stops it by signal; a control socket at gunicorn's default path
@@ -127,6 +133,14 @@ class Command(BaseCommand):
     def _prepare_production(self, *, address: str, port: str) -> str:
         """No demo and no known password; the static files WhiteNoise serves without
         DEBUG. Returns the line saying where the admin is and how to log in."""
+        weak = staff_users_with_known_password()
+        if weak:
+            # A database set up in development keeps admin/admin: never serve that login.
+            raise CommandError(
+                f"ENVIRONMENT=production: not serving while {', '.join(weak)} "
+                f"{'has' if len(weak) == 1 else 'have'} a well-known password; "
+                f"change it with manage.py changepassword {weak[0]}"
+            )
         self.stdout.write(
             "ENVIRONMENT=production: the demo organization and the admin/admin user are not loaded."
         )
