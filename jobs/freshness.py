@@ -190,9 +190,7 @@ def _orders_owed(runs: Sequence[JobRun]) -> None:
         job_demand_set(job=Job.SYNC_ORDERS, channel_database=channel_database)
 
 
-def job_chain_execute(
-    *, run_ids: Sequence[int], task_id: str | None = None
-) -> list[JobRun | None]:
+def job_chain_execute(*, run_ids: Sequence[int], task_id: str | None = None) -> list[JobRun | None]:
     """Execute a chain the queue delivered under ``task_id`` (``job_runs_execute``),
     removing the demands its runs cover as they are claimed; then owe what follows from
     its work (the other stores' distributions, order sync) and request every chain still
