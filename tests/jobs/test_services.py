@@ -570,9 +570,7 @@ def test_runs_executed_in_this_process_are_one_chain_reaped_together(monkeypatch
     )
 
 
-def test_an_enqueue_of_runs_already_run_here_hands_nothing_to_the_queue(
-    recording, monkeypatch
-):
+def test_an_enqueue_of_runs_already_run_here_hands_nothing_to_the_queue(recording, monkeypatch):
     first, second = request(store="S0001"), request(store="S0002")
     job_runs_execute(run_ids=[first.pk, second.pk])  # --sync ran them before the enqueue
     tasks = []
