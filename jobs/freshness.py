@@ -24,6 +24,9 @@ are requested. So:
 - no wake-up is lost: a trigger writes its demand before it looks for active runs, and a
   chain marks its runs finished before it looks for demands, so either the trigger sees
   the chain finished (and requests) or the chain's end sees the demand.
+- a queued chain never holds a channel database for long: one whose task the broker
+  refused is failed at once, one whose task never started is taken over by the next
+  trigger, tick or ``--sync`` after ``JOB_QUEUED_GRACE_SECONDS`` (``jobs.enqueueing``).
 
 Every other channel database serving a legal entity of the store's (R7) learns the new
 accounts from the end of the triggered chain, which owes each of them a distribution
