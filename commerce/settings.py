@@ -285,6 +285,10 @@ CONVERSION_BATCH_SIZE = min(max(int(os.environ.get("CONVERSION_BATCH_SIZE", "500
 # was killed) and the same job for the same scope may run again.
 JOB_LEASE_SECONDS = int(os.environ.get("JOB_LEASE_SECONDS", "300"))
 JOB_QUEUED_LEASE_SECONDS = int(os.environ.get("JOB_QUEUED_LEASE_SECONDS", "3600"))
+# A queued run whose task has not started this long after it was handed to the queue (no
+# cluster running, a task lost with its broker) is taken over by the next request for its
+# job and scope: a trigger, the schedule or a command (jobs.enqueueing).
+JOB_QUEUED_GRACE_SECONDS = int(os.environ.get("JOB_QUEUED_GRACE_SECONDS", "10"))
 
 
 # --- Queue (django-q2) -------------------------------------------------------

@@ -24,6 +24,9 @@ are requested. So:
 - no wake-up is lost: a trigger writes its demand before it looks for active runs, and a
   chain marks its runs finished before it looks for demands, so either the trigger sees
   the chain finished (and requests) or the chain's end sees the demand.
+- a queued chain never holds a channel database for long: one whose task the broker
+  refused is failed at once, one whose task never started is taken over by the next
+  trigger, tick or ``--sync`` after ``JOB_QUEUED_GRACE_SECONDS`` (``jobs.enqueueing``).
 
 Every other channel database serving a legal entity of the store's (R7) learns the new
 accounts from the end of the triggered chain, which owes each of them a distribution
@@ -190,13 +193,15 @@ def _orders_owed(runs: Sequence[JobRun]) -> None:
         job_demand_set(job=Job.SYNC_ORDERS, channel_database=channel_database)
 
 
-def job_chain_execute(*, run_ids: Sequence[int]) -> list[JobRun | None]:
-    """Execute a chain the queue delivered (``job_runs_execute``), removing the demands
-    its runs cover as they are claimed; then owe what follows from its work (the other
-    stores' distributions, order sync) and request every chain still owed."""
+def job_chain_execute(*, run_ids: Sequence[int], task_id: str | None = None) -> list[JobRun | None]:
+    """Execute a chain the queue delivered under ``task_id`` (``job_runs_execute``),
+    removing the demands its runs cover as they are claimed; then owe what follows from
+    its work (the other stores' distributions, order sync) and request every chain still
+    owed."""
     jobs = set(JobRun.objects.filter(pk__in=list(run_ids)).values_list("job", flat=True))
     runs = job_runs_execute(
         run_ids=run_ids,
+        task_id=task_id,
         on_claim=partial(_demands_covered, conversion=set(CONVERSION_JOBS) <= jobs),
     )
     ran = [run for run in runs if run is not None]

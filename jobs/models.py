@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from commerce.db import ChannelModel
 
@@ -43,6 +44,10 @@ class JobRun(models.Model):
     requested_via = models.CharField(max_length=20, default="command")
     task_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When the run was last handed to a task (requested or taken over).",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

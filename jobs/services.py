@@ -1,10 +1,12 @@
 """Job runs (R10): requesting, enqueueing through django-q2, executing, progress.
 
 ``job_run_request`` is the one place that enqueues (after the surrounding transaction
-commits). ``job_run_execute`` claims a queued run exactly once, runs the job function
-with a ``Progress`` that keeps counters and a heartbeat, and records the outcome. A run
-whose worker died stops beating; the next request for the same scope finds it stale,
-marks it failed and starts a new one. Every job function is safe to re-run.
+commits, through ``jobs.enqueueing``). ``job_run_execute`` claims a queued run exactly
+once, runs the job function with a ``Progress`` that keeps counters and a heartbeat, and
+records the outcome. A run whose worker died stops beating; the next request for the same
+scope finds it stale, marks it failed and starts a new one. A queued run whose task never
+started (the broker lost it, no cluster runs) is taken over by the next request for its
+scope after a short grace (``jobs.enqueueing``). Every job function is safe to re-run.
 
 A scheduled or triggered run that found nothing to do is deleted once its chain has run,
 so the history keeps only runs that did work or failed; ``JobScopeCheck`` records when
@@ -41,6 +43,7 @@ from django.utils.module_loading import import_string
 
 from commerce.db import HQ
 from commerce.models import ChannelDatabase, Store
+from jobs.enqueueing import job_run_enqueue, job_run_take_over
 from jobs.models import ACTIVE_STATUSES, Job, JobRun, JobScopeCheck, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -224,7 +227,7 @@ def _chain_reap_if_dead(*, task_id: str, now) -> int:
         return 0
     started = [run for run in chain if run.started_at is not None]
     if not started:
-        return 0  # still waiting in the broker: only the queued lease tells it was lost
+        return 0  # never started: the next request takes it over (jobs.enqueueing)
     last = max(started, key=lambda run: (run.started_at, run.pk))
     if last.status == JobStatus.RUNNING:
         message = (
@@ -291,7 +294,9 @@ def job_run_request(
     """Create a queued job run and, once the transaction commits, enqueue it.
 
     Raises JobAlreadyActive when the same job for the same scope is queued or running
-    (the partial unique constraint decides, so two simultaneous requests cannot both win).
+    (the partial unique constraint decides, so two simultaneous requests cannot both win),
+    unless that run is queued and its task has not started within the grace: then it is
+    taken over and returned, to be enqueued again or (``enqueue=False``) run by the caller.
     """
     job_spec(job)
     parameters, scope = _request_parameters(parameters)
@@ -311,7 +316,9 @@ def job_run_request(
             return job_run_request(
                 job=job, parameters=parameters, user=user, via=via, enqueue=enqueue
             )
-        raise JobAlreadyActive(active) from None
+        if not job_run_take_over(run=active):
+            raise JobAlreadyActive(active) from None
+        run = active
     if enqueue:
         transaction.on_commit(lambda: job_run_enqueue(run_ids=[run.pk]), using=HQ)
     return run
@@ -344,18 +351,6 @@ def job_runs_request(
         except JobAlreadyActive as error:
             refused.append(error)
     return runs, refused
-
-
-def job_run_enqueue(*, run_ids: Sequence[int]) -> str:
-    """Hand run ids to django-q2: one task executes them in order (a chain for several)."""
-    from django_q.tasks import async_task
-
-    task_name = job_chain_name(run_ids)
-    task_id = async_task("jobs.tasks.job_runs_task", list(run_ids), task_name=task_name)
-    # One UPDATE for the whole chain, and only where the worker has not written the chain
-    # name already: the runs of a chain always share one task_id.
-    JobRun.objects.filter(pk__in=run_ids, task_id="").update(task_id=str(task_id or "")[:64])
-    return task_id
 
 
 def job_chain_request(
@@ -468,18 +463,25 @@ def _worker_name() -> str:
 
 
 def job_run_execute(
-    *, run_id: int, on_claim: Callable[[JobRun], None] | None = None
+    *,
+    run_id: int,
+    task_id: str | None = None,
+    on_claim: Callable[[JobRun], None] | None = None,
 ) -> JobRun | None:
-    """Claim a queued run (exactly once, whatever the number of workers), execute it
-    and record the outcome and the scope's check. Returns None when the run was not
-    queued any more. ``on_claim`` runs after the claim and before the job function (an
-    exception from it fails the run)."""
+    """Claim a queued run (exactly once, whatever the number of workers) that carries
+    ``task_id`` (if given), execute it and record the outcome and the scope's check.
+    Returns None when the run was not queued any more (or was taken over). ``on_claim``
+    runs after the claim and before the job function (an exception from it fails the
+    run)."""
     now = timezone.now()
-    claimed = JobRun.objects.filter(pk=run_id, status=JobStatus.QUEUED).update(
+    claim = JobRun.objects.filter(pk=run_id, status=JobStatus.QUEUED)
+    if task_id is not None:
+        claim = claim.filter(task_id=task_id)
+    claimed = claim.update(
         status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, worker=_worker_name()
     )
     if not claimed:
-        logger.info("job run %s is not queued any more; skipped", run_id)
+        logger.info("job run %s is not queued for task %r any more; skipped", run_id, task_id)
         return None
     run = JobRun.objects.get(pk=run_id)
     spec = job_spec(run.job)
@@ -553,19 +555,33 @@ def job_scope_check_record(*, run: JobRun) -> None:
 
 
 def job_runs_execute(
-    *, run_ids: Sequence[int], on_claim: Callable[[JobRun], None] | None = None
+    *,
+    run_ids: Sequence[int],
+    task_id: str | None = None,
+    on_claim: Callable[[JobRun], None] | None = None,
 ) -> list[JobRun | None]:
     """Execute runs in order: the next starts after the previous finished. Then forget
     the quiet ones (``job_run_is_quiet``): their check is recorded in JobScopeCheck.
 
-    Runs not enqueued (``--sync``, or claimed before the enqueue wrote the task id) are
-    marked as one chain first, so that if this process dies the queued rest is reaped
-    with the run it died in. Quiet runs are deleted only once the whole chain has run,
-    so a chain that dies keeps every run the reaper needs to name where it died.
+    ``task_id`` is the id a task was handed the runs under (``jobs.enqueueing``); only
+    runs that still carry it are claimed. Without it (``--sync``) the runs not handed to
+    a task (requested here, or taken over) are marked as this process's chain first, so
+    that if this process dies the queued rest is reaped with the run it died in. A run
+    that carries the chain's id but cannot be claimed is held by another executor of the
+    same task (a task the broker delivered twice) or was reaped with the whole chain:
+    the chain stops there, so its runs never run out of order. Quiet runs are deleted only
+    once the whole chain has run, so a chain that dies keeps every run the reaper needs to
+    name where it died.
     """
-    if len(run_ids) > 1:
-        JobRun.objects.filter(pk__in=run_ids, task_id="").update(task_id=_chain_task_id(run_ids))
-    runs = [job_run_execute(run_id=run_id, on_claim=on_claim) for run_id in run_ids]
+    if task_id is None:
+        task_id = _chain_task_id(run_ids)
+        JobRun.objects.filter(pk__in=run_ids, task_id="").update(task_id=task_id)
+    runs: list[JobRun | None] = []
+    for run_id in run_ids:
+        run = job_run_execute(run_id=run_id, task_id=task_id, on_claim=on_claim)
+        runs.append(run)
+        if run is None and JobRun.objects.filter(pk=run_id, task_id=task_id).exists():
+            break
     quiet = [run.pk for run in runs if run is not None and job_run_is_quiet(run)]
     if quiet:
         # Conditional: a row is deleted only as it was recorded (finished, nothing done).

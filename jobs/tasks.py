@@ -4,8 +4,10 @@ from jobs.freshness import job_chain_execute, job_demands_start
 from jobs.services import JobAlreadyActive, conversion_request, job_runs_request
 
 
-def job_runs_task(run_ids: list[int]) -> list[dict]:
-    runs = job_chain_execute(run_ids=run_ids)
+def job_runs_task(run_ids: list[int], task_id: str | None = None) -> list[dict]:
+    """Run the chain handed over under ``task_id`` (``jobs.enqueueing``): only the runs
+    that still carry it (a run taken over since is left to whoever took it)."""
+    runs = job_chain_execute(run_ids=run_ids, task_id=task_id)
     return [
         {
             "id": run.pk,

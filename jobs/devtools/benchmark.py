@@ -989,8 +989,9 @@ def _stage_spreads(*, arrivals: _Arrivals, since) -> dict:
             if uploaded_at and synchronized_at:
                 upload_to_store.append((synchronized_at - uploaded_at).total_seconds())
     enqueued_at = dict(
+        # A chain's runs carry its task's name (jobs.enqueueing.job_task_id).
         Task.objects.filter(func="jobs.tasks.job_runs_task", started__gte=since).values_list(
-            "id", "started"
+            "name", "started"
         )
     )
     chains: dict[str, list] = {}

@@ -143,3 +143,64 @@ def test_order_sync_and_account_creation_at_once_create_each_customer_once(postg
     assert state["customers"] == 2 * per_store - invalid
     assert state["orders"] == state["orders_on_real_account"] == 2 * per_store - invalid
     assert state["statuses"] == {"order_created": 2 * per_store - invalid, "order_failed": invalid}
+
+
+# A conversion chain whose task the broker lost: queued, handed over an hour ago.
+LOST_CHAIN = """
+import json
+from datetime import timedelta
+from django.utils import timezone
+from jobs.models import JobRun
+from jobs.services import conversion_request
+runs = conversion_request(via="schedule", enqueue=False)
+ids = [run.pk for run in runs]
+JobRun.objects.filter(pk__in=ids).update(
+    task_id="job-runs-lost~000000000000", enqueued_at=timezone.now() - timedelta(hours=1)
+)
+print(json.dumps(ids))
+"""
+
+# convert_async_customers --sync, started at the same moment by two processes.
+SYNC_CONVERSION = """
+import json, time
+from jobs.services import JobAlreadyActive, conversion_request, job_runs_execute
+while time.time() < {start_at}:
+    time.sleep(0.005)
+try:
+    runs = conversion_request(via="command", enqueue=False)
+except JobAlreadyActive as error:
+    print(json.dumps({{"refused": str(error)}}))
+else:
+    done = job_runs_execute(run_ids=[run.pk for run in runs])
+    print(json.dumps({{"ran": [run.pk for run in done if run is not None]}}))
+"""
+
+RUNS = """
+import json
+from jobs.models import JobRun
+print(json.dumps([[r.pk, r.status, r.worker, r.selected] for r in JobRun.objects.order_by("pk")]))
+"""
+
+
+def test_two_sync_conversions_take_over_a_lost_chain_and_exactly_one_runs_it(postgres_env):
+    per_store = 40
+    finished(python(postgres_env, SEED.format(count=per_store)))
+    lost = json.loads(finished(python(postgres_env, LOST_CHAIN)))
+
+    start_at = time.time() + 3
+    both = [python(postgres_env, SYNC_CONVERSION.format(start_at=start_at)) for _ in range(2)]
+    results = [json.loads(finished(p).strip().splitlines()[-1]) for p in both]
+
+    ran = [result.get("ran", []) for result in results]
+    assert sorted(run_id for ids in ran for run_id in ids if run_id in lost) == sorted(lost)
+    assert sum(1 for ids in ran if set(lost) <= set(ids)) == 1, results  # one took it all
+    runs = {
+        pk: (status, worker)
+        for pk, status, worker, _ in json.loads(finished(python(postgres_env, RUNS)))
+    }
+    assert {runs[pk][0] for pk in lost} <= {"succeeded", "completed_with_errors"}
+    assert len({runs[pk][1] for pk in lost}) == 1  # claimed by one process
+    state = json.loads(finished(python(postgres_env, CHECK)))
+    invalid = 2 * (per_store // 50)
+    assert state["customers"] == 2 * per_store - invalid
+    assert state["duplicate_guids"] == 0 and state["duplicate_accounts"] == 0

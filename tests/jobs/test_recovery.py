@@ -72,8 +72,7 @@ print(json.dumps([
 REDELIVERED = """
 import json
 from django_q.models import Task
-from jobs.services import job_chain_name
-task = Task.objects.filter(name=job_chain_name({ids})).first()
+task = Task.objects.filter(name={task_id!r}).first()
 print(json.dumps({{"task": task and {{"success": task.success, "result": task.result}}}}))
 """
 
@@ -155,7 +154,7 @@ def test_a_chain_killed_mid_upload_recovers_within_the_lease(sqlite_files_env, t
         redelivered = {}
         assert wait_for(
             lambda: (
-                redelivered.update(run_json(env, REDELIVERED.format(ids=first_ids)))
+                redelivered.update(run_json(env, REDELIVERED.format(task_id=runs[0]["task_id"])))
                 or redelivered["task"] is not None
             ),
             timeout=RETRY + 15,

@@ -355,7 +355,7 @@ BEATING = timedelta(seconds=JOB_LEASE_SECONDS - 30)
 @pytest.fixture
 def enqueued_conversion(monkeypatch, django_capture_on_commit_callbacks):
     """Request the conversion as the admin or the schedule does: its runs are queued and
-    ``job_run_enqueue`` writes the task id of the broker (which runs nothing here)."""
+    ``job_run_enqueue`` stamps them with their task's id (the broker runs nothing here)."""
     ChannelDatabaseFactory(name="HOUSTON", alias="channel")
     ChannelDatabaseFactory(name="SEATTLE", alias="channel2")
     monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: TASK_ID)
@@ -382,7 +382,8 @@ def test_a_new_conversion_after_its_chain_died_is_accepted_and_fails_the_queued_
 ):
     chain = enqueued_conversion(channel_database="HOUSTON")
     assert [r.job for r in chain] == [Job.UPLOAD, Job.ASYNC_CUSTOMERS, Job.DISTRIBUTE]
-    assert {r.task_id for r in chain} == {TASK_ID}
+    (task_id,) = {r.task_id for r in chain}  # one task for the chain
+    assert task_id.startswith(f"job-runs-{chain[0].pk}-{chain[1].pk}-{chain[2].pk}~")
     dead = worker_died_in(chain[0])
 
     again = conversion_request(channel_database="HOUSTON", enqueue=False)
@@ -445,7 +446,8 @@ def test_a_chain_that_finished_a_run_within_the_lease_is_not_reaped(enqueued_con
     assert [r.status for r in refreshed(chain)][1:] == [JobStatus.QUEUED, JobStatus.QUEUED]
 
 
-def test_a_chain_not_started_yet_is_left_to_the_queued_lease(enqueued_conversion):
+def test_a_chain_not_started_yet_keeps_its_scopes_within_the_grace(enqueued_conversion):
+    # Past the grace the next request takes it over (tests/jobs/test_enqueueing.py).
     chain = enqueued_conversion(channel_database="HOUSTON")
     for run in chain:
         aged(run, created_at=timezone.now() - timedelta(seconds=JOB_QUEUED_LEASE_SECONDS - 60))
@@ -568,15 +570,15 @@ def test_runs_executed_in_this_process_are_one_chain_reaped_together(monkeypatch
     )
 
 
-def test_a_task_claimed_before_the_enqueue_wrote_its_id_keeps_the_chain_name(
-    recording, monkeypatch
-):
+def test_an_enqueue_of_runs_already_run_here_hands_nothing_to_the_queue(recording, monkeypatch):
     first, second = request(store="S0001"), request(store="S0002")
-    job_runs_execute(run_ids=[first.pk, second.pk])  # the worker was faster
+    job_runs_execute(run_ids=[first.pk, second.pk])  # --sync ran them before the enqueue
+    tasks = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: tasks.append(args))
 
-    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: TASK_ID)
-    services.job_run_enqueue(run_ids=[first.pk, second.pk])
+    assert services.job_run_enqueue(run_ids=[first.pk, second.pk]) == ""
 
+    assert tasks == []
     assert {r.task_id for r in refreshed([first, second])} == {
         job_chain_name([first.pk, second.pk])
     }
