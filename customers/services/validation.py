@@ -15,6 +15,7 @@ not enforce a length, PostgreSQL refuses the row. Reads only: nothing here write
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -287,10 +288,18 @@ def _email_is_valid(value: str) -> bool:
     return True
 
 
+# Characters no one-line field holds: control characters (NUL, which PostgreSQL cannot
+# store in text at all, line breaks, escapes) and lone surrogates (not encodable).
+_NOT_IN_A_FIELD = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
 def _too_long(name: str, value: Any, limit: int) -> str | None:
-    """A text value the column cannot hold (or not text at all), named with the value."""
+    """A text value the column cannot hold (or not text at all, or with a character no
+    one-line field holds), named with the value."""
     if not isinstance(value, str):
         return f"{name}: {_quoted(value)} is not text"
+    if _NOT_IN_A_FIELD.search(value):
+        return f"{name}: {_quoted(value)} holds a control character"
     if len(value) > limit:
         return f"{name}: {_quoted(value)} is longer than {limit} characters ({len(value)})"
     return None
