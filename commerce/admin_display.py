@@ -1,4 +1,4 @@
-"""How admin pages show values (the spec's admin pages): money with its currency and two
+"""How admin pages show values (README "Admin"): money with its currency and two
 decimals, GUIDs short where a name or a link says more. Shared by the commerce,
 customers and jobs admins."""
 

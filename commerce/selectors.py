@@ -72,7 +72,7 @@ def channel_aliases_for_store(store: str | None) -> list[str]:
 def transaction_status_rows(
     *, store: str | None = None, unreachable: list[ChannelDatabaseUnreachable] | None = None
 ) -> Iterator[dict]:
-    """One row per sales transaction of every channel database (the status list of the spec).
+    """One row per sales transaction of every channel database (README "Statuses").
 
     A channel database that cannot be read raises ChannelDatabaseUnreachable; given an
     ``unreachable`` list, it goes there instead and the other databases' rows follow.

@@ -45,7 +45,7 @@ class AttributeType(models.TextChoices):
 
 
 class StagingStatus(models.TextChoices):
-    # Labelled as the status pages name the record's state (the status list of the spec), so a
+    # Labelled as the status pages name the record's state (README "Statuses"), so a
     # status has one name on every page: pending in staging is "uploaded", completed
     # is "created" at HQ.
     PENDING = "pending", "Uploaded"
@@ -487,7 +487,7 @@ class AsyncCustomer(ChannelModel):
         indexes = [
             models.Index(fields=["upload_session_id", "id"], name="channel_async_cust_upload_idx"),
             # The status page counts and ages the records not linked yet from this small
-            # index, whatever the number of synchronized ones (the spec's performance targets).
+            # index, whatever the number of synchronized ones (README "Performance").
             models.Index(
                 fields=["store_number", "created_at", "upload_session_id"],
                 condition=Q(account__isnull=True),

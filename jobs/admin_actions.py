@@ -1,4 +1,4 @@
-"""Admin actions that request jobs (the spec's admin pages), for the commerce and customers
+"""Admin actions that request jobs (README "Admin"), for the commerce and customers
 admin classes as well as the jobs admin.
 
 Every action is declared with ``@admin.action(permissions=[...])`` and the ModelAdmin

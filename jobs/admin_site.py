@@ -1,4 +1,4 @@
-"""The admin site: its index grouped by what an operator does (the spec's admin pages) —
+"""The admin site: its index grouped by what an operator does (README "Admin") —
 conversion, stores, customers, setup — with what failed next to the page that fixes it.
 
 The index regroups Django's app list, so per-app and per-model permissions decide

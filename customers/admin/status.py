@@ -95,7 +95,7 @@ class SyncStatusPageMixin:
         # A channel database that is down leaves its rows out and shows as a banner;
         # the page still answers for every other database. Counts are aggregates and
         # the page reads only its own rows, so a request costs the same at 100,000
-        # records as at 1,000 (the spec's performance targets).
+        # records as at 1,000 (README "Performance").
         status_page = sync_status_page(store=store, kind=kind, status=status)
         summary, unreachable = status_page.summary, status_page.unreachable
         page = Paginator(status_page.rows, STATUS_PAGE_SIZE).get_page(request.GET.get("page"))

@@ -1,4 +1,4 @@
-"""The store's customer page (the spec's admin pages; R1, R11), per store:
+"""The store's customer page (README "Admin"; R1, R11), per store:
 
 - one search (name, email, phone, account or async GUID, every word matching) over
   the store's channel database: the async customers of its stores not synchronized

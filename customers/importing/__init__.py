@@ -1,4 +1,4 @@
-"""Import file service (the spec's import format): loads setup records into HQ and store data
+"""Import file service (README "Import files"): loads setup records into HQ and store data
 into the channel databases, all or nothing.
 
 ``import_data`` streams its input (memory does not grow with the file) and reads it

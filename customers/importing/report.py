@@ -31,7 +31,7 @@ class SectionCounts:
 
 @dataclass
 class ImportReport:
-    """What an import did, per section (in SPEC order), and the ids it skipped.
+    """What an import did, per section (in README "Import files" order), and the ids it skipped.
 
     Sections besides the file's own: ``number_sequences``, ``customer_addresses``
     (HQ addresses of imported customers), ``async_customers``,

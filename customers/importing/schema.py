@@ -1,4 +1,4 @@
-"""The fields of each import record (the spec's import format) and their conversion.
+"""The fields of each import record (README "Import files") and their conversion.
 
 Every limit comes from the model the value is stored in, so what passes here is
 what every engine can store: string lengths from ``max_length`` (every string field

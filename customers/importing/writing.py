@@ -1,6 +1,6 @@
 """Pass 2 of an import: writes what pass 1 checked, in batches of BATCH_SIZE records.
 
-The file is read again, section by section in SPEC order (one read when the file
+The file is read again, section by section in README "Import files" order (one read when the file
 holds its sections in that order, as ``json.dumps`` of a dict built in that order
 does), and each batch is written with a few queries: ``__in`` reads in chunks,
 ``bulk_create``/``bulk_update``. Setup records are upserted by key; channel records
@@ -114,7 +114,7 @@ def _kinds(section: str) -> tuple[str, ...]:
 
 
 def _runs(sections: list[str]) -> list[list[str]]:
-    """The file's sections in SPEC order, cut where the file holds them in another
+    """The file's sections in README "Import files" order, cut where the file holds them in another
     order: one read of the file per run."""
     position = {section: index for index, section in enumerate(sections)}
     runs: list[list[str]] = []
@@ -128,7 +128,7 @@ def _runs(sections: list[str]) -> list[list[str]]:
 
 class _Batches:
     """Records waiting to be written; a section's batch is written when it is full and
-    before the next section's first record (sections are written in SPEC order)."""
+    before the next section's first record (sections are written in README "Import files" order)."""
 
     def __init__(self, *, plan: Plan, report: ImportReport, now: dt.datetime):
         self.plan = plan

@@ -1,4 +1,4 @@
-"""Async customer status (the status list of the spec): one row per async customer, async
+"""Async customer status (README "Statuses"): one row per async customer, async
 address and store edit, read chunk by chunk from every channel database.
 """
 

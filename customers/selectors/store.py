@@ -1,4 +1,4 @@
-"""Store customers (the spec's admin pages; R1, R11): one search over a store's copies
+"""Store customers (README "Admin"; R1, R11): one search over a store's copies
 and async customers, with pending edits.
 """
 

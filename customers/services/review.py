@@ -74,7 +74,7 @@ class ReviewResult:
 
 
 def staged_status_name(staged: StagedAsyncCustomer) -> str:
-    """The record's status as the status commands name it (the status list of the spec)."""
+    """The record's status as the status commands name it (README "Statuses")."""
     return {
         StagingStatus.PENDING: "uploaded",
         StagingStatus.COMPLETED: "created",

@@ -1,4 +1,4 @@
-"""A believable demo organization, loaded through the import service (the spec's import format).
+"""A believable demo organization, loaded through the import service (README "Import files").
 
 Deterministic: every GUID is ``uuid5`` of a fixed namespace and a readable name, every
 timestamp is fixed, so the payload is the same on every run. ``demo_setup()`` only
@@ -823,7 +823,7 @@ def _transactions() -> list[dict]:
 
 
 def demo_payload() -> dict:
-    """The demo organization in the import format (the spec's import format). Deterministic."""
+    """The demo organization in the import format (README "Import files"). Deterministic."""
     aliases = channel_aliases()
     channel_databases = [
         {"name": channel_database_name(index), "alias": alias}

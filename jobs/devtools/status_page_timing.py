@@ -1,5 +1,5 @@
 """Time the customer synchronization status page at a given number of async customers
-(the spec's performance targets: flat in the number of records, 100,000 within 1.5x of 1,000).
+(README "Performance": flat in the number of records, 100,000 within 1.5x of 1,000).
 
     .venv/bin/python -m jobs.devtools.status_page_timing --customers 1000 --dir /tmp/sp1k
 

@@ -23,7 +23,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 STARTUP_SECONDS = 30
-# The operator's screen (SPEC section 8): key columns must fit in it.
+# The operator's screen (README "Admin"): key columns must fit in it.
 VIEWPORT = {"width": 1440, "height": 900}
 
 VIEWER_USERNAME, VIEWER_PASSWORD = "viewer", "viewer-pass-123"

@@ -124,7 +124,7 @@ def test_upload_each_channel_database_from_its_action(new_page, screenshot):
     for name in ("HOUSTON", "SEATTLE"):
         (run_id,) = run_action(page, CHANNEL_DATABASES, "Run upload (P-0001)", rows=[name])
         message = page.locator("ul.messagelist li.success")
-        # Scopes in words (SPEC section 8), no longer "channel_database=HOUSTON".
+        # Scopes in words (README "Admin"), no longer "channel_database=HOUSTON".
         expect(message).to_contain_text(f"Upload (P-0001) for channel database {name}")
         if name == "HOUSTON":
             screenshot(page, "channel-databases-action-message")

@@ -1,4 +1,4 @@
-"""The store's customer page (SPEC section 8; R1, R11) in Debian's Chromium, against the
+"""The store's customer page (README "Admin"; R1, R11) in Debian's Chromium, against the
 demo organization served by runserver (tests/browser/conftest.py).
 
 In file order: the conversion runs once so the stores hold their copies; at Houston
@@ -58,7 +58,7 @@ def converted(admin_server):
 
 @pytest.fixture
 def wide_page(chromium, converted):
-    """A page 1440 px wide, the width operators work at (SPEC section 8)."""
+    """A page 1440 px wide, the width operators work at (README "Admin")."""
     context = chromium.new_context(base_url=converted.url, viewport={"width": 1440, "height": 900})
     context.set_default_timeout(10_000)
     yield context.new_page()

@@ -1,4 +1,4 @@
-"""Pages an operator can work from (SPEC section 8): money with its currency, posted
+"""Pages an operator can work from (README "Admin"): money with its currency, posted
 transactions read only, statements with their transactions, their errors as sentences
 linking what blocks them and "Post again", the business date to post, seconds in
 times, channel lists naming their database."""

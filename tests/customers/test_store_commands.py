@@ -1,4 +1,4 @@
-"""create_customer_at_store and edit_customer_at_store (SPEC section 6)."""
+"""create_customer_at_store and edit_customer_at_store (README "Management commands")."""
 
 import io
 import json

@@ -1,4 +1,4 @@
-"""The store's customer page (SPEC section 8; R1, R11): one search over a store's
+"""The store's customer page (README "Admin"; R1, R11): one search over a store's
 async customers and synchronous copies, a customer's page, its edit and "Add address"
 forms, what the store is told, permissions and a flat query count."""
 

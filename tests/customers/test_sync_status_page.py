@@ -1,4 +1,4 @@
-"""The customer synchronization status page at scale (SPEC section 8, 9, 10): counts from
+"""The customer synchronization status page at scale (README "Admin" and "Performance"): counts from
 aggregates, a page reads only its rows, and each row says its age, whether a fix waits
 to be sent, and which orders or statements it blocks; the timeline of a record."""
 
@@ -171,7 +171,7 @@ def test_status_page_rows_and_counts_match_the_status_command(
     assert [{k: line[k] for k in keys} for line in summary] == [
         {k: line[k] for k in keys} for line in async_status_summary(expected)
     ]
-    # The oldest record on its way counts failed and held records too (SPEC section 9).
+    # The oldest record on its way counts failed and held records too (README "Admin").
     oldest = min(r["created_at"] for r in expected if r["status"] != "synchronized")
     assert summary[-1]["oldest_pending_at"] == oldest
 
@@ -237,7 +237,7 @@ def test_status_page_refreshes_only_while_a_conversion_run_is_active(admin_clien
     assert '<meta http-equiv="refresh" content="10">' in active
 
 
-# --- Timeline (SPEC section 9) ------------------------------------------------------------
+# --- Timeline (README "Admin") ------------------------------------------------------------
 
 
 def timeline(client, kind, guid, database="HOUSTON"):

@@ -4,7 +4,7 @@ import pytest
 
 from tests.support import PG_HOST, PG_PORT, base_env, manage, require_service
 
-# SPEC section 10: the keys `benchmark --json` reports (more may follow).
+# README "Performance": the keys `benchmark --json` reports (more may follow).
 REPORT_KEYS = {
     "customers",
     "stages",

@@ -1,4 +1,4 @@
-"""The job-related admin (SPEC section 8): job runs and sessions pages, the actions that
+"""The job-related admin (README "Admin"): job runs and sessions pages, the actions that
 queue jobs, and the customer synchronization status page."""
 
 import datetime
@@ -224,7 +224,7 @@ def test_superuser_runs_upload_and_the_message_links_to_the_run(
     ((level, message),) = messages_of(response)
     assert level == "success"
     assert f'<a href="{admin_url(JobRun, "change", run.pk)}">job run #{run.pk}</a>' in message
-    # Scopes in words (SPEC section 8), no longer the "channel_database=HOUSTON" key.
+    # Scopes in words (README "Admin"), no longer the "channel_database=HOUSTON" key.
     assert "Upload (P-0001) for channel database HOUSTON" in message
 
 

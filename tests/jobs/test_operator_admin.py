@@ -1,5 +1,5 @@
 """Scopes and parameters in words on job run pages and in action messages, and the
-admin index grouped by what an operator does, with what failed (SPEC section 8)."""
+admin index grouped by what an operator does, with what failed (README "Admin")."""
 
 import datetime
 

@@ -1,5 +1,5 @@
 """Dates and times as operators read them in the admin: ISO dates, 24-hour times with
-seconds (the spec's admin pages), the same on list and detail pages. Only display formats are
+seconds (README "Admin"), the same on list and detail pages. Only display formats are
 set; input formats stay Django's (ISO first)."""
 
 DATE_FORMAT = "Y-m-d"
