@@ -8,6 +8,7 @@ applied at HQ. The R5 rules a change must keep are ``customer_changes_errors`` i
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from customers.services.validation import (
     EDITABLE_FIELDS,
     PARTY_FIELDS,
     AddressInput,
+    _quoted,
     customer_changes_errors,
 )
 
@@ -84,19 +86,96 @@ class CustomerChanges:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> CustomerChanges:
+    def from_json(cls, data: Any) -> CustomerChanges:
+        """The change a channel request holds. Raises CustomerChangesError naming the part
+        and value that is not of its type (a request written by an older version, or
+        straight into a database): never a change that breaks the code applying it."""
         return cls(
-            fields=dict(data.get("fields") or {}),
-            attributes=dict(data.get("attributes") or {}),
-            affiliations=tuple(data.get("affiliations") or ()),
+            fields=_text_fields(_part(data, "fields", dict)),
+            attributes=_attribute_values(_part(data, "attributes", dict)),
+            affiliations=_affiliation_names(_part(data, "affiliations", list)),
             addresses=tuple(
-                AddressInput(
-                    **{name: a.get(name) or "" for name in ADDRESS_FIELDS if name != "is_primary"},
-                    is_primary=bool(a.get("is_primary")),
-                    async_address_id=uuid.UUID(a["async_address_id"])
-                    if a.get("async_address_id")
-                    else None,
-                )
-                for a in data.get("addresses") or ()
+                _address_from_json(a, f"addresses[{index}]")
+                for index, a in enumerate(_part(data, "addresses", list))
             ),
         )
+
+
+# --- Reading a stored change: every value of its type ---------------------------------
+
+CHANGES_PARTS = ("fields", "attributes", "affiliations", "addresses")
+ADDRESS_TEXT_FIELDS = tuple(name for name in ADDRESS_FIELDS if name != "is_primary")
+
+
+def _shown(value: Any) -> str:
+    """A stored value as a message names it; a list or an object is not spelled out (it
+    may be nested thousands deep)."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return _quoted(value)
+
+
+def _part(data: Any, name: str, kind: type) -> Any:
+    if not isinstance(data, dict):
+        raise CustomerChangesError(f"changes: {_shown(data)} is not an object of changes")
+    unknown = sorted(str(key) for key in data if key not in CHANGES_PARTS)
+    if unknown:
+        raise CustomerChangesError(
+            f"changes: unknown part {', '.join(unknown)}; a change holds "
+            + ", ".join(CHANGES_PARTS)
+        )
+    value = data.get(name)
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        wanted = "an object" if kind is dict else "a list"
+        raise CustomerChangesError(f"{name}: {_shown(value)} is not {wanted}")
+    return value
+
+
+def _text_fields(values: dict) -> dict[str, str]:
+    for name, value in values.items():
+        if not isinstance(value, str):
+            raise CustomerChangesError(f"{name}: {_shown(value)} is not text")
+    return dict(values)
+
+
+def _affiliation_names(values: list) -> tuple[str, ...]:
+    for value in values:
+        if not isinstance(value, str):
+            raise CustomerChangesError(f"affiliations: {_shown(value)} is not a name")
+    return tuple(values)
+
+
+def _attribute_values(values: dict) -> dict[str, Any]:
+    """Attribute values: one JSON scalar each (None clears the attribute)."""
+    for name, value in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise CustomerChangesError(f"attributes.{name}: {_shown(value)} is not a finite number")
+        if value is not None and not isinstance(value, str | bool | int | float):
+            raise CustomerChangesError(f"attributes.{name}: {_shown(value)} is not a single value")
+    return dict(values)
+
+
+def _address_from_json(data: Any, where: str) -> AddressInput:
+    if not isinstance(data, dict):
+        raise CustomerChangesError(f"{where}: {_shown(data)} is not an address")
+    values = {}
+    for name in ADDRESS_TEXT_FIELDS:
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise CustomerChangesError(f"{where}.{name}: {_shown(value)} is not text")
+        values[name] = value or ""
+    primary = data.get("is_primary")
+    if primary is not None and not isinstance(primary, bool):
+        raise CustomerChangesError(f"{where}.is_primary: {_shown(primary)} is not true or false")
+    guid = data.get("async_address_id")
+    try:
+        guid = uuid.UUID(guid) if guid else None
+    except (TypeError, ValueError, AttributeError):
+        raise CustomerChangesError(
+            f"{where}.async_address_id: {_shown(guid)} is not a GUID"
+        ) from None
+    return AddressInput(**values, is_primary=bool(primary), async_address_id=guid)
