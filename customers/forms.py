@@ -17,6 +17,7 @@ from customers.countries import ISO3166_ALPHA3, country_choices
 from customers.models import AddressPurpose, Customer, CustomerGroup, CustomerType, StagingStatus
 from customers.selectors import AsyncStatus
 from customers.services.validation import AddressInput, CustomerInput
+from customers.shown_version import ShownVersionMixin
 
 ADDRESS_FIELDS = ["street", "city", "state", "zip", "country"]
 BLANK_CHOICE = ("", "---------")
@@ -50,7 +51,12 @@ class AddressCountryForm(forms.ModelForm):
         )
 
 
-class CustomerAdminForm(forms.ModelForm):
+class CustomerAdminForm(ShownVersionMixin, forms.ModelForm):
+    """The HQ customer; a change carries the version it showed (R11), and a save over a
+    newer version (a store's edit applied meanwhile) is refused, saying what changed."""
+
+    record_label = "customer"
+
     class Meta:
         model = Customer
         fields = [
@@ -64,8 +70,32 @@ class CustomerAdminForm(forms.ModelForm):
             "phone",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_carried_fields()
+
+    def version_of(self, record) -> str:
+        return str(record.version)
+
+    def values_of(self, record) -> dict[str, str]:
+        values = {}
+        for name in self.Meta.fields:
+            if name not in self.fields:
+                continue  # read-only on this page (legal entity and account)
+            field = Customer._meta.get_field(name)
+            value = getattr(record, field.attname)
+            if field.is_relation:
+                value = str(getattr(record, name)) if value is not None else ""
+            values[str(field.verbose_name).capitalize()] = str(value)
+        return values
+
+    def changed_at(self, record):
+        return record.modified_at
+
     def clean(self):
         data = super().clean()
+        if self.stale_check():
+            return data
         legal_entity, group = data.get("legal_entity"), data.get("customer_group")
         if legal_entity and group and group.legal_entity_id != legal_entity.pk:
             self.add_error(

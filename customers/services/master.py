@@ -24,8 +24,9 @@ def customer_version_raise(
         return 0
     # A re-run raises the version again: distribution only sends the customers once more.
     # The increment happens in the database, so concurrent edits both count.
+    # ``modified_at`` too: a form refused as stale says when the customer changed.
     return Customer.objects.filter(Q(pk__in=customer_ids) | Q(party_id__in=party_ids)).update(
-        version=F("version") + 1
+        version=F("version") + 1, modified_at=timezone.now()
     )
 
 
