@@ -133,14 +133,20 @@ def attribute_value_parse(attribute: CustomerAttribute | None, text: str) -> Any
         return "" if kind == AttributeType.TEXT else None
     if kind == AttributeType.CHOICE:
         choices = attribute.choices or []
-        try:
-            picked = json.loads(text)  # a select's option
-        except ValueError:
-            picked = text
-        if picked in choices:
-            return picked
+        # A select's option is one of the choices as JSON: matched as text, never parsed
+        # (a posted value may be anything, JSON nested thousands deep included).
+        for choice in choices:
+            if _json_key(choice) == text:
+                return choice
         typed = next((c for c in choices if str(c).casefold() == text.casefold()), None)
-        return typed if typed is not None else picked
+        if typed is not None:
+            return typed
+        if text.startswith('"'):  # the stored value's own option ("Diamond"): text again
+            try:
+                return str(json.loads(text))
+            except ValueError:
+                pass
+        return text
     if kind == AttributeType.BOOLEAN:
         if text.lower() in YES:
             return True
