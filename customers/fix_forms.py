@@ -41,8 +41,21 @@ from customers.services.validation import (
     address_input_errors,
     customer_input_errors,
 )
+from customers.shown_version import CarriedField, ShownVersionMixin
 
 BLANK_CHOICE = ("", "---------")
+# The header fields a person fixes, first on the staged customer's page.
+CUSTOMER_FIX_FIELDS = [
+    "type",
+    "first_name",
+    "last_name",
+    "organization_name",
+    "email",
+    "phone",
+    "customer_group",
+    "currency",
+    "language",
+]
 SYNC_AGAIN = "_sync_again"  # the "Save and synchronize again" button's name
 
 # "addresses[0].country: ...", "contacts[1].value: ...", "attributes.Tier: ...", "email: ..."
@@ -211,21 +224,65 @@ def customer_group_options(
     return options
 
 
-class StagedCustomerFixForm(forms.ModelForm):
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError):
+        return type(value).__name__
+
+
+def _address_shown(a) -> str:
+    primary = ", primary" if a.is_primary else ""
+    return f"{a.purpose}: {a.street}, {a.city}, {a.state} {a.zip} ({a.country}{primary})"
+
+
+def staged_customer_shown(record: StagedAsyncCustomer) -> dict[str, str]:
+    """What the staged customer's page shows, label -> text (R11: its version)."""
+    meta = StagedAsyncCustomer._meta
+    values = {
+        str(meta.get_field(name).verbose_name).capitalize(): str(getattr(record, name))
+        for name in CUSTOMER_FIX_FIELDS
+    }
+    values["Status"] = record.get_status_display()
+    values["Addresses"] = "; ".join(_address_shown(a) for a in record.addresses.all())
+    values["Contact info"] = "; ".join(
+        f"{c.type}: {c.value}{' (primary)' if c.is_primary else ''}" for c in record.contacts.all()
+    )
+    values["Attributes"] = "; ".join(
+        f"{v.name} = {_shown(v.value)}" for v in record.attribute_values.all()
+    )
+    values["Affiliations"] = ", ".join(a.name for a in record.affiliations.all())
+    return values
+
+
+class StagedCustomerFixForm(ShownVersionMixin, forms.ModelForm):
     """The header of a staged async customer; its ``clean`` judges the whole record, the
     header and the inline rows as they would be saved, by R5.
 
     The admin hands the inline formsets over as ``instance._fix_formsets`` (they are
     made before the form is validated, ModelAdmin._changeform_view). After
-    ``is_valid``, ``remaining_errors`` lists the problems left for a later fix.
+    ``is_valid``, ``remaining_errors`` lists the problems left for a later fix. A save
+    over a newer version of the record (a store's edit applied to it, say) is refused.
     """
 
     remaining_errors: list[str]
+    record_label = "staged async customer"
+    shown_version = CarriedField()
+    shown_values = CarriedField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_carried_fields()
+
+    def values_of(self, record) -> dict[str, str]:
+        return staged_customer_shown(record)
 
     def clean(self):
         data = super().clean()
         self.remaining_errors = []
-        if self.errors:
+        if self.stale_check() or self.errors:
             return data
         formsets = getattr(self.instance, "_fix_formsets", ())
         if not all(formset.is_valid() for formset in formsets):
@@ -328,16 +385,31 @@ def _row_touched(form, field: str) -> bool:
     return field in form.changed_data
 
 
-class StagedAddressFixForm(AddressCountryForm):
+class StagedAddressFixForm(ShownVersionMixin, AddressCountryForm):
     """A staged async address of an existing customer (R6), judged on save by the job's
-    rules: R5 for the address, and the customer account it belongs to."""
+    rules: R5 for the address, and the customer account it belongs to. A save over a
+    newer version of the record is refused."""
 
     remaining_errors: list[str]
+    record_label = "staged async address"
+    shown_version = CarriedField()
+    shown_values = CarriedField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_carried_fields()
+
+    def values_of(self, record) -> dict[str, str]:
+        return {
+            "Address": _address_shown(record),
+            "Customer account": record.customer_account,
+            "Status": record.get_status_display(),
+        }
 
     def clean(self):
         data = super().clean()
         self.remaining_errors = []
-        if self.errors:
+        if self.stale_check() or self.errors:
             return data
         address = copy.copy(self.instance)
         for name, value in data.items():

@@ -17,7 +17,7 @@ from customers.countries import ISO3166_ALPHA3, country_choices
 from customers.models import AddressPurpose, Customer, CustomerGroup, CustomerType, StagingStatus
 from customers.selectors import AsyncStatus
 from customers.services.validation import AddressInput, CustomerInput
-from customers.shown_version import ShownVersionMixin
+from customers.shown_version import CarriedField, ShownVersionMixin
 
 ADDRESS_FIELDS = ["street", "city", "state", "zip", "country"]
 BLANK_CHOICE = ("", "---------")
@@ -56,6 +56,8 @@ class CustomerAdminForm(ShownVersionMixin, forms.ModelForm):
     newer version (a store's edit applied meanwhile) is refused, saying what changed."""
 
     record_label = "customer"
+    shown_version = CarriedField()
+    shown_values = CarriedField()
 
     class Meta:
         model = Customer
@@ -79,7 +81,7 @@ class CustomerAdminForm(ShownVersionMixin, forms.ModelForm):
 
     def values_of(self, record) -> dict[str, str]:
         values = {}
-        for name in self.Meta.fields:
+        for name in CustomerAdminForm.Meta.fields:  # the admin's Meta lists more
             if name not in self.fields:
                 continue  # read-only on this page (legal entity and account)
             field = Customer._meta.get_field(name)

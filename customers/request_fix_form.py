@@ -48,7 +48,7 @@ from customers.services.changes import (
 )
 from customers.services.staging import stores_by_number
 from customers.services.validation import AddressInput, ReferenceData
-from customers.shown_version import ShownVersionMixin, digest
+from customers.shown_version import CarriedField, ShownVersionMixin, digest
 
 FIELD_LABELS = {
     "first_name": "First name",
@@ -143,6 +143,8 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
 
     record_label = "channel request"
     remaining_errors: list[str]
+    shown_version = CarriedField()
+    shown_values = CarriedField()
 
     class Meta:
         model = StagedChannelRequest

@@ -69,8 +69,9 @@ class ShownVersionMixin:
         return None
 
     def add_carried_fields(self) -> None:
-        self.fields["shown_version"] = CarriedField()
-        self.fields["shown_values"] = CarriedField()
+        """Fill the hidden fields. Declare them on the form class
+        (``shown_version = CarriedField()``, ``shown_values = CarriedField()``): the admin
+        renders only the fields a form class declares or its model has."""
         if self.instance.pk is not None:
             self.fields["shown_version"].initial = self.version_of(self.instance)
             self.fields["shown_values"].initial = signing.dumps(

@@ -28,6 +28,7 @@ from customers.admin.guid_collisions import NewGuidMixin
 from customers.admin.job_actions import JobPermissionsMixin, staged_synchronize
 from customers.admin.status import SyncStatusPageMixin
 from customers.fix_forms import (
+    CUSTOMER_FIX_FIELDS,
     SYNC_AGAIN,
     StagedAddressFixForm,
     StagedAttributeValueForm,
@@ -48,18 +49,7 @@ from customers.models import (
     StagingStatus,
 )
 
-# The header fields a person fixes, first on the staged customer's page.
-CUSTOMER_FIX_FIELDS = [
-    "type",
-    "first_name",
-    "last_name",
-    "organization_name",
-    "email",
-    "phone",
-    "customer_group",
-    "currency",
-    "language",
-]
+CARRIED = ["shown_version", "shown_values"]
 
 STAGING_READONLY = [
     "channel_database",
@@ -376,7 +366,8 @@ class StagedAsyncCustomerAdmin(
         fields = [
             f for _name, options in super().get_fieldsets(request, obj) for f in options["fields"]
         ]
-        fixable = [f for f in CUSTOMER_FIX_FIELDS if f in fields]
+        # The version the page shows travels with the fields it fixes (R11).
+        fixable = [f for f in [*CUSTOMER_FIX_FIELDS, *CARRIED] if f in fields]
         return [
             (None, {"fields": fixable}),
             (

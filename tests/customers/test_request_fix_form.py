@@ -165,6 +165,10 @@ def test_the_request_is_shown_in_typed_inputs_not_json(admin_client, failed_requ
 
     form = page.context["adminform"].form
     assert "changes" not in form.fields
+    html = page.content.decode()
+    for name in ("shown_version", "change_email", "email", "affiliations", "address_0_street"):
+        assert f'name="{name}"' in html
+    assert "<textarea" not in html
     assert form["email"].value() == "ona@" and form["change_email"].value() is True
     assert form["change_first_name"].value() is False
     groups = [code for code, _ in form.fields["customer_group"].choices]

@@ -3,11 +3,23 @@ showed; a save over a newer version is refused, saying what changed since."""
 
 import pytest
 
-from customers.models import ChannelCustomer, Customer
+from customers.models import (
+    ChannelCustomer,
+    Customer,
+    StagedAsyncAddress,
+    StagedAsyncCustomer,
+    StagingStatus,
+)
 from customers.services import async_customer_create
 from customers.services.changes import CustomerChanges
 from customers.services.requests import customer_edit_at_store
 from tests.commerce.test_admin import admin_url, change_form_post_data
+from tests.factories.customers import (
+    StagedAsyncAddressFactory,
+    StagedAsyncCustomerAddressFactory,
+    StagedAsyncCustomerAttributeValueFactory,
+    StagedAsyncCustomerFactory,
+)
 from tests.fixtures import convert, person
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -100,3 +112,108 @@ def test_a_customer_page_without_its_version_is_refused(admin_client, ona):
     assert "was changed" in response.context["adminform"].form.non_field_errors()[0]
     ona.refresh_from_db()
     assert ona.phone != "+37060000000"
+
+
+def test_the_version_is_rendered_in_the_page(admin_client, ona):
+    page = admin_client.get(admin_url(Customer, "change", ona.pk))
+
+    html = page.content.decode()
+    assert f'type="hidden" name="shown_version" value="{ona.version}"' in html
+    assert 'name="shown_values"' in html
+
+
+# --- Staged records ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def failed_staged(organization):
+    """A Houston record HQ rejected for its customer group."""
+    staged = StagedAsyncCustomerFactory(
+        channel_database="HOUSTON",
+        store_number="S0001",
+        first_name="Ayşe",
+        last_name="Yılmaz",
+        email="ayse@example.com",
+        customer_group="PLATINUM",
+        status=StagingStatus.FAILED,
+        last_error='customer_group: unknown customer group "PLATINUM" in legal entity USRT',
+    )
+    StagedAsyncCustomerAddressFactory(staged_customer=staged, country="USA")
+    return staged
+
+
+def test_a_staged_fix_over_a_stores_edit_applied_meanwhile_is_refused(
+    admin_client, organization, failed_staged
+):
+    url = admin_url(StagedAsyncCustomer, "change", failed_staged.pk)
+    page = admin_client.get(url)
+    assert 'name="shown_version"' in page.content.decode()
+    # Meanwhile the store's edit (a channel request) is applied to the staged record.
+    StagedAsyncCustomer.objects.filter(pk=failed_staged.pk).update(email="ayse@store.example")
+
+    response = admin_client.post(url, change_form_post_data(page, phone="+1 713 555 0100"))
+
+    assert response.status_code == 200
+    (error,) = response.context["adminform"].form.non_field_errors()
+    assert error.startswith(
+        "This staged async customer was changed after you opened it: "
+        "Email is now ayse@store.example."
+    )
+    failed_staged.refresh_from_db()
+    assert (failed_staged.email, failed_staged.phone) == ("ayse@store.example", "")
+    assert failed_staged.fixed_at is None
+
+
+def test_a_staged_fix_sees_a_child_added_meanwhile(admin_client, failed_staged):
+    url = admin_url(StagedAsyncCustomer, "change", failed_staged.pk)
+    page = admin_client.get(url)
+    StagedAsyncCustomerAttributeValueFactory(
+        staged_customer=failed_staged, name="Tier", value="Gold"
+    )
+
+    response = admin_client.post(url, change_form_post_data(page, customer_group=""))
+
+    assert response.status_code == 200
+    (error,) = response.context["adminform"].form.non_field_errors()
+    assert "Attributes is now Tier = Gold." in error
+    failed_staged.refresh_from_db()
+    assert failed_staged.customer_group == "PLATINUM"
+
+
+def test_a_staged_fix_at_the_current_version_is_saved(admin_client, failed_staged):
+    url = admin_url(StagedAsyncCustomer, "change", failed_staged.pk)
+    page = admin_client.get(url)
+
+    response = admin_client.post(url, change_form_post_data(page, customer_group=""))
+
+    assert response.status_code == 302
+    failed_staged.refresh_from_db()
+    assert failed_staged.customer_group == "" and failed_staged.fixed_at is not None
+
+
+def test_a_staged_address_fix_over_a_newer_version_is_refused(admin_client, organization):
+    staged = StagedAsyncAddressFactory(
+        store_number="S0001",
+        customer_account="C000001",
+        country="XXL",
+        status=StagingStatus.FAILED,
+        last_error='country: invalid country code "XXL"',
+    )
+    url = admin_url(StagedAsyncAddress, "change", staged.pk)
+    page = admin_client.get(url)
+    assert 'name="shown_version"' in page.content.decode()
+    StagedAsyncAddress.objects.filter(pk=staged.pk).update(customer_account="C000002")
+
+    refused = admin_client.post(url, change_form_post_data(page, country="USA"))
+
+    assert refused.status_code == 200
+    (error,) = refused.context["adminform"].form.non_field_errors()
+    assert "Customer account is now C000002." in error
+    staged.refresh_from_db()
+    assert staged.country == "XXL"
+    StagedAsyncAddress.objects.filter(pk=staged.pk).update(customer_account="C000001")
+    page = admin_client.get(url)
+    saved = admin_client.post(url, change_form_post_data(page, country="USA"))
+    assert saved.status_code == 302
+    staged.refresh_from_db()
+    assert staged.country == "USA"
