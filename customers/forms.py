@@ -14,7 +14,14 @@ from django import forms
 
 from commerce.models import NumberSequence, Store
 from customers.countries import ISO3166_ALPHA3, country_choices
-from customers.models import AddressPurpose, Customer, CustomerGroup, CustomerType, StagingStatus
+from customers.models import (
+    AddressPurpose,
+    Customer,
+    CustomerGroup,
+    CustomerType,
+    Party,
+    StagingStatus,
+)
 from customers.selectors import AsyncStatus
 from customers.services.validation import AddressInput, CustomerInput
 from customers.shown_version import CarriedField, ShownVersionMixin
@@ -113,6 +120,50 @@ class CustomerAdminForm(ShownVersionMixin, forms.ModelForm):
             self.add_error(
                 "account", f"Legal entity {legal_entity} has no customer number sequence."
             )
+        return data
+
+
+class PartyAdminForm(ShownVersionMixin, forms.ModelForm):
+    """A customer's party (its names) at HQ: carries the version of its customer that it
+    showed (R11), like the customer's own form."""
+
+    record_label = "customer"
+    shown_version = CarriedField()
+    shown_values = CarriedField()
+
+    class Meta:
+        model = Party
+        fields = ["type", "name", "first_name", "last_name", "organization_name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_carried_fields()
+
+    def current_for_update(self):
+        # The customer row is the one account creation locks when it applies a store's
+        # edit of the names; lock it too, so neither write slips between check and save.
+        party = Party.objects.select_for_update().filter(pk=self.instance.pk).first()
+        if party is not None:
+            Customer.objects.select_for_update().filter(party=party).first()
+        return party
+
+    def version_of(self, record) -> str:
+        customer = Customer.objects.filter(party_id=record.pk).values_list("version", flat=True)
+        return str(customer.first() or 0)
+
+    def values_of(self, record) -> dict[str, str]:
+        return {
+            str(Party._meta.get_field(name).verbose_name).capitalize(): str(getattr(record, name))
+            for name in PartyAdminForm.Meta.fields
+        }
+
+    def changed_at(self, record):
+        customer = Customer.objects.filter(party_id=record.pk).values_list("modified_at", flat=True)
+        return customer.first()
+
+    def clean(self):
+        data = super().clean()
+        self.stale_check()
         return data
 
 

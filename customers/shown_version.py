@@ -68,6 +68,11 @@ class ShownVersionMixin:
         """When the record last changed, if it says; None to leave the time out."""
         return None
 
+    def current_for_update(self):
+        """The record as it is now, its row locked (None if it is gone)."""
+        model = type(self.instance)
+        return model.objects.select_for_update().filter(pk=self.instance.pk).first()
+
     def add_carried_fields(self) -> None:
         """Fill the hidden fields. Declare them on the form class
         (``shown_version = CarriedField()``, ``shown_values = CarriedField()``): the admin
@@ -86,7 +91,7 @@ class ShownVersionMixin:
             return False
         model = type(self.instance)
         with transaction.atomic(using=router.db_for_write(model)):
-            current = model.objects.select_for_update().filter(pk=self.instance.pk).first()
+            current = self.current_for_update()
             if current is None:
                 self.add_error(None, f"This {self.record_label} no longer exists.")
                 return True

@@ -21,7 +21,12 @@ from commerce.admin_channel import channel_change_url
 from commerce.admin_display import short_guid
 from commerce.db import ChannelDatabaseUnreachable
 from commerce.models import Store
-from customers.forms import AddressCountryForm, CustomerAdminForm, StoreCustomerForm
+from customers.forms import (
+    AddressCountryForm,
+    CustomerAdminForm,
+    PartyAdminForm,
+    StoreCustomerForm,
+)
 from customers.models import (
     Address,
     Affiliation,
@@ -149,6 +154,7 @@ class ContactInfoInline(admin.TabularInline):
 
 @admin.register(Party)
 class PartyAdmin(admin.ModelAdmin):
+    form = PartyAdminForm
     list_display = ["name", "type", "customer_account", "address_count"]
     list_filter = ["type"]
     search_fields = ["name", "first_name", "last_name", "organization_name", "customer__account"]

@@ -6,6 +6,7 @@ import pytest
 from customers.models import (
     ChannelCustomer,
     Customer,
+    Party,
     StagedAsyncAddress,
     StagedAsyncCustomer,
     StagingStatus,
@@ -217,3 +218,27 @@ def test_a_staged_address_fix_over_a_newer_version_is_refused(admin_client, orga
     assert saved.status_code == 302
     staged.refresh_from_db()
     assert staged.country == "USA"
+
+
+def test_a_party_save_over_a_stores_name_edit_is_refused(admin_client, organization, ona):
+    url = admin_url(Party, "change", ona.party_id)
+    page = admin_client.get(url)
+    customer_edit_at_store(
+        store=organization["seattle"],
+        customer=ona.account,
+        changes=CustomerChanges(fields={"first_name": "Onutė"}),
+    )
+    convert()
+
+    refused = admin_client.post(url, change_form_post_data(page, last_name="Aukštaitė"))
+
+    assert refused.status_code == 200
+    (error,) = refused.context["adminform"].form.non_field_errors()
+    assert "First name is now Onutė." in error
+    ona.party.refresh_from_db()
+    assert (ona.party.first_name, ona.party.last_name) == ("Onutė", "A")
+    page = admin_client.get(url)
+    saved = admin_client.post(url, change_form_post_data(page, last_name="Aukštaitė"))
+    assert saved.status_code == 302
+    ona.party.refresh_from_db()
+    assert (ona.party.first_name, ona.party.last_name) == ("Onutė", "Aukštaitė")
