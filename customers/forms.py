@@ -337,7 +337,7 @@ class SyncStatusFilterForm(forms.Form):
         ]
 
 
-# --- Store customers page (the spec's admin pages, R11) ------------------------------------
+# --- Store customers page (README "Admin", R11) ------------------------------------
 
 STORE_EDIT_LABELS = {
     "first_name": "First name",
