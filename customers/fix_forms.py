@@ -33,7 +33,12 @@ from customers.models import (
     StagedAsyncCustomerAttributeValue,
     address_values,
 )
-from customers.services.children import CHILD_RELATIONS, STAGED_CHILDREN, staged_customer_input
+from customers.services.children import (
+    CHILD_RELATIONS,
+    CUSTOMER_FIELDS,
+    STAGED_CHILDREN,
+    staged_customer_input,
+)
 from customers.services.staging import stores_by_number
 from customers.services.validation import (
     AddressInput,
@@ -44,18 +49,9 @@ from customers.services.validation import (
 from customers.shown_version import CarriedField, ShownVersionMixin
 
 BLANK_CHOICE = ("", "---------")
-# The header fields a person fixes, first on the staged customer's page.
-CUSTOMER_FIX_FIELDS = [
-    "type",
-    "first_name",
-    "last_name",
-    "organization_name",
-    "email",
-    "phone",
-    "customer_group",
-    "currency",
-    "language",
-]
+# The header fields a person fixes, first on the staged customer's page: an async
+# customer's header fields (one list, ``customers.services.children``).
+CUSTOMER_FIX_FIELDS = list(CUSTOMER_FIELDS)
 SYNC_AGAIN = "_sync_again"  # the "Save and synchronize again" button's name
 
 # "addresses[0].country: ...", "contacts[1].value: ...", "attributes.Tier: ...", "email: ..."

@@ -70,6 +70,7 @@ from customers.services.staging import (
     stores_by_number,
 )
 from customers.services.validation import (
+    EDITABLE_FIELDS,
     CustomerValidationError,
     ReferenceData,
     StoreInputError,
@@ -677,16 +678,7 @@ def _staged_records_apply(*, items: Sequence[tuple[StagedAsyncCustomer, Customer
             staged.status = StagingStatus.PENDING
     StagedAsyncCustomer.objects.bulk_update(
         records,
-        [
-            "first_name",
-            "last_name",
-            "organization_name",
-            "email",
-            "phone",
-            "customer_group",
-            "language",
-            "status",
-        ],
+        [*EDITABLE_FIELDS, "status"],
     )
     StagedAsyncCustomerAttributeValue.objects.bulk_create(
         list(values.values()),
