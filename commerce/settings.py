@@ -147,7 +147,7 @@ INSTALLED_APPS = [
     "commerce.apps.CommerceConfig",
     "customers.apps.CustomersConfig",
     "jobs.apps.JobsConfig",
-    "jobs.devtools.apps.DevtoolsConfig",
+    "devtools.apps.DevtoolsConfig",
 ]
 
 MIDDLEWARE = [

@@ -7,7 +7,7 @@ import sys
 
 from tests.support import ROOT
 
-PACKAGES = ("commerce", "customers", "jobs")
+PACKAGES = ("commerce", "customers", "jobs", "devtools")
 
 
 def lint_imports(root) -> subprocess.CompletedProcess:

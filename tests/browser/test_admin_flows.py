@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from jobs.devtools import demo
+from devtools import demo
 from tests.browser.conftest import VIEWER_PASSWORD, VIEWER_USERNAME
 
 pytestmark = [pytest.mark.browser]

@@ -1,4 +1,4 @@
-"""jobs.devtools is an app of its own (that no product module imports it is a contract in
+"""devtools is an app of its own (that no product module imports it is a contract in
 pyproject.toml, tests/test_layers.py)."""
 
 from django.apps import apps
@@ -6,7 +6,7 @@ from django.core.management import get_commands
 
 
 def test_devtools_app_owns_the_development_commands():
-    assert apps.get_app_config("devtools").name == "jobs.devtools"
+    assert apps.get_app_config("devtools").name == "devtools"
     commands = get_commands()
     for name in ("serve", "setup_demo", "benchmark"):
-        assert commands[name] == "jobs.devtools"
+        assert commands[name] == "devtools"

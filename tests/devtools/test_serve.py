@@ -15,8 +15,8 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from commerce.models import LegalEntity
-from jobs.devtools.demo import DemoRefused, admin_user_ensure
-from jobs.devtools.management.commands import serve
+from devtools.demo import DemoRefused, admin_user_ensure
+from devtools.management.commands import serve
 from tests.support import ROOT, base_env, finished, manage, python
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -230,7 +230,7 @@ def test_manage_py_serve_in_production_exits_non_zero_with_one_line(tmp_path):
     development = base_env(ENVIRONMENT="development", **databases)
     manage(development, "setup_databases")
     finished(
-        python(development, "from jobs.devtools.demo import admin_user_ensure\nadmin_user_ensure()")
+        python(development, "from devtools.demo import admin_user_ensure\nadmin_user_ensure()")
     )
     env = base_env(
         ENVIRONMENT="production",

@@ -13,7 +13,7 @@ from tests.support import ROOT, finished, manage, python
 pytestmark = [pytest.mark.cluster]
 
 SEED = """
-from jobs.devtools.generate import organization_generate, async_customers_generate
+from devtools.generate import organization_generate, async_customers_generate
 org = organization_generate(stores=2)
 for number, alias in org.stores:
     async_customers_generate(alias=alias, store_number=number, count=40, invalid_every=20)

@@ -10,7 +10,7 @@ from tests.support import finished, manage, python
 pytestmark = [pytest.mark.postgres]
 
 SEED = """
-from jobs.devtools.generate import organization_generate, async_customers_generate
+from devtools.generate import organization_generate, async_customers_generate
 org = organization_generate(stores=2)
 for number, alias in org.stores:
     async_customers_generate(alias=alias, store_number=number, count={count}, invalid_every=50)

@@ -34,7 +34,7 @@ import uuid
 from django.utils import timezone
 from commerce.models import LegalEntity
 from customers.models import AsyncCustomer
-from jobs.devtools.generate import organization_generate
+from devtools.generate import organization_generate
 org = organization_generate(stores=2)
 LegalEntity.objects.filter(code=org.legal_entity).update(duplicate_policy="review")
 for number, alias in org.stores:

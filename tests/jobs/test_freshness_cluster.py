@@ -29,7 +29,7 @@ from tests.support import (
 pytestmark = [pytest.mark.cluster]
 
 SEED = """
-from jobs.devtools.generate import organization_generate
+from devtools.generate import organization_generate
 organization_generate(stores=2)  # L001 at LOAD1 (alias channel), L002 at LOAD2 (channel2)
 """
 
@@ -38,7 +38,7 @@ WRITE = """
 import json
 from commerce.models import Store
 from customers.services.store import customer_create_at_store
-from jobs.devtools.benchmark import store_customer_input
+from devtools.benchmark import store_customer_input
 stores = list(Store.objects.order_by("number"))
 for index in range({first}, {first} + {count}):
     for offset, store in enumerate(stores):

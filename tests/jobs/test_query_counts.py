@@ -5,8 +5,8 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
+from devtools.generate import async_customers_generate, organization_generate
 from jobs import account_creation, distribution, upload
-from jobs.devtools.generate import async_customers_generate, organization_generate
 from jobs.services import job_runs_execute, job_runs_request
 
 pytestmark = pytest.mark.django_db(databases="__all__")

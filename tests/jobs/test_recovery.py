@@ -26,7 +26,7 @@ STORES, PER_STORE, INVALID_EVERY = 2, 40, 20
 VALID = STORES * (PER_STORE - PER_STORE // INVALID_EVERY)
 
 SEED = f"""
-from jobs.devtools.generate import organization_generate, async_customers_generate
+from devtools.generate import organization_generate, async_customers_generate
 org = organization_generate(stores={STORES})
 for number, alias in org.stores:
     async_customers_generate(alias=alias, store_number=number, count={PER_STORE},

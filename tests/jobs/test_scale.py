@@ -29,7 +29,7 @@ CUSTOMERS_PER_STORE = 2500
 INVALID_EVERY = 100
 
 SEED = f"""
-from jobs.devtools.generate import organization_generate, async_customers_generate
+from devtools.generate import organization_generate, async_customers_generate
 org = organization_generate(stores=4, channel_databases=2)
 for number, alias in org.stores:
     async_customers_generate(alias=alias, store_number=number, count={CUSTOMERS_PER_STORE},

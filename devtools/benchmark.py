@@ -78,7 +78,7 @@ def counting_queries():
 
 
 def _generate(*, customers: int, stores: int) -> None:
-    from jobs.devtools.generate import async_customers_generate, organization_generate
+    from devtools.generate import async_customers_generate, organization_generate
 
     organization = organization_generate(stores=stores)
     per_store, extra = divmod(customers, stores)
@@ -1024,7 +1024,7 @@ def phase_freshness(*, rate: float, seconds: float, stores: int, channel_databas
 
     from commerce.models import Store
     from customers.services.store import customer_create_at_store
-    from jobs.devtools.generate import organization_generate
+    from devtools.generate import organization_generate
     from jobs.models import JobRun
     from jobs.services import conversion_request, job_runs_execute, schedules_setup
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.devtools.benchmark import (
+from devtools.benchmark import (
     benchmark_freshness_run,
     benchmark_run,
     phase_floor,

@@ -23,7 +23,7 @@ from django.db import DatabaseError
 
 from commerce.security import staff_users_with_known_password
 from commerce.services import databases_migrate
-from jobs.devtools.demo import ADMIN_PASSWORD, ADMIN_USERNAME, demo_setup
+from devtools.demo import ADMIN_PASSWORD, ADMIN_USERNAME, demo_setup
 from jobs.services import schedules_setup
 
 STOP_TIMEOUT = 15  # seconds a child gets to stop cleanly before it is killed

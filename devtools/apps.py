@@ -7,5 +7,5 @@ class DevtoolsConfig(AppConfig):
     The top layer: it may import commerce, customers and jobs; none of them imports it.
     """
 
-    name = "jobs.devtools"
+    name = "devtools"
     label = "devtools"

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.devtools.matching_cost import matching_cost_run, phase_matching
+from devtools.matching_cost import matching_cost_run, phase_matching
 
 
 class Command(BaseCommand):

@@ -18,7 +18,7 @@ import time
 from django.db import transaction
 
 from commerce.db import HQ
-from jobs.devtools.benchmark import (
+from devtools.benchmark import (
     BATCH,
     ROOT,
     FreshDatabases,

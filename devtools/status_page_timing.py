@@ -1,7 +1,7 @@
 """Time the customer synchronization status page at a given number of async customers
 (README "Performance": flat in the number of records, 100,000 within 1.5x of 1,000).
 
-    .venv/bin/python -m jobs.devtools.status_page_timing --customers 1000 --dir /tmp/sp1k
+    .venv/bin/python -m devtools.status_page_timing --customers 1000 --dir /tmp/sp1k
 
 Makes fresh SQLite files in ``--dir`` (HQ and two channel databases), writes the async
 customers in bulk with a realistic mix (most synchronized; some pending upload,
@@ -60,7 +60,7 @@ def _write(*, customers: int) -> None:
         StagedAsyncCustomer,
         StagingStatus,
     )
-    from jobs.devtools.generate import organization_generate
+    from devtools.generate import organization_generate
 
     organization = organization_generate(stores=2, channel_databases=2)
     staging = {
