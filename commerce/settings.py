@@ -146,8 +146,11 @@ INSTALLED_APPS = [
     "csp",
     "commerce.apps.CommerceConfig",
     "customers.apps.CustomersConfig",
+    # The development tools (demo data, load generator, benchmark) are not installed in
+    # production. Before jobs: their serve (demo, development server) extends the
+    # product's (README "Running in production").
+    *([] if PRODUCTION else ["devtools.apps.DevtoolsConfig"]),
     "jobs.apps.JobsConfig",
-    "devtools.apps.DevtoolsConfig",
 ]
 
 MIDDLEWARE = [

@@ -195,3 +195,66 @@ def qcluster_stop(process: subprocess.Popen) -> None:
             pass
     process_group_kill(process, signal.SIGKILL)
     process.wait()
+
+
+# serve (jobs/management/commands/serve.py, extended in development by devtools): its
+# children recorded instead of started, in the tests of both.
+
+PRODUCTION_KEY = "q3Vb8Zt0-kR9wYpL2_mX7sNcF4hJ6gD1aE5uT8iO0pW3zQ9vB2nM7xC4lK6jH1gS5d"
+
+
+class FakeProcess:
+    """What serve starts, recorded instead of run; it stays up until serve stops it."""
+
+    started: list[list[str]] = []
+
+    def __init__(self, args, **kwargs):
+        self.args = args
+        self.signals = []
+        FakeProcess.started.append(args)
+
+    def poll(self):
+        return None if not self.signals else 0
+
+    def send_signal(self, signum):
+        self.signals.append(signum)
+
+    def wait(self, timeout=None):
+        return 0
+
+
+@pytest.fixture
+def fake_children(monkeypatch):
+    """serve's children are recorded, and its first wait is interrupted as by Ctrl-C."""
+    from jobs.management.commands import serve
+
+    FakeProcess.started = []
+    monkeypatch.setattr(serve.subprocess, "Popen", FakeProcess)
+
+    def interrupted(seconds):
+        raise serve._Stop("SIGINT")
+
+    monkeypatch.setattr(serve.time, "sleep", interrupted)
+    return FakeProcess.started
+
+
+def run_serve(*args) -> str:
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("serve", "--addrport", "127.0.0.1:8123", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def production(tmp_path):
+    from django.test import override_settings
+
+    return override_settings(
+        PRODUCTION=True,
+        ENVIRONMENT="production",
+        DEBUG=False,
+        ALLOWED_HOSTS=["hq.example.com"],
+        STATIC_ROOT=tmp_path / "static",
+    )
