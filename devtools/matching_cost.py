@@ -18,14 +18,8 @@ import time
 from django.db import transaction
 
 from commerce.db import HQ
-from devtools.benchmark import (
-    BATCH,
-    ROOT,
-    FreshDatabases,
-    _generate,
-    counting_queries,
-    fresh_databases_migrate,
-)
+from devtools.benchmark.measure import BATCH, ROOT, counting_queries, load_generate
+from devtools.benchmark.run import FreshDatabases, fresh_databases_migrate
 
 # Existing customers that share an email with an async customer of the first store.
 OVERLAP = 100
@@ -112,7 +106,7 @@ def phase_matching(*, customers: int, stores: int, existing: int) -> dict:
     from jobs.models import JobRun
     from jobs.services import job_runs_execute, job_runs_request
 
-    _generate(customers=customers, stores=stores)
+    load_generate(customers=customers, stores=stores)
     started = time.perf_counter()
     existing_customers_insert(count=existing, overlap=min(OVERLAP, customers // stores))
     insert_seconds = time.perf_counter() - started

@@ -38,7 +38,7 @@ WRITE = """
 import json
 from commerce.models import Store
 from customers.services.store import customer_create_at_store
-from devtools.benchmark import store_customer_input
+from devtools.benchmark.freshness import store_customer_input
 stores = list(Store.objects.order_by("number"))
 for index in range({first}, {first} + {count}):
     for offset, store in enumerate(stores):

@@ -3,14 +3,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from devtools.benchmark import (
-    benchmark_freshness_run,
-    benchmark_run,
-    phase_floor,
-    phase_freshness,
-    phase_pipeline,
-    phase_raw,
-)
+from devtools.benchmark.floor import phase_floor
+from devtools.benchmark.freshness import benchmark_freshness_run, phase_freshness
+from devtools.benchmark.pipeline import phase_pipeline
+from devtools.benchmark.raw_floor import phase_raw
+from devtools.benchmark.run import benchmark_run
 
 
 class Command(BaseCommand):

@@ -1,0 +1,201 @@
+"""The conversion benchmark: the pipeline against its floor, on fresh databases.
+
+``benchmark_run``, the parent, makes three fresh sets of databases of the configured
+engine (SQLite files, or PostgreSQL databases on the configured server), and runs
+``manage.py benchmark --phase pipeline``, ``--phase floor`` and ``--phase raw`` in child
+processes pointed at them, so each measures its own peak RSS and none sees another's rows.
+
+- pipeline: upload, account creation and distribution through the real job runs, in
+  process, each stage timed, its SQL queries counted and its peak RSS read.
+- floor: the same rows the pipeline writes (staging, HQ master data, channel copies,
+  sessions, distribution records), bulk-inserted with the same ORM and batch size,
+  with no reads and no logic in the timed part.
+- raw: the exact rows the pipeline wrote (dumped by the pipeline child before its first
+  stage and after its last, untimed), written with the database driver itself in one
+  transaction per database: executemany on SQLite, COPY on PostgreSQL. Its writes are
+  the pipeline's net changes: new rows inserted in their final state (a row inserted
+  then stamped in the same run is one insert), rows that existed before changed with
+  an UPDATE of the changed columns (the stamps on the channel async customers and
+  their addresses, the number sequence).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+
+from commerce.db import HQ
+from devtools.benchmark.measure import ROOT
+
+
+class FreshDatabases:
+    """A fresh HQ and channel databases of the configured engine, removed afterwards."""
+
+    def __init__(self, *, channel_count: int, label: str, prefix: str = "bench"):
+        self.channel_count = channel_count
+        self.label = label
+        self.prefix = prefix
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{label}-"))
+        self.pg_names: list[str] = []
+        self.hq = settings.DATABASES[HQ]
+
+    @property
+    def is_postgres(self) -> bool:
+        return "postgresql" in self.hq["ENGINE"]
+
+    def _pg_url(self, name: str) -> str:
+        user = self.hq.get("USER") or "postgres"
+        password = f":{self.hq['PASSWORD']}" if self.hq.get("PASSWORD") else ""
+        host = self.hq.get("HOST") or "127.0.0.1"
+        port = self.hq.get("PORT") or 5432
+        return f"postgres://{user}{password}@{host}:{port}/{name}"
+
+    def _pg_admin(self):
+        import psycopg
+
+        return psycopg.connect(
+            host=self.hq.get("HOST") or "127.0.0.1",
+            port=self.hq.get("PORT") or 5432,
+            user=self.hq.get("USER") or "postgres",
+            password=self.hq.get("PASSWORD") or None,
+            dbname="postgres",
+            autocommit=True,
+        )
+
+    def env(self) -> dict[str, str]:
+        names = ["hq", *[f"ch{i + 1}" for i in range(self.channel_count)]]
+        aliases = ["channel", *[f"channel{i + 1}" for i in range(1, self.channel_count)]]
+        if self.is_postgres:
+            prefix = f"{self.prefix}_{self.label}_{uuid.uuid4().hex[:8]}"
+            self.pg_names = [f"{prefix}_{n}" for n in names]
+            with self._pg_admin() as connection:
+                for name in self.pg_names:
+                    connection.execute(f'CREATE DATABASE "{name}"')
+            urls = [self._pg_url(name) for name in self.pg_names]
+        else:
+            urls = [f"sqlite:///{self.tmp / f'{n}.sqlite3'}" for n in names]
+        return {
+            "DATABASE_URL": urls[0],
+            "CHANNEL_DATABASE_URLS": ",".join(
+                f"{alias}={url}" for alias, url in zip(aliases, urls[1:], strict=True)
+            ),
+            "VAR_DIR": str(self.tmp),
+        }
+
+    def drop(self) -> None:
+        if self.pg_names:
+            with self._pg_admin() as connection:
+                for name in self.pg_names:
+                    connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def fresh_databases_migrate(databases: FreshDatabases) -> tuple[dict, list[str]]:
+    """Migrate a child's fresh databases; returns the child's environment and the
+    ``manage.py`` command line. Output is captured, not inherited: standard output
+    carries the report alone (``--json``)."""
+    env = {**os.environ, **databases.env(), "LOG_LEVEL": "WARNING", "DEBUG": "0"}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    migrated = subprocess.run(
+        [*manage, "setup_databases", "-v", "0"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if migrated.returncode != 0:
+        raise RuntimeError(f"setup_databases failed:\n{migrated.stderr[-3000:]}")
+    return env, manage
+
+
+def _child(
+    *, phase: str, customers: int, stores: int, channel_count: int, log, rows: Path | None = None
+) -> dict:
+    databases = FreshDatabases(channel_count=channel_count, label=phase)
+    try:
+        env, manage = fresh_databases_migrate(databases)
+        log(f"{phase}: {customers} customers, {stores} stores, {channel_count} channel databases")
+        result = subprocess.run(
+            [
+                *manage,
+                "benchmark",
+                "--phase",
+                phase,
+                "--customers",
+                str(customers),
+                "--stores",
+                str(stores),
+                *(["--rows-dir", str(rows)] if rows is not None else []),
+            ],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{phase} phase failed:\n{result.stderr[-3000:]}")
+        return json.loads(result.stdout.strip().splitlines()[-1])
+    finally:
+        databases.drop()
+
+
+def benchmark_run(*, customers: int, stores: int, channel_databases: int, log=print) -> dict:
+    """Pipeline, ORM floor and raw floor, each in a child on fresh databases of the
+    configured engine; the report."""
+    # The pipeline's rows travel to the raw child on disk, never through this process.
+    rows = Path(tempfile.mkdtemp(prefix="bench-rows-"))
+    try:
+        pipeline = _child(
+            phase="pipeline",
+            customers=customers,
+            stores=stores,
+            channel_count=channel_databases,
+            log=log,
+            rows=rows,
+        )
+        floor = _child(
+            phase="floor",
+            customers=customers,
+            stores=stores,
+            channel_count=channel_databases,
+            log=log,
+        )
+        raw = _child(
+            phase="raw",
+            customers=customers,
+            stores=stores,
+            channel_count=channel_databases,
+            log=log,
+            rows=rows,
+        )
+    finally:
+        shutil.rmtree(rows, ignore_errors=True)
+    total = round(sum(s["seconds"] for s in pipeline["stages"]), 3)
+    queries = sum(s["queries"] for s in pipeline["stages"])
+    return {
+        "engine": settings.DATABASES[HQ]["ENGINE"].rsplit(".", 1)[-1],
+        "customers": customers,
+        "stores": stores,
+        "channel_databases": channel_databases,
+        "stages": pipeline["stages"],
+        "total_seconds": total,
+        "customers_per_second": round(customers / total, 1) if total else None,
+        "floor_seconds": floor["floor_seconds"],
+        "ratio": round(total / floor["floor_seconds"], 2) if floor["floor_seconds"] else None,
+        "queries_per_customer": round(queries / customers, 4),
+        "floor_queries_per_customer": round(floor["floor_queries"] / customers, 4),
+        "raw_floor_seconds": raw["raw_floor_seconds"],
+        "raw_ratio": (
+            round(total / raw["raw_floor_seconds"], 2) if raw["raw_floor_seconds"] else None
+        ),
+        # What the raw floor wrote: the pipeline's net row changes, per customer.
+        "raw_floor_writes_per_customer": {
+            kind: round(raw[kind] / customers, 2) for kind in ("inserts", "updates", "deletes")
+        },
+        "raw_floor_tables": raw["tables"],
+        "peak_rss_mb": max(s["peak_rss_mb"] for s in pipeline["stages"]),
+    }
