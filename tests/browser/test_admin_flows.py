@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from devtools import demo
+from devtools.demo import async_records
 from tests.browser.conftest import VIEWER_PASSWORD, VIEWER_USERNAME
 
 pytestmark = [pytest.mark.browser]
@@ -32,7 +32,10 @@ INVALID = {
     "Zoltán Kovács": 'invalid country code "XXL"',
     "Ayşe Yılmaz": '"Diamond" is not one of',
 }
-ASYNC_CUSTOMERS, ASYNC_ADDRESSES = len(demo.ASYNC_CUSTOMERS), len(demo.ASYNC_ADDRESSES)
+ASYNC_CUSTOMERS, ASYNC_ADDRESSES = (
+    len(async_records.ASYNC_CUSTOMERS),
+    len(async_records.ASYNC_ADDRESSES),
+)
 
 
 def log_in(page: Page, username: str = "admin", password: str = "admin") -> None:

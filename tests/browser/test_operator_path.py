@@ -43,7 +43,7 @@ SALE = "S0002-1-000005"
 STORE_SALE = f"""
 import datetime
 from commerce.models import ChannelSalesLine, ChannelSalesTransaction, Store
-from devtools.demo import demo_guid
+from devtools.demo.organization import demo_guid
 store = Store.objects.select_related("channel_database").get(number="S0002")
 alias = store.channel_database.alias
 sale = ChannelSalesTransaction.objects.using(alias).create(

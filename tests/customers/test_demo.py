@@ -19,7 +19,7 @@ from customers.models import (
     CustomerAttribute,
     CustomerGroup,
 )
-from devtools.demo import demo_payload
+from devtools.demo.payload import demo_payload
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from commerce.models import LegalEntity
-from devtools.demo import DemoRefused, admin_user_ensure
+from devtools.demo.loading import DemoRefused, admin_user_ensure
 from tests.support import production, run_serve
 
 pytestmark = pytest.mark.django_db(databases="__all__")

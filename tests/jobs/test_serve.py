@@ -15,7 +15,7 @@ from django.core.management import CommandError
 from django.test import override_settings
 
 from commerce.models import LegalEntity
-from devtools.demo import admin_user_ensure
+from devtools.demo.loading import admin_user_ensure
 from jobs.management.commands import serve
 from tests.support import (
     PRODUCTION_KEY,
@@ -164,7 +164,9 @@ def test_manage_py_serve_in_production_exits_non_zero_with_one_line(tmp_path):
     development = base_env(ENVIRONMENT="development", **databases)
     manage(development, "setup_databases")
     finished(
-        python(development, "from devtools.demo import admin_user_ensure\nadmin_user_ensure()")
+        python(
+            development, "from devtools.demo.loading import admin_user_ensure\nadmin_user_ensure()"
+        )
     )
     env = base_env(
         ENVIRONMENT="production",

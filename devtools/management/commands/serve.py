@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 
-from devtools.demo import ADMIN_PASSWORD, ADMIN_USERNAME, demo_setup
+from devtools.demo.loading import ADMIN_PASSWORD, ADMIN_USERNAME, demo_setup
 from jobs.management.commands import serve
 
 

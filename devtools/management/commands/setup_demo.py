@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from customers.importing import ImportFileError
-from devtools.demo import ADMIN_PASSWORD, ADMIN_USERNAME, DemoRefused, demo_setup
+from devtools.demo.loading import ADMIN_PASSWORD, ADMIN_USERNAME, DemoRefused, demo_setup
 
 
 class Command(BaseCommand):
