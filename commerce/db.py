@@ -2,6 +2,7 @@
 how a channel database that cannot be reached is told apart from an HQ failure."""
 
 import contextlib
+from collections import deque
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -78,3 +79,21 @@ def channel_database_check(alias: str, *, name: str | None = None) -> None:
     that is down is named in one line instead of failing halfway."""
     with channel_database_errors(alias, name=name):
         connections[alias].ensure_connection()
+
+
+@contextlib.contextmanager
+def sql_log_shortened(kept: int) -> Iterator[None]:
+    """With DEBUG on, Django keeps each connection's last 9,000 SQL statements in
+    memory; a long bulk load (an import's batches of rows) would hold hundreds of MB
+    of SQL text. Inside the block, each connection keeps only its last ``kept``,
+    unless queries are being captured on purpose (``force_debug_cursor``: tests)."""
+    swapped = []
+    for connection in connections.all():
+        if not connection.force_debug_cursor:
+            swapped.append((connection, connection.queries_log))
+            connection.queries_log = deque(maxlen=kept)
+    try:
+        yield
+    finally:
+        for connection, log in swapped:
+            connection.queries_log = log

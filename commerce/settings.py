@@ -7,9 +7,12 @@ the django-q2 ORM broker on HQ. ``DATABASE_URL``, ``CHANNEL_DATABASE_URLS`` and
 ``ENVIRONMENT=production`` (or ``prod``) refuses to start with a value that
 ``manage.py check --deploy`` would flag, and turns on HTTPS-only cookies, HSTS and the
 redirect to HTTPS; each refusal is one line naming the variable to set.
+
+Every variable is read by one strict reader, ``env`` (commerce.environment): a value it
+cannot read (``DEBUG=maybe``, ``CONVERSION_BATCH_SIZE=0``) is a one-line start-up error
+naming the variable and the value.
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,32 +25,13 @@ from django.core.checks.security.base import (
 )
 from django.core.exceptions import ImproperlyConfigured
 
+from commerce.environment import Env
+
+env = Env()
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(env.str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-
-TRUE_VALUES = {"1", "true", "yes", "on"}
-FALSE_VALUES = {"0", "false", "no", "off"}
-
-
-def _env_flag(name: str, default: bool) -> bool:
-    """A yes/no variable; a value that is neither is refused, not read as "no"."""
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in TRUE_VALUES | FALSE_VALUES:
-        return raw in TRUE_VALUES
-    raise ImproperlyConfigured(f"{name}: expected 1/0, true/false, yes/no or on/off, got {raw!r}")
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isascii() or not raw.isdigit():
-        raise ImproperlyConfigured(f"{name}: expected a whole number of 0 or more, got {raw!r}")
-    return int(raw)
-
 
 # "prod" and " Production" are what people type; an unknown value (a typo such as
 # "prodution") must not fall back to development settings on a production host.
@@ -57,22 +41,19 @@ ENVIRONMENTS = {
     "development": "development",
     "dev": "development",
 }
-_environment = os.environ.get("ENVIRONMENT", "").strip().lower() or "development"
+_environment = env.str("ENVIRONMENT").strip().lower() or "development"
 if _environment not in ENVIRONMENTS:
-    raise ImproperlyConfigured(
-        f"ENVIRONMENT: expected production (or prod) or development (or dev), "
-        f"got {os.environ['ENVIRONMENT']!r}"
+    raise env.refused(
+        "ENVIRONMENT", "production (or prod) or development (or dev)", env.str("ENVIRONMENT")
     )
 ENVIRONMENT = ENVIRONMENTS[_environment]
 PRODUCTION = ENVIRONMENT == "production"
 
 DEVELOPMENT_SECRET_KEY = "dev-insecure-commerce-async-customers-change-me"
-SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
-DEBUG = os.environ.get("DEBUG", "0" if PRODUCTION else "1").lower() in TRUE_VALUES
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "*").split(",") if h.strip()]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+SECRET_KEY = env.str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+DEBUG = env.bool("DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["*"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
 
 
 def _secret_key_problem(key: str) -> str | None:
@@ -98,10 +79,7 @@ def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
     if not meta.startswith("HTTP_"):
         meta = f"HTTP_{meta}"
     if not meta[5:] or not all(c.isascii() and (c.isalnum() or c == "_") for c in meta):
-        raise ImproperlyConfigured(
-            f"SECURE_PROXY_SSL_HEADER: expected a header name such as X-Forwarded-Proto, "
-            f"got {raw!r}"
-        )
+        raise env.refused("SECURE_PROXY_SSL_HEADER", "a header name such as X-Forwarded-Proto", raw)
     return (meta, "https")
 
 
@@ -119,20 +97,20 @@ if PRODUCTION:
         raise ImproperlyConfigured(
             "ENVIRONMENT=production: set ALLOWED_HOSTS to the site's host names, "
             "comma-separated, without '*' (.example.com matches every subdomain), "
-            f"got {os.environ.get('ALLOWED_HOSTS', '')!r}"
+            f"got {env.str('ALLOWED_HOSTS')!r}"
         )
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     # HTTPS only: browsers remember it for a year (HSTS), plain HTTP is redirected.
     # SECURE_SSL_REDIRECT=0 where the proxy redirects; check --deploy then warns W008.
-    SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = _env_flag("SECURE_HSTS_PRELOAD", True)
-    SECURE_SSL_REDIRECT = _env_flag("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
     # Trusted only when set: behind a TLS-terminating proxy that sets this header (and
     # drops a client's own), a request is HTTPS when the header says so. Without a
     # proxy, trusting it would let any client claim HTTPS.
-    SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(os.environ.get("SECURE_PROXY_SSL_HEADER", ""))
+    SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(env.str("SECURE_PROXY_SSL_HEADER"))
 
 INSTALLED_APPS = [
     "jobs.admin_apps.OperatorAdminConfig",  # django.contrib.admin, grouped index
@@ -222,8 +200,11 @@ SQLITE_OPTIONS = {
 }
 
 
+_conn_max_age = env.int("DB_CONN_MAX_AGE", 0)
+
+
 def _database(url: str) -> dict:
-    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")))
+    config = dj_database_url.parse(url, conn_max_age=_conn_max_age)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["ENGINE"] = "commerce.sqlite3"
         config["OPTIONS"] = dict(SQLITE_OPTIONS)
@@ -239,7 +220,7 @@ def _channel_database_urls(raw: str) -> dict[str, str]:
         alias, sep, url = item.partition("=")
         alias = alias.strip()
         if not sep or not alias or not url.strip():
-            raise ImproperlyConfigured(f"CHANNEL_DATABASE_URLS: expected alias=url, got {item!r}")
+            raise env.refused("CHANNEL_DATABASE_URLS", "alias=url", item)
         if alias == HQ_DATABASE or alias in urls:
             raise ImproperlyConfigured(
                 f"CHANNEL_DATABASE_URLS: alias {alias!r} is reserved or repeated"
@@ -250,11 +231,9 @@ def _channel_database_urls(raw: str) -> dict[str, str]:
     return urls
 
 
-DATABASES = {
-    HQ_DATABASE: _database(os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'hq.sqlite3'}"))
-}
+DATABASES = {HQ_DATABASE: _database(env.str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'hq.sqlite3'}"))}
 CHANNEL_DATABASE_URLS = _channel_database_urls(
-    os.environ.get(
+    env.str(
         "CHANNEL_DATABASE_URLS",
         f"channel=sqlite:///{VAR_DIR / 'channel.sqlite3'},"
         f"channel2=sqlite:///{VAR_DIR / 'channel2.sqlite3'}",
@@ -270,37 +249,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Freshness: a store write triggers its channel database's conversion after commit.
 # "0" turns the triggers off (the schedules still convert every write).
-CONVERSION_TRIGGERS = os.environ.get("CONVERSION_TRIGGERS", "1").strip().lower() not in (
-    "0",
-    "false",
-    "no",
-    "off",
-)
+CONVERSION_TRIGGERS = env.bool("CONVERSION_TRIGGERS", True)
 
 
 # Rows per batch in the conversion jobs: one upload/download session, one account
 # creation transaction. Larger batches mean fewer queries per customer; at most 5000,
 # which keeps every statement under SQLite's 32,766 bound parameters.
-CONVERSION_BATCH_SIZE = min(max(int(os.environ.get("CONVERSION_BATCH_SIZE", "5000")), 1), 5000)
+CONVERSION_BATCH_SIZE = env.int("CONVERSION_BATCH_SIZE", 5000, minimum=1, maximum=5000)
 
 
 # A running job run that has not reported for this long is taken as dead (its worker
 # was killed) and the same job for the same scope may run again.
-JOB_LEASE_SECONDS = int(os.environ.get("JOB_LEASE_SECONDS", "300"))
-JOB_QUEUED_LEASE_SECONDS = int(os.environ.get("JOB_QUEUED_LEASE_SECONDS", "3600"))
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", 300, minimum=1)
+JOB_QUEUED_LEASE_SECONDS = env.int("JOB_QUEUED_LEASE_SECONDS", 3600, minimum=1)
 # A queued run whose task has not started this long after it was handed to the queue (no
 # cluster running, a task lost with its broker) is taken over by the next request for its
 # job and scope: a trigger, the schedule or a command (jobs.enqueueing).
-JOB_QUEUED_GRACE_SECONDS = int(os.environ.get("JOB_QUEUED_GRACE_SECONDS", "10"))
+JOB_QUEUED_GRACE_SECONDS = env.int("JOB_QUEUED_GRACE_SECONDS", 10)
 
 
 # --- Queue (django-q2) -------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env.str("REDIS_URL")
 Q_CLUSTER = {
-    "name": os.environ.get("Q_CLUSTER_NAME", "commerce"),
-    "workers": int(os.environ.get("Q_WORKERS", "2")),
-    "timeout": int(os.environ.get("Q_TIMEOUT", "1800")),
-    "retry": int(os.environ.get("Q_RETRY", "1900")),
+    "name": env.str("Q_CLUSTER_NAME", "commerce"),
+    "workers": env.int("Q_WORKERS", 2, minimum=1),
+    "timeout": env.int("Q_TIMEOUT", 1800, minimum=1),
+    "retry": env.int("Q_RETRY", 1900, minimum=1),
     "max_attempts": 1,
     "queue_limit": 50,
     "bulk": 1,
@@ -314,7 +288,7 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = HQ_DATABASE
-    Q_CLUSTER["poll"] = float(os.environ.get("Q_POLL", "0.5"))
+    Q_CLUSTER["poll"] = env.float("Q_POLL", 0.5)
 
 
 # --- Auth, i18n, static ------------------------------------------------------
@@ -330,8 +304,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = max(_env_int("AXES_FAILURE_LIMIT", 5), 1)
-AXES_COOLOFF_TIME = timedelta(minutes=max(_env_int("AXES_COOLOFF_MINUTES", 15), 1))
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Behind the TLS proxy REMOTE_ADDR is the proxy's: every client then shares one address,
@@ -348,13 +322,14 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request when it is missing
 LOGIN_URL = "admin:login"
 
+_log_level = env.str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
-        "commerce": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-        "customers": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-        "jobs": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        "commerce": {"handlers": ["console"], "level": _log_level},
+        "customers": {"handlers": ["console"], "level": _log_level},
+        "jobs": {"handlers": ["console"], "level": _log_level},
     },
 }

@@ -36,21 +36,26 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from commerce.db import HQ
+from commerce.environment import Env
 from commerce.models import ChannelDatabase, Store
 from jobs.enqueueing import job_run_enqueue, job_run_take_over
 from jobs.models import ACTIVE_STATUSES, Job, JobRun, JobScopeCheck, JobStatus
 
 logger = logging.getLogger(__name__)
 
-JOB_LEASE_SECONDS = int(getattr(settings, "JOB_LEASE_SECONDS", 300))
-JOB_QUEUED_LEASE_SECONDS = int(getattr(settings, "JOB_QUEUED_LEASE_SECONDS", 3600))
+# Read and checked once, with their defaults, in settings (README "Configuration").
+JOB_LEASE_SECONDS = settings.JOB_LEASE_SECONDS
+JOB_QUEUED_LEASE_SECONDS = settings.JOB_QUEUED_LEASE_SECONDS
 MAX_ERRORS_KEPT = 200
+# The schedule intervals are read when `setup_schedules` runs, by the settings' reader.
+ENV = Env()
 
 
 class JobRequestError(Exception):
@@ -632,7 +637,10 @@ def schedules_setup() -> list[tuple[str, bool]]:
 
     results = []
     for name, func, args, setting, default in SCHEDULES:
-        minutes = int(os.environ.get(setting, getattr(settings, setting, default)))
+        try:
+            minutes = ENV.int(setting, getattr(settings, setting, default), minimum=1)
+        except ImproperlyConfigured as error:
+            raise JobRequestError(str(error)) from None
         schedule, created = Schedule.objects.update_or_create(
             name=name,
             defaults={
@@ -658,7 +666,7 @@ def _end_of_day_schedules_setup(Schedule) -> list[tuple[str, bool]]:
     (``END_OF_DAY_TIME``, HH:MM in TIME_ZONE, default 23:30): every business date with
     unposted sales up to that day. A later sale of the day goes into the next statement
     of its date. Idempotent; a store's schedule keeps the time it was given."""
-    at = os.environ.get("END_OF_DAY_TIME", getattr(settings, "END_OF_DAY_TIME", "23:30"))
+    at = ENV.str("END_OF_DAY_TIME", getattr(settings, "END_OF_DAY_TIME", "23:30"))
     try:
         hour, minute = (int(part) for part in at.strip().split(":"))
         first = timezone.localtime().replace(hour=hour, minute=minute, second=0, microsecond=0)

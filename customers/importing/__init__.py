@@ -22,16 +22,14 @@ channel ids already in the target channel database are skipped and reported, so 
 re-import adds nothing twice.
 """
 
-from collections import deque
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from commerce.db import HQ
+from commerce.db import HQ, sql_log_shortened
 
 from .checks import Source, file_check
 from .files import FileSource
@@ -67,26 +65,8 @@ SQL_LOG_KEPT = 10
 
 
 def _import(source: Source) -> ImportReport:
-    with _short_sql_log():
+    with sql_log_shortened(SQL_LOG_KEPT):
         return _import_logged(source)
-
-
-@contextmanager
-def _short_sql_log() -> Iterator[None]:
-    """With DEBUG on, Django keeps each connection's last 9,000 SQL statements in
-    memory; an import's are batches of rows, so a large file would hold hundreds of MB
-    of SQL text. While importing, a connection keeps only its last SQL_LOG_KEPT,
-    unless queries are being captured on purpose (``force_debug_cursor``: tests)."""
-    swapped = []
-    for connection in connections.all():
-        if not connection.force_debug_cursor:
-            swapped.append((connection, connection.queries_log))
-            connection.queries_log = deque(maxlen=SQL_LOG_KEPT)
-    try:
-        yield
-    finally:
-        for connection, log in swapped:
-            connection.queries_log = log
 
 
 def _import_logged(source: Source) -> ImportReport:

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from operator import itemgetter
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from commerce.bulk import in_values_sql, rows_delete, rows_insert, rows_upsert
+from commerce.bulk import rows_delete, rows_insert, rows_update_from, rows_upsert
 from commerce.db import require_channel_alias
 from commerce.models import ChannelSalesTransaction
 from commerce.signals import store_data_written
@@ -190,30 +190,20 @@ def _update_from_copies(
     null_column: str,
     now=None,
 ) -> int:
-    """UPDATE target FROM source: one statement joining on the GUID column ``key``,
-    restricted to the source rows just written (``id_column`` in ``source_ids``), only
-    where ``null_column`` is still empty. ``assignments`` maps target column -> source
-    column; ``now`` also sets ``synchronized_at``. A join, not a correlated subquery
-    per row: PostgreSQL and SQLite (3.33+) both plan it as one pass."""
-    connection = connections[alias]
-    quote = connection.ops.quote_name
-    t, src = quote(target._meta.db_table), quote(source._meta.db_table)
-    sets = [f"{quote(column)} = s.{quote(value)}" for column, value in assignments.items()]
-    params: list = []
-    if now is not None:
-        sets.append(f"{quote('synchronized_at')} = %s")
-        params.append(target._meta.get_field("synchronized_at").get_db_prep_value(now, connection))
-    restrict, restrict_param = in_values_sql(
-        f"s.{quote(id_column)}", source._meta.get_field(id_column), source_ids, connection
+    """``target`` rows still without ``null_column`` take ``assignments`` from the
+    ``source`` rows just written (``id_column`` in ``source_ids``) carrying their GUID
+    ``key``: one UPDATE joined on the GUID (``commerce.bulk.rows_update_from``). ``now``
+    also sets ``synchronized_at``."""
+    return rows_update_from(
+        model=target,
+        source=source,
+        key=key,
+        assignments=assignments,
+        values=None if now is None else {"synchronized_at": now},
+        where_null=null_column,
+        source_any_of=(id_column, source_ids),
+        using=alias,
     )
-    sql = (
-        f"UPDATE {t} SET {', '.join(sets)} FROM {src} AS s "
-        f"WHERE s.{quote(key)} = {t}.{quote(key)} AND {t}.{quote(null_column)} IS NULL "
-        f"AND {restrict}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, restrict_param])
-        return cursor.rowcount
 
 
 def _channel_link_reviewed(

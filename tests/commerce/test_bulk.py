@@ -12,7 +12,14 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from commerce.bulk import JSONText, ids_reserve, rows_delete, rows_insert, rows_upsert
+from commerce.bulk import (
+    JSONText,
+    ids_reserve,
+    rows_delete,
+    rows_insert,
+    rows_update_from,
+    rows_upsert,
+)
 from commerce.db import HQ
 from commerce.models import Statement
 from customers.models import (
@@ -26,6 +33,7 @@ from customers.models import (
 from jobs.models import CustomerDistribution
 from tests.factories.commerce import StoreFactory
 from tests.factories.customers import (
+    AsyncCustomerFactory,
     ChannelCustomerAddressFactory,
     ChannelCustomerFactory,
     CustomerFactory,
@@ -393,3 +401,33 @@ def test_delete_takes_rows_matching_any_column_in_one_statement_per_column():
 def test_delete_refuses_rows_other_tables_point_to():
     with pytest.raises(ValueError, match="deleted by the ORM"):
         rows_delete(model=ChannelCustomer, any_of={"account": ["A1"]}, using="channel")
+
+
+# --- rows_update_from -------------------------------------------------------------------
+
+
+def test_update_from_joins_on_the_key_in_one_statement_and_fills_only_empty_rows():
+    waiting, taken, unrelated, not_written = AsyncCustomerFactory.create_batch(4)
+    AsyncCustomer.objects.using("channel").filter(pk=taken.pk).update(account="KEEP")
+    copies = [
+        ChannelCustomerFactory(account=f"C{i}", async_customer_id=row.async_customer_id)
+        for i, row in enumerate([waiting, taken, not_written])
+    ]
+    now = datetime.datetime(2026, 5, 6, 7, 8, 9, 123000, tzinfo=datetime.UTC)
+    with CaptureQueriesContext(connections["channel"]) as queries:
+        updated = rows_update_from(
+            model=AsyncCustomer,
+            source=ChannelCustomer,
+            key="async_customer_id",
+            assignments={"account": "account"},
+            values={"synchronized_at": now},
+            where_null="account",
+            source_any_of=("id", [copy.pk for copy in copies[:2]] + [10**9]),
+            using="channel",
+        )
+
+    assert updated == 1 and len(queries.captured_queries) == 1
+    rows = AsyncCustomer.objects.using("channel").in_bulk()
+    assert (rows[waiting.pk].account, rows[waiting.pk].synchronized_at) == ("C0", now)
+    assert rows[taken.pk].account == "KEEP" and rows[taken.pk].synchronized_at is None
+    assert rows[unrelated.pk].account is None and rows[not_written.pk].account is None

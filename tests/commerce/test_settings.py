@@ -189,3 +189,111 @@ def test_bad_channel_database_urls_is_a_clear_error():
 
     assert result.returncode != 0
     assert "CHANNEL_DATABASE_URLS: expected alias=url" in result.stderr
+
+
+def manage_check(**env):
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=base_env(**env),
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "variable, value, expected",
+    [
+        ("DEBUG", "maybe", "expected 1/0, true/false, yes/no or on/off"),
+        ("CONVERSION_TRIGGERS", "sometimes", "expected 1/0, true/false, yes/no or on/off"),
+        ("CONVERSION_BATCH_SIZE", "abc", "expected a whole number from 1 to 5000"),
+        ("CONVERSION_BATCH_SIZE", "0", "expected a whole number from 1 to 5000"),
+        ("CONVERSION_BATCH_SIZE", "6000", "expected a whole number from 1 to 5000"),
+        ("Q_WORKERS", "-1", "expected a whole number of 1 or more"),
+        ("Q_POLL", "fast", "expected a number greater than 0"),
+        ("JOB_LEASE_SECONDS", "x", "expected a whole number of 1 or more"),
+        ("JOB_QUEUED_GRACE_SECONDS", "1.5", "expected a whole number of 0 or more"),
+        ("AXES_FAILURE_LIMIT", "0", "expected a whole number of 1 or more"),
+        ("DB_CONN_MAX_AGE", "forever", "expected a whole number of 0 or more"),
+    ],
+)
+def test_a_value_settings_cannot_read_is_one_line_naming_the_variable(variable, value, expected):
+    result = manage_check(**{variable: value})
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"{variable}: {expected}, got {value!r}"]
+    assert result.stdout == ""
+
+
+def test_manage_py_refuses_production_settings_with_one_line():
+    result = manage_check(**{**GOOD, "DEBUG": "1"})
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == ["ENVIRONMENT=production: set DEBUG=0"]
+
+
+DEFAULTS_PROBE = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.DEBUG, s.ALLOWED_HOSTS, s.CSRF_TRUSTED_ORIGINS, s.CONVERSION_TRIGGERS, "
+    "s.CONVERSION_BATCH_SIZE, s.JOB_LEASE_SECONDS, s.JOB_QUEUED_LEASE_SECONDS, "
+    "s.JOB_QUEUED_GRACE_SECONDS, s.Q_CLUSTER['name'], s.Q_CLUSTER['workers'], "
+    "s.Q_CLUSTER['timeout'], s.Q_CLUSTER['retry'], s.Q_CLUSTER['poll'], "
+    "s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds(), "
+    "s.DATABASES['default']['CONN_MAX_AGE'], s.LOGGING['loggers']['jobs']['level'], "
+    "sorted(s.DATABASES))"
+)
+DOCUMENTED = {
+    "DEBUG", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "CONVERSION_TRIGGERS",
+    "CONVERSION_BATCH_SIZE", "JOB_LEASE_SECONDS", "JOB_QUEUED_LEASE_SECONDS",
+    "JOB_QUEUED_GRACE_SECONDS", "Q_CLUSTER_NAME", "Q_WORKERS", "Q_TIMEOUT", "Q_RETRY",
+    "Q_POLL", "AXES_FAILURE_LIMIT", "AXES_COOLOFF_MINUTES", "DB_CONN_MAX_AGE", "LOG_LEVEL",
+    "DATABASE_URL", "CHANNEL_DATABASE_URLS", "REDIS_URL", "ENVIRONMENT",
+}  # fmt: skip
+
+
+def test_defaults_are_the_documented_ones():
+    """README "Configuration": every default, with none of its variables set."""
+    env = {k: v for k, v in base_env().items() if k not in DOCUMENTED}
+    result = subprocess.run(
+        [sys.executable, "-c", DEFAULTS_PROBE], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "True", "['*']", "[]", "True", "5000", "300", "3600", "10", "commerce", "2", "1800",
+        "1900", "0.5", "5", "900.0", "0", "INFO", "['channel',", "'channel2',", "'default']",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_number_or_flag_takes_its_default(blank):
+    result = settings_with(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.CONVERSION_BATCH_SIZE, s.JOB_LEASE_SECONDS, s.CONVERSION_TRIGGERS)",
+        CONVERSION_BATCH_SIZE=blank,
+        JOB_LEASE_SECONDS=blank,
+        CONVERSION_TRIGGERS=blank,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["5000", "300", "True"]
+
+
+def test_values_are_read_as_written():
+    result = settings_with(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DEBUG, s.ALLOWED_HOSTS, s.CONVERSION_TRIGGERS, s.CONVERSION_BATCH_SIZE, "
+        "s.Q_CLUSTER['workers'], s.Q_CLUSTER['poll'], s.JOB_LEASE_SECONDS)",
+        DEBUG=" Off ",
+        ALLOWED_HOSTS=" a.example.com, ,b.example.com ",
+        CONVERSION_TRIGGERS="no",
+        CONVERSION_BATCH_SIZE="1",
+        Q_WORKERS="8",
+        Q_POLL="0.25",
+        JOB_LEASE_SECONDS="15",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False", "['a.example.com',", "'b.example.com']", "False", "1", "8", "0.25", "15",
+    ]  # fmt: skip

@@ -109,6 +109,12 @@ def test_each_store_gets_an_end_of_day_schedule_that_posts_its_statements(
     assert (local.hour, local.minute) == (22, 15)
 
 
+def test_a_bad_schedule_interval_is_a_one_line_error(db, monkeypatch):
+    monkeypatch.setenv("CONVERSION_SCHEDULE_MINUTES", "often")
+    with pytest.raises(CommandError, match="CONVERSION_SCHEDULE_MINUTES: expected a whole"):
+        call("setup_schedules")
+
+
 def test_a_bad_end_of_day_time_is_a_one_line_error(db, monkeypatch):
     monkeypatch.setenv("END_OF_DAY_TIME", "half past ten")
     with pytest.raises(CommandError, match="END_OF_DAY_TIME must be HH:MM"):
