@@ -29,7 +29,7 @@ from customers.importing import (
     data_import_file,
     files,
     schema,
-    writing,
+    writing_channel,
 )
 from customers.models import (
     AsyncAddress,
@@ -823,14 +823,14 @@ def test_command_says_how_to_complete_an_incomplete_import(tmp_path, monkeypatch
 
 def test_children_are_written_through_the_one_mapping(monkeypatch):
     calls = []
-    real = writing.children_bulk_create
+    real = writing_channel.children_bulk_create
 
     def spy(**kwargs):
         families = list(kwargs["families"])
         calls.append((kwargs["side"], families))
         return real(**{**kwargs, "families": families})
 
-    monkeypatch.setattr(writing, "children_bulk_create", spy)
+    monkeypatch.setattr(writing_channel, "children_bulk_create", spy)
 
     data_import(payload=valid_file())
 
