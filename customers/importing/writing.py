@@ -24,8 +24,9 @@ from customers.models import ChannelRequest
 from customers.services.channel import store_write_announce
 
 from .checks import Plan, Source
+from .conversion import parse_record
 from .report import ImportFileError, ImportReport
-from .schema import CHANNEL_LISTS, CHANNEL_SCHEMAS, SCHEMAS, SECTIONS, Rec, parse_record
+from .schema import CHANNEL_LISTS, CHANNEL_SCHEMAS, SCHEMAS, SECTIONS, Rec
 from .writing_channel import _write_async_addresses, _write_async_customers, _write_transactions
 from .writing_edits import EDITS, _write_customer_edits
 from .writing_setup import SETUP_WRITERS

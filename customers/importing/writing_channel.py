@@ -20,7 +20,7 @@ from customers.services.children import (
     children_bulk_create,
 )
 
-from .checks import rows
+from .queries import rows
 from .report import ImportReport
 from .schema import Rec
 

@@ -14,9 +14,10 @@ from customers.services.changes import CustomerChanges
 from customers.services.requests import async_customer_changes_apply
 from customers.services.validation import AddressInput
 
-from .checks import chunks
+from .conversion import is_guid
+from .queries import chunks
 from .report import ImportReport
-from .schema import Rec, is_guid
+from .schema import Rec
 from .writing_channel import BULK_BATCH, _existing, _existing_address_ids
 
 EDITS = "customer_edits"

@@ -29,7 +29,7 @@ from customers.models import (
 from customers.services.changes import EDITABLE_FIELDS
 from customers.services.duplicates import customer_match_keys_refresh
 
-from .checks import chunks, rows
+from .queries import chunks, rows
 from .report import ImportReport, SectionCounts
 from .schema import Rec
 
