@@ -19,13 +19,7 @@ at 1440 px.
 
 from django.contrib import admin
 
-admin.site.site_header = "Retail HQ"
-# The tables (transactions, status, job runs) need the width more than the nav sidebar.
-admin.site.enable_nav_sidebar = False
-admin.site.site_title = "Retail HQ"
-admin.site.index_title = "Headquarters and store channel databases"
-
-from commerce.admin.organization import (  # noqa: E402  (registers after the site's titles)
+from commerce.admin.organization import (
     ChannelDatabaseAdmin,
     ChannelDatabaseForm,
     FunctionalityProfileAdmin,
@@ -34,7 +28,7 @@ from commerce.admin.organization import (  # noqa: E402  (registers after the si
     NumberSequenceInline,
     StoreAdmin,
 )
-from commerce.admin.sales import (  # noqa: E402
+from commerce.admin.sales import (
     ChannelSalesLineAdmin,
     ChannelSalesLineInline,
     ChannelSalesTransactionAdmin,
@@ -47,7 +41,7 @@ from commerce.admin.sales import (  # noqa: E402
     transaction_customer,
     with_line_totals,
 )
-from commerce.admin.statements import (  # noqa: E402
+from commerce.admin.statements import (
     ASYNC_RECORD_LOOKUPS,
     SalesOrderAdmin,
     SalesOrderLineAdmin,
@@ -59,6 +53,12 @@ from commerce.admin.statements import (  # noqa: E402
     async_records_named,
     statement_error_sentences,
 )
+
+admin.site.site_header = "Retail HQ"
+# The tables (transactions, status, job runs) need the width more than the nav sidebar.
+admin.site.enable_nav_sidebar = False
+admin.site.site_title = "Retail HQ"
+admin.site.index_title = "Headquarters and store channel databases"
 
 __all__ = [
     "ASYNC_RECORD_LOOKUPS",
