@@ -31,7 +31,7 @@ from customers.models import (
     StagedChannelRequest,
     StagingStatus,
 )
-from customers.services.accounts import staged_customers_create
+from customers.services.accounts_staged import staged_customers_create
 from customers.services.children import STAGED_CHILDREN, children_load
 from customers.services.requests import staged_requests_apply
 from customers.services.staging import staged_addresses_create, staged_record_fail

@@ -3,7 +3,8 @@ importing the modules registers their admin classes):
 
 - ``master``: HQ setup and the HQ customer master, with "Add customer at store" (R1);
 - ``channel``: the channel customer records, per channel database;
-- ``staging``: HQ staging, where records HQ rejected (R5) are fixed and synchronized again;
+- ``staging`` and ``staged_customers``: HQ staging, where records HQ rejected (R5) are
+  fixed and synchronized again;
 - ``guid_collisions``: "Create under a new GUID" for a record another channel database's
   GUID failed;
 - ``duplicates``: possible duplicates and the review of held records (R12);
@@ -12,6 +13,22 @@ importing the modules registers their admin classes):
 - ``job_actions``: the one module of ``customers`` that imports ``jobs``.
 """
 
-from customers.admin import channel, duplicates, master, requests, staging, status
+from customers.admin import (
+    channel,
+    duplicates,
+    master,
+    requests,
+    staged_customers,
+    staging,
+    status,
+)
 
-__all__ = ["channel", "duplicates", "master", "requests", "staging", "status"]
+__all__ = [
+    "channel",
+    "duplicates",
+    "master",
+    "requests",
+    "staged_customers",
+    "staging",
+    "status",
+]

@@ -34,7 +34,7 @@ from customers.models import (
     StagingStatus,
 )
 from customers.selectors import customers_for_comparison
-from customers.services.accounts import STAGED_CUSTOMER_PREFETCH
+from customers.services.accounts_staged import STAGED_CUSTOMER_PREFETCH
 from customers.services.review import (
     DuplicateReviewError,
     staged_customer_review,

@@ -1,12 +1,13 @@
 """Pass 1 of an import: everything the file must satisfy before anything is written.
 
 Reads the file once, record by record (reader.py), and the databases in batches;
-writes nothing. Checks each record's structure and limits (schema.py), the rules
+writes nothing. Checks each record's structure and limits (schema.py, conversion.py), the rules
 across records that the file alone decides (an id repeated inside the file, names a
 customer's type needs, one primary address), and every reference against the file
 and HQ (legal entity, customer group, channel database, functionality profile,
-default customer, store). A structural error rejects the file with one line naming
-the section, index, field and offending value.
+default customer, store; ``checks_references``, at the end of the read). A structural
+error rejects the file with one line naming the section, index, field and offending
+value.
 
 Memory holds only the keys the checks need (codes, accounts, GUIDs as integers, the
 first place each referenced key is used), never the records: an id repeated inside
@@ -15,46 +16,21 @@ file again up to it, only then.
 """
 
 import uuid
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.db import models
-
 from commerce.db import channel_aliases, is_channel_alias
-from commerce.models import (
-    ACCOUNT_MAX_LENGTH,
-    ChannelDatabase,
-    FunctionalityProfile,
-    LegalEntity,
-    NumberSequence,
-    Store,
-)
-from customers.models import (
-    Address,
-    AsyncCustomer,
-    AttributeType,
-    Customer,
-    CustomerGroup,
-    CustomerType,
-    display_name,
-)
+from commerce.models import ACCOUNT_MAX_LENGTH
+from customers.models import AttributeType, CustomerType, display_name
 from customers.services.validation import EDIT_CLOCK_SKEW, NAME_MAX_LENGTH, edited_at_error
 
+from .checks_references import _ReferenceChecks
+from .conversion import convert, is_guid, parse_record
+from .queries import QUERY_CHUNK
 from .reader import Item
 from .report import ImportFileError, invalid, show, unknown
-from .schema import (
-    CHANNEL_ENTRY,
-    CHANNEL_SCHEMAS,
-    SCHEMAS,
-    Rec,
-    convert,
-    is_guid,
-    parse_record,
-)
-
-# SQLite allows 999 parameters per statement; stay under it for every ``__in``.
-QUERY_CHUNK = 900
+from .schema import CHANNEL_ENTRY, CHANNEL_SCHEMAS, SCHEMAS, Rec
 
 
 class Source(Protocol):
@@ -76,25 +52,6 @@ class Plan:
     @property
     def aliases(self) -> list[str]:
         return sorted({alias for _, alias in self.entries})
-
-
-def chunks(values: Iterable, size: int = QUERY_CHUNK) -> Iterator[list]:
-    chunk: list = []
-    for value in values:
-        chunk.append(value)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def rows(queryset: models.QuerySet, lookup: str, values: Iterable, *fields: str) -> list:
-    """``values_list(*fields)`` of the rows whose ``lookup`` is in ``values``, chunked."""
-    found: list = []
-    for chunk in chunks(sorted(set(values))):
-        found.extend(queryset.filter(**{f"{lookup}__in": chunk}).values_list(*fields))
-    return found
 
 
 class _Repeated(Exception):
@@ -156,7 +113,7 @@ class _Wanted:
                 raise unknown(path, self.what, shown(key))
 
 
-class _FileState:
+class _FileState(_ReferenceChecks):
     """Keys seen so far in pass 1 and the references to check at its end."""
 
     def __init__(self, find: tuple[str, Hashable] | None = None):
@@ -366,205 +323,6 @@ class _FileState:
         for transaction_id, path in self.pending_transactions:
             self._transaction_id(transaction_id, path)
         self.pending_transactions = []
-
-    # --- References -----------------------------------------------------------------
-
-    def flush_locations(self) -> None:
-        """A location id is unique at HQ: it may not move to another customer."""
-        batch, self.location_batch = self.location_batch, []
-        if not batch or self.find is not None:
-            return
-        found = rows(
-            Address.objects,
-            "location_id",
-            [location_id for location_id, *_ in batch],
-            "location_id",
-            "party__customer__legal_entity__code",
-            "party__customer__account",
-        )
-        owners = {location_id: (le, account) for location_id, le, account in found}
-        for location_id, legal_entity, account, path in batch:  # in file order
-            owner = owners.get(location_id, (legal_entity, account))
-            if owner != (legal_entity, account):
-                who = f'customer "{owner[1]}"' if owner[1] else "a party without customer"
-                raise invalid(path, f"already the address of {who}", location_id)
-
-    def check_references(self) -> list[tuple[str, str]]:
-        """Every reference against the file and HQ; returns each channel entry's store
-        and channel alias."""
-        seen = self.seen
-        legal_entities = seen.get("legal entity code", set())
-        wanted = set(self.legal_entity_refs.first) - legal_entities
-        legal_entities |= {code for (code,) in rows(LegalEntity.objects, "code", wanted, "code")}
-        self.legal_entity_refs.require(legal_entities)
-        self._check_account_lengths()
-
-        groups = seen.get("customer group", set())
-        wanted = set(self.group_refs.first) - groups
-        groups |= set(
-            rows(
-                CustomerGroup.objects,
-                "code",
-                {code for _, code in wanted},
-                "legal_entity__code",
-                "code",
-            )
-        )
-        self.group_refs.require(groups, shown=lambda key: key[1])
-
-        if not (self.channel_databases or self.stores or self.entries):
-            return []
-        # Channel databases are few (each needs a configured alias): read them all.
-        databases = dict(ChannelDatabase.objects.values_list("name", "alias"))
-        for alias, path in self.channel_databases.values():
-            for other, other_alias in databases.items():
-                if other_alias == alias and other not in self.channel_databases:
-                    raise invalid(path, f'already used by channel database "{other}"', alias)
-        databases.update({name: alias for name, (alias, _) in self.channel_databases.items()})
-        self.database_refs.require(set(databases))
-
-        profiles = seen.get("functionality profile code", set())
-        wanted = set(self.profile_refs.first) - profiles
-        profiles |= {c for (c,) in rows(FunctionalityProfile.objects, "code", wanted, "code")}
-        self.profile_refs.require(profiles)
-
-        customers = seen.get("customer account", set())
-        wanted = set(self.default_customer_refs) - customers
-        customers = set(
-            rows(
-                Customer.objects,
-                "account",
-                {account for _, account in wanted},
-                "legal_entity__code",
-                "account",
-            )
-        )
-        for (legal_entity, account), path in self.default_customer_refs.items():
-            if (legal_entity, account) in wanted and (legal_entity, account) not in customers:
-                raise unknown(path, f"customer of legal entity {legal_entity}", account)
-
-        store_databases = dict(self.stores)
-        store_entities = dict(self.store_entities)
-        wanted = {store for store, _ in self.entries} - set(store_databases)
-        found = rows(
-            Store.objects,
-            "number",
-            wanted,
-            "number",
-            "channel_database__name",
-            "legal_entity__code",
-        )
-        for number, database, legal_entity in found:
-            store_databases[number] = database
-            store_entities[number] = legal_entity
-        entries = []
-        for store, path in self.entries:
-            if store not in store_databases:
-                raise unknown(path, "store", store)
-            database = store_databases[store]
-            alias = databases[database]
-            if not is_channel_alias(alias):
-                raise invalid(
-                    path,
-                    f'store\'s channel database "{database}" has alias "{alias}", '
-                    "which is not configured",
-                    store,
-                )
-            entries.append((store, alias))
-        self._check_edit_customers(entries, store_entities, databases)
-        return entries
-
-    def _check_edit_customers(
-        self,
-        entries: list[tuple[str, str]],
-        store_entities: dict[str, str],
-        databases: dict[str, str],
-    ) -> None:
-        """R11: an edit's customer is an async customer of its store's channel database
-        (in the file or the database) or an account of the store's legal entity (in the
-        file's customers or at HQ). A few queries per channel database, in chunks."""
-        if not self.edit_refs:
-            return
-        file_accounts = self.seen.get("customer account", set())
-        guids: dict[str, set[int]] = {}  # alias -> GUIDs not in the file
-        accounts: set[tuple[str, str]] = set()
-        for (entry, key), _path in self.edit_refs.items():
-            store, alias = entries[entry]
-            if isinstance(key, int):
-                other = self.async_customer_entries.get(key)
-                if other is None or entries[other][1] != alias:
-                    guids.setdefault(alias, set()).add(key)
-            elif (store_entities[store], key) not in file_accounts:
-                accounts.add((store_entities[store], key))
-        found_guids = {
-            alias: {
-                guid.int
-                for (guid,) in rows(
-                    AsyncCustomer.objects.using(alias),
-                    "async_customer_id",
-                    [uuid.UUID(int=key) for key in keys],
-                    "async_customer_id",
-                )
-            }
-            for alias, keys in guids.items()
-        }
-        found_accounts = set(
-            rows(
-                Customer.objects,
-                "account",
-                {account for _, account in accounts},
-                "legal_entity__code",
-                "account",
-            )
-        )
-        names = {alias: name for name, alias in databases.items()}
-        for (entry, key), path in self.edit_refs.items():  # in file order
-            store, alias = entries[entry]
-            if isinstance(key, int):
-                if key in guids.get(alias, ()) and key not in found_guids[alias]:
-                    raise unknown(
-                        path,
-                        f'async customer of channel database "{names.get(alias, alias)}"',
-                        str(uuid.UUID(int=key)),
-                    )
-            elif (store_entities[store], key) in accounts and (
-                store_entities[store],
-                key,
-            ) not in found_accounts:
-                raise unknown(path, f"customer of legal entity {store_entities[store]}", key)
-
-    def _check_account_lengths(self) -> None:
-        """A legal entity's accounts (prefix and digits) fit ACCOUNT_MAX_LENGTH, the one
-        length every table holding an account has."""
-        stored = {
-            code: (prefix, digits)
-            for code, prefix, digits in rows(
-                NumberSequence.objects,
-                "legal_entity__code",
-                {rec["code"] for rec in self.legal_entities},
-                "legal_entity__code",
-                "prefix",
-                "digits",
-            )
-        }
-        default_prefix = NumberSequence._meta.get_field("prefix").default
-        default_digits = NumberSequence._meta.get_field("digits").default
-        for rec in self.legal_entities:
-            prefix, digits = stored.get(rec["code"], (default_prefix, default_digits))
-            prefix = rec.get("customer_account_prefix", prefix)
-            digits = rec.get("customer_account_digits", digits)
-            if len(prefix) + digits > ACCOUNT_MAX_LENGTH:
-                name = (
-                    "customer_account_digits"
-                    if "customer_account_digits" in rec.values
-                    else "customer_account_prefix"
-                )
-                raise invalid(
-                    rec.at(name),
-                    f'accounts of prefix "{prefix}" and {digits} digits would be '
-                    f"{len(prefix) + digits} characters, more than {ACCOUNT_MAX_LENGTH}",
-                    rec[name],
-                )
 
 
 def _require_names(rec: Rec, *, blank: bool) -> None:

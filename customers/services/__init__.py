@@ -17,12 +17,11 @@ public surface, re-exported for convenience.
 """
 
 from customers.services.accounts import (
-    STAGED_CUSTOMER_PREFETCH,
     NumberSequenceExhausted,
     account_numbers_allocate,
     customers_create,
-    staged_customers_create,
 )
+from customers.services.accounts_staged import STAGED_CUSTOMER_PREFETCH, staged_customers_create
 from customers.services.channel import async_customer_create, channel_customers_apply
 from customers.services.children import staged_customer_input
 from customers.services.resolution import (

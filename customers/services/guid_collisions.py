@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from commerce.db import HQ
 from customers.models import AsyncCustomerLink, Customer, StagedAsyncCustomer, StagingStatus
-from customers.services.accounts import STAGED_CUSTOMER_PREFETCH, staged_customers_create
+from customers.services.accounts_staged import STAGED_CUSTOMER_PREFETCH, staged_customers_create
 from customers.services.staging import origin_matches
 
 

@@ -22,7 +22,7 @@ from customers.models import (
     StagedAsyncCustomerAddress,
     StagingStatus,
 )
-from customers.services.accounts import STAGED_CUSTOMER_PREFETCH, staged_customers_create
+from customers.services.accounts_staged import STAGED_CUSTOMER_PREFETCH, staged_customers_create
 from customers.services.staging import origin_matches, staged_addresses_create
 
 

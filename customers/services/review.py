@@ -38,7 +38,7 @@ from customers.models import (
     StagingStatus,
     address_values,
 )
-from customers.services.accounts import STAGED_CUSTOMER_PREFETCH, staged_customers_create
+from customers.services.accounts_staged import STAGED_CUSTOMER_PREFETCH, staged_customers_create
 from customers.services.children import staged_customer_input
 from customers.services.duplicates import (
     Match,

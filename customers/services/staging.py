@@ -264,41 +264,16 @@ def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> lis
     """
     if not staged_rows:
         return []
-    stores = stores_by_number(s.store_number for s in staged_rows)
-    accounts = {s.customer_account for s in staged_rows}
-    customers = {
-        (c.legal_entity_id, c.account): c
-        for c in Customer.objects.filter(account__in=accounts)
-        .order_by()
-        .only("pk", "legal_entity_id", "account", "party_id")
-    }
-    existing = {
-        guid: (location_id, origin)
-        for guid, location_id, origin in Address.objects.filter(
-            async_address_id__in=[s.async_address_id for s in staged_rows]
-        )
-        .order_by()
-        .values_list("async_address_id", "location_id", "async_origin")
-    }
+    stores, customers, existing = _address_targets(staged_rows)
     outcomes: dict[int, StagedOutcome] = {}
     new_addresses: list[Address] = []
     primary_for_party: dict[int, Address] = {}
     touched_customers: set[int] = set()
     for staged in staged_rows:
         if staged.async_address_id in existing:
-            location_id, origin = existing[staged.async_address_id]
-            if origin_matches(origin, staged.channel_database):
-                outcomes[staged.pk] = StagedOutcome(staged.pk, location_id=location_id)
-            else:
-                outcomes[staged.pk] = StagedOutcome(
-                    staged.pk,
-                    error=guid_collision_error(
-                        field="async_address_id",
-                        guid=staged.async_address_id,
-                        held_by=f"HQ address {location_id}",
-                        origin=origin,
-                    ),
-                )
+            outcomes[staged.pk] = _existing_address_outcome(
+                staged, *existing[staged.async_address_id]
+            )
             continue
         store = stores.get(staged.store_number)
         if store is None:
@@ -351,6 +326,47 @@ def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> lis
             result_source=address_by_guid_location_id(),
         )
     return [outcomes[s.pk] for s in staged_rows]
+
+
+def _address_targets(staged_rows: Sequence[StagedAsyncAddress]) -> tuple[dict, dict, dict]:
+    """The stores of the staged addresses, the HQ customers they name (by legal entity
+    and account) and the HQ addresses already made from their GUIDs (GUID -> location
+    id, origin)."""
+    stores = stores_by_number(s.store_number for s in staged_rows)
+    accounts = {s.customer_account for s in staged_rows}
+    customers = {
+        (c.legal_entity_id, c.account): c
+        for c in Customer.objects.filter(account__in=accounts)
+        .order_by()
+        .only("pk", "legal_entity_id", "account", "party_id")
+    }
+    existing = {
+        guid: (location_id, origin)
+        for guid, location_id, origin in Address.objects.filter(
+            async_address_id__in=[s.async_address_id for s in staged_rows]
+        )
+        .order_by()
+        .values_list("async_address_id", "location_id", "async_origin")
+    }
+    return stores, customers, existing
+
+
+def _existing_address_outcome(
+    staged: StagedAsyncAddress, location_id: str, origin: str
+) -> StagedOutcome:
+    """A GUID HQ already made an address from: the same record again completes with its
+    location id; the same GUID from another channel database fails by name."""
+    if origin_matches(origin, staged.channel_database):
+        return StagedOutcome(staged.pk, location_id=location_id)
+    return StagedOutcome(
+        staged.pk,
+        error=guid_collision_error(
+            field="async_address_id",
+            guid=staged.async_address_id,
+            held_by=f"HQ address {location_id}",
+            origin=origin,
+        ),
+    )
 
 
 def staged_record_fail(*, model, pk: int, reason: str) -> int:

@@ -24,12 +24,12 @@ from customers import importing
 from customers.importing import (
     ImportFileError,
     ImportIncompleteError,
-    checks,
+    checks_references,
     data_import,
     data_import_file,
     files,
     schema,
-    writing,
+    writing_channel,
 )
 from customers.models import (
     AsyncAddress,
@@ -382,7 +382,7 @@ def test_values_at_the_limits_are_loaded():
 
 
 def test_legal_entity_accounts_must_fit_the_account_length(monkeypatch):
-    monkeypatch.setattr(checks, "ACCOUNT_MAX_LENGTH", 12)
+    monkeypatch.setattr(checks_references, "ACCOUNT_MAX_LENGTH", 12)
     payload = valid_file()
     payload["legal_entities"][0]["customer_account_digits"] = 12
 
@@ -395,7 +395,7 @@ def test_legal_entity_accounts_must_fit_the_account_length(monkeypatch):
 def test_a_prefix_is_checked_with_the_digits_already_at_hq(monkeypatch):
     data_import(payload=setup_sections())
     NumberSequence.objects.update(digits=11)
-    monkeypatch.setattr(checks, "ACCOUNT_MAX_LENGTH", 12)
+    monkeypatch.setattr(checks_references, "ACCOUNT_MAX_LENGTH", 12)
     before = row_counts()
     payload = {"legal_entities": [{**setup_sections()["legal_entities"][0]}]}
     del payload["legal_entities"][0]["customer_account_digits"]
@@ -823,14 +823,14 @@ def test_command_says_how_to_complete_an_incomplete_import(tmp_path, monkeypatch
 
 def test_children_are_written_through_the_one_mapping(monkeypatch):
     calls = []
-    real = writing.children_bulk_create
+    real = writing_channel.children_bulk_create
 
     def spy(**kwargs):
         families = list(kwargs["families"])
         calls.append((kwargs["side"], families))
         return real(**{**kwargs, "families": families})
 
-    monkeypatch.setattr(writing, "children_bulk_create", spy)
+    monkeypatch.setattr(writing_channel, "children_bulk_create", spy)
 
     data_import(payload=valid_file())
 

@@ -370,7 +370,7 @@ def test_real_time_edit_goes_to_hq_at_once_or_falls_back_to_a_request(realtime, 
     assert Customer.objects.get(account=account).email == "now@x.example"
     assert ChannelCustomer.objects.using("channel").get(account=account).email == "now@x.example"
 
-    from customers.services import requests as request_services
+    from customers.services.requests import at_store as request_services
 
     def hq_down(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")

@@ -25,7 +25,7 @@ from customers.models import (
     Customer,
 )
 from customers.services import async_customer_create, customer_create_at_store
-from customers.services import requests as request_services
+from customers.services.requests import at_store as request_services
 from jobs.models import JobRun
 from jobs.services import job_runs_execute, job_runs_request
 from tests.factories.commerce import FunctionalityProfileFactory, StoreFactory

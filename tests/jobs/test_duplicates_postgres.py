@@ -45,7 +45,7 @@ for number, alias in org.stores:
 
 WORKER = """
 import time
-import customers.services.accounts as accounts
+import customers.services.accounts_staged as accounts
 from jobs.account_creation import account_creation_run
 
 screen = accounts.duplicates_screen

@@ -8,7 +8,6 @@ from django.core import checks
 from django.db import transaction
 from django.utils import timezone
 
-from jobs import services
 from jobs.models import Job, JobRun, JobStatus
 from jobs.services import (
     JOB_LEASE_SECONDS,
@@ -25,6 +24,7 @@ from jobs.services import (
     job_runs_execute,
     job_runs_reap_stale,
     job_specs_check,
+    requesting,
 )
 from jobs.tasks import job_runs_task, scheduled_conversion_task
 from tests.factories.commerce import ChannelDatabaseFactory
@@ -304,7 +304,7 @@ def test_request_enqueues_only_when_the_transaction_commits(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     enqueued = []
-    monkeypatch.setattr(services, "job_run_enqueue", lambda *, run_ids: enqueued.append(run_ids))
+    monkeypatch.setattr(requesting, "job_run_enqueue", lambda *, run_ids: enqueued.append(run_ids))
 
     with django_capture_on_commit_callbacks() as callbacks:
         run = job_run_request(job=Job.SYNC_ORDERS)
@@ -576,7 +576,7 @@ def test_an_enqueue_of_runs_already_run_here_hands_nothing_to_the_queue(recordin
     tasks = []
     monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: tasks.append(args))
 
-    assert services.job_run_enqueue(run_ids=[first.pk, second.pk]) == ""
+    assert requesting.job_run_enqueue(run_ids=[first.pk, second.pk]) == ""
 
     assert tasks == []
     assert {r.task_id for r in refreshed([first, second])} == {

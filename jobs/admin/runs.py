@@ -1,16 +1,7 @@
-"""Admin for job runs (R10) and the sessions that move data between HQ and the channel
-databases. Everything here is written by the jobs, so every page is read-only.
-
-Scopes and parameters are shown in words ("channel database HOUSTON", "3 selected
-staged async customers", each named on the run's page) and the GUIDs in a run's errors
-by the name of their staged record; the scope key stays under the words, as the
-commands and the search know it.
-
-The job runs list and a run's page refresh themselves every few seconds while a run
-they show is queued or running (``templates/admin/jobs/jobrun/``). The actions that
-request jobs live on the pages of what they act on (channel databases, stores,
-transactions, staged customers); see ``jobs.admin_actions``; those of the commerce
-pages are registered by ``jobs.admin_commerce``, imported here.
+"""The job runs list and a run's page (R10): status in colour, scope and parameters in
+words (a selection names its records), the GUIDs in its errors by the name of their staged
+record, links to the sessions the run wrote, and a refresh every few seconds while a run
+it shows is active.
 """
 
 import re
@@ -24,21 +15,11 @@ from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from commerce.admin import async_records_named
-from commerce.admin_channel import ChannelModelAdmin
 from commerce.models import SalesTransaction
 from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagedChannelRequest
-from jobs import admin_commerce  # noqa: F401  (the job actions of the commerce pages)
+from jobs.admin.shared import ReadOnlyAdmin, _clock
 from jobs.admin_actions import SELECTION_NOUNS, scope_words
-from jobs.models import (
-    AppliedDownloadSession,
-    CustomerDistribution,
-    DownloadSession,
-    JobDemand,
-    JobRun,
-    JobScopeCheck,
-    JobStatus,
-    UploadSession,
-)
+from jobs.models import DownloadSession, JobRun, JobScopeCheck, JobStatus, UploadSession
 
 REFRESH_SECONDS = 3
 
@@ -50,23 +31,8 @@ STATUS_COLOURS = {
     JobStatus.FAILED: "#b3261e",
 }
 
-# How much of a download session's payload its page shows.
-PAYLOAD_CUSTOMERS_SHOWN = 50
 # Lists in a run's parameters (ids picked in the admin) longer than this are cut.
 PARAMETER_LIST_SHOWN = 20
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The jobs write these rows; people look at them."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _duration_text(seconds: float) -> str:
@@ -77,25 +43,6 @@ def _duration_text(seconds: float) -> str:
     if hours:
         return f"{hours}\u00a0h {minutes}\u00a0min"
     return f"{minutes}\u00a0min {seconds}\u00a0s" if minutes else f"{seconds}\u00a0s"
-
-
-def _clock(moment, day) -> str:
-    """The time of ``moment``, with its date only when it is not ``day``."""
-    local = timezone.localtime(moment)
-    return local.strftime("%H:%M:%S" if local.date() == day else "%Y-%m-%d %H:%M:%S")
-
-
-def counts_text(counts: dict) -> str:
-    """``{"customers": 3, "applied": {"linked_customers": 3}}`` -> "customers 3, applied:
-    linked_customers 3"."""
-    parts = []
-    for key, value in (counts or {}).items():
-        words = key.replace("_", " ")
-        if isinstance(value, dict):
-            parts.append(f"{words}: {counts_text(value)}")
-        else:
-            parts.append(f"{words} {value}")
-    return ", ".join(parts) or "-"
 
 
 # A selection parameter -> the model its ids are, and how one is named.
@@ -430,250 +377,3 @@ class JobRunAdmin(ReadOnlyAdmin):
             context["run_title"] = run_title(obj)
             context["subtitle"] = context["run_title"]
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-
-class SessionAdmin(ReadOnlyAdmin):
-    list_filter = ["status", "channel_database"]
-    search_fields = ["channel_database", "=job_run__id"]
-    date_hierarchy = "created_at"
-
-    @admin.display(description="job run", ordering="job_run_id")
-    def job_run_link(self, obj):
-        if obj.job_run_id is None:
-            return "-"
-        return format_html(
-            '<a href="{}">job run #{}</a>',
-            reverse("admin:jobs_jobrun_change", args=[obj.job_run_id]),
-            obj.job_run_id,
-        )
-
-    @admin.display(description="checksum")
-    def short_checksum(self, obj):
-        return format_html('<span title="{}">{}…</span>', obj.checksum, obj.checksum[:12])
-
-    @admin.display(description="counts")
-    def counts_summary(self, obj):
-        return counts_text(obj.counts)
-
-
-@admin.register(UploadSession)
-class UploadSessionAdmin(SessionAdmin):
-    list_display = [
-        "id",
-        "channel_database",
-        "kind",
-        "status",
-        "counts_summary",
-        "job_run_link",
-        "timing",
-    ]
-    fields = [
-        "channel_database",
-        "status",
-        "counts",
-        "job_run_link",
-        "created_at",
-        "applied_at",
-        "acknowledged_at",
-    ]
-    readonly_fields = fields
-
-    @admin.display(description="kind")
-    def kind(self, obj):
-        return (obj.counts or {}).get("kind", "-")
-
-    @admin.display(description="created / applied / acknowledged", ordering="created_at")
-    def timing(self, obj):
-        """Created at; then when HQ applied it and the channel acknowledged it."""
-        created = timezone.localtime(obj.created_at)
-        steps = [
-            f"{label} {_clock(moment, created.date())}"
-            for label, moment in (
-                ("applied", obj.applied_at),
-                ("acknowledged", obj.acknowledged_at),
-            )
-            if moment
-        ]
-        return format_html(
-            '<div style="white-space:nowrap">{}</div><div style="font-size:0.85em">{}</div>',
-            created.strftime("%Y-%m-%d %H:%M:%S"),
-            ", ".join(steps) or "not applied",
-        )
-
-    @admin.display(description="counts")
-    def counts_summary(self, obj):
-        return counts_text({k: v for k, v in (obj.counts or {}).items() if k != "kind"})
-
-
-@admin.register(DownloadSession)
-class DownloadSessionAdmin(SessionAdmin):
-    search_fields = ["channel_database", "checksum", "=job_run__id"]
-    list_display = [
-        "id",
-        "channel_database",
-        "status",
-        "customer_count",
-        "counts_summary",
-        "short_checksum",
-        "job_run_link",
-        "short_error",
-        "created_at",
-        "applied_at",
-    ]
-    fields = [
-        "channel_database",
-        "status",
-        "counts",
-        "checksum",
-        "job_run_link",
-        "error",
-        "created_at",
-        "applied_at",
-        "payload_summary",
-    ]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        # The payload holds up to a batch of whole customers: the list never reads it.
-        return super().get_queryset(request).defer("payload")
-
-    @admin.display(description="customers")
-    def customer_count(self, obj):
-        return (obj.counts or {}).get("customers", "-")
-
-    @admin.display(description="error", ordering="error")
-    def short_error(self, obj):
-        return (obj.error[:80] + "…") if len(obj.error) > 80 else obj.error
-
-    @admin.display(description="payload")
-    def payload_summary(self, obj):
-        customers = (obj.payload or {}).get("customers", [])
-        rows = [
-            (
-                customer.get("account", ""),
-                customer.get("name", ""),
-                customer.get("legal_entity", ""),
-                customer.get("version", ""),
-                len(customer.get("addresses", [])),
-                customer.get("async_customer_id") or "-",
-            )
-            for customer in customers[:PAYLOAD_CUSTOMERS_SHOWN]
-        ]
-        if not rows:
-            return "-"
-        more = len(customers) - len(rows)
-        return format_html(
-            "<table><thead><tr><th>account</th><th>name</th><th>legal entity</th>"
-            "<th>version</th><th>addresses</th><th>async customer id</th></tr></thead>"
-            "<tbody>{}</tbody></table>{}",
-            format_html_join(
-                "",
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                rows,
-            ),
-            format_html("<p>… and {} more customers.</p>", more) if more > 0 else "",
-        )
-
-
-@admin.register(CustomerDistribution)
-class CustomerDistributionAdmin(ReadOnlyAdmin):
-    list_display = ["customer", "channel_database", "version", "download_session_link"]
-    list_filter = ["channel_database"]
-    search_fields = ["customer__account", "channel_database"]
-    list_select_related = ["customer"]
-    fields = ["customer", "channel_database", "version", "download_session_link"]
-    readonly_fields = fields
-
-    @admin.display(description="download session", ordering="download_session_id")
-    def download_session_link(self, obj):
-        if obj.download_session_id is None:
-            return "-"
-        url = reverse("admin:jobs_downloadsession_change", args=[obj.download_session_id])
-        return format_html('<a href="{}">#{}</a>', url, obj.download_session_id)
-
-
-@admin.register(AppliedDownloadSession)
-class AppliedDownloadSessionAdmin(ChannelModelAdmin):
-    """The channel's record of the download sessions it applied (what makes applying
-    idempotent), read from the channel database the list filter chooses."""
-
-    list_display = ["session_id", "download_session_link", "applied_at", "counts_summary"]
-    search_fields = ["=session_id"]
-    fields = ["session_id", "download_session_link", "applied_at", "counts"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="HQ download session")
-    def download_session_link(self, obj):
-        url = reverse("admin:jobs_downloadsession_change", args=[obj.session_id])
-        return format_html('<a href="{}">download session #{}</a>', url, obj.session_id)
-
-    @admin.display(description="counts")
-    def counts_summary(self, obj):
-        return counts_text(obj.counts)
-
-
-@admin.register(JobScopeCheck)
-class JobScopeCheckAdmin(ReadOnlyAdmin):
-    """When each job last checked each scope, whether it found work or not: a scheduled
-    or triggered run that found nothing is not kept as a job run (Freshness)."""
-
-    list_display = ["job_label", "scope_label", "checked_at_text", "last_run_link"]
-    list_filter = ["job"]
-    search_fields = ["scope"]
-    list_select_related = ["last_run"]
-    fields = ["job", "scope", "checked_at_text", "last_run_link"]
-    readonly_fields = fields
-
-    @admin.display(description="job", ordering="job")
-    def job_label(self, obj):
-        return obj.get_job_display()
-
-    @admin.display(description="scope", ordering="scope")
-    def scope_label(self, obj):
-        return format_html(
-            '<span title="{}">{}</span>', obj.scope, scope_words(job=obj.job, scope=obj.scope)
-        )
-
-    @admin.display(description="last checked", ordering="checked_at")
-    def checked_at_text(self, obj):
-        return timezone.localtime(obj.checked_at).strftime("%Y-%m-%d %H:%M:%S")
-
-    @admin.display(description="last run that did work or failed", ordering="last_run_id")
-    def last_run_link(self, obj):
-        if obj.last_run is None:
-            return "-"
-        return format_html(
-            '<a href="{}">job run #{}</a> {}',
-            reverse("admin:jobs_jobrun_change", args=[obj.last_run_id]),
-            obj.last_run_id,
-            obj.last_run.get_status_display(),
-        )
-
-
-@admin.register(JobDemand)
-class JobDemandAdmin(ReadOnlyAdmin):
-    """What stores asked for that no run has started to cover yet (Freshness): a row
-    lives from a store's write until the chain that converts it starts."""
-
-    list_display = ["job_label", "channel_database", "requested_at_text"]
-    list_filter = ["job"]
-    search_fields = ["channel_database"]
-    fields = ["job", "channel_database", "requested_at_text"]
-    readonly_fields = fields
-
-    @admin.display(description="owed", ordering="job")
-    def job_label(self, obj):
-        return "Conversion (upload first)" if obj.job == "upload" else obj.get_job_display()
-
-    @admin.display(description="asked at", ordering="requested_at")
-    def requested_at_text(self, obj):
-        return timezone.localtime(obj.requested_at).strftime("%Y-%m-%d %H:%M:%S")

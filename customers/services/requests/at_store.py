@@ -1,0 +1,281 @@
+"""R11 at the store (``customer_edit_at_store``): an async customer not uploaded yet is
+edited in place, under its row lock (the upload holds the same lock from reading a batch
+to stamping it, so an edit lands either before the upload reads the row or after it is
+stamped, never in between); any other change at an async (or offline) store is
+recorded as a channel request; at a real-time store a change to a synchronous customer
+is applied at HQ at once, falling back to a channel request when HQ cannot be reached
+(R1).
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from commerce.db import HQ, channel_database_check, require_channel_alias
+from commerce.models import Store
+from customers.models import (
+    AsyncCustomer,
+    AsyncCustomerAddress,
+    AsyncCustomerAffiliation,
+    AsyncCustomerAttributeValue,
+    ChannelCustomer,
+    ChannelRequest,
+    Customer,
+    address_values,
+)
+from customers.selectors import customer_payloads
+from customers.services.changes import CustomerChanges, customer_changes_errors
+from customers.services.channel import channel_customers_apply, store_write_announce
+from customers.services.requests.at_hq import _customers_apply
+from customers.services.validation import (
+    CustomerValidationError,
+    ReferenceData,
+    StoreInputError,
+    edit_time_at_hq,
+    edited_at_error,
+)
+
+# HQ errors that mean "HQ cannot be reached", as opposed to a bad change (R1 fallback).
+HQ_UNREACHABLE = (OperationalError, InterfaceError)
+
+
+class CustomerEditError(ValueError):
+    """An edit a store cannot make (unknown customer, nothing to change)."""
+
+
+@dataclass(frozen=True)
+class StoreEditResult:
+    mode: str  # "in_place", "request" or "real_time"
+    customer: str  # the async GUID or account that was changed
+    request_id: uuid.UUID | None = None
+    fallback_reason: str = ""
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value).strip())
+    except ValueError:
+        return None
+
+
+# --- At the store -------------------------------------------------------------------
+
+
+def customer_edit_at_store(
+    *,
+    store: Store,
+    customer: str,
+    changes: CustomerChanges,
+    edited_at: datetime.datetime | None = None,
+) -> StoreEditResult:
+    """R11: change a customer the way the store does: in place (async customer not yet
+    uploaded), as a channel request (async or offline store, or HQ unreachable), or at
+    HQ at once (real-time store). Raises CustomerEditError for an unknown customer, a
+    customer of another legal entity (R1), an empty change or one dated in the future;
+    StoreInputError (a CustomerValidationError) for what the store itself refuses
+    (lengths, names, email, addresses: nothing written); CustomerValidationError when
+    HQ refuses a real-time change (R5); ChannelDatabaseUnreachable (nothing changed)
+    when the store's channel database cannot be reached.
+    Not idempotent: each call is one more edit (a request has a new GUID)."""
+    store = Store.objects.select_related(
+        "legal_entity", "channel_database", "functionality_profile"
+    ).get(pk=store.pk)
+    alias = store.channel_database.alias
+    if changes.is_empty:
+        raise CustomerEditError(
+            "nothing to change: give at least one field, attribute, affiliation or address"
+        )
+    channel_database_check(alias, name=store.channel_database.name)
+    changes = changes.with_address_guids()
+    edited_at = edited_at or timezone.now()
+    problem = edited_at_error(edited_at)
+    if problem:
+        raise CustomerEditError(problem)
+    guid = _as_uuid(customer)
+    if guid is not None:
+        return _edit_async_customer(
+            store=store, alias=alias, guid=guid, changes=changes, edited_at=edited_at
+        )
+    account = customer.strip()
+    copy = (
+        ChannelCustomer.objects.using(alias)
+        .filter(legal_entity=store.legal_entity.code, account=account)
+        .first()
+    )
+    if copy is None:
+        raise CustomerEditError(
+            f'unknown customer "{customer}": no async customer GUID or account of legal entity '
+            f"{store.legal_entity.code} known to store {store.number}"
+        )
+    _store_check(store=store, changes=changes, customer_type=copy.type)
+    reason = ""
+    if not store.creates_customers_async:
+        try:
+            _edit_at_hq_now(store=store, account=account, changes=changes, edited_at=edited_at)
+        except HQ_UNREACHABLE as error:
+            reason = f"HQ could not be reached ({type(error).__name__}); recorded as a request"
+        else:
+            return StoreEditResult(mode="real_time", customer=account)
+    request = _request_record(
+        store=store, alias=alias, changes=changes, edited_at=edited_at, account=account
+    )
+    return StoreEditResult(
+        mode="request", customer=account, request_id=request.request_id, fallback_reason=reason
+    )
+
+
+def _edit_async_customer(
+    *, store: Store, alias: str, guid: uuid.UUID, changes: CustomerChanges, edited_at
+) -> StoreEditResult:
+    with transaction.atomic(using=alias):
+        row = (
+            AsyncCustomer.objects.using(alias)
+            .select_for_update()
+            .filter(async_customer_id=guid)
+            .first()
+        )
+        if row is None:
+            raise CustomerEditError(
+                f'unknown customer "{guid}": no async customer with this GUID in channel '
+                f"database {store.channel_database.name}"
+            )
+        _own_legal_entity_check(store=store, row=row)
+        _store_check(store=store, changes=changes, customer_type=row.type)
+        if row.upload_session_id is None:
+            async_customer_changes_apply(alias=alias, row=row, changes=changes)
+            store_write_announce(alias=alias, sender=AsyncCustomer)  # freshness, after commit
+            return StoreEditResult(mode="in_place", customer=str(guid))
+        # Uploaded: HQ has it; the store's own view changes now, HQ through a request.
+        _store_fields_apply(row, changes)
+        row.save(using=alias, update_fields=[*changes.fields])
+        request = _request_record(
+            store=store, alias=alias, changes=changes, edited_at=edited_at, guid=guid
+        )
+    return StoreEditResult(mode="request", customer=str(guid), request_id=request.request_id)
+
+
+def _own_legal_entity_check(*, store: Store, row: AsyncCustomer) -> None:
+    """R1: a store edits only customers of its own legal entity; a channel database may
+    serve stores of two legal entities, so an async customer's store decides."""
+    if row.store_number == store.number:
+        return
+    owner = Store.objects.select_related("legal_entity").filter(number=row.store_number).first()
+    if owner is None or owner.legal_entity_id != store.legal_entity_id:
+        entity = owner.legal_entity.code if owner else "unknown"
+        raise CustomerEditError(
+            f'customer "{row.async_customer_id}": an async customer of store '
+            f"{row.store_number} (legal entity {entity}), not of legal entity "
+            f"{store.legal_entity.code} of store {store.number}"
+        )
+
+
+def _store_check(*, store: Store, changes: CustomerChanges, customer_type: str) -> None:
+    """R1: what the store can check without HQ, before anything is written."""
+    errors = customer_changes_errors(
+        changes=changes, legal_entity=store.legal_entity, refs=None, customer_type=customer_type
+    )
+    if errors:
+        raise StoreInputError(errors)
+
+
+def _store_fields_apply(row, changes: CustomerChanges) -> None:
+    for name, value in changes.fields.items():
+        setattr(row, name, value)
+
+
+def async_customer_changes_apply(
+    *, alias: str, row: AsyncCustomer, changes: CustomerChanges
+) -> None:
+    """R11 in place: changes an async customer not uploaded yet (its own rows in channel
+    database ``alias``). Re-run safe except for added addresses (their GUIDs are unique)."""
+    if changes.fields:
+        _store_fields_apply(row, changes)
+        row.save(using=alias, update_fields=list(changes.fields))
+    for name, value in changes.attributes.items():
+        AsyncCustomerAttributeValue.objects.using(alias).update_or_create(
+            async_customer=row, name=name, defaults={"value": value}
+        )
+    AsyncCustomerAffiliation.objects.using(alias).bulk_create(
+        [AsyncCustomerAffiliation(async_customer=row, name=name) for name in changes.affiliations],
+        ignore_conflicts=True,
+    )
+    if any(a.is_primary for a in changes.addresses):
+        AsyncCustomerAddress.objects.using(alias).filter(async_customer=row).update(
+            is_primary=False
+        )
+    AsyncCustomerAddress.objects.using(alias).bulk_create(
+        [
+            AsyncCustomerAddress(
+                async_customer=row,
+                async_address_id=a.async_address_id,
+                **address_values(a),
+            )
+            for a in changes.addresses
+        ]
+    )
+
+
+def _request_record(
+    *,
+    store: Store,
+    alias: str,
+    changes: CustomerChanges,
+    edited_at,
+    guid: uuid.UUID | None = None,
+    account: str = "",
+) -> ChannelRequest:
+    require_channel_alias(alias)
+    with transaction.atomic(using=alias):
+        if account:
+            # The store's copy shows the change now; HQ's answer (1010) replaces it.
+            ChannelCustomer.objects.using(alias).filter(
+                legal_entity=store.legal_entity.code, account=account
+            ).update(**{k: v for k, v in changes.fields.items() if k != "customer_group"})
+        request = ChannelRequest.objects.using(alias).create(
+            request_id=uuid.uuid4(),
+            store_number=store.number,
+            target_async_customer_id=guid,
+            target_account=account,
+            edited_at=edited_at,
+            changes=changes.as_json(),
+        )
+        store_write_announce(alias=alias, sender=ChannelRequest)  # freshness, after commit
+    return request
+
+
+def _edit_at_hq_now(*, store: Store, account: str, changes: CustomerChanges, edited_at) -> None:
+    """Real-time store: apply the change at HQ and give the store the new version."""
+    refs = ReferenceData.load()
+    with transaction.atomic(using=HQ):
+        customer = (
+            Customer.objects.select_for_update()
+            .select_related("party")
+            .filter(legal_entity=store.legal_entity, account=account)
+            .first()
+        )
+        if customer is None:
+            raise CustomerEditError(
+                f'unknown customer "{account}" in legal entity {store.legal_entity.code}'
+            )
+        errors = customer_changes_errors(
+            changes=changes,
+            legal_entity=store.legal_entity,
+            refs=refs,
+            customer_type=customer.party.type,
+        )
+        if errors:
+            raise CustomerValidationError(errors)
+        at = edit_time_at_hq(edited_at, timezone.now())
+        _customers_apply(items=[(customer, changes, at, store.channel_database.name)], refs=refs)
+    channel_customers_apply(
+        alias=store.channel_database.alias,
+        channel_database=store.channel_database.name,
+        payloads=customer_payloads(customer_ids=[customer.pk]),
+    )
+    # The other channel databases of the legal entity learn the new version (1010).
+    store_write_announce(alias=store.channel_database.alias, sender=ChannelCustomer)

@@ -1,0 +1,43 @@
+"""R11/R3 in the upload (P-0001): the stores' channel requests staged at HQ, once each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+
+from customers.models import ChannelRequest, StagedChannelRequest
+
+BULK_BATCH = settings.CONVERSION_BATCH_SIZE
+
+
+def channel_requests_stage(
+    *, rows: Sequence[ChannelRequest], channel_database: str, upload_session_id: int
+) -> dict[str, int]:
+    """R11/R3: stage channel requests; a request HQ already staged from this channel
+    database is skipped, so sending the same rows again stages nothing twice."""
+    already = set(
+        StagedChannelRequest.objects.filter(
+            channel_database=channel_database, request_id__in=[r.request_id for r in rows]
+        )
+        .order_by()
+        .values_list("request_id", flat=True)
+    )
+    new_rows = [row for row in rows if row.request_id not in already]
+    StagedChannelRequest.objects.bulk_create(
+        [
+            StagedChannelRequest(
+                request_id=row.request_id,
+                channel_database=channel_database,
+                store_number=row.store_number,
+                upload_session_id=upload_session_id,
+                target_async_customer_id=row.target_async_customer_id,
+                target_account=row.target_account,
+                edited_at=row.edited_at,
+                changes=row.changes,
+            )
+            for row in new_rows
+        ],
+        batch_size=BULK_BATCH,
+    )
+    return {"requests": len(rows), "requests_staged": len(new_rows)}

@@ -1,0 +1,38 @@
+"""What the job pages share: read only (the jobs write these rows), clock times and
+counts in words.
+"""
+
+from django.contrib import admin
+from django.utils import timezone
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The jobs write these rows; people look at them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _clock(moment, day) -> str:
+    """The time of ``moment``, with its date only when it is not ``day``."""
+    local = timezone.localtime(moment)
+    return local.strftime("%H:%M:%S" if local.date() == day else "%Y-%m-%d %H:%M:%S")
+
+
+def counts_text(counts: dict) -> str:
+    """``{"customers": 3, "applied": {"linked_customers": 3}}`` -> "customers 3, applied:
+    linked_customers 3"."""
+    parts = []
+    for key, value in (counts or {}).items():
+        words = key.replace("_", " ")
+        if isinstance(value, dict):
+            parts.append(f"{words}: {counts_text(value)}")
+        else:
+            parts.append(f"{words} {value}")
+    return ", ".join(parts) or "-"

@@ -1,0 +1,139 @@
+"""Requesting job runs (R10): one queued run per scope, refused while the same job is
+active for that scope (the partial unique constraint decides), enqueued once the
+transaction commits (``jobs.enqueueing``); chains of runs one task executes in order,
+such as the conversion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import IntegrityError, transaction
+
+from commerce.db import HQ
+from jobs.enqueueing import job_run_enqueue, job_run_take_over
+from jobs.models import ACTIVE_STATUSES, JobRun
+from jobs.services.reaping import job_runs_reap_stale
+from jobs.services.specs import (
+    CONVERSION_JOBS,
+    JobAlreadyActive,
+    _scope_string,
+    job_scopes,
+    job_spec,
+)
+
+
+def _request_parameters(parameters: dict | None) -> tuple[dict, str]:
+    parameters = {k: v for k, v in (parameters or {}).items() if v not in (None, "")}
+    return parameters, _scope_string(parameters)
+
+
+def job_run_request(
+    *,
+    job: str,
+    parameters: dict | None = None,
+    user=None,
+    via: str = "command",
+    enqueue: bool = True,
+) -> JobRun:
+    """Create a queued job run and, once the transaction commits, enqueue it.
+
+    Raises JobAlreadyActive when the same job for the same scope is queued or running
+    (the partial unique constraint decides, so two simultaneous requests cannot both win),
+    unless that run is queued and its task has not started within the grace: then it is
+    taken over and returned, to be enqueued again or (``enqueue=False``) run by the caller.
+    """
+    job_spec(job)
+    parameters, scope = _request_parameters(parameters)
+    job_runs_reap_stale(job=job, scope=scope)
+    try:
+        with transaction.atomic(using=HQ):
+            run = JobRun.objects.create(
+                job=job,
+                scope=scope,
+                parameters=parameters,
+                requested_by=user if user is not None and user.is_authenticated else None,
+                requested_via=via,
+            )
+    except IntegrityError:
+        active = JobRun.objects.filter(job=job, scope=scope, status__in=ACTIVE_STATUSES).first()
+        if active is None:  # finished in between: try once more
+            return job_run_request(
+                job=job, parameters=parameters, user=user, via=via, enqueue=enqueue
+            )
+        if not job_run_take_over(run=active):
+            raise JobAlreadyActive(active) from None
+        run = active
+    if enqueue:
+        transaction.on_commit(lambda: job_run_enqueue(run_ids=[run.pk]), using=HQ)
+    return run
+
+
+def job_runs_request(
+    *,
+    job: str,
+    channel_database: str | None = None,
+    store: str | None = None,
+    business_date: str | None = None,
+    extra: dict | None = None,
+    user=None,
+    via: str = "command",
+    enqueue: bool = True,
+) -> tuple[list[JobRun], list[JobAlreadyActive]]:
+    """Request one run per scope of the job; scopes already active are reported back."""
+    runs, refused = [], []
+    for parameters in job_scopes(
+        job=job,
+        channel_database=channel_database,
+        store=store,
+        business_date=business_date,
+        extra=extra,
+    ):
+        try:
+            runs.append(
+                job_run_request(job=job, parameters=parameters, user=user, via=via, enqueue=enqueue)
+            )
+        except JobAlreadyActive as error:
+            refused.append(error)
+    return runs, refused
+
+
+def job_chain_request(
+    *,
+    stages: Sequence[tuple[str, dict]],
+    user=None,
+    via: str = "command",
+    enqueue: bool = True,
+) -> list[JobRun]:
+    """Request (job, parameters) stages as one chain: one task runs them in this order.
+
+    Every stage's run is created up front (queued) so the chain is visible at once; a
+    stage already active for its scope refuses the chain as a whole (JobAlreadyActive,
+    nothing created). Dead runs of every scope the chain needs are reaped first, and stay
+    reaped when the request is refused, so a killed chain is recovered by the next
+    request for any of its scopes (R10).
+    """
+    for job, parameters in stages:
+        job_runs_reap_stale(job=job, scope=_request_parameters(parameters)[1])
+    with transaction.atomic(using=HQ):
+        runs = [
+            job_run_request(job=job, parameters=parameters, user=user, via=via, enqueue=False)
+            for job, parameters in stages
+        ]
+        if enqueue:
+            ids = [run.pk for run in runs]
+            transaction.on_commit(lambda: job_run_enqueue(run_ids=ids), using=HQ)
+    return runs
+
+
+def conversion_request(
+    *, channel_database: str | None = None, user=None, via: str = "command", enqueue: bool = True
+) -> list[JobRun]:
+    """Request upload, account creation and distribution as one chain, run in that order
+    (``job_chain_request``: refused as a whole while any of its scopes is active)."""
+    stages = [
+        (job, parameters)
+        for job in CONVERSION_JOBS
+        for parameters in job_scopes(job=job, channel_database=channel_database)
+    ]
+    return job_chain_request(stages=stages, user=user, via=via, enqueue=enqueue)
