@@ -41,77 +41,11 @@ from django.db import connections, models, transaction
 from django.db.backends.utils import CursorDebugWrapper
 from django.utils import timezone
 
-# Field types whose Python value is what the driver takes on both engines (a foreign key
-# is looked at through the field it points to).
-_PLAIN_TYPES = frozenset(
-    {
-        "AutoField",
-        "BigAutoField",
-        "SmallAutoField",
-        "BigIntegerField",
-        "BooleanField",
-        "CharField",
-        "EmailField",
-        "IntegerField",
-        "PositiveBigIntegerField",
-        "PositiveIntegerField",
-        "PositiveSmallIntegerField",
-        "SlugField",
-        "SmallIntegerField",
-        "TextField",
-    }
-)
+from commerce.lookups import field_is_plain, in_values_sql
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def field_is_plain(field: models.Field) -> bool:
-    target = field.target_field if field.is_relation else field
-    return target.get_internal_type() in _PLAIN_TYPES
-
-
-# The field types whose values ``in_values_sql`` sends as one parameter and compares as
-# the database stores them: integer keys, UUIDs and text (a relation through the field
-# it points to). Not the others: a Decimal is no JSON value, and a time or a number
-# written in JSON need not match the stored one.
-IN_VALUES_FIELDS = (models.IntegerField, models.UUIDField, models.CharField, models.TextField)
-
-
-def in_values_target(field: models.Field) -> models.Field:
-    """The field whose values ``field`` holds: itself, or for a relation the field it
-    points to (through any chain of relations)."""
-    while field.is_relation:
-        field = field.target_field
-    return field
-
-
-def in_values_supported(field: models.Field) -> bool:
-    return isinstance(in_values_target(field), IN_VALUES_FIELDS)
-
-
-def in_values_sql(column_sql: str, field: models.Field, values: Sequence, connection):
-    """``(sql, parameter)`` for ``column IN values`` with the values sent as ONE parameter,
-    whatever their count: PostgreSQL an array unnested into a subquery, SQLite a JSON
-    array read with ``json_each``. UUIDs are prepared by the field. Only for the
-    ``IN_VALUES_FIELDS`` (a TypeError otherwise). The ``__in_values`` lookup
-    (``commerce.lookups``), ``rows_delete`` and ``rows_update_from`` use it."""
-    if not in_values_supported(field):
-        raise TypeError(
-            f"{field.model.__name__}.{field.name}: a list is sent as one parameter only for "
-            f"integer, UUID and text columns, not {type(in_values_target(field)).__name__}"
-        )
-    if not field_is_plain(field):
-        values = [field.get_db_prep_value(value, connection) for value in values]
-    if connection.vendor == "postgresql":
-        # A set to join, not ``= ANY(array)``: in a filter, ANY searches the array for
-        # every row a scan reads (a DELETE of a batch's addresses read the whole table
-        # that way, growing with it); a subquery is joined by hash or through an index.
-        text = isinstance(in_values_target(field), models.CharField | models.TextField)
-        array_type = "text" if text else field.db_type(connection)  # no length: no truncation
-        return f"{column_sql} IN (SELECT unnest(%s::{array_type}[]))", list(values)
-    return f"{column_sql} IN (SELECT value FROM json_each(%s))", json.dumps(list(values))
 
 
 @dataclass(frozen=True)
@@ -314,7 +248,49 @@ def rows_upsert(
     A row the table refuses raises Django's ``IntegrityError`` or ``DataError`` and
     writes nothing. Runs in the caller's transaction, or in one of its own."""
     layout = _layout(model, tuple(columns))
-    by_attname = {f.attname: f for f in layout.given}
+    unique_fields, update_fields, rising = _upsert_fields(
+        model, layout, unique=unique, update=update, only_rising=only_rising
+    )
+    if return_ids and rising is not None:
+        raise ValueError("return_ids and only_rising: rows left as they are have no id back")
+    if return_ids and not all(field_is_plain(f) for f in unique_fields):
+        raise ValueError(f"{model.__name__}: return_ids needs unique columns of plain types")
+    connection = connections[using]
+    prepared = _prepared(layout, rows, connection)
+    if not prepared:
+        return [] if return_ids else 0
+    positions = [[f.attname for f in layout.given].index(f.attname) for f in unique_fields]
+    keys = [tuple(row[i] for i in positions) for row in prepared]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"{model.__name__}: a key is given twice in one upsert")
+
+    table = _quote(layout.table)
+    key_names = ", ".join(_quote(f.column) for f in unique_fields)
+    sets = ", ".join(f"{_quote(f.column)} = EXCLUDED.{_quote(f.column)}" for f in update_fields)
+    conflict = f"ON CONFLICT ({key_names}) DO UPDATE SET {sets}"
+    if rising is not None:
+        column = _quote(rising.column)
+        conflict += f" WHERE {table}.{column} <= EXCLUDED.{column}"
+    write = _upsert_postgresql if connection.vendor == "postgresql" else _upsert_sqlite
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        found = write(
+            connection,
+            cursor,
+            model=model,
+            layout=layout,
+            prepared=prepared,
+            conflict=conflict,
+            unique_fields=unique_fields,
+            keys=keys if return_ids else None,
+        )
+    if not return_ids:
+        return len(prepared)
+    ids = {tuple(row[1:]): row[0] for row in found}
+    return [ids[key] for key in keys]
+
+
+def _upsert_fields(model, layout: _Layout, *, unique, update, only_rising):
+    """The unique, updated and only-rising fields of an upsert, checked."""
     unique_fields = _given_fields(model, layout, unique)
     if update is None:
         update_fields = [f for f in layout.given if f not in unique_fields and not f.primary_key]
@@ -324,64 +300,50 @@ def rows_upsert(
     if not update_fields:
         raise ValueError(f"{model.__name__}: no column to update on conflict")
     rising = _given_fields(model, layout, [only_rising])[0] if only_rising else None
-    if return_ids and rising is not None:
-        raise ValueError("return_ids and only_rising: rows left as they are have no id back")
-    if return_ids and not all(field_is_plain(f) for f in unique_fields):
-        raise ValueError(f"{model.__name__}: return_ids needs unique columns of plain types")
-    connection = connections[using]
-    prepared = _prepared(layout, rows, connection)
-    if not prepared:
-        return [] if return_ids else 0
-    positions = [list(by_attname).index(f.attname) for f in unique_fields]
-    keys = [tuple(row[i] for i in positions) for row in prepared]
-    if len(set(keys)) != len(keys):
-        raise ValueError(f"{model.__name__}: a key is given twice in one upsert")
+    return unique_fields, update_fields, rising
 
+
+def _upsert_postgresql(
+    connection, cursor, *, model, layout, prepared, conflict, unique_fields, keys
+):
+    """``COPY`` into a temporary table dropped at commit, then one ``INSERT ... SELECT
+    ... ON CONFLICT`` (``RETURNING`` the ids when ``keys`` are given)."""
     table, pk = _quote(layout.table), _quote(model._meta.pk.column)
     names = ", ".join(_quote(c) for c in layout.columns)
+    temporary = _quote(f"bulk_upsert_{next(_temporary_tables)}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {temporary} ON COMMIT DROP AS "
+        f"SELECT {names} FROM {table} WITH NO DATA"
+    )
+    _copy(connection, f"COPY {temporary} ({names}) FROM STDIN", prepared)
     key_names = ", ".join(_quote(f.column) for f in unique_fields)
-    sets = ", ".join(f"{_quote(f.column)} = EXCLUDED.{_quote(f.column)}" for f in update_fields)
-    conflict = f"ON CONFLICT ({key_names}) DO UPDATE SET {sets}"
-    if rising is not None:
-        column = _quote(rising.column)
-        conflict += f" WHERE {table}.{column} <= EXCLUDED.{column}"
-    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            temporary = _quote(f"bulk_upsert_{next(_temporary_tables)}")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {temporary} ON COMMIT DROP AS "
-                f"SELECT {names} FROM {table} WITH NO DATA"
-            )
-            _copy(connection, f"COPY {temporary} ({names}) FROM STDIN", prepared)
-            returning = f" RETURNING {pk}, {key_names}" if return_ids else ""
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) SELECT {names} FROM {temporary} "
-                f"{conflict}{returning}"
-            )
-            found = cursor.fetchall() if return_ids else None
-        else:
-            marks = ", ".join(["%s"] * len(layout.columns))
-            cursor.executemany(
-                f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", prepared
-            )
-            found = None
-            if return_ids:
-                # The keys as one JSON array, joined on the unique index: one statement
-                # whatever the row count (no limit on the number of parameters).
-                match = " AND ".join(
-                    f"t.{_quote(f.column)} = json_extract(k.value, '$[{i}]')"
-                    for i, f in enumerate(unique_fields)
-                )
-                keyed = ", ".join(f"t.{_quote(f.column)}" for f in unique_fields)
-                cursor.execute(
-                    f"SELECT t.{pk}, {keyed} FROM json_each(%s) AS k JOIN {table} AS t ON {match}",
-                    [json.dumps(keys)],
-                )
-                found = cursor.fetchall()
-    if not return_ids:
-        return len(prepared)
-    ids = {tuple(row[1:]): row[0] for row in found}
-    return [ids[key] for key in keys]
+    returning = f" RETURNING {pk}, {key_names}" if keys is not None else ""
+    cursor.execute(
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM {temporary} {conflict}{returning}"
+    )
+    return cursor.fetchall() if keys is not None else None
+
+
+def _upsert_sqlite(connection, cursor, *, model, layout, prepared, conflict, unique_fields, keys):
+    """``executemany`` of one ``INSERT ... ON CONFLICT``, then (``keys`` given) one
+    ``SELECT`` of the ids, the keys passed as one JSON array joined on the unique index:
+    one statement whatever the row count (no limit on the number of parameters)."""
+    table, pk = _quote(layout.table), _quote(model._meta.pk.column)
+    names = ", ".join(_quote(c) for c in layout.columns)
+    marks = ", ".join(["%s"] * len(layout.columns))
+    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", prepared)
+    if keys is None:
+        return None
+    match = " AND ".join(
+        f"t.{_quote(f.column)} = json_extract(k.value, '$[{i}]')"
+        for i, f in enumerate(unique_fields)
+    )
+    keyed = ", ".join(f"t.{_quote(f.column)}" for f in unique_fields)
+    cursor.execute(
+        f"SELECT t.{pk}, {keyed} FROM json_each(%s) AS k JOIN {table} AS t ON {match}",
+        [json.dumps(keys)],
+    )
+    return cursor.fetchall()
 
 
 def rows_delete(*, model: type[models.Model], any_of: dict[str, Sequence], using: str) -> int:

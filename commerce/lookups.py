@@ -9,16 +9,86 @@ JSON array on SQLite (``IN (SELECT value FROM json_each(%s))``). Same rows as
 ``__in``; an empty list matches nothing.
 
 Only integer, UUID and text fields, and relations to them, have it
-(``commerce.bulk.IN_VALUES_FIELDS``): on any other field (a Decimal, a time) the
+(``IN_VALUES_FIELDS``): on any other field (a Decimal, a time) the
 lookup does not exist, and the query is refused with Django's FieldError.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 from django.core.exceptions import FieldError
+from django.db import models
 from django.db.models import ForeignObject, Lookup
 
-from commerce.bulk import IN_VALUES_FIELDS, in_values_sql, in_values_supported, in_values_target
+# Field types whose Python value is what the driver takes on both engines (a foreign key
+# is looked at through the field it points to).
+_PLAIN_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "EmailField",
+        "IntegerField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SlugField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
+
+
+def field_is_plain(field: models.Field) -> bool:
+    target = field.target_field if field.is_relation else field
+    return target.get_internal_type() in _PLAIN_TYPES
+
+
+# The field types whose values ``in_values_sql`` sends as one parameter and compares as
+# the database stores them: integer keys, UUIDs and text (a relation through the field
+# it points to). Not the others: a Decimal is no JSON value, and a time or a number
+# written in JSON need not match the stored one.
+IN_VALUES_FIELDS = (models.IntegerField, models.UUIDField, models.CharField, models.TextField)
+
+
+def in_values_target(field: models.Field) -> models.Field:
+    """The field whose values ``field`` holds: itself, or for a relation the field it
+    points to (through any chain of relations)."""
+    while field.is_relation:
+        field = field.target_field
+    return field
+
+
+def in_values_supported(field: models.Field) -> bool:
+    return isinstance(in_values_target(field), IN_VALUES_FIELDS)
+
+
+def in_values_sql(column_sql: str, field: models.Field, values: Sequence, connection):
+    """``(sql, parameter)`` for ``column IN values`` with the values sent as ONE parameter,
+    whatever their count: PostgreSQL an array unnested into a subquery, SQLite a JSON
+    array read with ``json_each``. UUIDs are prepared by the field. Only for the
+    ``IN_VALUES_FIELDS`` (a TypeError otherwise). The ``__in_values`` lookup
+    (``commerce.lookups``), ``rows_delete`` and ``rows_update_from`` use it."""
+    if not in_values_supported(field):
+        raise TypeError(
+            f"{field.model.__name__}.{field.name}: a list is sent as one parameter only for "
+            f"integer, UUID and text columns, not {type(in_values_target(field)).__name__}"
+        )
+    if not field_is_plain(field):
+        values = [field.get_db_prep_value(value, connection) for value in values]
+    if connection.vendor == "postgresql":
+        # A set to join, not ``= ANY(array)``: in a filter, ANY searches the array for
+        # every row a scan reads (a DELETE of a batch's addresses read the whole table
+        # that way, growing with it); a subquery is joined by hash or through an index.
+        text = isinstance(in_values_target(field), models.CharField | models.TextField)
+        array_type = "text" if text else field.db_type(connection)  # no length: no truncation
+        return f"{column_sql} IN (SELECT unnest(%s::{array_type}[]))", list(values)
+    return f"{column_sql} IN (SELECT value FROM json_each(%s))", json.dumps(list(values))
 
 
 class InValues(Lookup):

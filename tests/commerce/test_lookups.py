@@ -9,8 +9,9 @@ import pytest
 from django.core.exceptions import FieldError
 from django.db import connections
 
-from commerce.bulk import in_values_sql, rows_delete
+from commerce.bulk import rows_delete
 from commerce.db import HQ
+from commerce.lookups import in_values_sql
 from commerce.models import SalesOrder, Statement
 from customers.models import Address, AsyncCustomer, ChannelCustomerAddress, Party
 from tests.factories.commerce import SalesOrderFactory
