@@ -10,6 +10,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, models
 
 HQ = "default"
+# How many rows a reader takes per query when it streams, and how many keys one query
+# looks up at a time (one number for every reader).
+CHUNK = 1000
 
 
 class ChannelModel(models.Model):

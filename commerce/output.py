@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 
-CHUNK = 1000
+from commerce.db import CHUNK
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection):
 # "=HYPERLINK(...)" in a customer name would become a live link. OWASP's rule is to

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
 
-from commerce.db import ChannelDatabaseUnreachable, channel_aliases, channel_database_errors
+from commerce.db import CHUNK, ChannelDatabaseUnreachable, channel_aliases, channel_database_errors
 from commerce.models import (
     ChannelDatabase,
     ChannelSalesTransaction,
@@ -19,8 +19,6 @@ from commerce.models import (
     TransactionStatus,
     TransactionType,
 )
-
-CHUNK = 1000
 
 
 def orders_to_sync(

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Min, Q
 
-from commerce.db import ChannelDatabaseUnreachable, channel_database_errors
+from commerce.db import CHUNK, ChannelDatabaseUnreachable, channel_database_errors
 from commerce.models import SalesTransaction, TransactionStatus
 from commerce.selectors import channel_aliases_for_store
 from customers.models import (
@@ -40,7 +40,6 @@ from customers.models import (
     StagedAsyncCustomer,
     StagingStatus,
 )
-from customers.selectors.chunks import CHUNK
 from customers.selectors.status import (
     AsyncStatus,
     _add_details,

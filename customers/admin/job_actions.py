@@ -16,12 +16,9 @@ from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagedChan
 from customers.services.staging import staged_records_retry
 from jobs.admin_actions import VIA_ADMIN, JobPermissionsMixin, job_requests_report
 from jobs.models import ACTIVE_STATUSES, Job, JobRun
-from jobs.services import JobRequestError, job_runs_request
+from jobs.services import CONVERSION_JOBS, JobRequestError, job_runs_request
 
 __all__ = ["JobPermissionsMixin", "conversion_running", "staged_synchronize"]
-
-# The runs that move a record along the status page: upload, account creation, 1010.
-CONVERSION_JOBS = (Job.UPLOAD, Job.ASYNC_CUSTOMERS, Job.DISTRIBUTE)
 
 
 def conversion_running() -> bool:

@@ -9,13 +9,13 @@ from django.db.models import (
     QuerySet,
 )
 
+from commerce.db import CHUNK
 from customers.models import (
     Address,
     Customer,
     CustomerAffiliation,
     CustomerAttributeValue,
 )
-from customers.selectors.chunks import CHUNK
 
 
 def customer_list() -> QuerySet[Customer]:

@@ -16,6 +16,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 
+from commerce.db import CHUNK
 from commerce.models import ChannelDatabase, LegalEntity
 from customers.models import (
     HQ_ADDRESS_FIELDS,
@@ -23,7 +24,6 @@ from customers.models import (
     AsyncCustomerLink,
     Customer,
 )
-from customers.selectors.chunks import CHUNK
 
 _PAYLOAD_CUSTOMER = (
     "legal_entity__code",

@@ -11,7 +11,7 @@ from django.db.models import (
     QuerySet,
 )
 
-from commerce.db import ChannelDatabaseUnreachable, channel_aliases, channel_database_errors
+from commerce.db import CHUNK, ChannelDatabaseUnreachable, channel_aliases, channel_database_errors
 from commerce.models import ChannelDatabase
 from commerce.selectors import channel_aliases_for_store
 from customers.models import (
@@ -24,7 +24,6 @@ from customers.models import (
     StagedChannelRequest,
     StagingStatus,
 )
-from customers.selectors.chunks import CHUNK
 
 
 class AsyncStatus:

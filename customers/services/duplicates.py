@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Q
 
+from commerce.db import CHUNK
 from commerce.models import DuplicatePolicy, LegalEntity, NumberSequence
 from customers.match_keys import (
     KIND_COLUMNS,
@@ -36,7 +37,6 @@ from customers.models import Address, Customer, PossibleDuplicate
 from customers.services.validation import CustomerInput
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
-CHUNK = 1000
 # A message names this many matching accounts, then says how many more there are.
 MESSAGE_ACCOUNTS = 5
 

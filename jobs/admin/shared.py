@@ -5,18 +5,11 @@ counts in words.
 from django.contrib import admin
 from django.utils import timezone
 
+from commerce.admin import ViewOnlyMixin
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+
+class ReadOnlyAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The jobs write these rows; people look at them."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _clock(moment, day) -> str:
