@@ -156,6 +156,7 @@ class Customer(models.Model):
     )
     currency = models.CharField(max_length=3)
     language = models.CharField(max_length=10, blank=True, default="")
+    title = models.CharField(max_length=50, blank=True, default="")
     email = models.CharField(max_length=254, blank=True, default="")
     phone = models.CharField(max_length=40, blank=True, default="")
     async_customer_id = models.UUIDField(
@@ -470,6 +471,7 @@ class AsyncCustomer(ChannelModel):
     customer_group = models.CharField(max_length=20, blank=True, default="")
     currency = models.CharField(max_length=3, blank=True, default="")
     language = models.CharField(max_length=10, blank=True, default="")
+    title = models.CharField(max_length=50, blank=True, default="")
     created_at = models.DateTimeField()
     upload_session_id = models.BigIntegerField(null=True, blank=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
@@ -724,6 +726,7 @@ class StagedAsyncCustomer(StagingFields):
     customer_group = models.CharField(max_length=20, blank=True, default="")
     currency = models.CharField(max_length=3, blank=True, default="")
     language = models.CharField(max_length=10, blank=True, default="")
+    title = models.CharField(max_length=50, blank=True, default="")
     created_at_store = models.DateTimeField()
     account = models.CharField(max_length=ACCOUNT_MAX_LENGTH, blank=True, default="")
     # R12: who resolved a possible duplicate, when, and how.
@@ -913,3 +916,13 @@ class StagedChannelRequest(StagingFields):
         return (
             f"request {self.request_id} on {self.target_account or self.target_async_customer_id}"
         )
+
+
+# R16: the reference data each channel database holds (customers/models_reference.py).
+from customers.models_reference import (  # noqa: E402, F401
+    ChannelAffiliation,
+    ChannelCustomerAttribute,
+    ChannelCustomerGroup,
+    ChannelReferenceVersion,
+    ChannelStoreDefaults,
+)

@@ -34,7 +34,9 @@ from commerce.isolation import error_summary, record_checkpoint, records_isolate
 from commerce.models import ChannelDatabase
 from customers.models import Customer, StagedChannelRequest
 from customers.selectors import payloads_to_distribute
+from customers.selectors.reference import reference_snapshot
 from customers.services.channel import channel_customers_apply
+from customers.services.reference import reference_data_apply
 from jobs.models import (
     AppliedDownloadSession,
     CustomerDistribution,
@@ -241,6 +243,15 @@ def distribution_run(*, run, progress, channel_database: str, **_ignored) -> Non
     """Job function: send every new or changed customer to one channel database."""
     channel = ChannelDatabase.objects.get(name=channel_database)
     download_sessions_repair(channel_database=channel)
+    # R16: the reference data first, so the store checks what it captures against HQ's
+    # current groups, attributes, affiliations and default customers.
+    reference = reference_data_apply(
+        alias=channel.alias, snapshot=reference_snapshot(channel_database=channel)
+    )
+    if reference.errors:
+        progress.add(
+            selected=len(reference.errors), failed=len(reference.errors), errors=reference.errors
+        )
     after_pk = 0
     while True:
         sessions, last_pk, errors = distribution_batch(

@@ -60,6 +60,7 @@ CUSTOMER_FIELDS = (
     "customer_group",
     "currency",
     "language",
+    "title",
 )
 
 

@@ -8,6 +8,7 @@ from commerce.db import channel_database_check
 from commerce.models import Store
 from customers.models import AsyncCustomer, ChannelCustomer, Customer
 from customers.selectors import customer_payloads
+from customers.selectors.reference import store_loaded, store_reference_data_or_hq
 from customers.services.accounts import customers_create
 from customers.services.channel import (
     async_customer_create,
@@ -19,9 +20,8 @@ from customers.services.validation import (
     CustomerInput,
     CustomerValidationError,
     ReferenceData,
-    StoreInputError,
+    customer_input_at_store,
     customer_input_errors,
-    customer_input_with_store_defaults,
 )
 
 
@@ -45,7 +45,8 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
     created at once (R5 validation applies; CustomerValidationError on failure) and
     written to the store's channel database. The store first checks what it can
     without HQ (R1: names, email, addresses, lengths...; StoreInputError, nothing
-    written). When HQ cannot be reached (a database or
+    written; checked against the store's own channel database, R16, so it works with
+    HQ down). When HQ cannot be reached (a database or
     connection error on the real-time call) the store falls back to async creation
     and the result says why (``fallback_reason``). R2 defaults apply on every path.
     A store whose channel database cannot be reached creates nothing, at HQ either:
@@ -54,19 +55,16 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
     database follows within seconds with a cluster running.
     """
 
-    store = Store.objects.select_related(
-        "legal_entity",
-        "channel_database",
-        "functionality_profile",
-        "default_customer__customer_group",
-    ).get(pk=store.pk)
+    store = store_loaded(store)
     alias = store.channel_database.alias
     channel_database_check(alias, name=store.channel_database.name)
-    data = customer_input_with_store_defaults(store=store, data=data)
-    # R1: what the store can check without HQ, before anything is written.
-    errors = customer_input_errors(data=data, legal_entity=store.legal_entity, refs=None)
-    if errors:
-        raise StoreInputError(errors)
+    # R1, R2: trimmed, defaults filled and checked against the store's own reference
+    # data (R16), before anything is written; nothing here asks HQ.
+    data = customer_input_at_store(
+        data=data,
+        legal_entity=store.legal_entity,
+        refs=store_reference_data_or_hq(store=store),
+    )
     if store.creates_customers_async:
         customer = async_customer_create(alias=alias, store_number=store.number, data=data)
         return StoreCustomerResult(mode="async", async_customer=customer)

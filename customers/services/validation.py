@@ -5,8 +5,9 @@ The shapes every creation path shares (a customer typed at a store, a staged rec
 an import) and the rules checked before anything is written: ``customer_input_errors``
 (a customer), ``address_input_errors`` (an address), ``customer_changes_errors`` (a
 store's change, the body of a channel request) and ``edited_at_error`` (its time).
-The store (with ``refs=None``: what it can check without HQ), the import checks and
-HQ (creation, channel requests, the admin fix forms) call the same functions. Lengths
+The store (fed with its own channel database's reference data, R16: ``StoreReferenceData``),
+the import checks and HQ (creation, channel requests, the admin fix forms: ``ReferenceData``
+from HQ's tables) call the same functions. Lengths
 come from the columns the value is stored in, at HQ, in HQ staging and in every
 channel database (the shortest wins), so what passes fits every engine: SQLite does
 not enforce a length, PostgreSQL refuses the row. Reads only: nothing here writes.
@@ -27,6 +28,7 @@ from django.core.validators import validate_email
 
 from commerce.models import LegalEntity, Store
 from customers.countries import ISO3166_ALPHA3
+from customers.match_keys import phone_key
 from customers.models import (
     Address,
     AddressPurpose,
@@ -40,6 +42,7 @@ from customers.models import (
     AttributeType,
     ChannelCustomer,
     ChannelCustomerAddress,
+    ChannelStoreDefaults,
     ContactInfo,
     ContactType,
     Customer,
@@ -98,6 +101,8 @@ CUSTOMER_MAX_LENGTHS = {
     "customer_group": min(
         _shortest("code", CustomerGroup), _shortest("customer_group", *_CUSTOMER_TABLES)
     ),
+    # R2: the title a store copies from its default customer (not on the store's copies).
+    "title": _shortest("title", Customer, AsyncCustomer, StagedAsyncCustomer, ChannelStoreDefaults),
 }
 # The party's display name (first and last name with a space, or the organization's).
 NAME_MAX_LENGTH = _shortest("name", Party, ChannelCustomer)
@@ -173,6 +178,7 @@ class CustomerInput:
     customer_group: str = ""
     currency: str = ""
     language: str = ""
+    title: str = ""
     addresses: tuple[AddressInput, ...] = ()
     contacts: tuple[ContactInput, ...] = ()
     attributes: dict[str, Any] = field(default_factory=dict)
@@ -192,11 +198,17 @@ class CustomerInput:
 
 @dataclass
 class ReferenceData:
-    """Setup rows that validation needs, loaded once per batch (no per-row queries)."""
+    """Setup rows that validation needs, loaded once per batch (no per-row queries): HQ's
+    own tables. The validators ask any reference data the same three questions
+    (``group_known``, ``attribute``, ``affiliation_known``), so the store asks its own
+    channel database's copy (``StoreReferenceData``, R16) and HQ its tables."""
 
     groups: dict[tuple[int, str], CustomerGroup]
     attributes: dict[str, CustomerAttribute]
     affiliations: dict[str, Affiliation]
+    # The country (alpha-3) a phone number without a country code is read in; HQ does
+    # not know where a number was typed, so it does not read phone numbers (None).
+    phone_country: str | None = None
 
     @classmethod
     def load(cls) -> ReferenceData:
@@ -206,19 +218,150 @@ class ReferenceData:
             affiliations={a.name: a for a in Affiliation.objects.all()},
         )
 
+    def group_known(self, legal_entity: LegalEntity, code: Any) -> bool:
+        return (legal_entity.pk, code) in self.groups
+
+    def attribute(self, name: str):
+        """The attribute's setup (``type``, ``choices``), or None when unknown."""
+        return self.attributes.get(name)
+
+    def affiliation_known(self, name: str) -> bool:
+        return name in self.affiliations
+
+
+@dataclass(frozen=True)
+class AttributeSetup:
+    name: str
+    type: str
+    choices: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CustomerDefaults:
+    """R2: what a new customer takes from its store's default customer."""
+
+    type: str = ""
+    customer_group: str = ""
+    currency: str = ""
+    language: str = ""
+    title: str = ""
+    affiliations: tuple[str, ...] = ()
+    country: str = ""  # the default customer's (primary) address country, alpha-3
+
+
+@dataclass
+class StoreReferenceData:
+    """R16: the reference data a store validates against (R1) and takes its defaults
+    from (R2), read from its own channel database (``customers.selectors.reference``),
+    so it needs no HQ. The same questions as ``ReferenceData``."""
+
+    legal_entity: str  # the store's legal entity code
+    groups: frozenset[str]  # the customer group codes of that legal entity
+    attributes: dict[str, AttributeSetup]
+    affiliations: frozenset[str]
+    defaults: CustomerDefaults
+
+    @property
+    def phone_country(self) -> str | None:
+        return self.defaults.country or None
+
+    def group_known(self, legal_entity: LegalEntity, code: Any) -> bool:
+        return legal_entity.code == self.legal_entity and code in self.groups
+
+    def attribute(self, name: str):
+        return self.attributes.get(name)
+
+    def affiliation_known(self, name: str) -> bool:
+        return name in self.affiliations
+
 
 # --- R2 defaults ------------------------------------------------------------------
 
 
-def customer_input_with_store_defaults(*, store: Store, data: CustomerInput) -> CustomerInput:
-    """R2: fill customer group, currency and language from the store's default customer."""
-    default = store.default_customer
+def customer_input_with_defaults(
+    *, data: CustomerInput, defaults: CustomerDefaults
+) -> CustomerInput:
+    """R2: the fields the store did not fill, from its default customer: type, customer
+    group, currency, language, title and affiliations (D365 10.0.24); an address without
+    a purpose is a home address of a person, a business address of an organization."""
+    type_ = data.type or defaults.type or CustomerType.PERSON
+    purpose = AddressPurpose.BUSINESS if type_ == CustomerType.ORGANIZATION else AddressPurpose.HOME
     return replace(
         data,
-        type=data.type or CustomerType.PERSON,
-        customer_group=data.customer_group or default.customer_group.code,
-        currency=data.currency or default.currency or store.legal_entity.currency,
-        language=data.language or default.language,
+        type=type_,
+        customer_group=data.customer_group or defaults.customer_group,
+        currency=data.currency or defaults.currency,
+        language=data.language or defaults.language,
+        title=data.title or defaults.title,
+        affiliations=data.affiliations or tuple(defaults.affiliations),
+        addresses=tuple(
+            address if address.purpose else replace(address, purpose=purpose)
+            for address in data.addresses
+        ),
+    )
+
+
+def customer_input_with_store_defaults(*, store: Store, data: CustomerInput) -> CustomerInput:
+    """R2 at HQ (account creation of a staged record): fill type, customer group,
+    currency, language, title and address purposes from the store's default customer at
+    HQ. Affiliations are the store's to copy when it captures the customer (a staged
+    record without any keeps none)."""
+    default = store.default_customer
+    defaults = CustomerDefaults(
+        type=CustomerType.PERSON,
+        customer_group=default.customer_group.code,
+        currency=default.currency or store.legal_entity.currency,
+        language=default.language,
+        title=default.title,
+    )
+    return customer_input_with_defaults(data=data, defaults=defaults)
+
+
+_TRIMMED_FIELDS = (*PARTY_FIELDS, "email", "phone", "customer_group", "language", "title")
+
+
+def customer_input_trimmed(data: CustomerInput) -> CustomerInput:
+    """R1: what a store captures, without the spaces around each value typed
+    (``' JONAS.NEW@example.com '`` is ``JONAS.NEW@example.com``)."""
+    values = {name: getattr(data, name) for name in _TRIMMED_FIELDS}
+    return replace(
+        data,
+        **{name: value.strip() for name, value in values.items() if isinstance(value, str)},
+        addresses=tuple(
+            replace(
+                address,
+                **{
+                    name: getattr(address, name).strip()
+                    for name in ("purpose", "street", "city", "state", "zip", "country")
+                    if isinstance(getattr(address, name), str)
+                },
+            )
+            for address in data.addresses
+        ),
+    )
+
+
+def customer_input_at_store(
+    *, data: CustomerInput, legal_entity: LegalEntity, refs: StoreReferenceData
+) -> CustomerInput:
+    """R1 and R2 at the store, before anything is written: the input trimmed, the
+    defaults filled from the store's default customer (``refs.defaults``), then every
+    check against the store's own reference data. Returns the input to write; raises
+    StoreInputError naming each field and value."""
+    data = customer_input_with_defaults(data=customer_input_trimmed(data), defaults=refs.defaults)
+    errors = customer_input_errors(data=data, legal_entity=legal_entity, refs=refs)
+    if errors:
+        raise StoreInputError(errors)
+    return data
+
+
+def customer_changes_at_store_errors(
+    *, changes, legal_entity: LegalEntity, refs: StoreReferenceData, customer_type: str | None
+) -> list[str]:
+    """R1 for a store's change (R11): the rules ``customer_changes_errors`` checks, the
+    customer group, attributes and affiliations against the store's own reference data."""
+    return customer_changes_errors(
+        changes=changes, legal_entity=legal_entity, refs=refs, customer_type=customer_type
     )
 
 
@@ -335,7 +478,7 @@ def references_errors(
             continue
         if refs is None:
             continue
-        attribute = refs.attributes.get(name)
+        attribute = refs.attribute(name)
         if attribute is None:
             errors.append(f"attributes.{name}: unknown attribute {_quoted(name)}")
             continue
@@ -346,13 +489,13 @@ def references_errors(
         problem = _too_long("affiliations", name, AFFILIATION_NAME_MAX_LENGTH)
         if problem:
             errors.append(problem)
-        elif refs is not None and name not in refs.affiliations:
+        elif refs is not None and not refs.affiliation_known(name):
             errors.append(f"affiliations: unknown affiliation {_quoted(name)}")
     return errors
 
 
 def _group_error(group: Any, legal_entity: LegalEntity, refs: ReferenceData | None) -> str | None:
-    if refs is None or (legal_entity.pk, group) in refs.groups:
+    if refs is None or refs.group_known(legal_entity, group):
         return None
     return (
         f"customer_group: unknown customer group {_quoted(group)} "
@@ -398,7 +541,20 @@ def customer_input_errors(
         errors.append(f"currency: invalid currency code {_quoted(data.currency)}")
     if data.email and not _email_is_valid(data.email):
         errors.append(f"email: malformed email {_quoted(data.email)}")
+    problem = phone_error(data.phone, refs)
+    if problem:
+        errors.append(problem)
     return errors + _children_errors(data, refs)
+
+
+def phone_error(phone: str, refs) -> str | None:
+    """R1: a phone number the store's country reads (``phonenumbers``; a number with its
+    own country code is read in that country). Only where the reference data knows the
+    country the number was typed in (the store's): HQ does not read phone numbers."""
+    country = getattr(refs, "phone_country", None)
+    if not phone or country is None or phone_key(phone, country=country):
+        return None
+    return f"phone: {_quoted(phone)} is not a phone number"
 
 
 def _children_errors(data: CustomerInput, refs: ReferenceData | None) -> list[str]:
@@ -466,6 +622,8 @@ def customer_changes_errors(
         elif name == "email" and value and not _email_is_valid(value):
             errors.append(f"email: malformed email {_quoted(value)}")
         elif name == "customer_group" and (problem := _group_error(value, legal_entity, refs)):
+            errors.append(problem)
+        elif name == "phone" and (problem := phone_error(value, refs)):
             errors.append(problem)
     errors += references_errors(
         attributes=changes.attributes, affiliations=changes.affiliations, refs=refs

@@ -134,6 +134,7 @@ def test_a_failed_record_is_fixed_by_the_stores_edit_in_the_same_run(organizatio
     staged = StagedAsyncCustomer.objects.get(async_customer_id=bad.async_customer_id)
     assert staged.status == "failed" and "PLATINUM" in staged.last_error
     CustomerGroupFactory(legal_entity=organization["legal_entity"], code="GOLDCLUB")
+    run("distribute")  # the new group reaches the store (R16), which checks against it
 
     customer_edit_at_store(
         store=organization["houston"],

@@ -19,7 +19,10 @@ from commerce.models import (
     Statement,
 )
 from customers.models import (
+    ChannelAffiliation,
+    ChannelCustomerAttribute,
     Customer,
+    CustomerAttribute,
     StagedAsyncAddress,
     StagedAsyncCustomer,
     StagedChannelRequest,
@@ -29,7 +32,7 @@ from customers.services import async_customer_create
 from customers.services.changes import CustomerChanges
 from customers.services.requests import customer_edit_at_store
 from customers.services.staging import staged_records_retry
-from tests.factories.customers import AsyncAddressFactory, CustomerFactory
+from tests.factories.customers import AffiliationFactory, AsyncAddressFactory, CustomerFactory
 from tests.fixtures import convert, person, run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -191,6 +194,31 @@ def test_distribution(store_data):
     assert_all_synchronized()
 
 
+def test_reference_data(store_data):
+    """R16: a reference record a channel database cannot take fails alone; the other
+    reference records and every customer are distributed, and the next run sends it."""
+    CustomerAttribute.objects.filter(name="Tier").update(choices=["Silver", "Gold", "Platinum"])
+    AffiliationFactory(name="Students")
+    run("upload")
+    run("async-customers")
+
+    with faults_injected(fault_at("reference_data", "attribute Tier")):
+        runs = run("distribute")
+
+    assert [(r.failed, r.status) for r in runs] == [(1, "completed_with_errors")] * 2
+    assert all("attribute Tier" in r.errors[0] and "Injected" in r.errors[0] for r in runs)
+    for alias in ("channel", "channel2"):
+        tier = ChannelCustomerAttribute.objects.using(alias).get(name="Tier")
+        assert tier.choices == ["Silver", "Gold"]
+        assert ChannelAffiliation.objects.using(alias).filter(name="Students").exists()
+    assert_all_synchronized()
+
+    run("distribute")
+    for alias in ("channel", "channel2"):
+        tier = ChannelCustomerAttribute.objects.using(alias).get(name="Tier")
+        assert tier.choices == ["Silver", "Gold", "Platinum"]
+
+
 def test_order_sync(store_data):
     convert()
     chosen = store_data["orders"][1].transaction_id
@@ -254,6 +282,7 @@ STAGES = {
     "account_creation:async address",
     "account_creation:channel request",
     "distribution",
+    "reference_data",
     "order_sync",
     "posting",
 }

@@ -29,6 +29,7 @@ from customers.models import (
     address_values,
 )
 from customers.selectors import customer_payloads
+from customers.selectors.reference import store_loaded, store_reference_data_or_hq
 from customers.services.changes import CustomerChanges, customer_changes_errors
 from customers.services.channel import channel_customers_apply, store_write_announce
 from customers.services.requests.at_hq import _customers_apply
@@ -36,6 +37,7 @@ from customers.services.validation import (
     CustomerValidationError,
     ReferenceData,
     StoreInputError,
+    customer_changes_at_store_errors,
     edit_time_at_hq,
     edited_at_error,
 )
@@ -82,9 +84,7 @@ def customer_edit_at_store(
     HQ refuses a real-time change (R5); ChannelDatabaseUnreachable (nothing changed)
     when the store's channel database cannot be reached.
     Not idempotent: each call is one more edit (a request has a new GUID)."""
-    store = Store.objects.select_related(
-        "legal_entity", "channel_database", "functionality_profile"
-    ).get(pk=store.pk)
+    store = store_loaded(store)
     alias = store.channel_database.alias
     if changes.is_empty:
         raise CustomerEditError(
@@ -175,9 +175,13 @@ def _own_legal_entity_check(*, store: Store, row: AsyncCustomer) -> None:
 
 
 def _store_check(*, store: Store, changes: CustomerChanges, customer_type: str) -> None:
-    """R1: what the store can check without HQ, before anything is written."""
-    errors = customer_changes_errors(
-        changes=changes, legal_entity=store.legal_entity, refs=None, customer_type=customer_type
+    """R1: what the store can check without HQ, before anything is written: against its
+    own channel database's reference data (R16)."""
+    errors = customer_changes_at_store_errors(
+        changes=changes,
+        legal_entity=store.legal_entity,
+        refs=store_reference_data_or_hq(store=store),
+        customer_type=customer_type,
     )
     if errors:
         raise StoreInputError(errors)
