@@ -28,7 +28,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--store", required=True, help="store number, e.g. S0001")
-        parser.add_argument("--type", choices=["person", "organization"], default="person")
+        parser.add_argument(
+            "--type",
+            choices=["person", "organization"],
+            default="",
+            help="default: the store's default customer's",
+        )
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
         parser.add_argument("--organization-name", default="")
