@@ -205,8 +205,12 @@ class StoreCustomerForm(forms.Form):
     language = forms.CharField(
         max_length=10, required=False, help_text="Empty: the store's default customer's."
     )
+    # R2: empty is home for a person, business for an organization.
     address_purpose = forms.ChoiceField(
-        label="Purpose", choices=AddressPurpose.choices, initial=AddressPurpose.DELIVERY
+        label="Purpose",
+        choices=[("", "Home (person) or business (organization)"), *AddressPurpose.choices],
+        required=False,
+        initial="",
     )
     address_street = forms.CharField(label="Street", max_length=250, required=False)
     address_city = forms.CharField(label="City", max_length=100, required=False)

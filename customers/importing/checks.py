@@ -131,6 +131,12 @@ class _FileState(_ReferenceChecks):
         self.location_batch: list[tuple[str, str, str, str]] = []
         self.legal_entity_refs = _Wanted("legal entity")
         self.group_refs = _Wanted("customer group")
+        # R2: the attributes and affiliations HQ customers carry (a store's default
+        # customer), and the attribute types the file itself defines.
+        self.attribute_refs = _Wanted("customer attribute")
+        self.affiliation_refs = _Wanted("affiliation")
+        self.attribute_setups: dict[str, tuple[str, list]] = {}
+        self.customer_attribute_values: list[tuple[str, Any, str]] = []
         self.profile_refs = _Wanted("functionality profile")
         self.database_refs = _Wanted("channel database")
         self.default_customer_refs: dict[tuple[str, str], str] = {}
@@ -184,6 +190,7 @@ class _FileState(_ReferenceChecks):
 
     def _customer_attributes(self, rec: Rec) -> None:
         self._add("attribute name", rec["name"], rec.at("name"), rec["name"])
+        self.attribute_setups[rec["name"]] = (rec["type"], list(rec.get("choices") or []))
         if rec["type"] == AttributeType.CHOICE and not rec.get("choices"):
             raise invalid(
                 rec.at("choices"), "must list the values of a choice attribute", rec.get("choices")
@@ -218,6 +225,12 @@ class _FileState(_ReferenceChecks):
         _require_names(rec, blank=False)
         self.legal_entity_refs.add(rec["legal_entity"], rec.at("legal_entity"))
         self.group_refs.add((rec["legal_entity"], rec["customer_group"]), rec.at("customer_group"))
+        for name, value in (rec.get("attributes") or {}).items():
+            path = f"{rec.at('attributes')}.{name}"
+            self.attribute_refs.add(name, path)
+            self.customer_attribute_values.append((name, value, path))
+        for name in rec.get("affiliations") or []:
+            self.affiliation_refs.add(name, rec.at("affiliations"))
         primary = None
         for address in rec.get("addresses", []):
             location = address["location_id"]

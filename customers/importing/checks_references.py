@@ -16,7 +16,15 @@ from commerce.models import (
     NumberSequence,
     Store,
 )
-from customers.models import Address, AsyncCustomer, Customer, CustomerGroup
+from customers.models import (
+    Address,
+    Affiliation,
+    AsyncCustomer,
+    Customer,
+    CustomerAttribute,
+    CustomerGroup,
+)
+from customers.services.validation import AttributeSetup, attribute_value_error
 
 from .queries import rows
 from .report import invalid, unknown
@@ -67,6 +75,7 @@ class _ReferenceChecks:
             )
         )
         self.group_refs.require(groups, shown=lambda key: key[1])
+        self._check_customer_attributes()
 
         if not (self.channel_databases or self.stores or self.entries):
             return []
@@ -102,6 +111,28 @@ class _ReferenceChecks:
         entries, store_entities = self._store_entries(databases)
         self._check_edit_customers(entries, store_entities, databases)
         return entries
+
+    def _check_customer_attributes(self) -> None:
+        """R2: an HQ customer's attributes and affiliations name ones in the file or at
+        HQ, and each attribute value is of its attribute's type and choices."""
+        setups = dict(self.attribute_setups)
+        wanted = set(self.attribute_refs.first) - set(setups)
+        for name, type_, choices in rows(
+            CustomerAttribute.objects, "name", wanted, "name", "type", "choices"
+        ):
+            setups[name] = (type_, list(choices or []))
+        self.attribute_refs.require(set(setups))
+        for name, value, path in self.customer_attribute_values:
+            type_, choices = setups[name]
+            problem = attribute_value_error(
+                AttributeSetup(name=name, type=type_, choices=choices), value
+            )
+            if problem:
+                raise invalid(path, problem, value)
+        affiliations = set(self.seen.get("affiliation name", set()))
+        wanted = set(self.affiliation_refs.first) - affiliations
+        affiliations |= {n for (n,) in rows(Affiliation.objects, "name", wanted, "name")}
+        self.affiliation_refs.require(affiliations)
 
     def _store_entries(
         self, databases: dict[str, str]

@@ -231,7 +231,12 @@ CUSTOMER = {
     "language": _customer_str(Customer, "language"),
     "email": _customer_str(Customer, "email"),
     "phone": _customer_str(Customer, "phone"),
+    "title": _customer_str(Customer, "title"),
     "addresses": Field("records", schema=CUSTOMER_ADDRESS),
+    # R2: what a store copies from its default customer (must name known attributes and
+    # affiliations, in the file or at HQ).
+    "attributes": Field("object", max_length=_max_length(CustomerAttribute, "name")),
+    "affiliations": Field("strings", max_length=_max_length(Affiliation, "name")),
 }
 STORE = {
     "number": _str(Store, "number", required=True, code=True),

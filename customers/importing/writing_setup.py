@@ -21,7 +21,9 @@ from customers.models import (
     Address,
     Affiliation,
     Customer,
+    CustomerAffiliation,
     CustomerAttribute,
+    CustomerAttributeValue,
     CustomerGroup,
     Party,
     display_name,
@@ -187,7 +189,7 @@ def _write_customers(recs: list[Rec], report: ImportReport, now: dt.datetime) ->
         party_values = rec.present("type", "first_name", "last_name", "organization_name")
         customer_values = {
             "customer_group_id": groups[(le_id, rec["customer_group"])],
-            **rec.present("currency", "language", "email", "phone"),
+            **rec.present("currency", "language", "email", "phone", "title"),
         }
         customer = existing.get(key)
         if customer is None:
@@ -239,8 +241,96 @@ def _write_customers(recs: list[Rec], report: ImportReport, now: dt.datetime) ->
     counts.created += len(new_customers)
     counts.updated += len(changed_customers)
     _write_customer_addresses(wanted, customers, report)
+    _write_customer_references(wanted, customers)
     # R12: email, phone, names and the primary address are the customers' match keys.
     customer_match_keys_refresh(customer_ids=[customer.pk for customer in customers.values()])
+
+
+def _write_customer_references(wanted: dict[tuple, Rec], customers: dict[tuple, Customer]) -> None:
+    """R2: the attribute values and affiliations a customer record gives become the
+    customer's (exactly those: an attribute or affiliation it leaves out is removed);
+    a record without them keeps the customer's. A few queries per batch."""
+    given = {customers[key].pk: rec for key, rec in wanted.items() if rec.given("attributes")}
+    if given:
+        attributes = dict(
+            rows(
+                CustomerAttribute.objects,
+                "name",
+                {name for rec in given.values() for name in rec["attributes"]},
+                "name",
+                "pk",
+            )
+        )
+        current = {
+            (customer_id, attribute_id): (pk, value)
+            for pk, customer_id, attribute_id, value in rows(
+                CustomerAttributeValue.objects,
+                "customer_id",
+                given,
+                "pk",
+                "customer_id",
+                "attribute_id",
+                "value",
+            )
+        }
+        target = {
+            (customer_id, attributes[name]): value
+            for customer_id, rec in given.items()
+            for name, value in rec["attributes"].items()
+        }
+        stale = [pk for key, (pk, value) in current.items() if key not in target]
+        changed = [
+            CustomerAttributeValue(pk=current[key][0], value=value)
+            for key, value in target.items()
+            if key in current and current[key][1] != value
+        ]
+        for chunk in chunks(stale):
+            CustomerAttributeValue.objects.filter(pk__in=chunk).delete()
+        CustomerAttributeValue.objects.bulk_update(changed, ["value"], batch_size=BULK_BATCH)
+        CustomerAttributeValue.objects.bulk_create(
+            [
+                CustomerAttributeValue(customer_id=c, attribute_id=a, value=value)
+                for (c, a), value in target.items()
+                if (c, a) not in current
+            ],
+            batch_size=BULK_BATCH,
+        )
+    given = {customers[key].pk: rec for key, rec in wanted.items() if rec.given("affiliations")}
+    if given:
+        affiliations = dict(
+            rows(
+                Affiliation.objects,
+                "name",
+                {name for rec in given.values() for name in rec["affiliations"]},
+                "name",
+                "pk",
+            )
+        )
+        current = {
+            (customer_id, affiliation_id): pk
+            for pk, customer_id, affiliation_id in rows(
+                CustomerAffiliation.objects,
+                "customer_id",
+                given,
+                "pk",
+                "customer_id",
+                "affiliation_id",
+            )
+        }
+        target = {
+            (customer_id, affiliations[name])
+            for customer_id, rec in given.items()
+            for name in rec["affiliations"]
+        }
+        for chunk in chunks([pk for key, pk in current.items() if key not in target]):
+            CustomerAffiliation.objects.filter(pk__in=chunk).delete()
+        CustomerAffiliation.objects.bulk_create(
+            [
+                CustomerAffiliation(customer_id=c, affiliation_id=a)
+                for c, a in sorted(target - set(current))
+            ],
+            batch_size=BULK_BATCH,
+        )
 
 
 def _party_name(party: Party) -> str:

@@ -65,6 +65,7 @@ def customer_export_row(customer: Customer) -> dict:
         "customer_group": customer.customer_group.code,
         "currency": customer.currency,
         "language": customer.language,
+        "title": customer.title,
         "async_customer_id": str(customer.async_customer_id)
         if customer.async_customer_id
         else None,

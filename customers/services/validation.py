@@ -423,6 +423,13 @@ def _attribute_error(attribute: CustomerAttribute, value: Any) -> str | None:
     return f"has unknown attribute type {kind}"
 
 
+def attribute_value_error(attribute, value: Any) -> str | None:
+    """R5 for one attribute value: what is wrong with ``value`` for ``attribute`` (its
+    ``type`` and ``choices``: an HQ attribute, a store's copy or an import's record), or
+    None when it is a value of the attribute."""
+    return _attribute_error(attribute, value)
+
+
 def _email_is_valid(value: str) -> bool:
     try:
         validate_email(value)

@@ -320,3 +320,30 @@ def test_edit_customer_at_store_refuses_an_unknown_group(distributed):
             stdout=io.StringIO(),
         )
     assert AsyncCustomer.objects.using("channel").get().customer_group == "RETAIL"
+
+
+# --- The page ----------------------------------------------------------------------------
+
+
+def test_add_customer_at_store_page_shows_the_stores_refusal_on_the_field(
+    admin_client, distributed
+):
+    from django.urls import reverse
+
+    response = admin_client.post(
+        reverse("admin:customers_customer_add_at_store"),
+        {
+            "store": distributed["houston"].pk,
+            "type": "person",
+            "first_name": "Ona",
+            "last_name": "Šimkutė",
+            "email": "notanemail",
+            "phone": "12",
+            "address_purpose": "",
+        },
+    )
+
+    form = response.context["form"]
+    assert form.errors["email"] == ['email: malformed email "notanemail"']
+    assert form.errors["phone"] == ['phone: "12" is not a phone number']
+    assert not AsyncCustomer.objects.using("channel").exists()

@@ -25,6 +25,7 @@ EXPORT_COLUMNS = [
     "customer_group",
     "currency",
     "language",
+    "title",
     "async_customer_id",
     "addresses",
     "attributes",
