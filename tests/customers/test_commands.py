@@ -35,6 +35,7 @@ EXPORT_KEYS = {
     "customer_group",
     "currency",
     "language",
+    "title",
     "async_customer_id",
     "addresses",
     "attributes",
