@@ -114,6 +114,8 @@ def _hq_customer(
     email: str | None = None,
     phone: str | None = None,
     addresses: list[dict] | None = None,
+    title: str | None = None,
+    affiliations: list[str] | None = None,
 ) -> dict:
     customer: dict[str, Any] = {
         "account": account,
@@ -126,6 +128,10 @@ def _hq_customer(
         "phone": phone,
         "addresses": addresses or [],
     }
+    if title is not None:
+        customer["title"] = title
+    if affiliations is not None:
+        customer["affiliations"] = affiliations
     if organization_name:
         customer["organization_name"] = organization_name
     else:
@@ -135,23 +141,29 @@ def _hq_customer(
 
 
 HQ_CUSTOMERS = [
-    # The stores' default customers (R2: group, currency and language come from them).
+    # The stores' default customers (R2: a new store customer takes their type, group,
+    # currency, language, title and affiliations; persons, as most walk-in customers are).
     _hq_customer(
         "C000001",
         "USRT",
-        organization_name="Walk-in customer Houston",
+        first_name="Walk-in",
+        last_name="Customer Houston",
+        affiliations=["Loyalty club"],
         addresses=[_address("C000001", "1000 Main St", "Houston", "77002", "USA", state="TX")],
     ),
     _hq_customer(
         "C000002",
         "USRT",
-        organization_name="Walk-in customer Seattle",
+        first_name="Walk-in",
+        last_name="Customer Seattle",
         addresses=[_address("C000002", "400 Pine St", "Seattle", "98101", "USA", state="WA")],
     ),
     _hq_customer(
         "C000003",
         "USRT",
-        organization_name="Walk-in customer Houston Galleria",
+        first_name="Walk-in",
+        last_name="Customer Houston Galleria",
+        affiliations=["Loyalty club"],
         addresses=[
             _address("C000003", "5085 Westheimer Rd", "Houston", "77056", "USA", state="TX")
         ],
