@@ -16,6 +16,9 @@ A crash between 2 and 3 is repaired by the next run (the channel's record says t
 session was applied); a crash before 2 commits leaves
 nothing applied, and the customers are selected again. A customer created while a run
 goes on has no row, so a later batch or run takes it.
+
+Before the customers, a run brings the channel database its reference data (R16:
+``customers.services.reference.reference_data_apply``), versioned and idempotent.
 """
 
 from __future__ import annotations
