@@ -347,3 +347,26 @@ def test_add_customer_at_store_page_shows_the_stores_refusal_on_the_field(
     assert form.errors["email"] == ['email: malformed email "notanemail"']
     assert form.errors["phone"] == ['phone: "12" is not a phone number']
     assert not AsyncCustomer.objects.using("channel").exists()
+
+
+def test_the_copied_title_and_affiliations_reach_the_hq_account(distributed):
+    from customers.models import Customer
+    from tests.fixtures import convert
+
+    created = customer_create_at_store(
+        store=store_held(), data=CustomerInput(first_name="Jonas", last_name="Naujas")
+    )
+    convert()
+
+    customer = Customer.objects.get(async_customer_id=created.async_customer.async_customer_id)
+    assert customer.title == "Mx."
+    assert [a.affiliation.name for a in customer.affiliations.all()] == ["Employees"]
+    assert exported_title(customer.account) == "Mx."
+
+
+def exported_title(account: str) -> str:
+    import json
+
+    out = io.StringIO()
+    call_command("export_customers", stdout=out)
+    return next(row["title"] for row in json.loads(out.getvalue()) if row["account"] == account)
