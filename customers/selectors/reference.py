@@ -14,6 +14,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from django.db import InterfaceError, OperationalError
+
 from commerce.models import ChannelDatabase, Store
 from customers.models import (
     Address,
@@ -188,11 +190,16 @@ STORE_RELATIONS = ("legal_entity", "channel_database", "functionality_profile")
 
 
 def store_loaded(store: Store) -> Store:
-    """``store`` with its legal entity, channel database and profile: as given when the
-    caller loaded them (a store works from what it holds, with HQ down), else read."""
-    if all(Store._meta.get_field(name).is_cached(store) for name in STORE_RELATIONS):
-        return store
-    return Store.objects.select_related(*STORE_RELATIONS).get(pk=store.pk)
+    """``store`` as HQ has it now (its profile and offline switch decide what the store
+    does), with its legal entity, channel database and profile. When HQ cannot be
+    reached, the store works from what it holds: ``store`` as given, if the caller
+    loaded those (R1, R16)."""
+    try:
+        return Store.objects.select_related(*STORE_RELATIONS).get(pk=store.pk)
+    except (OperationalError, InterfaceError):
+        if all(Store._meta.get_field(name).is_cached(store) for name in STORE_RELATIONS):
+            return store
+        raise
 
 
 def store_reference_data_or_hq(*, store: Store) -> StoreReferenceData:
