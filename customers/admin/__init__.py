@@ -9,6 +9,7 @@ importing the modules registers their admin classes):
   GUID failed;
 - ``duplicates``: possible duplicates and the review of held records (R12);
 - ``requests``: channel requests (R11), at the store and staged at HQ;
+- ``reference``: the reference data each channel database holds (R16);
 - ``status``: the customer synchronization status page;
 - ``job_actions``: the one module of ``customers`` that imports ``jobs``.
 """
@@ -17,6 +18,7 @@ from customers.admin import (
     channel,
     duplicates,
     master,
+    reference,
     requests,
     staged_customers,
     staging,
@@ -27,6 +29,7 @@ __all__ = [
     "channel",
     "duplicates",
     "master",
+    "reference",
     "requests",
     "staged_customers",
     "staging",

@@ -14,10 +14,15 @@ from customers.models import (
     AsyncCustomerContact,
     AsyncCustomerLink,
     AttributeType,
+    ChannelAffiliation,
     ChannelCustomer,
     ChannelCustomerAddress,
     ChannelCustomerAsyncLink,
+    ChannelCustomerAttribute,
+    ChannelCustomerGroup,
+    ChannelReferenceVersion,
     ChannelRequest,
+    ChannelStoreDefaults,
     ContactInfo,
     ContactType,
     Customer,
@@ -349,3 +354,50 @@ class StagedChannelRequestFactory(factory.django.DjangoModelFactory):
     target_account = "D000001"
     edited_at = factory.LazyFunction(timezone.now)
     changes = factory.LazyFunction(lambda: {"fields": {"email": "new@example.com"}})
+
+
+class ChannelCustomerGroupFactory(ChannelFactory):
+    class Meta:
+        model = ChannelCustomerGroup
+
+    legal_entity = "USRT"
+    code = factory.Sequence(lambda n: f"GROUP{n}")
+    name = "Retail customers"
+
+
+class ChannelCustomerAttributeFactory(ChannelFactory):
+    class Meta:
+        model = ChannelCustomerAttribute
+
+    name = factory.Sequence(lambda n: f"Attribute {n}")
+    type = AttributeType.CHOICE
+    choices = ["Silver", "Gold"]
+
+
+class ChannelAffiliationFactory(ChannelFactory):
+    class Meta:
+        model = ChannelAffiliation
+
+    name = factory.Sequence(lambda n: f"Affiliation {n}")
+
+
+class ChannelStoreDefaultsFactory(ChannelFactory):
+    class Meta:
+        model = ChannelStoreDefaults
+
+    store_number = factory.Sequence(lambda n: f"S{n:04d}")
+    legal_entity = "USRT"
+    account = factory.Sequence(lambda n: f"C{n:06d}")
+    type = CustomerType.PERSON
+    customer_group = "RETAIL"
+    currency = "USD"
+    affiliations = ["Employees"]
+
+
+class ChannelReferenceVersionFactory(ChannelFactory):
+    class Meta:
+        model = ChannelReferenceVersion
+
+    key = factory.Sequence(lambda n: f"reference_{n}")
+    checksum = factory.Sequence(lambda n: f"{n:064x}")
+    applied_at = factory.LazyFunction(timezone.now)
