@@ -37,6 +37,12 @@ __all__ = [
 ]
 
 
+def attribute_value_typed(text: str) -> Any:
+    """An attribute value a store typed: true and false are a yes/no attribute's values,
+    anything else is text (HQ reads numbers, dates and choices from text)."""
+    return {"true": True, "false": False}.get(text.strip().lower(), text)
+
+
 class CustomerChangesError(ValueError):
     """A change that is not a change (unknown field, nothing to change)."""
 

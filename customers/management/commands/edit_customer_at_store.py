@@ -12,6 +12,7 @@ from customers.services.changes import (
     ContactLocator,
     CustomerChanges,
     CustomerChangesError,
+    attribute_value_typed,
 )
 from customers.services.requests import CustomerEditError, customer_edit_at_store
 from customers.services.validation import (
@@ -114,7 +115,7 @@ def attribute_setting(text: str) -> tuple[str, object]:
     name, sep, value = text.partition("=")
     if not sep or not name.strip():
         raise CommandError(f'--set-attribute: "{text}" is not NAME=VALUE')
-    return name.strip(), {"true": True, "false": False}.get(value.strip().lower(), value)
+    return name.strip(), attribute_value_typed(value)
 
 
 class Command(BaseCommand):
