@@ -371,3 +371,45 @@ def test_a_request_on_a_record_held_for_review_changes_the_staged_record(organiz
     assert held.status == "needs_review"
     assert not held.affiliations.exists() and not held.attribute_values.exists()
     assert StagedChannelRequest.objects.get().applied_to_staged
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_at_a_real_time_store_at_hq_at_once_or_as_a_request_when_hq_is_down(
+    organization, kind, monkeypatch
+):
+    from django.db import OperationalError
+
+    from customers.services import customer_create_at_store
+    from customers.services.requests import at_store
+    from tests.factories.commerce import FunctionalityProfileFactory, StoreFactory
+
+    make, shows = KINDS[kind]
+    realtime = StoreFactory(
+        number="S0003",
+        legal_entity=organization["legal_entity"],
+        default_customer=organization["default"],
+        channel_database=organization["houston"].channel_database,
+        functionality_profile=FunctionalityProfileFactory(
+            code="REALTIME", create_customer_in_async_mode=False
+        ),
+    )
+    customer = customer_create_at_store(store=realtime, data=rich_person()).customer
+
+    at_once = customer_edit_at_store(
+        store=realtime, customer=customer.account, changes=make(*locations(customer))
+    )
+    assert at_once.mode == "real_time"
+    assert shows(state(customer)), state(customer)
+    copy = ChannelCustomer.objects.using("channel").get(account=customer.account)
+    assert sorted(a.street for a in copy.addresses.all()) == state(customer)["streets"]
+
+    def hq_down(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(at_store, "_customers_apply", hq_down)
+    fallback = customer_edit_at_store(
+        store=realtime,
+        customer=customer.account,
+        changes=CustomerChanges(attributes={"Tier": "Gold"}),
+    )
+    assert fallback.mode == "request" and "HQ could not be reached" in fallback.fallback_reason
