@@ -28,7 +28,15 @@ def _errors_on_fields(form: forms.Form, errors: list[str], fields: dict[str, str
     for message in errors:
         name = message.partition(":")[0].strip()
         field = fields.get(name) or fields.get(name.rpartition(".")[2])
-        form.add_error(field if field in form.fields else None, message)
+        _error_on(form, field, message)
+
+
+def _error_on(form: forms.Form, field: str | None, message: str) -> None:
+    """On its input a message says only what is wrong (the input names the field)."""
+    if field in form.fields:
+        form.add_error(field, message.partition(":")[2].strip() or message)
+    else:
+        form.add_error(None, message)
 
 
 class StoreAddressChangeForm(forms.Form):
@@ -198,7 +206,7 @@ class StoreMoreChangesForm(forms.Form):
                 field = "contact_type" if name.endswith(".type") else "contact_value"
             else:
                 field = fields.get(name)
-            self.add_error(field if field in self.fields else None, message)
+            _error_on(self, field, message)
 
 
 def contact_locator(text: str) -> ContactLocator:
