@@ -6,6 +6,7 @@ import datetime
 from dataclasses import replace
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from customers.models import (
@@ -19,15 +20,16 @@ from customers.models import (
     StagedAsyncCustomer,
     StagedChannelRequest,
 )
-from customers.services import async_customer_create
+from customers.services import async_customer_create, customer_create_at_store
 from customers.services.changes import (
     AddressChange,
     ContactInput,
     ContactLocator,
     CustomerChanges,
 )
-from customers.services.requests import customer_edit_at_store
+from customers.services.requests import at_store, customer_edit_at_store
 from customers.services.validation import StoreInputError
+from tests.factories.commerce import FunctionalityProfileFactory, StoreFactory
 from tests.factories.customers import CustomerGroupFactory
 from tests.fixtures import convert, person, run
 
@@ -377,12 +379,6 @@ def test_a_request_on_a_record_held_for_review_changes_the_staged_record(organiz
 def test_at_a_real_time_store_at_hq_at_once_or_as_a_request_when_hq_is_down(
     organization, kind, monkeypatch
 ):
-    from django.db import OperationalError
-
-    from customers.services import customer_create_at_store
-    from customers.services.requests import at_store
-    from tests.factories.commerce import FunctionalityProfileFactory, StoreFactory
-
     make, shows = KINDS[kind]
     realtime = StoreFactory(
         number="S0003",
