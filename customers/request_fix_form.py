@@ -2,8 +2,10 @@
 
 The request's changes are shown as typed inputs, never as JSON: the customer fields it
 sets (a "Change" box each; ticked with an empty value clears the field), the attributes
-it sets or clears (an input of each attribute's type), the affiliations it adds and the
-addresses it adds (purpose and country from their lists). What the operator saves is
+it sets or clears (an input of each attribute's type), the affiliations it adds or
+removes, the addresses it adds (purpose and country from their lists), changes (only
+the inputs filled change) or retires (named by street and city), and the contact info
+it adds or removes. What the operator saves is
 rebuilt from those inputs, so a stored value of the wrong type (``"street": 5``, a list,
 ``Infinity``) is shown as text and saved as text, or not at all: the form cannot store
 a change HQ cannot read.
@@ -23,6 +25,7 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
 from customers.fix_forms import (
     BLANK_CHOICE,
@@ -33,8 +36,10 @@ from customers.fix_forms import (
 )
 from customers.forms import country_options
 from customers.models import (
+    Address,
     AddressPurpose,
     Affiliation,
+    ContactType,
     Customer,
     CustomerAttribute,
     CustomerGroup,
@@ -43,6 +48,9 @@ from customers.models import (
 )
 from customers.services.changes import (
     EDITABLE_FIELDS,
+    AddressChange,
+    ContactInput,
+    ContactLocator,
     CustomerChanges,
     customer_changes_errors,
 )
@@ -66,6 +74,18 @@ SET, CLEAR = "set", "clear"
 
 # "addresses[0].street: ...", "attributes.Tier: ...", "affiliations: ...", "email: ..."
 ADDRESS_ERROR = re.compile(r"^addresses\[(?P<index>\d+)\]\.(?P<field>\w+)$")
+CHANGE_ERROR = re.compile(r"^address_changes\[(?P<index>\d+)\]\.(?P<field>\w+)$")
+CONTACT_ERROR = re.compile(r"^contacts\[(?P<index>\d+)\]\.(?P<field>\w+)$")
+ADDRESS_LABELS = {
+    "purpose": "purpose",
+    "street": "street",
+    "city": "city",
+    "state": "state",
+    "zip": "ZIP/postal code",
+    "country": "country",
+    "is_primary": "primary",
+}
+PRIMARY_CHOICES = [("", "Not changed"), ("yes", "Make primary"), ("no", "Not primary")]
 
 
 def _text(value: Any) -> str:
@@ -111,6 +131,20 @@ def changes_text(changes: Any) -> str:
         parts.append(
             f"address + {_text(a.get('purpose'))}: {place} ({_text(a.get('country'))}{primary})"
         )
+    parts += [f"affiliation − {_text(n)}" for n in _part(changes, "affiliations_removed", list)]
+    for change in _part(changes, "address_changes", list):
+        c = change if isinstance(change, dict) else {}
+        values = c.get("values") if isinstance(c.get("values"), dict) else {}
+        what = ", ".join(f"{ADDRESS_LABELS.get(n, n)} {_text(v)}" for n, v in values.items())
+        parts.append(f"address {_text(c.get('address'))} → {what}")
+    parts += [f"address retired: {_text(r)}" for r in _part(changes, "addresses_retired", list)]
+    for contact in _part(changes, "contacts", list):
+        c = contact if isinstance(contact, dict) else {}
+        primary = " (primary)" if c.get("is_primary") is True else ""
+        parts.append(f"contact + {_text(c.get('type'))} {_text(c.get('value'))}{primary}")
+    for contact in _part(changes, "contacts_removed", list):
+        c = contact if isinstance(contact, dict) else {}
+        parts.append(f"contact − {_text(c.get('type')) or 'any'} {_text(c.get('value'))}")
     return "; ".join(parts) or "(nothing)"
 
 
@@ -160,6 +194,7 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
         self._attribute_inputs(_part(raw, "attributes", dict))
         self._affiliation_input(_part(raw, "affiliations", list))
         self._address_inputs(_part(raw, "addresses", list))
+        add_more_inputs(self, raw)
         self.add_carried_fields()
 
     # --- The inputs ---
@@ -292,6 +327,7 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
         for index in range(len(self.address_guids)):
             names = [f"address_{index}_{n}" for n in ADDRESS_INPUTS]
             sets.append((f"Address {index + 1} the request adds", {"fields": [tuple(names)]}))
+        sets += more_layout(self)
         sets.append((None, {"fields": ["shown_version", "shown_values"]}))
         return sets
 
@@ -367,6 +403,7 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
             attributes=attributes,
             affiliations=tuple(data.get("affiliations") or ()),
             addresses=tuple(addresses),
+            **more_changes(self, data),
         )
 
     def _attribute_value(self, index: int, name: str, data: dict) -> Any:
@@ -385,8 +422,14 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
         """The input an R5 message names ("email: ...", "attributes.Tier: ...")."""
         name, _, problem = message.partition(":")
         match = ADDRESS_ERROR.match(name)
+        change = CHANGE_ERROR.match(name)
+        contact = CONTACT_ERROR.match(name)
         if match:
             field = f"address_{match['index']}_{match['field']}"
+        elif change:
+            field = f"address_change_{change['index']}_{change['field']}"
+        elif contact:
+            field = f"contact_{contact['index']}_{contact['field']}"
         elif name.startswith("attributes."):
             attribute = name.removeprefix("attributes.")
             if attribute not in self.attribute_names:
@@ -418,3 +461,173 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
     def version_of(self, record) -> str:
         stored = json.dumps(record.changes, sort_keys=True, default=str)
         return digest({"changes": stored, "status": record.status})
+
+
+# --- R11 complete: affiliations removed, addresses changed or retired, contacts ------
+
+
+def _address_names(refs: list[str]) -> dict[str, str]:
+    """Each address a request names (location id or async GUID), in words when HQ has it."""
+    guids = []
+    for ref in refs:
+        try:
+            guids.append(uuid.UUID(ref))
+        except ValueError:
+            pass
+    found = Address.objects.filter(Q(location_id__in=refs) | Q(async_address_id__in=guids))
+    names = {}
+    for a in found.order_by():
+        words = f"{a.street}, {a.city} ({a.get_purpose_display().lower()})"
+        names[a.location_id] = words
+        if a.async_address_id:
+            names[str(a.async_address_id)] = words
+    return {ref: names.get(ref, f"address {ref} (not at HQ)") for ref in refs}
+
+
+def add_more_inputs(form, raw) -> None:
+    """Typed inputs for the parts beyond fields, attributes, affiliations added and
+    addresses added (see the module docstring)."""
+    known = list(Affiliation.objects.order_by("name").values_list("name", flat=True))
+    removed = [_text(n) for n in _part(raw, "affiliations_removed", list)]
+    form.fields["affiliations_removed"] = forms.MultipleChoiceField(
+        required=False,
+        label="Affiliations removed",
+        choices=[*((n, n) for n in removed if n not in known), *((n, n) for n in known)],
+        initial=removed,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    changes = [c if isinstance(c, dict) else {} for c in _part(raw, "address_changes", list)]
+    retired = [_text(r) for r in _part(raw, "addresses_retired", list)]
+    names = _address_names([_text(c.get("address")) for c in changes] + retired)
+    form.address_change_refs = []
+    for index, change in enumerate(changes):
+        ref = _text(change.get("address"))
+        form.address_change_refs.append(ref)
+        values = change.get("values") if isinstance(change.get("values"), dict) else {}
+        prefix = f"address_change_{index}_"
+        purpose = _text(values.get("purpose"))
+        form.fields[prefix + "purpose"] = forms.ChoiceField(
+            required=False,
+            choices=[("", "Not changed"), *AddressPurpose.choices],
+            initial=purpose,
+            label=f"Change {names[ref]}: purpose",
+        )
+        for name, length in ADDRESS_MAX_LENGTHS.items():
+            form.fields[prefix + name] = forms.CharField(
+                required=False,
+                strip=True,
+                max_length=length,
+                initial=_text(values.get(name)),
+                label=ADDRESS_LABELS[name].capitalize(),
+                help_text="Left empty: not changed." if name == "street" else "",
+            )
+        country = _text(values.get("country"))
+        form.fields[prefix + "country"] = forms.ChoiceField(
+            required=False, choices=country_options(country), initial=country, label="Country"
+        )
+        primary = values.get("is_primary")
+        form.fields[prefix + "is_primary"] = forms.ChoiceField(
+            required=False,
+            choices=PRIMARY_CHOICES,
+            initial="" if primary is None else "yes" if primary is True else "no",
+            label="Primary",
+        )
+    form.fields["addresses_retired"] = forms.MultipleChoiceField(
+        required=False,
+        label="Addresses retired",
+        choices=[(r, names[r]) for r in retired],
+        initial=retired,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Untick an address to keep it.",
+    )
+    contacts = [c if isinstance(c, dict) else {} for c in _part(raw, "contacts", list)]
+    form.contact_count = len(contacts)
+    for index, contact in enumerate(contacts):
+        prefix = f"contact_{index}_"
+        kind = _text(contact.get("type"))
+        choices = list(ContactType.choices)
+        if kind not in ContactType.values:
+            choices.insert(0, (kind, f"{kind or '(none)'} (not a contact type)"))
+        form.fields[prefix + "type"] = forms.ChoiceField(
+            choices=choices, initial=kind, label=f"Contact {index + 1}: type"
+        )
+        form.fields[prefix + "value"] = forms.CharField(
+            required=False,
+            strip=True,
+            initial=_text(contact.get("value")),
+            label="Value",
+            help_text="Left empty: dropped from the request.",
+        )
+        form.fields[prefix + "is_primary"] = forms.BooleanField(
+            required=False, label="Primary", initial=contact.get("is_primary") is True
+        )
+    removed_contacts = [
+        c if isinstance(c, dict) else {} for c in _part(raw, "contacts_removed", list)
+    ]
+    form.fields["contacts_removed"] = forms.MultipleChoiceField(
+        required=False,
+        label="Contact info removed",
+        choices=[
+            (
+                json.dumps([_text(c.get("type")), _text(c.get("value"))]),
+                f"{_text(c.get('type')) or 'any type'}: {_text(c.get('value'))}",
+            )
+            for c in removed_contacts
+        ],
+        initial=[
+            json.dumps([_text(c.get("type")), _text(c.get("value"))]) for c in removed_contacts
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Untick a contact to keep it.",
+    )
+
+
+def more_layout(form) -> list[tuple[str | None, dict]]:
+    sets = [("Affiliations the request removes", {"fields": ["affiliations_removed"]})]
+    for index in range(len(form.address_change_refs)):
+        names = [f"address_change_{index}_{n}" for n in ADDRESS_INPUTS]
+        sets.append((f"Address change {index + 1}", {"fields": [tuple(names)]}))
+    if form.fields["addresses_retired"].choices:
+        sets.append(("Addresses the request retires", {"fields": ["addresses_retired"]}))
+    for index in range(form.contact_count):
+        names = [f"contact_{index}_{n}" for n in ("type", "value", "is_primary")]
+        sets.append((f"Contact info {index + 1} the request adds", {"fields": [tuple(names)]}))
+    if form.fields["contacts_removed"].choices:
+        sets.append(("Contact info the request removes", {"fields": ["contacts_removed"]}))
+    return sets
+
+
+def more_changes(form, data: dict) -> dict:
+    """The parts beyond fields, attributes, affiliations added and addresses added, as
+    the operator left them."""
+    address_changes = []
+    for index, ref in enumerate(form.address_change_refs):
+        prefix = f"address_change_{index}_"
+        values = {
+            name: data.get(prefix + name)
+            for name in ("purpose", "street", "city", "state", "zip", "country")
+            if data.get(prefix + name)
+        }
+        primary = data.get(prefix + "is_primary")
+        if primary:
+            values["is_primary"] = primary == "yes"
+        if values:
+            address_changes.append(AddressChange(address=ref, values=values))
+    contacts = [
+        ContactInput(
+            type=data.get(f"contact_{i}_type") or "",
+            value=data.get(f"contact_{i}_value") or "",
+            is_primary=bool(data.get(f"contact_{i}_is_primary")),
+        )
+        for i in range(form.contact_count)
+        if data.get(f"contact_{i}_value")
+    ]
+    return {
+        "affiliations_removed": tuple(data.get("affiliations_removed") or ()),
+        "address_changes": tuple(address_changes),
+        "addresses_retired": tuple(data.get("addresses_retired") or ()),
+        "contacts": tuple(contacts),
+        "contacts_removed": tuple(
+            ContactLocator(*json.loads(text)) for text in data.get("contacts_removed") or ()
+        ),
+    }

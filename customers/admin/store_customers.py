@@ -44,11 +44,20 @@ from customers.forms import (
     StoreCustomerAddressForm,
     StoreCustomerEditForm,
 )
-from customers.models import AddressPurpose, ChannelCustomer, Customer, CustomerGroup, CustomerType
+from customers.models import (
+    AddressPurpose,
+    Affiliation,
+    ChannelCustomer,
+    Customer,
+    CustomerAttribute,
+    CustomerGroup,
+    CustomerType,
+)
 from customers.selectors import StoreCustomer, store_customer_get, store_customer_search
 from customers.services.changes import CustomerChanges
 from customers.services.requests import CustomerEditError, customer_edit_at_store
 from customers.services.validation import CustomerValidationError
+from customers.store_change_forms import StoreAddressChangeForm, StoreMoreChangesForm
 
 PAGE_SIZE = 50
 PAGE_VAR, SEARCH_VAR = "p", "q"
@@ -88,6 +97,7 @@ def edit_text(changes: dict) -> str:
         + (" (primary)" if a.get("is_primary") else "")
         for a in changes.get("addresses") or ()
     ]
+    parts += more_edit_text(changes)
     return "; ".join(parts) or "nothing"
 
 
@@ -297,10 +307,20 @@ class StoreCustomersPageMixin:
         }
         edit_form = StoreCustomerEditForm(**edit_form_kwargs)
         address_form = StoreCustomerAddressForm(prefix="address")
+        more = store_change_forms(customer)
         if request.method == "POST":
             if not self.has_change_permission(request):
                 raise PermissionDenied
-            if "_add_address" in request.POST:
+            posted = store_change_form_posted(request, more, customer)
+            if posted is not None:
+                form = more[posted]
+                if form.is_valid():
+                    changes = form.changes()
+                    if changes.is_empty:
+                        form.add_error(None, "Nothing changed: fill what changes, then save.")
+                    elif self._edit(request, store, customer, changes, form):
+                        return HttpResponseRedirect(url)
+            elif "_add_address" in request.POST:
                 address_form = StoreCustomerAddressForm(request.POST, prefix="address")
                 if address_form.is_valid():
                     address = address_form.address_input()
@@ -344,6 +364,14 @@ class StoreCustomersPageMixin:
             edit_adminform=helpers.AdminForm(edit_form, edit_form.get_fieldsets(), {}),
             address_form=address_form,
             address_adminform=helpers.AdminForm(address_form, address_form.fieldsets, {}),
+            change_address_form=more["change_address"],
+            change_address_adminform=helpers.AdminForm(
+                more["change_address"], more["change_address"].fieldsets, {}
+            ),
+            more_changes_form=more["more_changes"],
+            more_changes_adminform=helpers.AdminForm(
+                more["more_changes"], more["more_changes"].fieldsets, {}
+            ),
             list_url=reverse("admin:customers_store_customers", args=[store.pk]),
             media=self.media + edit_form.media + address_form.media,
         )
@@ -384,8 +412,10 @@ class StoreCustomersPageMixin:
         log = self if customer.kind == "async" else self.admin_site.get_model_admin(ChannelCustomer)
         if changes.fields:
             message = [{"changed": {"fields": [STORE_EDIT_LABELS[n] for n in changes.fields]}}]
-        else:
+        elif changes.addresses:
             message = [{"added": {"name": "address", "object": what.partition(": ")[2]}}]
+        else:
+            message = what
         log.log_change(request, record, message)
         return True
 
@@ -473,3 +503,62 @@ class StoreCustomersPageMixin:
                 }
             )
         return rows
+
+
+# --- R11 complete: change or retire an address; attributes, affiliations, contacts ---
+
+
+def more_edit_text(changes: dict) -> list[str]:
+    """The parts of a store's change beyond fields, attributes and added addresses, in
+    words (an address by its location or async id, as the store named it)."""
+    parts = [f"affiliation removed: {name}" for name in changes.get("affiliations_removed") or ()]
+    for change in changes.get("address_changes") or ():
+        values = change.get("values") or {}
+        words = [
+            ("primary" if v else "not primary")
+            if n == "is_primary"
+            else country_name(v)
+            if n == "country"
+            else v
+            for n, v in values.items()
+        ]
+        parts.append("address changed: " + ", ".join(str(w) for w in words))
+    parts += [f"address retired ({ref})" for ref in changes.get("addresses_retired") or ()]
+    parts += [
+        f"{c.get('type')} added: {c.get('value')}" + (" (primary)" if c.get("is_primary") else "")
+        for c in changes.get("contacts") or ()
+    ]
+    parts += [f"contact removed: {c.get('value')}" for c in changes.get("contacts_removed") or ()]
+    return parts
+
+
+def store_change_forms(customer: StoreCustomer, data=None) -> dict:
+    """The page's "Change or retire an address" and "Attributes, affiliations and
+    contact info" forms, unbound (or bound to ``data``)."""
+    addresses = [
+        (
+            address.location_id or str(address.async_address_id),
+            f"{address.street}, {address.city}" + (" (primary)" if address.is_primary else ""),
+        )
+        for address in customer.record.addresses.all()
+    ]
+    return {
+        "change_address": StoreAddressChangeForm(data, prefix="change", addresses=addresses),
+        "more_changes": StoreMoreChangesForm(
+            data,
+            prefix="more",
+            attributes=list(
+                CustomerAttribute.objects.order_by("name").values_list("name", flat=True)
+            ),
+            affiliations=list(Affiliation.objects.order_by("name").values_list("name", flat=True)),
+        ),
+    }
+
+
+def store_change_form_posted(request, forms: dict, customer: StoreCustomer) -> str | None:
+    """Which of the two forms was posted (its button), with ``forms`` rebound to the post."""
+    for name, button in (("change_address", "_change_address"), ("more_changes", "_more_changes")):
+        if button in request.POST:
+            forms[name] = store_change_forms(customer, request.POST)[name]
+            return name
+    return None

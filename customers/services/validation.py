@@ -569,15 +569,7 @@ def _children_errors(data: CustomerInput, refs: ReferenceData | None) -> list[st
     for index, address in enumerate(data.addresses):
         errors.extend(address_input_errors(address=address, prefix=f"addresses[{index}]."))
     for index, contact in enumerate(data.contacts):
-        where = f"contacts[{index}]"
-        if contact.type not in CONTACT_TYPES:
-            errors.append(f"{where}.type: unknown contact type {_quoted(contact.type)}")
-        elif problem := _too_long(f"{where}.value", contact.value, CONTACT_VALUE_MAX_LENGTH):
-            errors.append(problem)
-        elif contact.type == ContactType.EMAIL and not _email_is_valid(contact.value):
-            errors.append(f"{where}.value: malformed email {_quoted(contact.value)}")
-        elif not contact.value.strip():
-            errors.append(f"{where}.value: empty contact {_quoted(contact.value)}")
+        errors.extend(contact_input_errors(contact=contact, where=f"contacts[{index}]"))
     errors += references_errors(
         attributes=data.attributes, affiliations=data.affiliations, refs=refs
     )
@@ -637,7 +629,7 @@ def customer_changes_errors(
     )
     for index, address in enumerate(changes.addresses):
         errors.extend(address_input_errors(address=address, prefix=f"addresses[{index}]."))
-    return errors
+    return errors + change_parts_errors(changes=changes)
 
 
 def edited_at_error(
@@ -657,3 +649,87 @@ def edit_time_at_hq(edited_at: datetime.datetime, received_at: datetime.datetime
     if received_at is None:
         return edited_at
     return min(edited_at, received_at)
+
+
+# --- R11 complete: the other parts of a store's change ------------------------------
+
+# An address a change names: its location id (HQ, a channel copy) or its async GUID.
+LOCATION_ID_MAX_LENGTH = _shortest("location_id", Address, ChannelCustomerAddress)
+
+
+@dataclass(frozen=True)
+class AddressChange:
+    """Fields of an existing address to change; ``address`` is its location id or its
+    async address GUID (as text)."""
+
+    address: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContactLocator:
+    """The contact info to remove: its value, of this type ("" for any type)."""
+
+    type: str
+    value: str
+
+
+def contact_input_errors(*, contact: ContactInput, where: str) -> list[str]:
+    """R5 for one contact: a known type, a value that fits, an email that is one."""
+    if contact.type not in CONTACT_TYPES:
+        return [f"{where}.type: unknown contact type {_quoted(contact.type)}"]
+    if problem := _too_long(f"{where}.value", contact.value, CONTACT_VALUE_MAX_LENGTH):
+        return [problem]
+    if contact.type == ContactType.EMAIL and not _email_is_valid(contact.value):
+        return [f"{where}.value: malformed email {_quoted(contact.value)}"]
+    if not contact.value.strip():
+        return [f"{where}.value: empty contact {_quoted(contact.value)}"]
+    return []
+
+
+def address_change_errors(*, change: AddressChange, prefix: str) -> list[str]:
+    """R5 for the fields an address change sets: each as ``address_input_errors``
+    checks it on a whole address."""
+    values = change.values
+    if not values:
+        return [f"{prefix}address: nothing to change on address {_quoted(change.address)}"]
+    errors = []
+    if problem := _too_long(f"{prefix}address", change.address, LOCATION_ID_MAX_LENGTH):
+        return [problem]
+    texts = {n: v for n, v in values.items() if n in ADDRESS_MAX_LENGTHS}
+    errors += _lengths_errors(texts, ADDRESS_MAX_LENGTHS, prefix)
+    if "purpose" in values and values["purpose"] not in ADDRESS_PURPOSES:
+        errors.append(f"{prefix}purpose: unknown address purpose {_quoted(values['purpose'])}")
+    if errors:
+        return errors
+    for name in ("street", "city", "zip"):
+        if name in values and not values[name].strip():
+            errors.append(f"{prefix}{name}: empty {name} {_quoted(values[name])}")
+    if "country" in values and values["country"] not in ISO3166_ALPHA3:
+        errors.append(f"{prefix}country: invalid country code {_quoted(values['country'])}")
+    if "is_primary" in values and not isinstance(values["is_primary"], bool):
+        errors.append(f"{prefix}is_primary: {_quoted(values['is_primary'])} is not true or false")
+    return errors
+
+
+def change_parts_errors(*, changes) -> list[str]:
+    """R5 for a change's affiliations removed, address changes and retirements, and
+    contact info added or removed (``customer_changes_errors`` calls it)."""
+    errors: list[str] = []
+    for name in changes.affiliations_removed:
+        if problem := _too_long("affiliations", name, AFFILIATION_NAME_MAX_LENGTH):
+            errors.append(problem)
+    for index, change in enumerate(changes.address_changes):
+        errors += address_change_errors(change=change, prefix=f"address_changes[{index}].")
+    for ref in changes.addresses_retired:
+        if problem := _too_long("addresses_retired", ref, LOCATION_ID_MAX_LENGTH):
+            errors.append(problem)
+    for index, contact in enumerate(changes.contacts):
+        errors += contact_input_errors(contact=contact, where=f"contacts[{index}]")
+    for index, locator in enumerate(changes.contacts_removed):
+        where = f"contacts_removed[{index}]"
+        if locator.type and locator.type not in CONTACT_TYPES:
+            errors.append(f"{where}.type: unknown contact type {_quoted(locator.type)}")
+        elif problem := _too_long(f"{where}.value", locator.value, CONTACT_VALUE_MAX_LENGTH):
+            errors.append(problem)
+    return errors

@@ -34,7 +34,7 @@ CONFUSED = [
         'addresses[0].async_address_id: "x" is not a GUID',
     ),
     ({"addresses": "1 Main St"}, 'addresses: "1 Main St" is not a list'),
-    ({"contacts": []}, "changes: unknown part contacts"),
+    ({"notes": []}, "changes: unknown part notes"),
     ("email", 'changes: "email" is not an object of changes'),
 ]
 

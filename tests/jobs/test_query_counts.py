@@ -59,3 +59,56 @@ def test_queries_do_not_grow_with_customers_in_a_batch(one_batch):
     large = stage_queries(300, seed=3)
 
     assert large == small, (small, large)
+
+
+def requests_queries(organization, customers: int, *, tag: str) -> int:
+    """Queries of "Synchronize customers and channel requests" applying one request of
+    every new kind (R11 complete) to each of these many customers."""
+    from customers.models import Customer, StagedChannelRequest
+    from customers.services import async_customer_create
+    from customers.services.changes import (
+        AddressChange,
+        ContactInput,
+        ContactLocator,
+        CustomerChanges,
+    )
+    from customers.services.requests import customer_edit_at_store
+    from tests.fixtures import convert, person, run
+
+    rows = [
+        async_customer_create(
+            alias="channel", store_number="S0001", data=person(f"Q{tag}{i}", "Count")
+        )
+        for i in range(customers)
+    ]
+    convert()
+    for row in rows:
+        customer = Customer.objects.get(async_customer_id=row.async_customer_id)
+        first, second = (a.location_id for a in customer.party.addresses.order_by("-is_primary"))
+        customer_edit_at_store(
+            store=organization["seattle"],
+            customer=customer.account,
+            changes=CustomerChanges(
+                attributes={"Tier": None, "Newsletter": False},
+                affiliations_removed=("Employees",),
+                address_changes=(AddressChange(address=second, values={"is_primary": True}),),
+                addresses_retired=(first,),
+                contacts=(ContactInput("email", f"q{tag}@example.com", True),),
+                contacts_removed=(ContactLocator("", "+1555000"),),
+            ),
+        )
+    run("upload")
+    completed = StagedChannelRequest.objects.filter(status="completed")
+    before = completed.count()
+    with AllQueries() as queries:
+        run("async-customers")
+    assert completed.count() == before + customers
+    return queries.count
+
+
+def test_requests_of_every_kind_are_applied_in_batches(one_batch, organization):
+    requests_queries(organization, 1, tag="a")  # first-time work out of the way
+    small = requests_queries(organization, 3, tag="b")
+    large = requests_queries(organization, 12, tag="c")
+
+    assert large == small, (small, large)

@@ -21,20 +21,13 @@ from django.utils import timezone
 from commerce.db import HQ
 from commerce.models import Store
 from customers.models import (
-    Address,
     AsyncCustomerLink,
     Customer,
-    CustomerAffiliation,
-    CustomerAttributeValue,
     CustomerGroup,
     Party,
     StagedAsyncCustomer,
-    StagedAsyncCustomerAddress,
-    StagedAsyncCustomerAffiliation,
-    StagedAsyncCustomerAttributeValue,
     StagedChannelRequest,
     StagingStatus,
-    address_values,
     display_name,
 )
 from customers.services.changes import (
@@ -44,9 +37,9 @@ from customers.services.changes import (
     customer_changes_errors,
 )
 from customers.services.duplicates import customer_match_keys_refresh
+from customers.services.requests.parts import HqParts, StagedParts, _later
 from customers.services.staging import (
     StagedOutcome,
-    location_id_for,
     origin_matches,
     stores_by_number,
 )
@@ -231,39 +224,25 @@ def _request_targets(rows):
     return by_account, by_guid, staged_targets
 
 
-def _later(changed_at: str | None, edited_at: datetime.datetime) -> bool:
-    return bool(changed_at) and datetime.datetime.fromisoformat(changed_at) > edited_at
-
-
 def _customers_apply(
     *, items: Sequence[tuple[Customer, CustomerChanges, datetime.datetime, str]], refs
 ) -> list[list[str]]:
     """Apply changes to locked HQ customers, oldest edit first; per field the latest
     change wins. Returns, per item, what was skipped because HQ changed it later.
-    One bulk write per table for the whole batch; each customer's version goes up once
-    per change."""
+    One bulk write per table for the whole batch (``parts.HqParts``); each customer's
+    version goes up once per change."""
     order = sorted(range(len(items)), key=lambda i: items[i][2])
     skipped: list[list[str]] = [[] for _ in items]
-    groups = {g.pk: g for g in CustomerGroup.objects.all()} if items else {}
-    group_by_code = {(g.legal_entity_id, g.code): g for g in groups.values()}
-    now = timezone.now()
-    attribute_values: dict[tuple[int, int], CustomerAttributeValue] = {}
-    affiliations: list[CustomerAffiliation] = []
-    addresses: list[Address] = []
-    primary_parties: set[int] = set()
-    for index in order:
-        skipped[index] = _customer_change(
-            *items[index],
-            refs=refs,
-            group_by_code=group_by_code,
-            now=now,
-            attribute_values=attribute_values,
-            affiliations=affiliations,
-            addresses=addresses,
-            primary_parties=primary_parties,
-        )
     if not items:
         return skipped
+    groups = {g.pk: g for g in CustomerGroup.objects.all()}
+    group_by_code = {(g.legal_entity_id, g.code): g for g in groups.values()}
+    now = timezone.now()
+    parts = HqParts(customers=[c for c, *_ in items], changes=[ch for _, ch, *_ in items])
+    for index in order:
+        skipped[index] = _customer_change(
+            *items[index], refs=refs, group_by_code=group_by_code, now=now, parts=parts
+        )
     customers = list({c.pk: c for c, *_ in items}.values())
     Party.objects.bulk_update(
         [c.party for c in customers], ["first_name", "last_name", "organization_name", "name"]
@@ -273,24 +252,7 @@ def _customers_apply(
         ["email", "phone", "customer_group", "language", "field_changed_at", "modified_at"],
     )
     _versions_raise(items=items, customers=customers)
-    CustomerAttributeValue.objects.bulk_create(
-        list(attribute_values.values()),
-        update_conflicts=True,
-        unique_fields=["customer", "attribute"],
-        update_fields=["value"],
-    )
-    CustomerAffiliation.objects.bulk_create(affiliations, ignore_conflicts=True)
-    if primary_parties:
-        Address.objects.filter(party_id__in=primary_parties, is_primary=True).update(
-            is_primary=False
-        )
-        _one_primary_per_party(addresses)
-    existing = set(
-        Address.objects.filter(async_address_id__in=[a.async_address_id for a in addresses])
-        .order_by()
-        .values_list("async_address_id", flat=True)
-    )
-    Address.objects.bulk_create([a for a in addresses if a.async_address_id not in existing])
+    parts.write()
     # R12: email, phone, names and the primary address are the customers' match keys.
     customer_match_keys_refresh(customer_ids=[c.pk for c in customers])
     return skipped
@@ -305,14 +267,11 @@ def _customer_change(
     refs,
     group_by_code: dict,
     now: datetime.datetime,
-    attribute_values: dict[tuple[int, int], CustomerAttributeValue],
-    affiliations: list[CustomerAffiliation],
-    addresses: list[Address],
-    primary_parties: set[int],
+    parts: HqParts,
 ) -> list[str]:
-    """One change on one locked HQ customer, in memory: its fields, stamps and version,
-    and the attribute values, affiliations and addresses to write, added to the batch's
-    lists. Returns what was skipped because HQ changed it later."""
+    """One change on one locked HQ customer, in memory: its fields, stamps and version;
+    attribute values, affiliations, contacts and addresses go to the batch's ``parts``.
+    Returns what was skipped because HQ changed it later."""
     skipped: list[str] = []
     stamps = dict(customer.field_changed_at or {})
     for name, value in changes.fields.items():
@@ -326,32 +285,7 @@ def _customer_change(
         else:
             setattr(customer, name, value)
         stamps[name] = edited_at.isoformat()
-    for name, value in changes.attributes.items():
-        key = f"attributes.{name}"
-        if _later(stamps.get(key), edited_at):
-            skipped.append(f"{key}: kept the HQ value changed at {stamps[key]}")
-            continue
-        attribute = refs.attributes[name]
-        attribute_values[(customer.pk, attribute.pk)] = CustomerAttributeValue(
-            customer=customer, attribute=attribute, value=value
-        )
-        stamps[key] = edited_at.isoformat()
-    affiliations += [
-        CustomerAffiliation(customer=customer, affiliation=refs.affiliations[name])
-        for name in changes.affiliations
-    ]
-    for address in changes.addresses:
-        if address.is_primary:
-            primary_parties.add(customer.party_id)
-        addresses.append(
-            Address(
-                party_id=customer.party_id,
-                location_id=location_id_for(address.async_address_id),
-                **address_values(address),
-                async_address_id=address.async_address_id,
-                async_origin=origin,
-            )
-        )
+    parts.change(customer, changes, edited_at, origin, refs=refs, stamps=stamps, skipped=skipped)
     customer.party.name = display_name(
         type=customer.party.type,
         first_name=customer.party.first_name,
@@ -382,62 +316,24 @@ def _versions_raise(*, items, customers: list[Customer]) -> None:
         customer.version = versions[customer.pk]
 
 
-def _one_primary_per_party(addresses: list[Address]) -> None:
-    """Of the new addresses a party's requests mark primary, the latest one stays."""
-    latest: dict[int, Address] = {}
-    for address in addresses:
-        if address.is_primary:
-            latest[address.party_id] = address
-    for address in addresses:
-        address.is_primary = latest.get(address.party_id) is address
-
-
 def _staged_records_apply(*, items: Sequence[tuple[StagedAsyncCustomer, CustomerChanges]]) -> None:
     """Apply changes to staged records not created yet; a failed one goes back to
     pending so this run tries it again."""
     if not items:
         return
     records = list({s.pk: s for s, _ in items}.values())
-    values: dict[tuple[int, str], StagedAsyncCustomerAttributeValue] = {}
-    affiliations, addresses = [], []
+    parts = StagedParts(staged_ids=[s.pk for s in records])
     for staged, changes in items:
         for name, value in changes.fields.items():
             setattr(staged, name, value)
-        for name, value in changes.attributes.items():
-            values[(staged.pk, name)] = StagedAsyncCustomerAttributeValue(
-                staged_customer=staged, name=name, value=value
-            )
-        affiliations += [
-            StagedAsyncCustomerAffiliation(staged_customer=staged, name=name)
-            for name in changes.affiliations
-        ]
-        addresses += [
-            StagedAsyncCustomerAddress(
-                staged_customer=staged,
-                async_address_id=a.async_address_id,
-                **address_values(a),
-            )
-            for a in changes.addresses
-        ]
+        parts.change(staged, changes)
         if staged.status == StagingStatus.FAILED:
             staged.status = StagingStatus.PENDING
     StagedAsyncCustomer.objects.bulk_update(
         records,
         [*EDITABLE_FIELDS, "status"],
     )
-    StagedAsyncCustomerAttributeValue.objects.bulk_create(
-        list(values.values()),
-        update_conflicts=True,
-        unique_fields=["staged_customer", "name"],
-        update_fields=["value"],
-    )
-    StagedAsyncCustomerAffiliation.objects.bulk_create(affiliations, ignore_conflicts=True)
-    primary = {a.staged_customer_id for a in addresses if a.is_primary}
-    if primary:
-        StagedAsyncCustomerAddress.objects.filter(staged_customer_id__in=primary).update(
-            is_primary=False
-        )
-    StagedAsyncCustomerAddress.objects.bulk_create(addresses)
+    parts.write()
 
 
 def _requests_mark(*, rows, outcomes: dict[int, RequestOutcome]) -> None:

@@ -9,6 +9,7 @@ is applied at HQ at once, falling back to a channel request when HQ cannot be re
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import uuid
 from dataclasses import dataclass
@@ -23,16 +24,19 @@ from customers.models import (
     AsyncCustomerAddress,
     AsyncCustomerAffiliation,
     AsyncCustomerAttributeValue,
+    AsyncCustomerContact,
     ChannelCustomer,
+    ChannelCustomerAddress,
     ChannelRequest,
     Customer,
     address_values,
 )
 from customers.selectors import customer_payloads
 from customers.selectors.reference import store_loaded, store_reference_data_or_hq
-from customers.services.changes import CustomerChanges, customer_changes_errors
+from customers.services.changes import AddressChange, CustomerChanges, customer_changes_errors
 from customers.services.channel import channel_customers_apply, store_write_announce
 from customers.services.requests.at_hq import _customers_apply
+from customers.services.requests.parts import guid_or_text
 from customers.services.validation import (
     CustomerValidationError,
     ReferenceData,
@@ -113,6 +117,12 @@ def customer_edit_at_store(
             f"{store.legal_entity.code} known to store {store.number}"
         )
     _store_check(store=store, changes=changes, customer_type=copy.type)
+    changes = _address_refs_resolved(
+        changes,
+        ChannelCustomerAddress.objects.using(alias).filter(customer=copy),
+        key="location_id",
+        customer=account,
+    )
     reason = ""
     if not store.creates_customers_async:
         try:
@@ -146,6 +156,12 @@ def _edit_async_customer(
             )
         _own_legal_entity_check(store=store, row=row)
         _store_check(store=store, changes=changes, customer_type=row.type)
+        changes = _address_refs_resolved(
+            changes,
+            AsyncCustomerAddress.objects.using(alias).filter(async_customer=row),
+            key="async_address_id",
+            customer=str(guid),
+        )
         if row.upload_session_id is None:
             async_customer_changes_apply(alias=alias, row=row, changes=changes)
             store_write_announce(alias=alias, sender=AsyncCustomer)  # freshness, after commit
@@ -187,6 +203,33 @@ def _store_check(*, store: Store, changes: CustomerChanges, customer_type: str) 
         raise StoreInputError(errors)
 
 
+def _address_refs_resolved(
+    changes: CustomerChanges, addresses, *, key: str, customer: str
+) -> CustomerChanges:
+    """R11: the addresses a change names (location id or async GUID) must be the
+    customer's as the store sees it; each is stored by the key HQ finds it by (a copy's
+    location id, an async address's GUID). Raises StoreInputError naming the value."""
+    if not (changes.address_changes or changes.addresses_retired):
+        return changes
+    rows = list(addresses.only("location_id", "async_address_id"))
+
+    def resolved(ref: str, where: str) -> str:
+        ref = guid_or_text(ref)
+        for row in rows:
+            if ref in (row.location_id, str(row.async_address_id or "")):
+                return str(getattr(row, key))
+        raise StoreInputError([f'{where}: unknown address "{ref}" of customer {customer}'])
+
+    return dataclasses.replace(
+        changes,
+        address_changes=tuple(
+            AddressChange(address=resolved(c.address, "address"), values=c.values)
+            for c in changes.address_changes
+        ),
+        addresses_retired=tuple(resolved(r, "retire_address") for r in changes.addresses_retired),
+    )
+
+
 def _store_fields_apply(row, changes: CustomerChanges) -> None:
     for name, value in changes.fields.items():
         setattr(row, name, value)
@@ -222,6 +265,47 @@ def async_customer_changes_apply(
             for a in changes.addresses
         ]
     )
+    _async_parts_apply(alias=alias, row=row, changes=changes)
+
+
+def _async_parts_apply(*, alias: str, row: AsyncCustomer, changes: CustomerChanges) -> None:
+    """R11 complete, in place: attributes cleared, affiliations removed, addresses
+    changed or retired, contact info added, changed or removed."""
+    cleared = [name for name, value in changes.attributes.items() if value is None]
+    if cleared:
+        AsyncCustomerAttributeValue.objects.using(alias).filter(
+            async_customer=row, name__in=cleared
+        ).delete()
+    if changes.affiliations_removed:
+        AsyncCustomerAffiliation.objects.using(alias).filter(
+            async_customer=row, name__in=changes.affiliations_removed
+        ).delete()
+    addresses = AsyncCustomerAddress.objects.using(alias).filter(async_customer=row)
+    for change in changes.address_changes:
+        values = dict(change.values)
+        if values.get("is_primary"):
+            addresses.update(is_primary=False)
+        addresses.filter(async_address_id=change.address).update(**values)
+    if changes.addresses_retired:
+        addresses.filter(async_address_id__in=changes.addresses_retired).delete()
+    contacts = AsyncCustomerContact.objects.using(alias).filter(async_customer=row)
+    for contact in changes.contacts:
+        if contact.is_primary:
+            contacts.filter(type=contact.type).update(is_primary=False)
+        if not contacts.filter(type=contact.type, value=contact.value).update(
+            is_primary=contact.is_primary
+        ):
+            AsyncCustomerContact.objects.using(alias).create(
+                async_customer=row,
+                type=contact.type,
+                value=contact.value,
+                is_primary=contact.is_primary,
+            )
+    for locator in changes.contacts_removed:
+        found = contacts.filter(value=locator.value)
+        if locator.type:
+            found = found.filter(type=locator.type)
+        found.delete()
 
 
 def _request_record(
@@ -240,6 +324,7 @@ def _request_record(
             ChannelCustomer.objects.using(alias).filter(
                 legal_entity=store.legal_entity.code, account=account
             ).update(**{k: v for k, v in changes.fields.items() if k != "customer_group"})
+            _copy_addresses_apply(store=store, alias=alias, account=account, changes=changes)
         request = ChannelRequest.objects.using(alias).create(
             request_id=uuid.uuid4(),
             store_number=store.number,
@@ -250,6 +335,20 @@ def _request_record(
         )
         store_write_announce(alias=alias, sender=ChannelRequest)  # freshness, after commit
     return request
+
+
+def _copy_addresses_apply(*, store: Store, alias: str, account: str, changes) -> None:
+    """The store's copy shows its address changes and retirements now (by location id);
+    the next distribution replaces the copy's addresses with HQ's."""
+    addresses = ChannelCustomerAddress.objects.using(alias).filter(
+        customer__legal_entity=store.legal_entity.code, customer__account=account
+    )
+    for change in changes.address_changes:
+        if change.values.get("is_primary"):
+            addresses.update(is_primary=False)
+        addresses.filter(location_id=change.address).update(**change.values)
+    if changes.addresses_retired:
+        addresses.filter(location_id__in=changes.addresses_retired).delete()
 
 
 def _edit_at_hq_now(*, store: Store, account: str, changes: CustomerChanges, edited_at) -> None:
