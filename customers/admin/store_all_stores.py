@@ -131,14 +131,24 @@ class StoreAllStoresMixin:
     def all_stores_context(store: Store, found: AllStoresResult | None, query: str) -> dict:
         """What the list shows under the store's own results when "All stores" is on."""
         rows = []
-        for row in (found.hq_rows if found else ()) or ():
+        hq_rows = found.hq_rows if found else []
+        groups = (
+            dict(
+                CustomerGroup.objects.filter(legal_entity_id=store.legal_entity_id).values_list(
+                    "code", "name"
+                )
+            )
+            if hq_rows
+            else {}
+        )
+        for row in hq_rows:
             item = {
                 "kind": row.kind,
                 "name": row.name or "(no name)",
                 "account": row.account,
                 "email": row.email,
                 "phone": row.phone,
-                "group": row.customer_group,
+                "group": groups.get(row.customer_group) or row.customer_group,
                 "at_store": row.at_store,
                 "store_number": row.store_number,
             }
