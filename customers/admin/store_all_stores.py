@@ -205,17 +205,19 @@ class StoreAllStoresMixin:
             .filter(legal_entity=store.legal_entity.code, account=result.account)
             .first()
         )
-        if result.written:
+        name = copy.name if copy is not None else result.account
+        if result.written and copy is not None:
             self.admin_site.get_model_admin(ChannelCustomer).log_addition(
                 request, copy, [{"added": {"name": "copy from HQ", "object": result.account}}]
             )
+        if result.written:
             said = (
-                f"{copy.name} ({result.account}) is now available at store {store.number}: "
+                f"{name} ({result.account}) is now available at store {store.number}: "
                 f"HQ's version {result.version} was written to channel database "
                 f"{store.channel_database.name}."
             )
         else:
-            said = f"{copy.name} ({result.account}) was already at store {store.number}."
+            said = f"{name} ({result.account}) was already at store {store.number}."
         self.message_user(request, said, messages.SUCCESS)
         return HttpResponseRedirect(store_customer_url(store, result.account))
 

@@ -1,14 +1,17 @@
 """The Store customers page's "All stores" switch, choosing a customer HQ found, and "Add
 customer at store" as the store's own form (README "Store customers")."""
 
+from contextlib import ExitStack
 from dataclasses import replace
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.contrib.messages import get_messages
-from django.db import OperationalError
+from django.db import OperationalError, connections
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from commerce.db import channel_aliases
 from customers.models import (
     AsyncCustomer,
     ChannelCustomer,
@@ -124,7 +127,7 @@ def test_an_offline_store_says_hq_cannot_be_reached_and_shows_its_own(admin_clie
 
     assert [r["name"] for r in response.context["rows"]] == ["Karen Stone"]
     page = response.content.decode()
-    assert "HQ cannot be reached (store S0001 is offline): only this store" in page
+    assert "HQ cannot be reached (the store is offline): only this store" in page
     assert "Rita Stone" not in page
 
 
@@ -272,3 +275,41 @@ def test_the_store_pages_link_to_the_stores_add_form(admin_client, world):
     page = admin_client.get(list_url(world["houston"]))
 
     assert f'href="{add_url(world["houston"])}"' in page.content.decode()
+
+
+def _page_query_counts(client, url, params) -> dict[str, int]:
+    with ExitStack() as stack:
+        captured = {
+            alias: stack.enter_context(CaptureQueriesContext(connections[alias]))
+            for alias in ["default", *channel_aliases()]
+        }
+        assert client.get(url, params).status_code == 200
+    return {alias: len(c.captured_queries) for alias, c in captured.items()}
+
+
+def test_the_all_stores_page_costs_the_same_with_more_rows(admin_client, world):
+    params = {"q": "Stone", "all": "1"}
+    few = _page_query_counts(admin_client, list_url(world["houston"]), params)
+    for index in range(10):
+        customer_create_at_store(store=world["realtime"], data=person("Amy", f"Stone{index}"))
+        async_customer_create(
+            alias="channel2", store_number="S0002", data=person("Ben", f"Stone{index}")
+        )
+    run("upload", channel_database="SEATTLE")
+
+    many = _page_query_counts(admin_client, list_url(world["houston"]), params)
+
+    listed = admin_client.get(list_url(world["houston"]), params).context["hq_rows"]
+    assert len(listed) == 22
+    assert many == few
+
+
+def test_choosing_a_customer_the_store_holds_again_writes_nothing_new(admin_client, world):
+    houston, rita = world["houston"], world["rita"]
+    admin_client.post(choose_url(houston), {"account": rita.account})
+
+    again = admin_client.post(choose_url(houston), {"account": rita.account})
+
+    assert again.url == customer_url(houston, rita.account)
+    assert messages_of(again)[-1] == f"Rita Stone ({rita.account}) was already at store S0001."
+    assert ChannelCustomer.objects.using("channel").filter(account=rita.account).count() == 1
