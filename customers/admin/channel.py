@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from commerce.admin import ViewOnlyMixin
 from commerce.admin_channel import ChannelModelAdmin, ChannelTabularInline
 from commerce.admin_display import short_guid, short_location_id
+from customers.admin.store_all_stores import StoreAllStoresMixin
 from customers.admin.store_customers import StoreCustomersPageMixin
 from customers.models import (
     AsyncAddress,
@@ -177,7 +178,9 @@ class AsyncCustomerAffiliationInline(ChannelTabularInline):
 
 
 @admin.register(AsyncCustomer)
-class AsyncCustomerAdmin(StoreCustomersPageMixin, GeneratedGuidMixin, ChannelModelAdmin):
+class AsyncCustomerAdmin(
+    StoreAllStoresMixin, StoreCustomersPageMixin, GeneratedGuidMixin, ChannelModelAdmin
+):
     # The name links the row; status and account (what the operator looks for) come
     # before the details, and fit at 1440 px beside the filters.
     list_display = [

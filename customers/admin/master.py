@@ -7,7 +7,7 @@ so distribution (R7, 1010) sends it to the channel databases again, and brings i
 duplicate match keys (R12) up to date.
 """
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -17,10 +17,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from commerce.admin_channel import channel_change_url
 from commerce.admin_display import short_guid
 from commerce.db import ChannelDatabaseUnreachable
 from commerce.models import Store
+from customers.admin.store_all_stores import store_customer_created
 from customers.forms import (
     AddressCountryForm,
     CustomerAdminForm,
@@ -30,7 +30,6 @@ from customers.forms import (
 from customers.models import (
     Address,
     Affiliation,
-    AsyncCustomer,
     AsyncCustomerLink,
     ContactInfo,
     Customer,
@@ -327,7 +326,11 @@ class CustomerAdmin(admin.ModelAdmin):
                     return self._store_customer_created(request, store, result)
         else:
             store = Store.objects.filter(pk=request.GET.get("store") or None).first()
-            form = StoreCustomerForm(initial={"store": store})
+            if store is not None:  # the store's own form (README "Store customers")
+                return HttpResponseRedirect(
+                    reverse("admin:customers_store_customer_add", args=[store.pk])
+                )
+            form = StoreCustomerForm()
         adminform = helpers.AdminForm(form, form.fieldsets, {})
         context = {
             **self.admin_site.each_context(request),
@@ -340,34 +343,8 @@ class CustomerAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "customers/add_customer_at_store.html", context)
 
     def _store_customer_created(self, request, store, result):
-        if result.mode == "async":
-            customer = result.async_customer
-            alias = store.channel_database.alias
-            reason = result.fallback_reason or (
-                "the store is offline" if store.offline else "its profile creates async"
-            )
-            # Logged by the async customer's own admin, so the entry carries its channel
-            # database and shows on that row's history page.
-            self.admin_site.get_model_admin(AsyncCustomer).log_addition(
-                request, customer, [{"added": {}}]
-            )
-            self.message_user(
-                request,
-                f"Customer “{customer.name}” created as async customer "
-                f"{customer.async_customer_id} in channel database {store.channel_database} "
-                f"({alias}), Pending sync: store {store.number} works async ({reason}).",
-                messages.SUCCESS,
-            )
-            return HttpResponseRedirect(channel_change_url(customer, alias))
-        customer = result.customer
-        self.log_addition(request, customer, [{"added": {}}])
-        self.message_user(
-            request,
-            f"Customer “{customer.party.name}” created customer account {customer.account} "
-            f"at HQ (real-time call) and in channel database {store.channel_database}.",
-            messages.SUCCESS,
-        )
-        return HttpResponseRedirect(reverse("admin:customers_customer_change", args=[customer.pk]))
+        # Ends on the store customer page of the new customer (README "Store customers").
+        return store_customer_created(self, request, store, result)
 
 
 @admin.register(Address)

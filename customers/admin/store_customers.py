@@ -10,7 +10,8 @@
   uploaded yet), recorded as a channel request (HQ gets it with the next upload), or
   changed at HQ at once (real-time store), with the R1 fallback reason when HQ could
   not be reached;
-- "Add customer at store" (R1) leads to the existing page with the store chosen.
+- "All stores" asks HQ too, and "Add customer at store" (R1) is the store's own form:
+  both in ``customers.admin.store_all_stores``.
 
 Served by the async customers admin (``StoreCustomersPageMixin``). Viewing needs the
 view permission on async customers and on channel customers; editing and adding an
@@ -37,6 +38,7 @@ from django.utils.http import urlencode
 
 from commerce.db import ChannelDatabaseUnreachable
 from commerce.models import Store
+from customers.admin.store_all_stores import ALL_STORES_VAR
 from customers.countries import country_name
 from customers.forms import (
     ASYNC_STATUS_LABELS,
@@ -53,7 +55,12 @@ from customers.models import (
     CustomerGroup,
     CustomerType,
 )
-from customers.selectors import StoreCustomer, store_customer_get, store_customer_search
+from customers.selectors import (
+    StoreCustomer,
+    store_customer_get,
+    store_customer_search,
+    store_customer_search_all,
+)
 from customers.services.changes import CustomerChanges
 from customers.services.requests import CustomerEditError, customer_edit_at_store
 from customers.services.validation import CustomerValidationError
@@ -155,8 +162,7 @@ class StoreCustomersPageMixin:
         customer_admin = self.admin_site.get_model_admin(Customer)
         add_url = None
         if store is not None and customer_admin.has_add_permission(request):
-            add_url = reverse("admin:customers_customer_add_at_store")
-            add_url += "?" + urlencode({"store": store.pk})
+            add_url = reverse("admin:customers_store_customer_add", args=[store.pk])
         request.current_app = self.admin_site.name
         return {
             **self.admin_site.each_context(request),
@@ -211,15 +217,27 @@ class StoreCustomersPageMixin:
         except ValueError:
             page_number = 1
         context = self._store_context(request, store, f"Customers of store {store_label(store)}")
+        # "All stores" (README "Store customers"): HQ is asked too, in store_all_stores.
+        all_stores = request.GET.get(ALL_STORES_VAR) == "1"
+        offset = (page_number - 1) * PAGE_SIZE
+        found = None
         try:
-            result = store_customer_search(
-                store=store, query=query, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
-            )
+            if all_stores:
+                found = store_customer_search_all(
+                    store=store, query=query, limit=PAGE_SIZE, offset=offset
+                )
+                result = found.local
+            else:
+                result = store_customer_search(
+                    store=store, query=query, limit=PAGE_SIZE, offset=offset
+                )
         except ChannelDatabaseUnreachable as error:
             result, context["unreachable"] = None, error
+        if all_stores:
+            context.update(self.all_stores_context(store, found, query))
         num_pages = max(1, math.ceil(result.count / PAGE_SIZE)) if result else 1
         if result and page_number > num_pages:
-            return HttpResponseRedirect(self._list_query(query, num_pages))
+            return HttpResponseRedirect(self._list_query(query, num_pages, all_stores))
         groups = CustomerGroup.objects.filter(legal_entity=store.legal_entity)
         groups = dict(groups.values_list("code", "name"))
         now = timezone.now()
@@ -230,16 +248,22 @@ class StoreCustomersPageMixin:
             result_count=result.count if result else 0,
             page_number=page_number,
             num_pages=num_pages,
-            previous_url=self._list_query(query, page_number - 1) if page_number > 1 else None,
-            next_url=self._list_query(query, page_number + 1) if page_number < num_pages else None,
+            previous_url=self._list_query(query, page_number - 1, all_stores)
+            if page_number > 1
+            else None,
+            next_url=self._list_query(query, page_number + 1, all_stores)
+            if page_number < num_pages
+            else None,
             page_size=PAGE_SIZE,
             search_var=SEARCH_VAR,
         )
         return TemplateResponse(request, "customers/store_customers.html", context)
 
     @staticmethod
-    def _list_query(query: str, page: int) -> str:
+    def _list_query(query: str, page: int, all_stores: bool = False) -> str:
         params = {SEARCH_VAR: query} if query else {}
+        if all_stores:
+            params[ALL_STORES_VAR] = "1"
         if page > 1:
             params[PAGE_VAR] = page
         return f"?{urlencode(params)}" if params else "?"

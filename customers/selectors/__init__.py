@@ -36,8 +36,16 @@ from customers.selectors.store import (
     store_customer_get,
     store_customer_search,
 )
+from customers.selectors.store_all import (
+    AllStoresResult,
+    HqCustomer,
+    hq_customer_search,
+    store_customer_search_all,
+)
 
 __all__ = [
+    "AllStoresResult",
+    "HqCustomer",
     "STAGING_TO_STATUS",
     "WITH_LAST_ERROR",
     "AsyncStatus",
@@ -55,9 +63,11 @@ __all__ = [
     "customers_for_comparison",
     "customers_to_distribute",
     "edit_state",
+    "hq_customer_search",
     "payloads_read",
     "payloads_to_distribute",
     "store_customer_get",
     "store_customer_search",
+    "store_customer_search_all",
     "with_payload_relations",
 ]

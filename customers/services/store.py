@@ -9,12 +9,12 @@ from commerce.models import Store
 from customers.models import AsyncCustomer, ChannelCustomer, Customer
 from customers.selectors import customer_payloads
 from customers.selectors.reference import store_loaded, store_reference_data_or_hq
-from customers.services.accounts import customers_create
 from customers.services.channel import (
     async_customer_create,
     channel_customers_apply,
     store_write_announce,
 )
+from customers.services.real_time import RealTimeCreation, customer_create_real_time
 from customers.services.requests import HQ_UNREACHABLE
 from customers.services.validation import (
     CustomerInput,
@@ -31,6 +31,9 @@ class StoreCustomerResult:
     async_customer: AsyncCustomer | None = None
     customer: Customer | None = None
     fallback_reason: str = ""  # why a real-time store created the customer async
+    # R12, policy "create": the accounts a real-time creation resembles, and why.
+    duplicate_of: tuple[str, ...] = ()
+    duplicates: str = ""
 
     @property
     def account(self) -> str | None:
@@ -51,6 +54,10 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
     and the result says why (``fallback_reason``). R2 defaults apply on every path.
     A store whose channel database cannot be reached creates nothing, at HQ either:
     ChannelDatabaseUnreachable.
+    The real-time call looks for duplicates as account creation does for staged records
+    (R12, ``customers.services.real_time``): policy ``create`` creates the account and
+    says which it resembles (``duplicates``); policy ``review`` creates it async instead,
+    so HQ holds it for review, and says so (``fallback_reason``).
     Every path announces the store's write (Freshness), so the conversion of its channel
     database follows within seconds with a cluster running.
     """
@@ -69,7 +76,7 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
         customer = async_customer_create(alias=alias, store_number=store.number, data=data)
         return StoreCustomerResult(mode="async", async_customer=customer)
     try:
-        customer = _create_at_hq_now(store=store, data=data)
+        created = _create_at_hq_now(store=store, data=data)
     except HQ_UNREACHABLE as error:
         # R1: HQ cannot be reached, so the store works as an async store for this one.
         customer = async_customer_create(alias=alias, store_number=store.number, data=data)
@@ -79,6 +86,17 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
             fallback_reason=f"HQ could not be reached ({type(error).__name__}); "
             "created as an async customer",
         )
+    if created.held:
+        # R12, policy "review": HQ does not create a possible duplicate; created async,
+        # the upload brings it to HQ, which holds it for review (README "Store customers").
+        customer = async_customer_create(alias=alias, store_number=store.number, data=data)
+        return StoreCustomerResult(
+            mode="async",
+            async_customer=customer,
+            fallback_reason=f"HQ holds it for review as a {created.duplicates}; "
+            "created as an async customer",
+        )
+    customer = created.customer
     channel_customers_apply(
         alias=alias,
         channel_database=store.channel_database.name,
@@ -86,14 +104,19 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
     )
     # The other channel databases of the legal entity learn the account from 1010 (R7).
     store_write_announce(alias=alias, sender=ChannelCustomer)
-    return StoreCustomerResult(mode="real_time", customer=customer)
+    return StoreCustomerResult(
+        mode="real_time",
+        customer=customer,
+        duplicate_of=tuple(m.account for m in created.matches),
+        duplicates=created.duplicates,
+    )
 
 
-def _create_at_hq_now(*, store: Store, data: CustomerInput) -> Customer:
-    """The real-time call: validate (R5) and create the HQ account."""
+def _create_at_hq_now(*, store: Store, data: CustomerInput) -> RealTimeCreation:
+    """The real-time call: validate (R5), look for duplicates (R12) and create the HQ
+    account unless the legal entity's policy holds it."""
     refs = ReferenceData.load()
     errors = customer_input_errors(data=data, legal_entity=store.legal_entity, refs=refs)
     if errors:
         raise CustomerValidationError(errors)
-    (created,) = customers_create(legal_entity=store.legal_entity, inputs=[data], refs=refs)
-    return Customer.objects.get(pk=created.pk)
+    return customer_create_real_time(store=store, data=data, refs=refs)

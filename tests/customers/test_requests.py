@@ -19,7 +19,7 @@ from customers.models import (
 )
 from customers.selectors import async_status_rows
 from customers.services import async_customer_create, customer_create_at_store
-from customers.services import store as store_services
+from customers.services import real_time as real_time_services
 from customers.services.changes import CustomerChanges
 from customers.services.requests import CustomerEditError, customer_edit_at_store
 from customers.services.validation import AddressInput
@@ -351,7 +351,7 @@ def test_real_time_creation_falls_back_to_async_when_the_hq_call_fails(realtime,
     def hq_down(**kwargs):
         raise OperationalError("could not connect to server: Connection refused")
 
-    monkeypatch.setattr(store_services, "customers_create", hq_down)
+    monkeypatch.setattr(real_time_services, "customers_create", hq_down)
 
     result = customer_create_at_store(store=realtime, data=person("Ona", "Offline"))
 

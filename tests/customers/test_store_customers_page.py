@@ -504,7 +504,7 @@ def test_store_pages_link_to_the_customers_page_and_add_customer_at_store(admin_
 
     assert f'href="{page_url(houston)}"' in change.content.decode()
     assert f'href="{page_url(houston)}"' in changelist.content.decode()
-    add = f"{reverse('admin:customers_customer_add_at_store')}?store={houston.pk}"
+    add = reverse("admin:customers_store_customer_add", args=[houston.pk])
     assert f'href="{add}"' in customers.content.decode()
     assert f'href="{page_url(houston)}"' in stores.content.decode()
 

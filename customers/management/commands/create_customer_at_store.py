@@ -1,6 +1,8 @@
 import json
 
+from django.contrib.admin.utils import quote
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from commerce.db import ChannelDatabaseUnreachable
 from commerce.models import Store
@@ -23,7 +25,8 @@ class Command(BaseCommand):
     help = (
         "Create a customer the way the store does (R1): async with a GUID at an async or "
         "offline store, at HQ at once otherwise (async when HQ cannot be reached). Prints one "
-        'JSON object: {"async_customer_id": GUID or null, "account": ACCOUNT or null}.'
+        'JSON object: {"async_customer_id": GUID or null, "account": ACCOUNT or null, '
+        '"possible_duplicates": [ACCOUNT, ...], "store_customer_page": PATH}.'
     )
 
     def add_arguments(self, parser):
@@ -64,13 +67,23 @@ class Command(BaseCommand):
             raise CommandError(error.cannot_be_reached) from error
         if result.fallback_reason:
             self.stderr.write(f"Store {store.number}: {result.fallback_reason}.")
+        if result.duplicates:
+            self.stderr.write(
+                f"Store {store.number}: {result.duplicates}; "
+                "created and listed under possible duplicates."
+            )
+        guid = str(result.async_customer.async_customer_id) if result.async_customer else None
         self.stdout.write(
             json.dumps(
                 {
-                    "async_customer_id": str(result.async_customer.async_customer_id)
-                    if result.async_customer
-                    else None,
+                    "async_customer_id": guid,
                     "account": result.account,
+                    "possible_duplicates": list(result.duplicate_of),
+                    # Where the store sees it (README "Store customers").
+                    "store_customer_page": reverse(
+                        "admin:customers_store_customer",
+                        args=[store.pk, quote(result.account or guid)],
+                    ),
                 }
             )
         )
