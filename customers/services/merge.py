@@ -118,20 +118,49 @@ def customers_merge(
     if not merged_ids:
         raise MergeError("name at least one account to merge into the survivor")
     name = user.get_username() if user is not None else merger
+    for _attempt in range(LOCK_ATTEMPTS):
+        result = _merge_locked(
+            survivor_id=survivor_id,
+            merged_ids=merged_ids,
+            user=user,
+            name=name,
+            shown_versions=shown_versions or {},
+        )
+        if result is not None:
+            return result
+    raise MergeError("the accounts kept changing while they were being merged; try again")
+
+
+# A merge that finds, once it holds its locks, an alias it did not lock (an account
+# merged into one of its accounts meanwhile) starts again, locking it in order too.
+LOCK_ATTEMPTS = 3
+
+
+def _merge_locked(
+    *, survivor_id: int, merged_ids: list[int], user, name: str, shown_versions
+) -> MergeResult | None:
+    """The merge in one transaction, every account it changes locked first, in id
+    order: the survivor, the merged accounts and the aliases of these (repointed to the
+    survivor). None, with nothing written, when an alias appeared after the locks."""
     now = timezone.now()
     with transaction.atomic(using=HQ):
         locked = {
             c.pk: c
             for c in Customer.objects.select_for_update(of=("self",))
             .select_related("party", "legal_entity")
-            .filter(pk__in=[survivor_id, *merged_ids])
+            .filter(Q(pk__in=[survivor_id, *merged_ids]) | Q(merged_into_id__in=merged_ids))
             .order_by("pk")
         }
+        aliases = set(
+            Customer.objects.filter(merged_into_id__in=merged_ids).values_list("pk", flat=True)
+        )
+        if aliases - set(locked):
+            return None
         survivor, merged = _merge_check(
             locked=locked,
             survivor_id=survivor_id,
             merged_ids=merged_ids,
-            shown_versions=shown_versions or {},
+            shown_versions=shown_versions,
         )
         _children_move(survivor=survivor, merged=merged, now=now)
         _references_move(survivor=survivor, merged=merged, user=user, now=now)
