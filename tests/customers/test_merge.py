@@ -357,3 +357,23 @@ def _merge_queries(organization, children: int, number: int) -> int:
 
 def test_the_merge_costs_the_same_queries_whatever_the_number_of_children(organization):
     assert _merge_queries(organization, 2, 1) == _merge_queries(organization, 30, 2)
+
+
+def test_an_async_address_and_a_review_link_naming_a_merged_account_go_to_the_survivor(
+    converted,
+):
+    from customers.services.review import _link_target
+    from tests.factories.customers import AsyncAddressFactory, StagedAsyncCustomerFactory
+
+    ona, jurgen = converted["ona"], converted["jurgen"]
+    customers_merge(survivor_id=ona.pk, merged_ids=[jurgen.pk], merger="ops")
+    address = AsyncAddressFactory(store_number="S0001", customer_account=jurgen.account)
+
+    run("upload")
+    run("async-customers")
+
+    assert Address.objects.get(async_address_id=address.async_address_id).party_id == (
+        ona.party_id
+    )
+    held = StagedAsyncCustomerFactory(store_number="S0001", channel_database="HOUSTON")
+    assert _link_target(held, jurgen.account) == ona
