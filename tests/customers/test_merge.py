@@ -372,8 +372,6 @@ def test_an_async_address_and_a_review_link_naming_a_merged_account_go_to_the_su
     run("upload")
     run("async-customers")
 
-    assert Address.objects.get(async_address_id=address.async_address_id).party_id == (
-        ona.party_id
-    )
+    assert Address.objects.get(async_address_id=address.async_address_id).party_id == (ona.party_id)
     held = StagedAsyncCustomerFactory(store_number="S0001", channel_database="HOUSTON")
     assert _link_target(held, jurgen.account) == ona
