@@ -17,6 +17,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import urlencode
 
 # The module, not its names: ``duplicates`` imports this mixin (its page hooks it in).
@@ -32,6 +34,23 @@ def merge_url(customer_ids) -> str:
     """The merge page for these customers (ids, in the order shown)."""
     ids = ",".join(str(pk) for pk in dict.fromkeys(customer_ids))
     return f"{reverse('admin:' + MERGE_URL_NAME)}?{urlencode({'customers': ids})}"
+
+
+@admin.display(description="merged into")
+def merged_display(admin_instance, obj):
+    """On a merged account's page: the survivor it resolves to, who merged it and when."""
+    if obj is None or obj.merged_into_id is None:
+        return "-"
+    who = obj.merged_by.get_username() if obj.merged_by else obj.merger or "?"
+    when = f"{timezone.localtime(obj.merged_at):%Y-%m-%d %H:%M:%S}" if obj.merged_at else "?"
+    return format_html(
+        '<a href="{}">account {}</a>, at {} by {}; orders, statements and store edits that '
+        "name this account go to it",
+        reverse("admin:customers_customer_change", args=[obj.merged_into_id]),
+        obj.merged_into.account,
+        when,
+        who,
+    )
 
 
 def _ids(text: str) -> list[int]:

@@ -105,3 +105,18 @@ def test_merging_needs_change_permission_on_customers(client, pair):
     assert response.status_code == 403
     duplicate.refresh_from_db()
     assert duplicate.merged_into is None
+
+
+def test_a_merged_accounts_page_names_its_survivor(admin_client, pair):
+    from customers.services.merge import customers_merge
+
+    kept, duplicate, _ = pair
+    customers_merge(survivor_id=kept.pk, merged_ids=[duplicate.pk], merger="ops (command line)")
+
+    page = admin_client.get(f"/admin/customers/customer/{duplicate.pk}/change/")
+    survivor_page = admin_client.get(f"/admin/customers/customer/{kept.pk}/change/")
+
+    html = page.content.decode()
+    assert "Merged into" in html and "account C000101</a>" in html
+    assert "by ops (command line)" in html
+    assert "Merged into" not in survivor_page.content.decode()
