@@ -186,6 +186,33 @@ class Customer(models.Model):
     match_name_zip = models.CharField(
         max_length=MATCH_NAME_ZIP_MAX_LENGTH, blank=True, default="", editable=False
     )
+    # R13: a merged account stays as an alias of its survivor (one hop: a survivor is
+    # never merged itself while it has aliases, customers.services.merge repoints them).
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_aliases",
+        help_text="The account this one was merged into; it resolves to that account.",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    merger = models.CharField(
+        max_length=150,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Who merged it, as recorded then (the user name, or the command line's user).",
+    )
 
     class Meta:
         ordering = ["legal_entity__code", "account"]
@@ -206,6 +233,9 @@ class Customer(models.Model):
             # is what holds with several workers creating at once.
             models.UniqueConstraint(fields=["async_customer_id"], name="customer_unique_async_id"),
             models.CheckConstraint(condition=~Q(account=""), name="customer_account_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(merged_into=F("id")), name="customer_not_merged_into_itself"
+            ),
         ]
 
     def __str__(self):

@@ -23,6 +23,7 @@ from django.utils.html import format_html
 
 from commerce.admin import ViewOnlyMixin
 from commerce.admin_channel import ChannelModelAdmin
+from customers.admin.merge import MergePageMixin
 from customers.countries import country_name
 from customers.match_keys import KIND_LABELS, KINDS
 from customers.models import (
@@ -131,7 +132,7 @@ def comparison_rows(columns: list[dict]) -> list[dict]:
 
 
 @admin.register(PossibleDuplicate)
-class PossibleDuplicateAdmin(admin.ModelAdmin):
+class PossibleDuplicateAdmin(MergePageMixin, admin.ModelAdmin):
     """Listed by account creation (policy "create"); compared and marked reviewed here."""
 
     list_display = [
@@ -162,7 +163,7 @@ class PossibleDuplicateAdmin(admin.ModelAdmin):
         "reviewed_at",
     ]
     fields = readonly_fields
-    actions = ["mark_reviewed"]
+    actions = ["mark_reviewed", "merge_selected"]  # merge_selected: R13, customers.admin.merge
     change_form_template = "admin/customers/possibleduplicate/change_form.html"
 
     def has_add_permission(self, request):

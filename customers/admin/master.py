@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from commerce.admin_display import short_guid
 from commerce.db import ChannelDatabaseUnreachable
 from commerce.models import Store
+from customers.admin.merge import merged_display
 from customers.admin.store_all_stores import store_customer_created
 from customers.forms import (
     AddressCountryForm,
@@ -267,8 +268,12 @@ class CustomerAdmin(admin.ModelAdmin):
         ]
         return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a>{}', rows) or "-"
 
+    merged = merged_display  # R13: a merged account's page names its survivor
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.merged_into_id is not None:
+            readonly.insert(0, "merged")
         # Channels know the customer by legal entity and account number.
         return [*readonly, "legal_entity", "account"] if obj else readonly
 

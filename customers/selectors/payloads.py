@@ -82,7 +82,11 @@ def _address_payload(values: Sequence) -> dict:
 
 
 def _payload(
-    values: Sequence, *, addresses: list[dict], links: Iterable[tuple[str, uuid.UUID]]
+    values: Sequence,
+    *,
+    addresses: list[dict],
+    links: Iterable[tuple[str, uuid.UUID]],
+    merged: Sequence[str] = (),
 ) -> dict:
     (
         legal_entity,
@@ -101,7 +105,7 @@ def _payload(
         guid,
         origin,
     ) = values
-    return {
+    payload = {
         "legal_entity": legal_entity,
         "account": account,
         "version": version,
@@ -120,6 +124,11 @@ def _payload(
         "addresses": addresses,
         "linked_async_ids": _linked_async_ids(links),
     }
+    if merged:
+        # R13: the accounts merged into this one; a channel database replaces its copies
+        # of them with this customer (``customers.services.merge_channel``).
+        payload["merged_accounts"] = sorted(merged)
+    return payload
 
 
 def _linked_async_ids(links: Iterable[tuple[str, uuid.UUID]]) -> dict[str, list[str]]:
@@ -168,9 +177,9 @@ def with_payload_relations(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
 
 def payloads_read(queryset: QuerySet[Customer]) -> list[tuple[int, dict]]:
     """``(customer pk, payload)`` of every customer of ``queryset`` (sliced or not), in its
-    order: three queries whatever the count (the customers with their party, legal
-    entity and group; their addresses; their R12 links), rows read as tuples and
-    grouped here, no model instances."""
+    order: four queries whatever the count (the customers with their party, legal
+    entity and group; their addresses; their R12 links; the accounts merged into them,
+    R13), rows read as tuples and grouped here, no model instances."""
     rows = list(queryset.values_list("pk", "party_id", *_as_text(_PAYLOAD_CUSTOMER)))
     if not rows:
         return []
@@ -186,10 +195,20 @@ def payloads_read(queryset: QuerySet[Customer]) -> list[tuple[int, dict]]:
         customer_id__in_values=[row[0] for row in rows]
     ).values_list("customer_id", "channel_database", "async_customer_id"):
         links.setdefault(customer_id, []).append((channel_database, guid))
+    merged: dict[int, list[str]] = {}
+    for survivor_id, account in Customer.objects.filter(
+        merged_into_id__in_values=[row[0] for row in rows]
+    ).values_list("merged_into_id", "account"):
+        merged.setdefault(survivor_id, []).append(account)
     return [
         (
             pk,
-            _payload(values, addresses=addresses.get(party_id, []), links=links.get(pk, ())),
+            _payload(
+                values,
+                addresses=addresses.get(party_id, []),
+                links=links.get(pk, ()),
+                merged=merged.get(pk, ()),
+            ),
         )
         for pk, party_id, *values in rows
     ]
@@ -213,7 +232,8 @@ def customers_to_distribute(
     if legal_entities is None:
         legal_entities = _legal_entities_served(channel_database)
     return (
-        Customer.objects.filter(legal_entity_id__in=legal_entities)
+        # R13: a merged account is not a live customer; its survivor's payload names it.
+        Customer.objects.filter(legal_entity_id__in=legal_entities, merged_into=None)
         .annotate(
             sent=FilteredRelation(
                 "distributions",

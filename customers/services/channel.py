@@ -35,6 +35,7 @@ from customers.services.children import (
     customer_values,
     input_children,
 )
+from customers.services.merge_channel import channel_merged_replace
 from customers.services.validation import CustomerInput
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
@@ -169,12 +170,16 @@ def channel_customers_apply(
                 now=now,
             )
         )
+        changed = list(zip(copy_ids, payloads, strict=True))
         counts["linked_customers"] += _channel_link_reviewed(
-            alias=alias,
-            channel_database=channel_database,
-            changed=list(zip(copy_ids, payloads, strict=True)),
-            now=now,
+            alias=alias, channel_database=channel_database, changed=changed, now=now
         )
+        # R13: copies of accounts merged into these customers are replaced by them.
+        replaced = channel_merged_replace(
+            alias=alias, channel_database=channel_database, changed=changed
+        )
+        if replaced:
+            counts["merged_copies_replaced"] = replaced
     return counts
 
 

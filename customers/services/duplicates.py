@@ -200,7 +200,10 @@ def duplicates_find(*, legal_entity_id: int, keys: Sequence[MatchKeys]) -> list[
             continue
         column = KIND_COLUMNS[kind]
         rows = (
-            Customer.objects.filter(legal_entity_id=legal_entity_id, **{f"{column}__in": values})
+            # R13: a merged account is only an alias of its survivor, never a match.
+            Customer.objects.filter(
+                legal_entity_id=legal_entity_id, merged_into=None, **{f"{column}__in": values}
+            )
             .order_by()
             .values_list("pk", "account", column)
         )

@@ -3,7 +3,8 @@ posting): the async customers and async addresses that HQ has not created yet ar
 created now, through the account-creation job's own services, under row locks.
 
 An async customer held as a possible duplicate (R12, needs review) does not resolve
-until a person links it (then it resolves to the linked account) or creates it.
+until a person links it (then it resolves to the linked account) or creates it. An
+account that was merged (R13) resolves to its survivor (``customers.services.aliases``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from customers.models import (
     StagingStatus,
 )
 from customers.services.accounts_staged import STAGED_CUSTOMER_PREFETCH, staged_customers_create
+from customers.services.aliases import account_survivor, customer_survivor
 from customers.services.staging import origin_matches, staged_addresses_create
 
 
@@ -48,22 +50,27 @@ def async_customer_resolve(*, async_customer_id: uuid.UUID, channel_database: st
             .first()
         )
         if staged is None:
-            existing = Customer.objects.filter(async_customer_id=async_customer_id).first()
+            existing = (
+                Customer.objects.select_related("merged_into")
+                .filter(async_customer_id=async_customer_id)
+                .first()
+            )
             if existing is not None and origin_matches(existing.async_origin, channel_database):
-                return existing.account
+                return customer_survivor(existing).account
             link = (
                 AsyncCustomerLink.objects.filter(
                     async_customer_id=async_customer_id, channel_database=channel_database
                 )
-                .select_related("customer")
+                .select_related("customer__merged_into")
                 .first()
             )
             if link is not None:
-                return link.customer.account
+                return customer_survivor(link.customer).account
             raise TransactionResolutionError(
                 f"async customer {async_customer_id} has not been uploaded to HQ yet"
             )
         if staged.status == StagingStatus.COMPLETED:
+            # R13: a merge rewrites the staged records' account to its survivor.
             return staged.account
         if staged.status != StagingStatus.NEEDS_REVIEW:
             (outcome,) = staged_customers_create(staged_rows=[staged])
@@ -131,12 +138,15 @@ def transaction_customer_resolve(*, transaction, delivery: bool) -> None:
             async_customer_id=txn.async_customer_id, channel_database=txn.channel_database
         )
     elif txn.customer_account:
-        if not Customer.objects.filter(
+        # R13: an account merged since the sale was made posts against its survivor.
+        customer = account_survivor(
             legal_entity_id=txn.store.legal_entity_id, account=txn.customer_account
-        ).exists():
+        )
+        if customer is None:
             raise TransactionResolutionError(
                 f'customer_account: unknown customer "{txn.customer_account}"'
             )
+        txn.customer_account = customer.account
     if delivery and txn.delivery_address and not txn.delivery_location_id:
         guid = _as_uuid(txn.delivery_address)
         if guid is not None:

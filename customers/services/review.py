@@ -39,6 +39,7 @@ from customers.models import (
     address_values,
 )
 from customers.services.accounts_staged import STAGED_CUSTOMER_PREFETCH, staged_customers_create
+from customers.services.aliases import customer_survivor
 from customers.services.children import staged_customer_input
 from customers.services.duplicates import (
     Match,
@@ -170,12 +171,12 @@ def _link_target(staged: StagedAsyncCustomer, account: str) -> Customer:
     if store is None:
         raise DuplicateReviewError(f'store_number: unknown store "{staged.store_number}"')
     customer = (
-        Customer.objects.select_related("party")
+        Customer.objects.select_related("party", "merged_into__party")
         .filter(legal_entity_id=store.legal_entity_id, account=account)
         .first()
     )
     if customer is not None:
-        return customer
+        return customer_survivor(customer)  # R13: a merged account links to its survivor
     elsewhere = Customer.objects.select_related("legal_entity").filter(account=account).first()
     if elsewhere is not None:
         raise DuplicateReviewError(

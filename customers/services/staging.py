@@ -30,6 +30,7 @@ from customers.models import (
     StagingStatus,
     address_values,
 )
+from customers.services.aliases import survivors_map
 from customers.services.children import (
     CUSTOMER_FIELDS,
     STAGED_CHILDREN,
@@ -334,12 +335,15 @@ def _address_targets(staged_rows: Sequence[StagedAsyncAddress]) -> tuple[dict, d
     id, origin)."""
     stores = stores_by_number(s.store_number for s in staged_rows)
     accounts = {s.customer_account for s in staged_rows}
-    customers = {
-        (c.legal_entity_id, c.account): c
-        for c in Customer.objects.filter(account__in=accounts)
-        .order_by()
-        .only("pk", "legal_entity_id", "account", "party_id")
-    }
+    columns = ("pk", "legal_entity_id", "account", "party_id", "merged_into_id")
+    # R13: an address for a merged account goes to its survivor.
+    customers = survivors_map(
+        {
+            (c.legal_entity_id, c.account): c
+            for c in Customer.objects.filter(account__in=accounts).order_by().only(*columns)
+        },
+        queryset=Customer.objects.only(*columns),
+    )
     existing = {
         guid: (location_id, origin)
         for guid, location_id, origin in Address.objects.filter(

@@ -30,6 +30,7 @@ from customers.models import (
     StagingStatus,
     display_name,
 )
+from customers.services.aliases import survivors_map
 from customers.services.changes import (
     PARTY_FIELDS,
     CustomerChanges,
@@ -183,13 +184,15 @@ def _request_targets(rows):
     """The HQ customers and not-yet-created staged records the requests point at,
     in three queries for the whole batch."""
     accounts = {r.target_account for r in rows if r.target_account}
-    by_account = {
-        (c.legal_entity_id, c.account): c
-        for c in Customer.objects.select_for_update(of=("self",))
-        .select_related("party")
-        .filter(account__in=accounts)
-        .order_by("pk")
-    }
+    locked = Customer.objects.select_for_update(of=("self",)).select_related("party")
+    # R13: a request naming a merged account, or its GUID, lands on the survivor.
+    by_account = survivors_map(
+        {
+            (c.legal_entity_id, c.account): c
+            for c in locked.filter(account__in=accounts).order_by("pk")
+        },
+        queryset=locked,
+    )
     guids = {r.target_async_customer_id for r in rows if r.target_async_customer_id}
     channels_by_guid: dict[uuid.UUID, set[str]] = defaultdict(set)
     for r in rows:
@@ -212,6 +215,13 @@ def _request_targets(rows):
         .order_by()
     ):
         by_guid.setdefault((link.channel_database, link.async_customer_id), link.customer)
+    by_guid = survivors_map(by_guid, queryset=locked.select_related("legal_entity", "party"))
+    # One instance per customer, however the requests name it (an account, a GUID, a
+    # merged account, R13): a batch's changes to it accumulate on that one instance.
+    instances: dict[int, Customer] = {}
+    for targets in (by_account, by_guid):
+        for key, customer in targets.items():
+            targets[key] = instances.setdefault(customer.pk, customer)
     staged_targets = {
         (s.channel_database, s.async_customer_id): s
         for s in StagedAsyncCustomer.objects.filter(async_customer_id__in=guids)

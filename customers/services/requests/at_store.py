@@ -33,6 +33,7 @@ from customers.models import (
 )
 from customers.selectors import customer_payloads
 from customers.selectors.reference import store_loaded, store_reference_data_or_hq
+from customers.services.aliases import survivors_map
 from customers.services.changes import AddressChange, CustomerChanges, customer_changes_errors
 from customers.services.channel import channel_customers_apply, store_write_announce
 from customers.services.requests.at_hq import _customers_apply
@@ -361,6 +362,12 @@ def _edit_at_hq_now(*, store: Store, account: str, changes: CustomerChanges, edi
             .filter(legal_entity=store.legal_entity, account=account)
             .first()
         )
+        if customer is not None:
+            # R13: the store's copy of a merged account answers for its survivor.
+            (customer,) = survivors_map(
+                {account: customer},
+                queryset=Customer.objects.select_for_update().select_related("party"),
+            ).values()
         if customer is None:
             raise CustomerEditError(
                 f'unknown customer "{account}" in legal entity {store.legal_entity.code}'
