@@ -185,9 +185,15 @@ class Customer(models.Model):
     match_name_zip = models.CharField(
         max_length=MATCH_NAME_ZIP_MAX_LENGTH, blank=True, default="", editable=False
     )
+    # R14 (README, Erasure and access): when the person was erased, and by whom.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["legal_entity__code", "account"]
+        permissions = [("erase_customer", "Can erase a customer's personal data")]
         # R12: duplicate detection looks customers up by key within a legal entity, one
         # IN query per key kind and batch.
         indexes = [

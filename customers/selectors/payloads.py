@@ -41,6 +41,7 @@ _PAYLOAD_CUSTOMER = (
     "language",
     "async_customer_id",
     "async_origin",
+    "erased_at",
 )
 _PAYLOAD_ADDRESS = HQ_ADDRESS_FIELDS
 
@@ -100,8 +101,9 @@ def _payload(
         language,
         guid,
         origin,
+        erased_at,
     ) = values
-    return {
+    payload = {
         "legal_entity": legal_entity,
         "account": account,
         "version": version,
@@ -120,6 +122,10 @@ def _payload(
         "addresses": addresses,
         "linked_async_ids": _linked_async_ids(links),
     }
+    if erased_at is not None:
+        # R14: the channel scrubs its async rows and requests of an erased customer.
+        payload["erased"] = True
+    return payload
 
 
 def _linked_async_ids(links: Iterable[tuple[str, uuid.UUID]]) -> dict[str, list[str]]:

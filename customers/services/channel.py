@@ -35,6 +35,7 @@ from customers.services.children import (
     customer_values,
     input_children,
 )
+from customers.services.erasure import channel_erased_scrub
 from customers.services.validation import CustomerInput
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
@@ -175,6 +176,12 @@ def channel_customers_apply(
             changed=list(zip(copy_ids, payloads, strict=True)),
             now=now,
         )
+        # README, Erasure and access: an erased customer's async rows and requests.
+        erased = channel_erased_scrub(
+            alias=alias, channel_database=channel_database, payloads=payloads
+        )
+        if erased:
+            counts["erased"] = erased
     return counts
 
 
