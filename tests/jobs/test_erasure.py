@@ -2,8 +2,8 @@
 way is erased from every table of HQ and of every channel database."""
 
 import json
-from decimal import Decimal
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
