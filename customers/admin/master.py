@@ -21,6 +21,7 @@ from commerce.admin_channel import channel_change_url
 from commerce.admin_display import short_guid
 from commerce.db import ChannelDatabaseUnreachable
 from commerce.models import Store
+from customers.admin.erasure import EraseCustomerMixin
 from customers.forms import (
     AddressCountryForm,
     CustomerAdminForm,
@@ -223,7 +224,7 @@ class AsyncOriginFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(EraseCustomerMixin, admin.ModelAdmin):
     form = CustomerAdminForm
     list_display = [
         "account",

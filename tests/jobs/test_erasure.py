@@ -229,3 +229,32 @@ def test_a_store_edit_of_an_erased_customer_is_refused_and_kept_failed(whole_way
     assert request.status == StagingStatus.FAILED
     assert request.last_error == f"customer {whole_way.account} was erased on {erased_on}"
     assert Customer.objects.get(pk=whole_way.pk).email == ""
+
+
+def test_admin_erasure_needs_its_permission_and_a_confirmation(whole_way, client):
+    from django.contrib.auth.models import Permission
+    from django.urls import reverse
+
+    staff = get_user_model().objects.create_user("clerk", password="pw", is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename="change_customer"))
+    client.force_login(staff)
+    url = reverse("admin:customers_customer_erase", args=[whole_way.pk])
+    change = client.get(reverse("admin:customers_customer_change", args=[whole_way.pk]))
+    assert change.status_code == 200 and url not in change.content.decode()
+    assert client.post(url).status_code == 403
+
+    staff.user_permissions.add(Permission.objects.get(codename="erase_customer"))
+    staff = get_user_model().objects.get(pk=staff.pk)
+    client.force_login(staff)
+    change = client.get(reverse("admin:customers_customer_change", args=[whole_way.pk]))
+    assert url in change.content.decode()
+    page = client.get(url)
+    assert page.status_code == 200 and "This cannot be undone" in page.content.decode()
+    assert Customer.objects.get(pk=whole_way.pk).erased_at is None  # opening changes nothing
+
+    response = client.post(url)
+    assert response.status_code == 302
+    customer = Customer.objects.get(pk=whole_way.pk)
+    assert customer.erased_at is not None and customer.erased_by == staff
+    run("distribute")
+    assert person_found() == []
