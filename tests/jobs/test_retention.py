@@ -171,3 +171,30 @@ def test_schedules_include_the_daily_purge():
     call_command("setup_schedules")
     schedule = Schedule.objects.get(func="jobs.tasks.scheduled_purge_task")
     assert schedule.schedule_type == Schedule.DAILY
+
+
+def purge_queries(customers_per_store: int) -> tuple[int, int]:
+    from devtools.generate import async_customers_generate, organization_generate
+    from tests.jobs.test_query_counts import AllQueries
+
+    organization = organization_generate(stores=2)
+    for number, alias in organization.stores:
+        async_customers_generate(
+            alias=alias,
+            store_number=number,
+            count=customers_per_store,
+            invalid_every=7,
+            seed=customers_per_store,
+        )
+    convert()
+    with AllQueries() as queries:
+        results = purge_run(days=0)
+    return queries.count, sum(count for _db, _label, count in results)
+
+
+def test_purge_queries_do_not_grow_with_the_rows():
+    purge_queries(3)  # every kind of row has been purged once before both measures
+    few, deleted_few = purge_queries(5)
+    many, deleted_many = purge_queries(60)
+    assert deleted_many > deleted_few * 5
+    assert many <= few + 4, (few, many)
