@@ -229,6 +229,9 @@ def test_a_store_edit_of_an_erased_customer_is_refused_and_kept_failed(whole_way
     assert request.status == StagingStatus.FAILED
     assert request.last_error == f"customer {whole_way.account} was erased on {erased_on}"
     assert Customer.objects.get(pk=whole_way.pk).email == ""
+    # The store's copy, changed by the edit at the store, is HQ's anonymous one again.
+    copy = ChannelCustomer.objects.using("channel").get(account=whole_way.account)
+    assert (copy.email, copy.name) == ("", "Erased Customer")
 
 
 def test_admin_erasure_needs_its_permission_and_a_confirmation(whole_way, client):
