@@ -20,7 +20,7 @@ what the crash repair reads:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -72,7 +72,6 @@ class Purge:
     nulls: tuple = ()
     children: tuple = ()
     channel: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def retention_cutoff(days: int | None = None):
