@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from customers.models import Customer
+from customers.models import Customer, StagedAsyncCustomer
 from jobs.services.erasure import customer_erase_everywhere
 
 ERASE_PERMISSION = "customers.erase_customer"
@@ -34,6 +34,15 @@ class EraseCustomerMixin:
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["may_erase"] = obj is not None and self.may_erase(request)
+        # README, Retention: a converted customer's staged record is purged once done
+        # and old, and its timeline with it; the page then offers no Timeline link.
+        context["timeline_kept"] = (
+            obj is not None
+            and obj.async_customer_id is not None
+            and StagedAsyncCustomer.objects.filter(
+                channel_database=obj.async_origin, async_customer_id=obj.async_customer_id
+            ).exists()
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def erase_view(self, request, object_id):

@@ -198,3 +198,15 @@ def test_purge_queries_do_not_grow_with_the_rows():
     many, deleted_many = purge_queries(60)
     assert deleted_many > deleted_few * 5
     assert many <= few + 4, (few, many)
+
+
+def test_the_customer_page_links_a_timeline_only_while_it_is_kept(converted, admin_client):
+    customer = converted["edited"]
+    url = f"/admin/customers/customer/{customer.pk}/change/"
+    timeline = f"timeline/HOUSTON/customer/{customer.async_customer_id}/"
+    assert timeline in admin_client.get(url).content.decode()
+
+    purged(days=0)
+
+    page = admin_client.get(url)
+    assert page.status_code == 200 and timeline not in page.content.decode()
