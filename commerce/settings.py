@@ -267,6 +267,10 @@ JOB_QUEUED_LEASE_SECONDS = env.int("JOB_QUEUED_LEASE_SECONDS", 3600, minimum=1)
 # job and scope: a trigger, the schedule or a command (jobs.enqueueing).
 JOB_QUEUED_GRACE_SECONDS = env.int("JOB_QUEUED_GRACE_SECONDS", 10)
 
+# R15 retention (README, Retention): `purge` and its daily schedule delete what the
+# product no longer needs once it is this many days old.
+RETENTION_DAYS = env.int("RETENTION_DAYS", 30, minimum=0)
+
 
 # --- Queue (django-q2) -------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL")

@@ -213,9 +213,15 @@ class Customer(models.Model):
         editable=False,
         help_text="Who merged it, as recorded then (the user name, or the command line's user).",
     )
+    # R14 (README, Erasure and access): when the person was erased, and by whom.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["legal_entity__code", "account"]
+        permissions = [("erase_customer", "Can erase a customer's personal data")]
         # R12: duplicate detection looks customers up by key within a legal entity, one
         # IN query per key kind and batch.
         indexes = [

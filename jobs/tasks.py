@@ -38,3 +38,11 @@ def scheduled_conversion_task() -> list[int]:
         ids = []
     job_demands_start()
     return ids
+
+
+def scheduled_purge_task() -> dict[str, int]:
+    """R15: the daily retention schedule (README, Retention): purge what is no longer
+    needed; returns the rows deleted per database and table."""
+    from jobs.services.retention import purge_run
+
+    return {f"{db} {label}": count for db, label, count in purge_run() if isinstance(count, int)}

@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from commerce.admin_display import short_guid
 from commerce.db import ChannelDatabaseUnreachable
 from commerce.models import Store
+from customers.admin.erasure import EraseCustomerMixin
 from customers.admin.merge import merged_display
 from customers.admin.store_all_stores import store_customer_created
 from customers.forms import (
@@ -223,7 +224,7 @@ class AsyncOriginFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(EraseCustomerMixin, admin.ModelAdmin):
     form = CustomerAdminForm
     list_display = [
         "account",

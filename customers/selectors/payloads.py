@@ -41,6 +41,7 @@ _PAYLOAD_CUSTOMER = (
     "language",
     "async_customer_id",
     "async_origin",
+    "erased_at",
 )
 _PAYLOAD_ADDRESS = HQ_ADDRESS_FIELDS
 
@@ -104,6 +105,7 @@ def _payload(
         language,
         guid,
         origin,
+        erased_at,
     ) = values
     payload = {
         "legal_entity": legal_entity,
@@ -128,6 +130,9 @@ def _payload(
         # R13: the accounts merged into this one; a channel database replaces its copies
         # of them with this customer (``customers.services.merge_channel``).
         payload["merged_accounts"] = sorted(merged)
+    if erased_at is not None:
+        # R14: the channel scrubs its async rows and requests of an erased customer.
+        payload["erased"] = True
     return payload
 
 

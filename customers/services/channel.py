@@ -35,6 +35,7 @@ from customers.services.children import (
     customer_values,
     input_children,
 )
+from customers.services.erasure import channel_erased_scrub
 from customers.services.merge_channel import channel_merged_replace
 from customers.services.validation import CustomerInput
 
@@ -180,6 +181,12 @@ def channel_customers_apply(
         )
         if replaced:
             counts["merged_copies_replaced"] = replaced
+        # README, Erasure and access: an erased customer's async rows and requests.
+        erased = channel_erased_scrub(
+            alias=alias, channel_database=channel_database, payloads=payloads
+        )
+        if erased:
+            counts["erased"] = erased
     return counts
 
 

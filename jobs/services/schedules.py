@@ -64,7 +64,39 @@ def schedules_setup() -> list[tuple[str, bool]]:
             Schedule.objects.filter(pk=schedule.pk).update(next_run=timezone.now())
         results.append((name, created))
     results += _end_of_day_schedules_setup(Schedule)
+    results.append(_retention_schedule_setup(Schedule))
     return results
+
+
+RETENTION_SCHEDULE = "Retention: purge what is no longer needed"
+
+
+def _retention_schedule_setup(Schedule) -> tuple[str, bool]:
+    """R15 (README, Retention): ``purge`` once a day, first at the next
+    ``RETENTION_TIME`` (HH:MM in TIME_ZONE, default 03:00). Idempotent."""
+    first = _next_time(ENV.str("RETENTION_TIME", "03:00"), "RETENTION_TIME")
+    schedule, created = Schedule.objects.update_or_create(
+        name=RETENTION_SCHEDULE,
+        defaults={
+            "func": "jobs.tasks.scheduled_purge_task",
+            "schedule_type": Schedule.DAILY,
+            "repeats": -1,
+        },
+    )
+    if created or schedule.next_run is None:
+        Schedule.objects.filter(pk=schedule.pk).update(next_run=first)
+    return RETENTION_SCHEDULE, created
+
+
+def _next_time(at: str, setting: str):
+    try:
+        hour, minute = (int(part) for part in at.strip().split(":"))
+        first = timezone.localtime().replace(hour=hour, minute=minute, second=0, microsecond=0)
+    except ValueError:
+        raise JobRequestError(f"{setting} must be HH:MM (24-hour), got {at!r}") from None
+    if first <= timezone.localtime():
+        first += timedelta(days=1)
+    return first
 
 
 END_OF_DAY_PREFIX = "End of day: post the statements of store "

@@ -38,6 +38,7 @@ from customers.services.changes import (
     customer_changes_errors,
 )
 from customers.services.duplicates import customer_match_keys_refresh
+from customers.services.erasure import erased_refusal
 from customers.services.requests.parts import HqParts, StagedParts, _later
 from customers.services.staging import (
     StagedOutcome,
@@ -139,7 +140,7 @@ def _requests_sort(
             continue
         problem = _legal_entity_error(
             row=row, store=store, stores=stores, customer=customer, staged=staged
-        )
+        ) or (erased_refusal(customer) if customer is not None else None)
         if problem:
             outcomes[row.pk] = RequestOutcome(row.pk, error=problem)
             continue
