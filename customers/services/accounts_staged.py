@@ -46,6 +46,7 @@ from customers.services.staging import (
     address_by_guid_location_id,
     guid_collision_error,
     origin_matches,
+    outcome_events_record,
     staged_rows_mark,
     stores_by_number,
 )
@@ -241,6 +242,7 @@ def _held_mark(rows: Sequence[StagedAsyncCustomer], held: dict[int, str]) -> Non
     StagedAsyncCustomer.objects.bulk_update(
         rows, ["status", "last_error", "attempts", "processed_at"], batch_size=BULK_BATCH
     )
+    outcome_events_record(rows, now=now)
 
 
 def _staged_sort(

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from commerce.bulk import ids_reserve, rows_insert
 from commerce.db import HQ
+from commerce.events import EventAction, EventKind, NewEvent, events_record
 from commerce.models import Store
 from customers.models import (
     Address,
@@ -27,6 +28,7 @@ from customers.models import (
     Customer,
     StagedAsyncAddress,
     StagedAsyncCustomer,
+    StagedChannelRequest,
     StagingStatus,
     address_values,
 )
@@ -134,6 +136,12 @@ def async_customers_stage(
         ],
         using=HQ,
     )
+    uploaded_events_record(
+        kind=EventKind.CUSTOMER,
+        guids=[row.async_customer_id for row in new_rows],
+        channel_database=channel_database,
+        upload_session_id=upload_session_id,
+    )
     return {
         "customers": len(rows),
         "customers_staged": len(new_rows),
@@ -173,7 +181,44 @@ def async_addresses_stage(
         ],
         batch_size=BULK_BATCH,
     )
+    uploaded_events_record(
+        kind=EventKind.ADDRESS,
+        guids=[row.async_address_id for row in new_rows],
+        channel_database=channel_database,
+        upload_session_id=upload_session_id,
+        accounts=[row.customer_account for row in new_rows],
+    )
     return {"async_addresses": len(rows), "async_addresses_staged": len(new_rows)}
+
+
+def uploaded_events_record(
+    *,
+    kind: str,
+    guids: Sequence[uuid.UUID],
+    channel_database: str,
+    upload_session_id: int,
+    accounts: Sequence[str] | None = None,
+) -> None:
+    """README "Event log": an "uploaded" event per record just staged, one insert."""
+    events_record(
+        NewEvent(
+            kind=kind,
+            key=guid,
+            channel_database=channel_database,
+            account=accounts[index] if accounts else "",
+            action=EventAction.UPLOADED,
+            session=upload_session_id,
+        )
+        for index, guid in enumerate(guids)
+    )
+
+
+# The subject of a staged record's events: its kind and its GUID field.
+STAGED_SUBJECTS = {
+    StagedAsyncCustomer: (EventKind.CUSTOMER, "async_customer_id"),
+    StagedAsyncAddress: (EventKind.ADDRESS, "async_address_id"),
+    StagedChannelRequest: (EventKind.EDIT, "request_id"),
+}
 
 
 # --- Outcomes of staged records (R4, R5, R6) --------------------------------------------
@@ -252,7 +297,41 @@ def staged_rows_mark(
             row.attempts += 1
             row.processed_at = now
             setattr(row, result_field, getattr(outcome, result_field))
+    outcome_events_record(rows, now=now)
     return completed
+
+
+def outcome_events_record(rows: Sequence, *, now) -> None:
+    """README "Event log": the outcome of each staged customer or address just marked
+    (created at HQ with its account or location id, failed with its reason, held for
+    review), one insert for the batch."""
+    events = []
+    for row in rows:
+        address = isinstance(row, StagedAsyncAddress)
+        account = row.customer_account if address else row.account
+        if row.status == StagingStatus.COMPLETED:
+            action = EventAction.CREATED_AT_HQ
+            detail = (
+                f"as address {row.location_id} of account {account}"
+                if address
+                else f"as account {account}"
+            )
+        elif row.status == StagingStatus.NEEDS_REVIEW:
+            action, detail = EventAction.HELD, row.last_error
+        else:
+            action, detail = EventAction.FAILED, row.last_error
+        events.append(
+            NewEvent(
+                kind=EventKind.ADDRESS if address else EventKind.CUSTOMER,
+                key=row.async_address_id if address else row.async_customer_id,
+                channel_database=row.channel_database,
+                account=account,
+                action=action,
+                detail=detail,
+                at=now,
+            )
+        )
+    events_record(events)
 
 
 def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> list[StagedOutcome]:
@@ -371,17 +450,77 @@ def _existing_address_outcome(
 
 def staged_record_fail(*, model, pk: int, reason: str) -> int:
     """A staged record that raised while it was processed fails alone with ``reason``
-    (README "Record isolation"); the attempt is counted. Re-run safe."""
-    return model.objects.filter(pk=pk).update(
+    (README "Record isolation"); the attempt is counted, the failure logged. Re-run
+    safe."""
+    now = timezone.now()
+    count = model.objects.filter(pk=pk).update(
         status=StagingStatus.FAILED,
         last_error=reason[:2000],
         attempts=F("attempts") + 1,
-        processed_at=timezone.now(),
+        processed_at=now,
+    )
+    kind, guid_field = STAGED_SUBJECTS[model]
+    for guid, channel_database in model.objects.filter(pk=pk).values_list(
+        guid_field, "channel_database"
+    ):
+        events_record(
+            [
+                NewEvent(
+                    kind=kind,
+                    key=guid,
+                    channel_database=channel_database,
+                    action=EventAction.FAILED,
+                    detail=reason[:2000],
+                    at=now,
+                )
+            ]
+        )
+    return count
+
+
+def staged_records_retry(*, model, ids: Sequence[int], actor=None) -> int:
+    """Put failed staged records back to pending so the next job run tries them again;
+    each one's log says who sent it again (README "Event log")."""
+    failed = model.objects.filter(pk__in=list(ids), status=StagingStatus.FAILED)
+    kind, guid_field = STAGED_SUBJECTS[model]
+    retried = list(failed.values_list(guid_field, "channel_database", *_account_field(model)))
+    count = failed.update(status=StagingStatus.PENDING)
+    events_record(
+        NewEvent(
+            kind=kind,
+            key=guid,
+            channel_database=channel_database,
+            account=account[0] if account else "",
+            action=EventAction.RETRIED,
+            actor=actor,
+        )
+        for guid, channel_database, *account in retried
+    )
+    return count
+
+
+def staged_fix_record(*, staged, actor, changes, at=None) -> None:
+    """README "Event log": a person fixed failed staged record ``staged`` (a staged
+    customer, address or request): who, and each field's old and new value
+    (``changes``: [[label, old, new], ...]). Call in the fix's transaction."""
+    kind, guid_field = STAGED_SUBJECTS[type(staged)]
+    events_record(
+        [
+            NewEvent(
+                kind=kind,
+                key=getattr(staged, guid_field),
+                channel_database=staged.channel_database,
+                account=getattr(staged, _account_field(type(staged))[0], ""),
+                action=EventAction.FIXED,
+                actor=actor,
+                changes=changes,
+                at=at,
+            )
+        ]
     )
 
 
-def staged_records_retry(*, model, ids: Sequence[int]) -> int:
-    """Put failed staged records back to pending so the next job run tries them again."""
-    return model.objects.filter(pk__in=list(ids), status=StagingStatus.FAILED).update(
-        status=StagingStatus.PENDING
+def _account_field(model) -> list[str]:
+    return {StagedAsyncCustomer: ["account"], StagedAsyncAddress: ["customer_account"]}.get(
+        model, ["target_account"]
     )

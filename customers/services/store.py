@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from commerce.db import channel_database_check
+from django.db import transaction
+
+from commerce.db import HQ, channel_database_check
+from commerce.events import EventAction, EventKind, event_record
 from commerce.models import Store
 from customers.models import AsyncCustomer, ChannelCustomer, Customer
 from customers.selectors import customer_payloads
@@ -97,5 +100,13 @@ def _create_at_hq_now(*, store: Store, data: CustomerInput) -> Customer:
     errors = customer_input_errors(data=data, legal_entity=store.legal_entity, refs=refs)
     if errors:
         raise CustomerValidationError(errors)
-    (created,) = customers_create(legal_entity=store.legal_entity, inputs=[data], refs=refs)
+    with transaction.atomic(using=HQ):
+        (created,) = customers_create(legal_entity=store.legal_entity, inputs=[data], refs=refs)
+        event_record(
+            kind=EventKind.ACCOUNT,
+            key=created.account,
+            account=created.account,
+            action=EventAction.CREATED_AT_HQ,
+            detail=f"at store {store.number}, in real time",
+        )
     return Customer.objects.get(pk=created.pk)
