@@ -79,6 +79,7 @@ def _finish(*, session: DownloadSession, versions: dict[int, int], applied: dict
                 action=EventAction.DISTRIBUTED,
                 session=session.pk,
                 version=payload["version"],
+                at=session.created_at,  # sent before the store linked it
             )
             for payload in session.payload["customers"]
         )

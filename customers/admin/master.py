@@ -21,6 +21,7 @@ from commerce.admin_channel import channel_change_url
 from commerce.admin_display import short_guid
 from commerce.db import ChannelDatabaseUnreachable
 from commerce.models import Store
+from customers.admin.timeline import event_line
 from customers.forms import (
     AddressCountryForm,
     CustomerAdminForm,
@@ -40,6 +41,7 @@ from customers.models import (
     CustomerGroup,
     Party,
 )
+from customers.selectors.events import customer_events
 from customers.services.accounts import NumberSequenceExhausted, account_numbers_allocate
 from customers.services.changes import EDITABLE_FIELDS, PARTY_FIELDS
 from customers.services.duplicates import customer_match_keys_refresh
@@ -295,6 +297,14 @@ class CustomerAdmin(admin.ModelAdmin):
             )
         if not change or form.has_changed():  # R12: email and phone are match keys
             customer_match_keys_refresh(customer_ids=[form.instance.pk])
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # README "Event log": the log of the customer and of every record that became it.
+        customer = self.get_object(request, object_id)
+        log = [event_line(event) for event in customer_events(customer)] if customer else []
+        return super().change_view(
+            request, object_id, form_url, {"event_log": log, **(extra_context or {})}
+        )
 
     # --- Add customer at store (R1) ---
 
