@@ -187,7 +187,7 @@ def events_record(events: Iterable[NewEvent], *, using: str = HQ) -> int:
         for event in events
     ]
     if rows:
-        model.objects.using(using).bulk_create(rows, batch_size=1000)
+        model.objects.using(using).bulk_create(rows)
     return len(rows)
 
 

@@ -20,7 +20,9 @@ from django.utils.safestring import mark_safe
 from commerce.admin_channel import channel_change_url
 from commerce.admin_display import short_guid
 from commerce.db import ChannelDatabaseUnreachable
+from commerce.events import EventAction, EventKind, event_record
 from commerce.models import Store
+from customers.admin.fix_changes import fix_changes
 from customers.admin.timeline import event_line
 from customers.forms import (
     AddressCountryForm,
@@ -294,6 +296,19 @@ class CustomerAdmin(admin.ModelAdmin):
             customer_version_raise(customer_ids=[form.instance.pk])
             customer_fields_changed(  # R11: a store's older edit keeps these HQ values
                 fields=_changed_customer_fields(form, formsets), customer_ids=[form.instance.pk]
+            )
+            # README "Event log": who edited the customer at HQ, and which fields (names
+            # only: the values are the customer's data).
+            changed = fix_changes(form, formsets)
+            event_record(
+                kind=EventKind.ACCOUNT,
+                key=form.instance.account,
+                account=form.instance.account,
+                action=EventAction.EDITED,
+                actor=request.user,
+                detail=("changed: " + ", ".join(sorted({label for label, *_ in changed})))
+                if changed
+                else "",
             )
         if not change or form.has_changed():  # R12: email and phone are match keys
             customer_match_keys_refresh(customer_ids=[form.instance.pk])

@@ -211,3 +211,20 @@ def test_job_paths_write_events_in_batches(organization, customers):
     assert Event.objects.filter(action=EventAction.CREATED_AT_HQ).count() == customers
     linked = ChannelEvent.objects.using("channel").filter(action=EventAction.LINKED)
     assert linked.count() == customers
+
+
+def test_an_hq_edit_is_logged_with_who_and_which_fields(admin_client, admin_user, organization):
+    customer = organization["default"]
+    page = admin_client.get(admin_url(Customer, "change", customer.pk))
+
+    response = admin_client.post(
+        admin_url(Customer, "change", customer.pk),
+        change_form_post_data(page, email="new.address@example.com"),
+    )
+
+    assert response.status_code == 302
+    (edited,) = Event.objects.filter(action=EventAction.EDITED)
+    assert (edited.kind, edited.key, edited.actor) == ("account", "C000001", "admin")
+    assert edited.detail == "changed: Email"  # the field, not the customer's address
+    content = admin_client.get(admin_url(Customer, "change", customer.pk)).content.decode()
+    assert f"Edited at HQ by {admin_user.get_username()}" in content
