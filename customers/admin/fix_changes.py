@@ -52,7 +52,9 @@ def fix_changes(form, formsets) -> list[list[str]]:
     """The changes of a fix form and its inline formsets."""
     changes = form_changes(form)
     for formset in formsets:
-        noun = str(capfirst(formset.model._meta.verbose_name))
+        # "staged async customer address" is the customer's "Address".
+        noun = str(formset.model._meta.verbose_name).removeprefix("staged async customer ")
+        noun = str(capfirst(noun))
         for index, inline in enumerate(formset.forms, start=1):
             if not inline.has_changed():
                 continue

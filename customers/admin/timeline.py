@@ -180,8 +180,8 @@ def event_line(event: EventFields, *, store: str = "") -> Event:
     action, who, detail = event.action, event.actor or "someone", event.detail
     title, url, link_text, state, link_first = event.get_action_display(), None, "", "done", False
     if action == EventAction.CREATED:
-        title = f"Created at store {store}" if store else "Created at the store"
-        detail = ""
+        said = detail.split(",")[0] if detail.startswith("at store ") else "at the store"
+        title, detail = f"Created at store {store}" if store else f"Created {said}", ""
     elif action == EventAction.EDITED:
         title = f"Edited at HQ by {who}" if event._state.db == HQ else f"Edited at store {store}"
     elif action == EventAction.UPLOADED:
