@@ -31,6 +31,9 @@ from django.utils import timezone
 
 from commerce.db import HQ, ChannelModel, is_channel_alias
 
+# commerce.models imports this module last, once ACCOUNT_MAX_LENGTH is defined.
+from commerce.models import ACCOUNT_MAX_LENGTH
+
 
 class EventKind(models.TextChoices):
     """What an event is about."""
@@ -85,7 +88,7 @@ class EventFields(models.Model):
     kind = models.CharField(max_length=12, choices=EventKind.choices)
     key = models.CharField(max_length=64)
     channel_database = models.CharField(max_length=50, blank=True, default="")
-    account = models.CharField(max_length=20, blank=True, default="", db_index=True)
+    account = models.CharField(max_length=ACCOUNT_MAX_LENGTH, blank=True, default="", db_index=True)
     action = models.CharField(max_length=20, choices=EventAction.choices)
     actor = models.CharField(
         max_length=150, blank=True, default="", help_text="Who did it; empty for the jobs."

@@ -34,7 +34,7 @@ from customers.models import (
     StagedAsyncCustomerAddress,
     StagingStatus,
 )
-from customers.services.staging import staged_fix_record
+from customers.services.staging_events import staged_fix_record
 
 CARRIED = ["shown_version", "shown_values"]
 

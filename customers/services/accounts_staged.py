@@ -46,10 +46,10 @@ from customers.services.staging import (
     address_by_guid_location_id,
     guid_collision_error,
     origin_matches,
-    outcome_events_record,
     staged_rows_mark,
     stores_by_number,
 )
+from customers.services.staging_events import outcome_events_record
 from customers.services.validation import CustomerInput, ReferenceData, customer_input_errors
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE

@@ -28,7 +28,6 @@ from customers.models import (
     Customer,
     StagedAsyncAddress,
     StagedAsyncCustomer,
-    StagedChannelRequest,
     StagingStatus,
     address_values,
 )
@@ -39,6 +38,12 @@ from customers.services.children import (
     children_read,
 )
 from customers.services.duplicates import customer_match_keys_refresh
+from customers.services.staging_events import (
+    STAGED_SUBJECTS,
+    account_field,
+    outcome_events_record,
+    uploaded_events_record,
+)
 from customers.services.validation import AddressInput, address_input_errors
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
@@ -191,36 +196,6 @@ def async_addresses_stage(
     return {"async_addresses": len(rows), "async_addresses_staged": len(new_rows)}
 
 
-def uploaded_events_record(
-    *,
-    kind: str,
-    guids: Sequence[uuid.UUID],
-    channel_database: str,
-    upload_session_id: int,
-    accounts: Sequence[str] | None = None,
-) -> None:
-    """README "Event log": an "uploaded" event per record just staged, one insert."""
-    events_record(
-        NewEvent(
-            kind=kind,
-            key=guid,
-            channel_database=channel_database,
-            account=accounts[index] if accounts else "",
-            action=EventAction.UPLOADED,
-            session=upload_session_id,
-        )
-        for index, guid in enumerate(guids)
-    )
-
-
-# The subject of a staged record's events: its kind and its GUID field.
-STAGED_SUBJECTS = {
-    StagedAsyncCustomer: (EventKind.CUSTOMER, "async_customer_id"),
-    StagedAsyncAddress: (EventKind.ADDRESS, "async_address_id"),
-    StagedChannelRequest: (EventKind.EDIT, "request_id"),
-}
-
-
 # --- Outcomes of staged records (R4, R5, R6) --------------------------------------------
 
 
@@ -299,39 +274,6 @@ def staged_rows_mark(
             setattr(row, result_field, getattr(outcome, result_field))
     outcome_events_record(rows, now=now)
     return completed
-
-
-def outcome_events_record(rows: Sequence, *, now) -> None:
-    """README "Event log": the outcome of each staged customer or address just marked
-    (created at HQ with its account or location id, failed with its reason, held for
-    review), one insert for the batch."""
-    events = []
-    for row in rows:
-        address = isinstance(row, StagedAsyncAddress)
-        account = row.customer_account if address else row.account
-        if row.status == StagingStatus.COMPLETED:
-            action = EventAction.CREATED_AT_HQ
-            detail = (
-                f"as address {row.location_id} of account {account}"
-                if address
-                else f"as account {account}"
-            )
-        elif row.status == StagingStatus.NEEDS_REVIEW:
-            action, detail = EventAction.HELD, row.last_error
-        else:
-            action, detail = EventAction.FAILED, row.last_error
-        events.append(
-            NewEvent(
-                kind=EventKind.ADDRESS if address else EventKind.CUSTOMER,
-                key=row.async_address_id if address else row.async_customer_id,
-                channel_database=row.channel_database,
-                account=account,
-                action=action,
-                detail=detail,
-                at=now,
-            )
-        )
-    events_record(events)
 
 
 def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> list[StagedOutcome]:
@@ -483,7 +425,7 @@ def staged_records_retry(*, model, ids: Sequence[int], actor=None) -> int:
     each one's log says who sent it again (README "Event log")."""
     failed = model.objects.filter(pk__in=list(ids), status=StagingStatus.FAILED)
     kind, guid_field = STAGED_SUBJECTS[model]
-    retried = list(failed.values_list(guid_field, "channel_database", *_account_field(model)))
+    retried = list(failed.values_list(guid_field, "channel_database", *account_field(model)))
     count = failed.update(status=StagingStatus.PENDING)
     events_record(
         NewEvent(
@@ -497,30 +439,3 @@ def staged_records_retry(*, model, ids: Sequence[int], actor=None) -> int:
         for guid, channel_database, *account in retried
     )
     return count
-
-
-def staged_fix_record(*, staged, actor, changes, at=None) -> None:
-    """README "Event log": a person fixed failed staged record ``staged`` (a staged
-    customer, address or request): who, and each field's old and new value
-    (``changes``: [[label, old, new], ...]). Call in the fix's transaction."""
-    kind, guid_field = STAGED_SUBJECTS[type(staged)]
-    events_record(
-        [
-            NewEvent(
-                kind=kind,
-                key=getattr(staged, guid_field),
-                channel_database=staged.channel_database,
-                account=getattr(staged, _account_field(type(staged))[0], ""),
-                action=EventAction.FIXED,
-                actor=actor,
-                changes=changes,
-                at=at,
-            )
-        ]
-    )
-
-
-def _account_field(model) -> list[str]:
-    return {StagedAsyncCustomer: ["account"], StagedAsyncAddress: ["customer_account"]}.get(
-        model, ["target_account"]
-    )

@@ -8,7 +8,7 @@ from django.conf import settings
 
 from commerce.events import EventKind
 from customers.models import ChannelRequest, StagedChannelRequest
-from customers.services.staging import uploaded_events_record
+from customers.services.staging_events import uploaded_events_record
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
 
