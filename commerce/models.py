@@ -369,3 +369,7 @@ class Statement(models.Model):
     def __str__(self):
         label = f"{self.store_id and self.store.number} {self.business_date}"
         return label if self.sequence == 1 else f"{label} #{self.sequence}"
+
+
+# The event log's tables (README "Event log"), defined with their writers.
+from commerce.events import ChannelEvent, Event  # noqa: E402, F401

@@ -17,6 +17,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from commerce.db import HQ, ChannelDatabaseUnreachable, channel_aliases, channel_database_errors
+from commerce.events import EventAction, EventKind, NewEvent, events_record
 from commerce.isolation import record_checkpoint
 from commerce.models import (
     ChannelSalesTransaction,
@@ -300,6 +301,16 @@ def statement_post(*, statement: Statement) -> Statement:
             statement.posted_at = now
             statement.errors = []
             statement.save()
+            _statement_events_record(
+                statement=statement,
+                action=EventAction.POSTED,
+                detail=f"{len(transactions)} transactions",
+                transactions=[
+                    (txn.pk, txn.posted_customer_account, f"statement {statement}")
+                    for txn in transactions
+                ],
+                at=now,
+            )
             return statement
     except Exception as error:
         _statement_failure_record(statement=statement, error=error)
@@ -325,6 +336,17 @@ def _statement_failure_record(*, statement: Statement, error: Exception) -> None
         unposted = SalesTransaction.objects.filter(statement_id=statement.pk).exclude(
             status=TransactionStatus.POSTED
         )
+        _statement_events_record(
+            statement=statement,
+            action=EventAction.POSTING_FAILED,
+            detail="; ".join(errors),
+            transactions=[
+                (pk, account, reasons.get(txn_id, others_error))
+                for pk, txn_id, account in unposted.values_list(
+                    "pk", "transaction_id", "customer_account"
+                )
+            ],
+        )
         for txn_id, why in reasons.items():
             unposted.filter(transaction_id=txn_id).update(
                 status=TransactionStatus.POSTING_FAILED, last_error=why[:2000]
@@ -332,3 +354,33 @@ def _statement_failure_record(*, statement: Statement, error: Exception) -> None
         unposted.exclude(transaction_id__in=list(reasons)).update(
             status=TransactionStatus.POSTING_FAILED, last_error=others_error[:2000]
         )
+
+
+def _statement_events_record(
+    *, statement: Statement, action: str, detail: str, transactions, at=None
+) -> None:
+    """README "Event log": the statement's event and one per transaction
+    (``(pk, customer account, detail)``), each transaction's under its customer's
+    account, so a posted or failed statement shows on its customers' pages. One insert."""
+    events_record(
+        [
+            NewEvent(
+                kind=EventKind.STATEMENT,
+                key=statement.pk,
+                action=action,
+                detail=f"statement {statement}: {detail}",
+                at=at,
+            ),
+            *(
+                NewEvent(
+                    kind=EventKind.TRANSACTION,
+                    key=pk,
+                    account=account or "",
+                    action=action,
+                    detail=why,
+                    at=at,
+                )
+                for pk, account, why in transactions
+            ),
+        ]
+    )

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from commerce.bulk import JSONText, ids_reserve, rows_insert, rows_upsert
 from commerce.db import HQ
+from commerce.events import EventAction, EventKind, NewEvent, events_record
 from commerce.isolation import error_summary, record_checkpoint, records_isolated
 from commerce.models import ChannelDatabase
 from customers.models import Customer, StagedChannelRequest
@@ -72,6 +73,20 @@ def _finish(*, session: DownloadSession, versions: dict[int, int], applied: dict
             unique=["channel_database", "customer_id"],
             only_rising="version",
             using=HQ,
+        )
+        # README "Event log": one "distributed" event per account the session carried.
+        events_record(
+            NewEvent(
+                kind=EventKind.ACCOUNT,
+                key=payload["account"],
+                channel_database=session.channel_database,
+                account=payload["account"],
+                action=EventAction.DISTRIBUTED,
+                session=session.pk,
+                version=payload["version"],
+                at=session.created_at,  # sent before the store linked it
+            )
+            for payload in session.payload["customers"]
         )
 
 

@@ -41,13 +41,17 @@ def staged_synchronize(
     try:
         with transaction.atomic(using=HQ):  # back to pending only with the run requested
             if customer_ids:
-                staged_records_retry(model=StagedAsyncCustomer, ids=customer_ids)
+                staged_records_retry(
+                    model=StagedAsyncCustomer, ids=customer_ids, actor=request.user
+                )
                 extra["staged_customer_ids"] = sorted(customer_ids)
             if address_ids:
-                staged_records_retry(model=StagedAsyncAddress, ids=address_ids)
+                staged_records_retry(model=StagedAsyncAddress, ids=address_ids, actor=request.user)
                 extra["staged_address_ids"] = sorted(address_ids)
             if request_ids:
-                staged_records_retry(model=StagedChannelRequest, ids=request_ids)
+                staged_records_retry(
+                    model=StagedChannelRequest, ids=request_ids, actor=request.user
+                )
                 extra["staged_request_ids"] = sorted(request_ids)
             runs, refused = job_runs_request(
                 job=Job.ASYNC_CUSTOMERS, extra=extra, user=request.user, via=VIA_ADMIN

@@ -19,10 +19,13 @@ from django.utils.safestring import mark_safe
 
 from commerce.admin_display import short_guid
 from commerce.db import ChannelDatabaseUnreachable
+from commerce.events import EventAction, EventKind, event_record
 from commerce.models import Store
 from customers.admin.erasure import EraseCustomerMixin
+from customers.admin.fix_changes import fix_changes
 from customers.admin.merge import merged_display
 from customers.admin.store_all_stores import store_customer_created
+from customers.admin.timeline import event_line
 from customers.forms import (
     AddressCountryForm,
     CustomerAdminForm,
@@ -41,6 +44,7 @@ from customers.models import (
     CustomerGroup,
     Party,
 )
+from customers.selectors.events import customer_events
 from customers.services.accounts import NumberSequenceExhausted, account_numbers_allocate
 from customers.services.changes import EDITABLE_FIELDS, PARTY_FIELDS
 from customers.services.duplicates import customer_match_keys_refresh
@@ -298,8 +302,29 @@ class CustomerAdmin(EraseCustomerMixin, admin.ModelAdmin):
             customer_fields_changed(  # R11: a store's older edit keeps these HQ values
                 fields=_changed_customer_fields(form, formsets), customer_ids=[form.instance.pk]
             )
+            # README "Event log": who edited the customer at HQ, and which fields (names
+            # only: the values are the customer's data).
+            changed = fix_changes(form, formsets)
+            event_record(
+                kind=EventKind.ACCOUNT,
+                key=form.instance.account,
+                account=form.instance.account,
+                action=EventAction.EDITED,
+                actor=request.user,
+                detail=("changed: " + ", ".join(sorted({label for label, *_ in changed})))
+                if changed
+                else "",
+            )
         if not change or form.has_changed():  # R12: email and phone are match keys
             customer_match_keys_refresh(customer_ids=[form.instance.pk])
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # README "Event log": the log of the customer and of every record that became it.
+        customer = self.get_object(request, object_id)
+        log = [event_line(event) for event in customer_events(customer)] if customer else []
+        return super().change_view(
+            request, object_id, form_url, {"event_log": log, **(extra_context or {})}
+        )
 
     # --- Add customer at store (R1) ---
 

@@ -24,6 +24,7 @@ from django.utils.html import format_html
 
 from commerce.admin import async_record_lookup_register
 from commerce.admin_display import short_location_id
+from customers.admin.fix_changes import fix_changes
 from customers.admin.job_actions import JobPermissionsMixin, staged_synchronize
 from customers.fix_forms import SYNC_AGAIN, StagedAddressFixForm
 from customers.models import (
@@ -33,6 +34,7 @@ from customers.models import (
     StagedAsyncCustomerAddress,
     StagingStatus,
 )
+from customers.services.staging_events import staged_fix_record
 
 CARRIED = ["shown_version", "shown_values"]
 
@@ -153,6 +155,9 @@ class StagingAdmin(JobPermissionsMixin, admin.ModelAdmin):
             obj.fixed_at, obj.fixed_by_id = timezone.now(), request.user.pk
             type(obj).objects.filter(pk=obj.pk).update(
                 fixed_at=obj.fixed_at, fixed_by_id=obj.fixed_by_id
+            )
+            staged_fix_record(
+                staged=obj, actor=request.user, changes=fix_changes(form, formsets), at=obj.fixed_at
             )
 
     def synchronize(self, request, ids: list[int]) -> None:

@@ -1,8 +1,11 @@
 """A timeline per async customer, async address and channel request (beyond the reference system):
-created at the store, uploaded (which upload session), created at HQ (which account),
-failed (why) or held for review (R12), fixed (by whom), distributed (which download
-session carried its version, 1010), linked at the store, and the orders and statements
-of the sales transactions that reference it.
+the record's event log (README "Event log"), oldest first: created at the store,
+uploaded (which upload session), failed (why) or held for review (R12), fixed (by whom,
+which fields, old → new), synchronized again, created at HQ (which account),
+distributed (which download session carried which version, 1010), linked at the store,
+and the statements of its sales transactions; then the orders and statements of the
+transactions as they stand, and what is still to come. A record the log knows nothing
+of (written before it, or by an import) shows the steps its rows still say.
 
 Served under the staged async customers admin next to the status page
 (``SyncStatusPageMixin``), whose view permission it asks for.
@@ -11,6 +14,7 @@ Served under the staged async customers admin next to the status page
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -18,7 +22,8 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from commerce.db import ChannelDatabaseUnreachable, channel_database_errors
+from commerce.db import HQ, ChannelDatabaseUnreachable, channel_database_errors
+from commerce.events import EventAction, EventFields, EventKind
 from commerce.models import ChannelDatabase, SalesTransaction
 from customers.models import (
     AsyncAddress,
@@ -31,6 +36,7 @@ from customers.models import (
     StagedChannelRequest,
     StagingStatus,
 )
+from customers.selectors.events import record_events
 
 KIND_LABELS = {"customer": "async customer", "address": "async address", "edit": "store edit"}
 CHANNEL_MODELS = {
@@ -61,6 +67,10 @@ class Event:
     link_text: str = ""
     state: str = "done"
     link_first: bool = False  # the link names the thing ("upload session #4 of ...")
+    # The log's action this step stands for; a step read from the record's current
+    # state is shown only when the log has no event of that action (rows written
+    # before the log, or by bulk imports). "" for a state that is not an event.
+    action: str = ""
 
 
 def timeline_url(row: dict) -> str:
@@ -97,15 +107,27 @@ def record_timeline(*, channel_database: str, kind: str, guid: uuid.UUID) -> dic
     )
     if row is None and staged is None and unreachable is None:
         raise Http404("No such record in this channel database or in HQ staging.")
-    events = [
+    derived = [
         *_store_events(kind=kind, row=row, staged=staged),
         *_hq_events(kind=kind, staged=staged),
     ]
     customer = _hq_customer(kind=kind, row=row, staged=staged)
-    events += _distribution_events(
+    derived += _distribution_events(
         kind=kind, row=row, customer=customer, channel_database=channel_database
     )
-    events += _transaction_events(kind=kind, guid=guid)
+    log, _ = record_events(
+        channel_database=channel_database,
+        kind=kind,
+        guid=guid,
+        account=customer.account if customer else "",
+    )
+    store = row.store_number if row else staged.store_number
+    events = _timeline(
+        log=[event_line(event, store=store) for event in log],
+        derived=derived,
+        transactions=_transaction_events(kind=kind, guid=guid),
+        staged=staged,
+    )
     return {
         "kind": kind,
         "kind_label": KIND_LABELS[kind],
@@ -125,6 +147,97 @@ def record_timeline(*, channel_database: str, kind: str, guid: uuid.UUID) -> dic
     }
 
 
+def _timeline(
+    *, log: list[Event], derived: list[Event], transactions: list[Event], staged
+) -> list[Event]:
+    """The log's steps, the steps read from the record's state that the log does not
+    hold (an action it has no event of; a waiting state), and the record's sales
+    transactions as they stand: oldest first, what is still to come last."""
+    logged = {event.action for event in log}
+    kept = [event for event in derived if not event.action or event.action not in logged]
+    if "fixed" in logged and staged is not None and staged.fixed_not_sent:
+        kept.append(Event(None, "Not sent again yet", "synchronize it again", state="waiting"))
+    dated = sorted([*log, *(e for e in kept if e.at), *transactions], key=lambda event: event.at)
+    return [*dated, *(event for event in kept if not event.at)]
+
+
+# A reason's field path ("customer_group: ", "addresses[0].country: "): the log keeps
+# the reason as HQ gave it, the timeline says it in plain words.
+_FIELD_PATH = re.compile(r"(^|; )[a-z_]+(\[\d+\])?(\.[A-Za-z_ ]+)?: ")
+
+
+def plain_reason(reason: str) -> str:
+    return _FIELD_PATH.sub(r"\1", reason or "")
+
+
+def _changes_text(changes) -> str:
+    return "; ".join(f"{label}: {old} → {new}" for label, old, new in changes)
+
+
+def event_line(event: EventFields, *, store: str = "") -> Event:
+    """One event of the log as a step of a timeline: a title with who and what, the
+    detail, and a link to the session or record it names."""
+    action, who, detail = event.action, event.actor or "someone", event.detail
+    title, url, link_text, state, link_first = event.get_action_display(), None, "", "done", False
+    if action == EventAction.CREATED:
+        said = detail.split(",")[0] if detail.startswith("at store ") else "at the store"
+        title, detail = f"Created at store {store}" if store else f"Created {said}", ""
+    elif action == EventAction.EDITED:
+        title = f"Edited at HQ by {who}" if event._state.db == HQ else f"Edited at store {store}"
+    elif action == EventAction.UPLOADED:
+        title, link_first = "Uploaded to HQ staging", event.session is not None
+        detail = f"of channel database {event.channel_database}"
+        if event.session is not None:
+            url = reverse("admin:jobs_uploadsession_change", args=[event.session])
+            link_text = f"upload session #{event.session}"
+    elif action == EventAction.FAILED:
+        title, detail, state = "Failed at HQ", plain_reason(detail), "failed"
+    elif action == EventAction.HELD:
+        title, detail, state = (
+            "Held for review as a possible duplicate",
+            plain_reason(detail),
+            "waiting",
+        )
+    elif action == EventAction.FIXED:
+        title, detail = f"Fixed by {who}", _changes_text(event.changes)
+    elif action == EventAction.RETRIED:
+        title = f"Synchronized again by {who}" if event.actor else "Synchronized again"
+    elif action == EventAction.REVIEWED:
+        title = f"Reviewed by {who}"
+    elif action == EventAction.CREATED_AT_HQ:
+        if event.kind == EventKind.ACCOUNT:
+            title = f"Created at HQ as account {event.account}"
+        else:
+            title, detail = f"Created at HQ {detail}", ""
+    elif action == EventAction.APPLIED:
+        title = "Applied at HQ"
+    elif action == EventAction.DISTRIBUTED:
+        title = f"Distributed to channel database {event.channel_database}"
+        detail = f"carried version {event.version} of account {event.account}"
+        if event.session is not None:
+            url = reverse("admin:jobs_downloadsession_change", args=[event.session])
+            link_text, link_first = f"download session #{event.session}", True
+    elif action == EventAction.LINKED:
+        title, detail = f"Linked at the store {detail}", ""
+    elif action in (EventAction.POSTED, EventAction.POSTING_FAILED):
+        noun = "Statement" if event.kind == EventKind.STATEMENT else "Sales transaction"
+        title = f"{noun} posted" if action == EventAction.POSTED else f"{noun} not posted"
+        state = "done" if action == EventAction.POSTED else "failed"
+        detail = plain_reason(detail)
+    elif action in (EventAction.MERGED, EventAction.ERASED):
+        title = f"{event.get_action_display()} by {who}"
+    return Event(
+        event.at,
+        title,
+        detail,
+        url,
+        link_text,
+        state=state,
+        link_first=link_first,
+        action=action,
+    )
+
+
 def _name(*, kind: str, row, staged) -> str:
     record = row or staged
     if kind == "customer":
@@ -141,10 +254,10 @@ def _store_events(*, kind: str, row, staged) -> list[Event]:
         at = row.edited_at if row else staged.edited_at
         changed = sorted((row or staged).changes.get("fields", {}))
         detail = f"changed: {', '.join(changed)}" if changed else ""
-        events = [Event(at, f"Edited at store {store}", detail)]
+        events = [Event(at, f"Edited at store {store}", detail, action="edited")]
     else:
         at = row.created_at if row else staged.created_at_store
-        events = [Event(at, f"Created at store {store}")]
+        events = [Event(at, f"Created at store {store}", action="created")]
     session = staged.upload_session if staged else None
     if staged is not None:
         events.append(
@@ -155,6 +268,7 @@ def _store_events(*, kind: str, row, staged) -> list[Event]:
                 reverse("admin:jobs_uploadsession_change", args=[session.pk]) if session else None,
                 f"upload session #{session.pk}" if session else "",
                 link_first=True,
+                action="uploaded",
             )
         )
     elif row is not None and row.upload_session_id is None:
@@ -182,6 +296,7 @@ def _hq_events(*, kind: str, staged) -> list[Event]:
                 reverse(STAGED_CHANGE_URL[kind], args=[staged.pk]),
                 "fix it",
                 state="failed",
+                action="failed",
             )
         )
     elif staged.status == StagingStatus.NEEDS_REVIEW:
@@ -193,6 +308,7 @@ def _hq_events(*, kind: str, staged) -> list[Event]:
                 reverse("admin:customers_stagedasynccustomer_review", args=[staged.pk]),
                 "review",
                 state="waiting",
+                action="held",
             )
         )
     else:
@@ -205,7 +321,13 @@ def _hq_events(*, kind: str, staged) -> list[Event]:
 def _fixed(staged) -> Event:
     who = staged.fixed_by.get_username() if staged.fixed_by else "someone"
     detail = "not sent again yet: synchronize it again" if staged.fixed_not_sent else ""
-    return Event(staged.fixed_at, f"Fixed by {who}", detail, state="waiting" if detail else "done")
+    return Event(
+        staged.fixed_at,
+        f"Fixed by {who}",
+        detail,
+        state="waiting" if detail else "done",
+        action="fixed",
+    )
 
 
 def _completed(*, kind: str, staged) -> Event:
@@ -219,19 +341,30 @@ def _completed(*, kind: str, staged) -> Event:
                 if staged.reviewed_at
                 else staged.get_review_decision_display()
             )
-        return Event(staged.processed_at, f"Created at HQ as account {staged.account}", detail)
+        return Event(
+            staged.processed_at,
+            f"Created at HQ as account {staged.account}",
+            detail,
+            action="created_at_hq",
+        )
     if kind == "address":
         return Event(
             staged.processed_at,
             f"Created at HQ as address {staged.location_id} of account {staged.customer_account}",
+            action="created_at_hq",
         )
     if staged.applied_to_staged:
-        return Event(staged.processed_at, "Applied at HQ to the staged customer before creation")
+        return Event(
+            staged.processed_at,
+            "Applied at HQ to the staged customer before creation",
+            action="applied",
+        )
     skipped = ", ".join(str(s) for s in staged.skipped) if staged.skipped else ""
     return Event(
         staged.processed_at,
         f"Applied at HQ to account {staged.account} (version {staged.applied_version})",
         f"kept the HQ value of: {skipped}" if skipped else "",
+        action="applied",
     )
 
 
@@ -272,6 +405,7 @@ def _distribution_events(
                     else None,
                     f"download session #{session.pk}" if session else "",
                     link_first=True,
+                    action="distributed",
                 )
             )
     if kind == "edit" and row is not None and customer is not None:
@@ -289,7 +423,9 @@ def _distribution_events(
         linked = row.account if kind == "customer" else row.location_id
         if linked:
             what = f"account {linked}" if kind == "customer" else f"address {linked}"
-            events.append(Event(row.synchronized_at, f"Linked at the store to {what}"))
+            events.append(
+                Event(row.synchronized_at, f"Linked at the store to {what}", action="linked")
+            )
         else:
             events.append(Event(None, "Not linked at the store yet", state="waiting"))
     return events

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import models
 
+from commerce.events import EventAction, EventKind, NewEvent, events_record
 from commerce.models import ChannelSalesLine, ChannelSalesTransaction
 from customers.models import AsyncAddress, AsyncCustomer, AsyncCustomerAddress
 from customers.services.children import (
@@ -93,6 +94,7 @@ def _write_async_customers(
     created = children_bulk_create(
         side=CHANNEL_CHILDREN, families=families, using=alias, batch_size=BULK_BATCH
     )
+    _created_events_record(alias, EventKind.CUSTOMER, [c for c, _ in families])
     report.section("async_customers").created += len(families)
     report.section("async_customer_addresses").created += created["addresses"]
 
@@ -115,7 +117,27 @@ def _write_async_addresses(
             )
         )
     AsyncAddress.objects.using(alias).bulk_create(new, batch_size=BULK_BATCH)
+    _created_events_record(alias, EventKind.ADDRESS, new)
     report.section("async_addresses").created += len(new)
+
+
+def _created_events_record(alias: str, kind: str, rows: list) -> None:
+    """README "Event log": "created at the store" for each async record the file
+    loaded, in the store's channel database, one insert per batch."""
+    events_record(
+        (
+            NewEvent(
+                kind=kind,
+                key=row.async_address_id if kind == EventKind.ADDRESS else row.async_customer_id,
+                account=getattr(row, "customer_account", "") or "",
+                action=EventAction.CREATED,
+                detail=f"at store {row.store_number}, loaded from an import file",
+                at=row.created_at,
+            )
+            for row in rows
+        ),
+        using=alias,
+    )
 
 
 def _write_transactions(alias: str, recs: list[tuple[str, Rec]], report: ImportReport) -> None:

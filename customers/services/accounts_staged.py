@@ -49,6 +49,7 @@ from customers.services.staging import (
     staged_rows_mark,
     stores_by_number,
 )
+from customers.services.staging_events import outcome_events_record
 from customers.services.validation import CustomerInput, ReferenceData, customer_input_errors
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
@@ -241,6 +242,7 @@ def _held_mark(rows: Sequence[StagedAsyncCustomer], held: dict[int, str]) -> Non
     StagedAsyncCustomer.objects.bulk_update(
         rows, ["status", "last_error", "attempts", "processed_at"], batch_size=BULK_BATCH
     )
+    outcome_events_record(rows, now=now)
 
 
 def _staged_sort(

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from commerce.bulk import rows_delete, rows_insert, rows_update_from, rows_upsert
 from commerce.db import require_channel_alias
+from commerce.events import EventAction, EventKind, NewEvent, event_record, events_record
 from commerce.models import ChannelSalesTransaction
 from commerce.signals import store_data_written
 from customers.models import (
@@ -66,6 +67,14 @@ def async_customer_create(
         )
         children_bulk_create(
             side=CHANNEL_CHILDREN, families=[(customer, input_children(data))], using=alias
+        )
+        event_record(
+            using=alias,
+            kind=EventKind.CUSTOMER,
+            key=customer.async_customer_id,
+            action=EventAction.CREATED,
+            detail=f"at store {store_number}",
+            at=customer.created_at,
         )
         store_write_announce(alias=alias, sender=AsyncCustomer)
     return customer
@@ -187,7 +196,66 @@ def channel_customers_apply(
         )
         if erased:
             counts["erased"] = erased
+        if counts["linked_customers"] or counts["linked_addresses"]:
+            _linked_events_record(
+                alias=alias, channel_database=channel_database, payloads=payloads, now=now
+            )
     return counts
+
+
+def _linked_events_record(*, alias: str, channel_database: str, payloads, now) -> None:
+    """README "Event log": a "linked at the store" event for each async customer and
+    async address this apply linked (those stamped ``synchronized_at=now``): two reads
+    by GUID and one insert per batch."""
+    customer_guids, address_guids = set(), set()
+    for payload in payloads:
+        own = _own_guid(payload, "async_customer_id", channel_database)
+        customer_guids.update(
+            uuid.UUID(str(g))
+            for g in [own, *(payload.get("linked_async_ids") or {}).get(channel_database, ())]
+            if g
+        )
+        address_guids.update(
+            uuid.UUID(str(g))
+            for a in payload["addresses"]
+            if (g := _own_guid(a, "async_address_id", channel_database))
+        )
+    customers = AsyncCustomer.objects.using(alias).filter(
+        async_customer_id__in_values=list(customer_guids), synchronized_at=now
+    )
+    addresses = AsyncAddress.objects.using(alias).filter(
+        async_address_id__in_values=list(address_guids), synchronized_at=now
+    )
+    events = (
+        [
+            NewEvent(
+                kind=EventKind.CUSTOMER,
+                key=guid,
+                account=account,
+                action=EventAction.LINKED,
+                detail=f"to account {account}",
+                at=now,
+            )
+            for guid, account in customers.values_list("async_customer_id", "account")
+        ]
+        if customer_guids
+        else []
+    )
+    if address_guids:
+        events += [
+            NewEvent(
+                kind=EventKind.ADDRESS,
+                key=guid,
+                account=account,
+                action=EventAction.LINKED,
+                detail=f"to address {location_id} of account {account}",
+                at=now,
+            )
+            for guid, account, location_id in addresses.values_list(
+                "async_address_id", "customer_account", "location_id"
+            )
+        ]
+    events_record(events, using=alias)
 
 
 def _update_from_copies(

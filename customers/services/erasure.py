@@ -29,6 +29,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from commerce.db import CHUNK, HQ
+from commerce.events import EventAction, EventKind, event_record, events_erase_subject
 from commerce.models import SalesTransaction, Statement
 from customers.models import (
     Address,
@@ -375,6 +376,30 @@ def free_text_scrub(erasure: Erasure, *, model, fields: Sequence[str], using: st
     return len(changed)
 
 
+def events_erase(erasure: Erasure) -> int:
+    """The event log (README "Event log") at HQ: the personal text of the events of the
+    customer, of the async records that became it and of their requests is blanked (what
+    happened, when and by whom stays); an ``erased`` event records the erasure."""
+    subjects = [(EventKind.CUSTOMER, guid) for _, guid in erasure.guids]
+    subjects += [(EventKind.ADDRESS, guid) for guid in erasure.address_guids]
+    subjects += [
+        (EventKind.EDIT, request_id)
+        for request_id in _requests(erasure.customer, erasure.guids).values_list(
+            "request_id", flat=True
+        )
+    ]
+    blanked = events_erase_subject(subjects=subjects, accounts=[erasure.account])
+    event_record(
+        kind=EventKind.ACCOUNT,
+        key=erasure.account,
+        account=erasure.account,
+        action=EventAction.ERASED,
+        actor=getattr(erasure.user, "username", "") or "",
+        detail="personal data erased",
+    )
+    return blanked
+
+
 ErasureStep = Callable[[Erasure], int]
 
 # README, Erasure and access: one function per store; a new store is one more entry.
@@ -384,6 +409,7 @@ ERASURE_STEPS: list[tuple[str, ErasureStep]] = [
     ("possible duplicates", duplicates_erase),
     ("errors and free text", errors_erase),
     ("admin history", admin_history_erase),
+    ("event log", events_erase),
 ]
 
 
@@ -474,4 +500,14 @@ def channel_erased_scrub(*, alias: str, channel_database: str, payloads: Sequenc
     for request in requests:
         request.changes = _changes_erased(request.changes)
     ChannelRequest.objects.using(alias).bulk_update(requests, ["changes"], batch_size=CHUNK)
+    # The store's own event log of these records (README "Event log").
+    changed += events_erase_subject(
+        subjects=[
+            *((EventKind.CUSTOMER, guid) for guid in guids),
+            *((EventKind.ADDRESS, guid) for guid in address_guids),
+            *((EventKind.EDIT, request.request_id) for request in requests),
+        ],
+        accounts=accounts,
+        using=alias,
+    )
     return changed + len(requests)

@@ -34,6 +34,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from commerce.db import HQ
+from commerce.events import EventAction, EventKind, NewEvent, events_record
 from commerce.models import SalesOrder, SalesTransaction, Store, TransactionStatus
 from customers.match_keys import email_key, phone_key
 from customers.models import (
@@ -182,6 +183,33 @@ def _merge_locked(
             modified_at=now,
         )
         customer_match_keys_refresh(customer_ids=[survivor.pk])
+        # README "Event log": the merge on the log of every account it touched.
+        actor = user or name
+        events_record(
+            [
+                *(
+                    NewEvent(
+                        kind=EventKind.ACCOUNT,
+                        key=c.account,
+                        account=c.account,
+                        action=EventAction.MERGED,
+                        actor=actor,
+                        detail=f"merged into account {survivor.account}",
+                        at=now,
+                    )
+                    for c in merged
+                ),
+                NewEvent(
+                    kind=EventKind.ACCOUNT,
+                    key=survivor.account,
+                    account=survivor.account,
+                    action=EventAction.MERGED,
+                    actor=actor,
+                    detail="took over account(s) " + ", ".join(c.account for c in merged),
+                    at=now,
+                ),
+            ]
+        )
     survivor.refresh_from_db()
     return MergeResult(survivor=survivor, merged=[c.account for c in merged])
 

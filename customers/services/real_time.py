@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from commerce.db import HQ
+from commerce.events import EventAction, EventKind, event_record
 from commerce.models import Store
 from customers.models import Customer
 from customers.services.accounts import customers_create
@@ -78,5 +79,12 @@ def customer_create_real_time(
         possible_duplicates_record(
             legal_entity=legal_entity,
             pairs=[(created.pk, m.customer_id, m.reasons) for m in matches],
+        )
+        event_record(
+            kind=EventKind.ACCOUNT,
+            key=created.account,
+            account=created.account,
+            action=EventAction.CREATED_AT_HQ,
+            detail=f"at store {store.number}, in real time",
         )
     return RealTimeCreation(customer=Customer.objects.get(pk=created.pk), matches=matches)

@@ -24,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from commerce.db import HQ
+from commerce.events import EventAction, EventKind, event_record
 from commerce.models import Store
 from customers.match_keys import email_key, phone_key
 from customers.models import (
@@ -159,6 +160,7 @@ def staged_customer_review(
         staged.reviewed_by, staged.reviewer, staged.reviewed_at = user, name, now
         if create:
             staged.save(update_fields=["review_decision", "reviewed_by", "reviewer", "reviewed_at"])
+            _reviewed_event(staged, actor=name, detail="a new account", at=now)
             (outcome,) = staged_customers_create(staged_rows=[staged])
             return ReviewResult(
                 decision=ReviewDecision.CREATED, account=outcome.account, error=outcome.error
@@ -283,9 +285,30 @@ def _link(*, staged: StagedAsyncCustomer, account: str, user, name: str, now) ->
     StagedAsyncCustomerAddress.objects.filter(staged_customer_id=staged.pk).update(
         location_id=address_by_guid_location_id()
     )
+    _reviewed_event(
+        staged,
+        actor=name,
+        detail=f"linked to account {customer.account}",
+        account=customer.account,
+        at=now,
+    )
     return ReviewResult(
         decision=ReviewDecision.LINKED,
         account=customer.account,
         addresses_added=len(addresses),
         contacts_added=len(contacts),
+    )
+
+
+def _reviewed_event(staged: StagedAsyncCustomer, *, actor: str, detail: str, at, account=""):
+    """README "Event log": who decided a possible duplicate, and what."""
+    event_record(
+        kind=EventKind.CUSTOMER,
+        key=staged.async_customer_id,
+        channel_database=staged.channel_database,
+        account=account,
+        action=EventAction.REVIEWED,
+        actor=actor,
+        detail=detail,
+        at=at,
     )

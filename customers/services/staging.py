@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from commerce.bulk import ids_reserve, rows_insert
 from commerce.db import HQ
+from commerce.events import EventAction, EventKind, NewEvent, events_record
 from commerce.models import Store
 from customers.models import (
     Address,
@@ -38,6 +39,12 @@ from customers.services.children import (
     children_read,
 )
 from customers.services.duplicates import customer_match_keys_refresh
+from customers.services.staging_events import (
+    STAGED_SUBJECTS,
+    account_field,
+    outcome_events_record,
+    uploaded_events_record,
+)
 from customers.services.validation import AddressInput, address_input_errors
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
@@ -135,6 +142,12 @@ def async_customers_stage(
         ],
         using=HQ,
     )
+    uploaded_events_record(
+        kind=EventKind.CUSTOMER,
+        guids=[row.async_customer_id for row in new_rows],
+        channel_database=channel_database,
+        upload_session_id=upload_session_id,
+    )
     return {
         "customers": len(rows),
         "customers_staged": len(new_rows),
@@ -173,6 +186,13 @@ def async_addresses_stage(
             for row in new_rows
         ],
         batch_size=BULK_BATCH,
+    )
+    uploaded_events_record(
+        kind=EventKind.ADDRESS,
+        guids=[row.async_address_id for row in new_rows],
+        channel_database=channel_database,
+        upload_session_id=upload_session_id,
+        accounts=[row.customer_account for row in new_rows],
     )
     return {"async_addresses": len(rows), "async_addresses_staged": len(new_rows)}
 
@@ -253,6 +273,7 @@ def staged_rows_mark(
             row.attempts += 1
             row.processed_at = now
             setattr(row, result_field, getattr(outcome, result_field))
+    outcome_events_record(rows, now=now)
     return completed
 
 
@@ -375,17 +396,50 @@ def _existing_address_outcome(
 
 def staged_record_fail(*, model, pk: int, reason: str) -> int:
     """A staged record that raised while it was processed fails alone with ``reason``
-    (README "Record isolation"); the attempt is counted. Re-run safe."""
-    return model.objects.filter(pk=pk).update(
+    (README "Record isolation"); the attempt is counted, the failure logged. Re-run
+    safe."""
+    now = timezone.now()
+    count = model.objects.filter(pk=pk).update(
         status=StagingStatus.FAILED,
         last_error=reason[:2000],
         attempts=F("attempts") + 1,
-        processed_at=timezone.now(),
+        processed_at=now,
     )
+    kind, guid_field = STAGED_SUBJECTS[model]
+    for guid, channel_database in model.objects.filter(pk=pk).values_list(
+        guid_field, "channel_database"
+    ):
+        events_record(
+            [
+                NewEvent(
+                    kind=kind,
+                    key=guid,
+                    channel_database=channel_database,
+                    action=EventAction.FAILED,
+                    detail=reason[:2000],
+                    at=now,
+                )
+            ]
+        )
+    return count
 
 
-def staged_records_retry(*, model, ids: Sequence[int]) -> int:
-    """Put failed staged records back to pending so the next job run tries them again."""
-    return model.objects.filter(pk__in=list(ids), status=StagingStatus.FAILED).update(
-        status=StagingStatus.PENDING
+def staged_records_retry(*, model, ids: Sequence[int], actor=None) -> int:
+    """Put failed staged records back to pending so the next job run tries them again;
+    each one's log says who sent it again (README "Event log")."""
+    failed = model.objects.filter(pk__in=list(ids), status=StagingStatus.FAILED)
+    kind, guid_field = STAGED_SUBJECTS[model]
+    retried = list(failed.values_list(guid_field, "channel_database", *account_field(model)))
+    count = failed.update(status=StagingStatus.PENDING)
+    events_record(
+        NewEvent(
+            kind=kind,
+            key=guid,
+            channel_database=channel_database,
+            account=account[0] if account else "",
+            action=EventAction.RETRIED,
+            actor=actor,
+        )
+        for guid, channel_database, *account in retried
     )
+    return count

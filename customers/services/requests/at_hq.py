@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from commerce.db import HQ
+from commerce.events import EventAction, EventKind, NewEvent, events_record
 from commerce.models import Store
 from customers.models import (
     AsyncCustomerLink,
@@ -382,4 +383,29 @@ def _requests_mark(*, rows, outcomes: dict[int, RequestOutcome]) -> None:
             "skipped",
         ],
         batch_size=BULK_BATCH,
+    )
+    events_record(_request_event(row, now) for row in changed)
+
+
+def _request_event(row, now) -> NewEvent:
+    """README "Event log": a request applied at HQ (to the account, with the version it
+    made, or to the staged customer) or failed with its reason."""
+    if row.status == StagingStatus.FAILED:
+        action, detail = EventAction.FAILED, row.last_error
+    elif row.applied_to_staged:
+        action, detail = EventAction.APPLIED, "to the staged customer before creation"
+    else:
+        action = EventAction.APPLIED
+        detail = f"to account {row.account} (version {row.applied_version})"
+        if row.skipped:
+            detail += f"; kept the HQ value of: {', '.join(str(s) for s in row.skipped)}"
+    return NewEvent(
+        kind=EventKind.EDIT,
+        key=row.request_id,
+        channel_database=row.channel_database,
+        account=row.account or row.target_account,
+        action=action,
+        detail=detail,
+        version=row.applied_version,
+        at=now,
     )

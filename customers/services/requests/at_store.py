@@ -18,6 +18,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from commerce.db import HQ, channel_database_check, require_channel_alias
+from commerce.events import EventAction, EventKind, event_record
 from commerce.models import Store
 from customers.models import (
     AsyncCustomer,
@@ -165,6 +166,9 @@ def _edit_async_customer(
         )
         if row.upload_session_id is None:
             async_customer_changes_apply(alias=alias, row=row, changes=changes)
+            store_edit_event_record(
+                alias=alias, kind=EventKind.CUSTOMER, key=guid, changes=changes, at=edited_at
+            )
             store_write_announce(alias=alias, sender=AsyncCustomer)  # freshness, after commit
             return StoreEditResult(mode="in_place", customer=str(guid))
         # Uploaded: HQ has it; the store's own view changes now, HQ through a request.
@@ -334,6 +338,14 @@ def _request_record(
             edited_at=edited_at,
             changes=changes.as_json(),
         )
+        store_edit_event_record(
+            alias=alias,
+            kind=EventKind.EDIT,
+            key=request.request_id,
+            changes=changes,
+            at=edited_at,
+            account=account,
+        )
         store_write_announce(alias=alias, sender=ChannelRequest)  # freshness, after commit
     return request
 
@@ -350,6 +362,28 @@ def _copy_addresses_apply(*, store: Store, alias: str, account: str, changes) ->
         addresses.filter(location_id=change.address).update(**change.values)
     if changes.addresses_retired:
         addresses.filter(location_id__in=changes.addresses_retired).delete()
+def store_edit_event_record(
+    *, alias: str, kind: str, key, changes: CustomerChanges, at, account: str = ""
+) -> None:
+    """README "Event log": an edit at the store, in the store's channel database, naming
+    what it changed (field names, never the values: they are the customer's data)."""
+    changed = [
+        *(name.replace("_", " ") for name in sorted(changes.fields)),
+        *(["attributes"] if changes.attributes else []),
+        *(["affiliations"] if changes.affiliations or changes.affiliations_removed else []),
+        *(["addresses"] if changes.addresses or changes.address_changes else []),
+        *(["addresses retired"] if changes.addresses_retired else []),
+        *(["contact info"] if changes.contacts or changes.contacts_removed else []),
+    ]
+    event_record(
+        using=alias,
+        kind=kind,
+        key=key,
+        account=account,
+        action=EventAction.EDITED,
+        detail=f"changed: {', '.join(changed)}",
+        at=at,
+    )
 
 
 def _edit_at_hq_now(*, store: Store, account: str, changes: CustomerChanges, edited_at) -> None:

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
+from commerce.events import EventKind
 from customers.models import ChannelRequest, StagedChannelRequest
+from customers.services.staging_events import uploaded_events_record
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
 
@@ -39,5 +41,12 @@ def channel_requests_stage(
             for row in new_rows
         ],
         batch_size=BULK_BATCH,
+    )
+    uploaded_events_record(
+        kind=EventKind.EDIT,
+        guids=[row.request_id for row in new_rows],
+        channel_database=channel_database,
+        upload_session_id=upload_session_id,
+        accounts=[row.target_account for row in new_rows],
     )
     return {"requests": len(rows), "requests_staged": len(new_rows)}
