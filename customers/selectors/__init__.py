@@ -21,13 +21,18 @@ from customers.selectors.payloads import (
     with_payload_relations,
 )
 from customers.selectors.status import (
+    ASYNC_STATUS_LABELS,
     STAGING_TO_STATUS,
     WITH_LAST_ERROR,
     AsyncStatus,
+    async_status,
+    async_status_label,
     async_status_rows,
     async_status_summary,
     channel_database_names,
+    channel_records_statuses,
     edit_state,
+    staged_records_statuses,
 )
 from customers.selectors.store import (
     PendingEdit,
@@ -38,15 +43,19 @@ from customers.selectors.store import (
 )
 
 __all__ = [
+    "ASYNC_STATUS_LABELS",
     "STAGING_TO_STATUS",
     "WITH_LAST_ERROR",
     "AsyncStatus",
     "PendingEdit",
     "StoreCustomer",
     "StoreCustomerPage",
+    "async_status",
+    "async_status_label",
     "async_status_rows",
     "async_status_summary",
     "channel_database_names",
+    "channel_records_statuses",
     "customer_export_row",
     "customer_export_rows",
     "customer_list",
@@ -55,6 +64,7 @@ __all__ = [
     "customers_for_comparison",
     "customers_to_distribute",
     "edit_state",
+    "staged_records_statuses",
     "payloads_read",
     "payloads_to_distribute",
     "store_customer_get",
