@@ -57,6 +57,11 @@ def store_page_labels(client, store) -> dict[str, str]:
     }
 
 
+def timeline_label(client, guid: str) -> str:
+    url = reverse("admin:customers_sync_timeline", args=["HOUSTON", "customer", guid])
+    return client.get(url).context["status_label"]
+
+
 def test_each_record_has_one_status_by_one_name_on_every_page_and_command(
     admin_client, channel_data, organization
 ):
@@ -77,6 +82,8 @@ def test_each_record_has_one_status_by_one_name_on_every_page_and_command(
         channel_list_labels(admin_client),
     ):
         assert {guid: page[guid] for guid in expected} == labels
+    for guid, label in labels.items():
+        assert timeline_label(admin_client, guid) == label
     # The store lists a synchronized customer as its copy; the failed one with its status.
     assert store_page_labels(admin_client, organization["houston"])[failed] == "Failed"
 
@@ -94,3 +101,4 @@ def test_created_at_hq_not_yet_at_the_store_is_named_alike_everywhere(
     assert staged_list_labels(admin_client)[created] == label
     assert channel_list_labels(admin_client)[created] == label
     assert store_page_labels(admin_client, organization["houston"])[created] == label
+    assert timeline_label(admin_client, created) == label

@@ -4,21 +4,28 @@ the page refreshes while the run is queued or running, then says how it ended.""
 import pytest
 from django.urls import reverse
 
-from commerce.models import Statement, StatementStatus
+from commerce.models import Statement
 from customers.models import StagedAsyncCustomer
 from jobs.models import JobRun
 from jobs.services import job_runs_execute
+from tests.commerce import test_operator_pages
 from tests.commerce.test_admin import admin_url
-from tests.commerce.test_operator_pages import failed_statement  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 REFRESH = '<meta http-equiv="refresh" content="3">'
 
 
+@pytest.fixture
+def statement(channel_data):
+    """A failed statement (tests.commerce.test_operator_pages' ``failed_statement``)."""
+    return test_operator_pages.failed_statement.__wrapped__(channel_data)
+
+
 def test_post_again_refreshes_while_queued_then_shows_posted(
-    admin_client, failed_statement, channel_data, django_capture_on_commit_callbacks
+    admin_client, statement, channel_data, django_capture_on_commit_callbacks
 ):
+    failed_statement = statement
     staged = StagedAsyncCustomer.objects.get(
         async_customer_id=channel_data["invalid"].async_customer_id
     )
