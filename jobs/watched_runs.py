@@ -5,7 +5,10 @@ which also remembers the runs in the person's session (``job_runs_watch``). Whil
 them is queued or running, every admin page that person opens says so and refreshes
 itself every few seconds (``watched_job_runs``, a template context processor, and
 ``templates/admin/base_site.html``); once they are done, the page shows each run's
-outcome as a message, with a link, and stops refreshing. So "Post again" on a statement
+outcome as a message, with a link, and stops refreshing. A run already done when the
+first page after the action is drawn needs no waiting: that page shows its result
+itself (the statement posted, the record synchronized) under the "Queued" message,
+and no outcome message is added. So "Post again" on a statement
 ends on the statement's page showing it posted (or why not), with no manual reload.
 """
 
@@ -19,6 +22,7 @@ from django.utils.html import format_html
 from jobs.models import Job, JobRun, JobStatus
 
 WATCHED_KEY = "jobs_watched_runs"
+WAITING_KEY = "jobs_waited_runs"  # the watched runs a page has shown as waiting
 WATCH_REFRESH_SECONDS = 3
 WATCH_LIMIT = 50  # runs remembered per session (the newest)
 
@@ -59,17 +63,18 @@ def watched_job_runs(request) -> dict:
     ids = session.get(WATCHED_KEY) if session is not None else None
     if not ids:
         return {}
+    waited = set(session.get(WAITING_KEY, []))
     runs = list(JobRun.objects.filter(pk__in=ids).order_by("pk"))
     active = [run for run in runs if run.is_active]
     for run in runs:
-        if not run.is_active:
+        if not run.is_active and run.pk in waited:
             messages.add_message(
                 request,
                 OUTCOME_LEVEL.get(run.status, messages.INFO),
                 _outcome_message(run),
                 fail_silently=True,
             )
-    session[WATCHED_KEY] = [run.pk for run in active]
+    session[WATCHED_KEY] = session[WAITING_KEY] = [run.pk for run in active]
     if not active:
         return {}
     return {
