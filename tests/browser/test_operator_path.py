@@ -220,7 +220,10 @@ def test_fix_the_blocking_customer_through_the_form(new_page, screenshot):
     page.get_by_role("button", name="Save and synchronize again").click()
     messages = page.locator("ul.messagelist")
     expect(messages).to_contain_text("Synchronize customers and channel requests for 1 selected")
-    run_link = messages.get_by_role("link", name=re.compile(r"job run #\d+"))
+    # The fix's chain (jobs.fix_chain): account creation first, then 1010 to each store.
+    expect(messages).to_contain_text("Distribute customers (1010) for channel database")
+    run_link = messages.locator("li.success").get_by_role("link", name=re.compile(r"job run #\d+"))
+    run_link = run_link.first
     run_id = int(RUN_LINK.search(run_link.get_attribute("href"))[1])
     wait_for_run(page, run_id, "Succeeded")
     expect(page.locator(".field-parameters_text")).to_contain_text(BLOCKER)
