@@ -72,6 +72,7 @@ def watched_job_runs(request) -> dict:
                 request,
                 OUTCOME_LEVEL.get(run.status, messages.INFO),
                 _outcome_message(run),
+                extra_tags="job-outcome",
                 fail_silently=True,
             )
     session[WATCHED_KEY] = session[WAITING_KEY] = [run.pk for run in active]
