@@ -6,3 +6,6 @@ class CommerceConfig(AppConfig):
 
     def ready(self):
         from commerce import lookups  # noqa: F401  registers ``__in_values``
+        from commerce.cli import command_line_setup
+
+        command_line_setup()

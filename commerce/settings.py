@@ -176,6 +176,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # Admin actions that queued work show its outcome when it is done.
+                "jobs.watched_runs.watched_job_runs",
             ],
         },
     },

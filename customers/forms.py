@@ -20,9 +20,8 @@ from customers.models import (
     CustomerGroup,
     CustomerType,
     Party,
-    StagingStatus,
 )
-from customers.selectors import AsyncStatus
+from customers.selectors import ASYNC_STATUS_LABELS  # noqa: F401  (pages import it here)
 from customers.services.validation import AddressInput, CustomerInput
 from customers.shown_version import CarriedField, ShownVersionMixin
 
@@ -302,18 +301,6 @@ class StoreCustomerForm(forms.Form):
             if name.startswith("addresses["):
                 name = "address_" + name.rpartition(".")[2]
             self.add_error(name if name in self.fields else None, message)
-
-
-# One name per status on every page: the staged record's statuses are the same states
-# (StagingStatus labels), the others exist only at the store.
-ASYNC_STATUS_LABELS = {
-    AsyncStatus.PENDING_UPLOAD: "Pending upload",
-    AsyncStatus.UPLOADED: StagingStatus.PENDING.label,
-    AsyncStatus.FAILED: StagingStatus.FAILED.label,
-    AsyncStatus.CREATED: StagingStatus.COMPLETED.label,
-    AsyncStatus.SYNCHRONIZED: "Synchronized",
-    AsyncStatus.NEEDS_REVIEW: StagingStatus.NEEDS_REVIEW.label,
-}
 
 
 class SyncStatusFilterForm(forms.Form):

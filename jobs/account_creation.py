@@ -98,12 +98,20 @@ def _process_batches(
             )
         outcomes = [outcome for result in results for outcome in result]
         failures = [o for o in outcomes if not o.ok]
+        # R12: a record held for review is counted as held, not failed (README "Job runs").
+        held = [o for o in failures if getattr(o, "held", False)]
         guid_by_id = {row.pk: getattr(row, guid_field) for row in rows}
         progress.add(
             selected=len(rows),
             succeeded=len(outcomes) - len(failures),
-            failed=len(failures) + len(raised),
-            errors=[f"{label} {guid_by_id[o.staged_id]}: {o.error}" for o in failures] + raised,
+            failed=len(failures) - len(held) + len(raised),
+            held=len(held),
+            errors=[
+                f"{label} {guid_by_id[o.staged_id]}: {o.error}"
+                for o in failures
+                if not getattr(o, "held", False)
+            ]
+            + raised,
         )
 
 

@@ -34,6 +34,7 @@ from jobs.services import (
     conversion_request,
     job_runs_request,
 )
+from jobs.watched_runs import job_runs_watch
 
 VIA_ADMIN = "admin"
 
@@ -137,6 +138,7 @@ def job_requests_report(
     """One success message naming and linking every queued run; a warning per scope
     that was already queued or running (not started twice, R10)."""
     runs = list(runs)
+    job_runs_watch(request, runs)  # the next pages show their outcome when done
     if runs:
         items = format_html_join(
             "; ",

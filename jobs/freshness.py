@@ -158,12 +158,22 @@ def _demands_covered(run: JobRun, *, conversion: bool) -> None:
 
 def _distributions_owed(runs: Sequence[JobRun]) -> None:
     """A triggered chain that did work owes a distribution to every other channel
-    database serving its stores' legal entities (R7)."""
+    database serving its stores' legal entities (R7); so does an account creation run
+    over fixed records (``jobs.fix_chain``) that created something, to every channel
+    database of their legal entities its chain did not distribute to."""
     if not any(run.selected for run in runs):
         return
     distributed = {
         run.parameters.get("channel_database") for run in runs if run.job == Job.DISTRIBUTE
     }
+    for run in runs:
+        if run.job == Job.ASYNC_CUSTOMERS and run.succeeded:
+            from jobs.fix_chain import SELECTIONS, fix_distribution_targets
+
+            if any(run.parameters.get(key) for key in SELECTIONS):
+                for name in fix_distribution_targets(run.parameters):
+                    if name not in distributed:
+                        job_demand_set(job=Job.DISTRIBUTE, channel_database=name)
     for run in runs:
         if run.job != Job.UPLOAD or run.requested_via != TRIGGER:
             continue

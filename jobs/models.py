@@ -56,6 +56,8 @@ class JobRun(models.Model):
     succeeded = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
+    # R12: records held for review as possible duplicates (neither created nor failed).
+    held = models.PositiveIntegerField("held for review", default=0)
     errors = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True, default="")
 
@@ -89,7 +91,7 @@ class JobRun(models.Model):
 
     @property
     def processed(self) -> int:
-        return self.succeeded + self.failed + self.skipped
+        return self.succeeded + self.failed + self.held + self.skipped
 
 
 class SessionStatus(models.TextChoices):

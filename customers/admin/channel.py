@@ -29,6 +29,7 @@ from customers.models import (
     ChannelCustomer,
     ChannelCustomerAddress,
 )
+from customers.selectors import AsyncStatus, async_status_label, channel_records_statuses
 
 
 class ChannelCustomerAddressInline(ViewOnlyMixin, ChannelTabularInline):
@@ -76,27 +77,54 @@ def contact_lines(obj):
 
 # What the store knows of its async record, named as on the status page:
 # failed or created at HQ are known at HQ only.
-PENDING_UPLOAD, UPLOADED, SYNCHRONIZED = "Pending upload", "Uploaded", "Synchronized"
+PENDING_UPLOAD, UPLOADED, SYNCHRONIZED = (
+    async_status_label(AsyncStatus.PENDING_UPLOAD),
+    async_status_label(AsyncStatus.UPLOADED),
+    async_status_label(AsyncStatus.SYNCHRONIZED),
+)
 
 
 def channel_status(obj, linked_field: str) -> str:
+    """The row's status as every page names it (``customers.selectors.status``): the
+    one its list read for it (``DerivedStatusMixin``), else what the store knows."""
+    derived = getattr(obj, "derived_status", None)
+    if derived:
+        return async_status_label(derived)
     if getattr(obj, linked_field):
         return SYNCHRONIZED
     return UPLOADED if obj.upload_session_id is not None else PENDING_UPLOAD
+
+
+class DerivedStatusMixin:
+    """A list of async customers or addresses shows each row's status as the status
+    page does: HQ staging is read for the page's rows not linked yet (one query)."""
+
+    status_kind = "customer"
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        rows = changelist.result_list  # the page's queryset, evaluated once here
+        statuses = channel_records_statuses(
+            kind=self.status_kind, alias=self.channel_alias(request), rows=rows
+        )
+        guid_field = "async_customer_id" if self.status_kind == "customer" else "async_address_id"
+        for row in rows:
+            row.derived_status = statuses.get(getattr(row, guid_field))
+        return changelist
 
 
 class StoreStatusFilter(admin.SimpleListFilter):
     """The async record's status as the store knows it: pending upload, uploaded (the
     store shows it "Pending sync"), or synchronized once distribution (1010) links it."""
 
-    title = "status"
+    title = "at the store"
     parameter_name = "store_status"
     linked_field = "account"
 
     def lookups(self, request, model_admin):
         return [
             ("pending_upload", PENDING_UPLOAD),
-            ("uploaded", UPLOADED),
+            ("uploaded", "Uploaded, not synchronized yet"),
             ("synchronized", SYNCHRONIZED),
         ]
 
@@ -179,7 +207,11 @@ class AsyncCustomerAffiliationInline(ChannelTabularInline):
 
 @admin.register(AsyncCustomer)
 class AsyncCustomerAdmin(
-    StoreAllStoresMixin, StoreCustomersPageMixin, GeneratedGuidMixin, ChannelModelAdmin
+    StoreAllStoresMixin,
+    DerivedStatusMixin,
+    StoreCustomersPageMixin,
+    GeneratedGuidMixin,
+    ChannelModelAdmin,
 ):
     # The name links the row; status and account (what the operator looks for) come
     # before the details, and fit at 1440 px beside the filters.
@@ -311,7 +343,9 @@ class AsyncCustomerAffiliationAdmin(AsyncCustomerChildAdmin):
 
 
 @admin.register(AsyncAddress)
-class AsyncAddressAdmin(GeneratedGuidMixin, ChannelModelAdmin):
+class AsyncAddressAdmin(DerivedStatusMixin, GeneratedGuidMixin, ChannelModelAdmin):
+    status_kind = "address"
+
     guid_field = "async_address_id"
     list_display = [
         "address_text",

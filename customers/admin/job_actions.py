@@ -10,13 +10,21 @@ from collections.abc import Sequence
 
 from django.contrib import messages
 from django.db import transaction
+from django.utils.html import format_html
 
 from commerce.db import HQ
 from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagedChannelRequest
 from customers.services.staging import staged_records_retry
-from jobs.admin_actions import VIA_ADMIN, JobPermissionsMixin, job_requests_report
+from jobs.admin_actions import (
+    VIA_ADMIN,
+    JobPermissionsMixin,
+    job_requests_report,
+    job_run_link,
+    run_scope_words,
+)
+from jobs.fix_chain import fix_chain_request
 from jobs.models import ACTIVE_STATUSES, Job, JobRun
-from jobs.services import CONVERSION_JOBS, JobRequestError, job_runs_request
+from jobs.services import CONVERSION_JOBS, JobRequestError
 
 __all__ = ["JobPermissionsMixin", "conversion_running", "staged_synchronize"]
 
@@ -34,29 +42,50 @@ def staged_synchronize(
     address_ids: Sequence[int] = (),
     request_ids: Sequence[int] = (),
 ) -> None:
-    """Put the failed ones among these staged rows back to pending and queue one
-    "Synchronize customers and channel requests" run for exactly these rows; the
-    messages say what was queued (with a link to the run) or why not."""
-    extra = {}
+    """Put the failed ones among these staged rows back to pending and queue the rest of
+    their chain (``jobs.fix_chain``): "Synchronize customers and channel requests" for
+    exactly these rows, distribution (1010) to every channel database of their legal
+    entities, and the orders and statements they held back. The messages say what was
+    queued (with a link to each run) or why not."""
     try:
-        with transaction.atomic(using=HQ):  # back to pending only with the run requested
+        with transaction.atomic(using=HQ):  # back to pending only with the runs requested
             if customer_ids:
                 staged_records_retry(
                     model=StagedAsyncCustomer, ids=customer_ids, actor=request.user
                 )
-                extra["staged_customer_ids"] = sorted(customer_ids)
             if address_ids:
                 staged_records_retry(model=StagedAsyncAddress, ids=address_ids, actor=request.user)
-                extra["staged_address_ids"] = sorted(address_ids)
             if request_ids:
                 staged_records_retry(
                     model=StagedChannelRequest, ids=request_ids, actor=request.user
                 )
-                extra["staged_request_ids"] = sorted(request_ids)
-            runs, refused = job_runs_request(
-                job=Job.ASYNC_CUSTOMERS, extra=extra, user=request.user, via=VIA_ADMIN
+            runs, following = fix_chain_request(
+                customer_ids=customer_ids,
+                address_ids=address_ids,
+                request_ids=request_ids,
+                user=request.user,
+                via=VIA_ADMIN,
             )
     except JobRequestError as error:
         modeladmin.message_user(request, str(error), messages.ERROR)
         return
-    job_requests_report(modeladmin, request, runs, refused)
+    job_requests_report(modeladmin, request, runs)
+    for error in following:  # a stage whose scope is busy
+        active = error.run
+        # A distribution is owed at the chain's end and runs again after the busy one.
+        template = (
+            "{} for {} follows {}, already {}."
+            if active.job == Job.DISTRIBUTE
+            else "{} for {} not queued: {} is already {}; ask again once it is done."
+        )
+        modeladmin.message_user(
+            request,
+            format_html(
+                template,
+                Job(active.job).label,
+                run_scope_words(active),
+                job_run_link(active),
+                active.get_status_display().lower(),
+            ),
+            messages.INFO if active.job == Job.DISTRIBUTE else messages.WARNING,
+        )

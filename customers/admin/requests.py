@@ -50,12 +50,13 @@ class ChannelRequestAdmin(ChannelModelAdmin):
 class StagedChannelRequestAdmin(StagingAdmin):
     form = StagedChannelRequestFixForm
     staged_ids_parameter = "request_ids"
+    status_kind = "edit"
     list_display = [
         "request_id",
         "store_number",
         "target",
         "edited_at",
-        "status",
+        "status_text",
         "account",
         "changes_summary",
         "short_error",

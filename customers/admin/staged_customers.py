@@ -125,6 +125,7 @@ class StagedAsyncCustomerAdmin(
     NewGuidMixin, DuplicateReviewMixin, SyncStatusPageMixin, StagingAdmin
 ):
     staged_ids_parameter = "customer_ids"
+    status_kind = "customer"
     form = StagedCustomerFixForm
     # The name links the row (a GUID is shown short); the channel database is the
     # store's, and a filter.

@@ -34,6 +34,7 @@ from customers.models import (
     StagedAsyncCustomerAddress,
     StagingStatus,
 )
+from customers.selectors import STAGING_TO_STATUS, async_status_label, staged_records_statuses
 from customers.services.staging_events import staged_fix_record
 
 CARRIED = ["shown_version", "shown_values"]
@@ -66,8 +67,13 @@ def fixed_not_sent(record) -> bool:
 
 
 def staged_status_label(record) -> str:
-    """The record's status as every page names it, "fixed, not sent" included."""
-    return FIXED_NOT_SENT_LABEL if fixed_not_sent(record) else record.get_status_display()
+    """The record's status as every page names it (``customers.selectors.status``),
+    "fixed, not sent" included: the one its list read for it (a completed record may be
+    synchronized already), else what HQ staging says."""
+    if fixed_not_sent(record):
+        return FIXED_NOT_SENT_LABEL
+    derived = getattr(record, "derived_status", None)
+    return async_status_label(derived or STAGING_TO_STATUS.get(record.status, record.status))
 
 
 class FixedNotSentFilter(admin.SimpleListFilter):
@@ -95,6 +101,18 @@ class StagingAdmin(JobPermissionsMixin, admin.ModelAdmin):
     actions = ["synchronize_selected"]
     change_form_template = "admin/customers/staged_change_form.html"
     staged_ids_parameter = ""  # "customer_ids" or "address_ids" of staged_synchronize
+    status_kind = ""  # "customer", "address" or "edit" (customers.selectors.status)
+
+    def get_changelist_instance(self, request):
+        """Each row's status as the status page says it (one query per channel
+        database for the page's completed rows)."""
+        changelist = super().get_changelist_instance(request)
+        rows = changelist.result_list  # the page's queryset, evaluated once here
+        if self.status_kind:
+            statuses = staged_records_statuses(kind=self.status_kind, records=rows)
+            for row in rows:
+                row.derived_status = statuses.get(row.pk)
+        return changelist
 
     def has_add_permission(self, request):
         return False
@@ -216,6 +234,7 @@ class StagingAdmin(JobPermissionsMixin, admin.ModelAdmin):
 class StagedAsyncAddressAdmin(StagingAdmin):
     form = StagedAddressFixForm
     staged_ids_parameter = "address_ids"
+    status_kind = "address"
     list_display = [
         "address_link",
         "customer_account",

@@ -21,7 +21,12 @@ from customers.admin.job_actions import conversion_running, staged_synchronize
 from customers.admin.timeline import timeline_url, timeline_view
 from customers.forms import ASYNC_STATUS_LABELS, SyncStatusFilterForm
 from customers.models import AsyncAddress, AsyncCustomer, ChannelRequest, StagedAsyncCustomer
-from customers.selectors import AsyncStatus
+from customers.selectors import (
+    AsyncStatus,
+    async_status,
+    async_status_label,
+    staged_records_statuses,
+)
 from customers.services.review import DuplicateReviewError, staged_customer_review
 from customers.sync_status import blocked_transactions, sync_status_page
 
@@ -33,6 +38,19 @@ STAGED_CHANGE_URL = {
     "edit": "admin:customers_stagedchannelrequest_change",
 }
 CHANNEL_MODEL = {"customer": AsyncCustomer, "address": AsyncAddress, "edit": ChannelRequest}
+
+
+def _record_status(timeline: dict) -> str:
+    """The timeline's record's status, by the one derivation (customers.selectors)."""
+    kind, row, staged = timeline["kind"], timeline["row"], timeline["staged"]
+    if staged is not None:
+        return staged_records_statuses(kind=kind, records=[staged])[staged.pk]
+    linked = (
+        kind != "edit"
+        and row is not None
+        and bool(row.account if kind == "customer" else row.location_id)
+    )
+    return async_status(linked=linked, staging_status=None)
 
 
 def _blocked_transaction(transaction) -> dict:
@@ -153,7 +171,7 @@ class SyncStatusPageMixin:
         """One record's way from the store to HQ and back (beyond the reference system)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return timeline_view(
+        response = timeline_view(
             request,
             admin_site=self.admin_site,
             opts=self.opts,
@@ -161,6 +179,9 @@ class SyncStatusPageMixin:
             kind=kind,
             guid=guid,
         )
+        context = response.context_data
+        context["status_label"] = async_status_label(_record_status(context))
+        return response
 
     @staticmethod
     def _add_links(row: dict, aliases: dict[str, str]) -> None:

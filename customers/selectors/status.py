@@ -1,5 +1,11 @@
 """Async customer status (README "Statuses"): one row per async customer, async
 address and store edit, read chunk by chunk from every channel database.
+
+The one place a record's status is derived and named: ``async_status`` (an async
+customer or address), ``edit_state`` (a channel request) and ``ASYNC_STATUS_LABELS``.
+The status command, the status page, the staged and channel lists
+(``staged_records_statuses``, ``channel_records_statuses``), the store customers page
+and the timeline all use them, so a record has one status with one name everywhere.
 """
 
 from __future__ import annotations
@@ -44,6 +50,31 @@ STAGING_TO_STATUS = {
 }
 # Statuses whose row carries the staged record's last error.
 WITH_LAST_ERROR = (AsyncStatus.FAILED, AsyncStatus.NEEDS_REVIEW)
+
+# How every page names a status (README "Statuses"); commands print the codes.
+ASYNC_STATUS_LABELS = {
+    AsyncStatus.PENDING_UPLOAD: "Pending upload",
+    AsyncStatus.UPLOADED: StagingStatus.PENDING.label,
+    AsyncStatus.FAILED: StagingStatus.FAILED.label,
+    AsyncStatus.CREATED: StagingStatus.COMPLETED.label,
+    AsyncStatus.SYNCHRONIZED: "Synchronized",
+    AsyncStatus.NEEDS_REVIEW: StagingStatus.NEEDS_REVIEW.label,
+}
+
+
+def async_status(*, linked: bool, staging_status: str | None) -> str:
+    """An async customer's or address's status: synchronized once its channel row holds
+    what HQ made of it (R7), pending upload while HQ staging has no row for it, else
+    what HQ staging says (uploaded, failed, needs review, created)."""
+    if linked:
+        return AsyncStatus.SYNCHRONIZED
+    if staging_status is None:
+        return AsyncStatus.PENDING_UPLOAD
+    return STAGING_TO_STATUS.get(staging_status, AsyncStatus.UPLOADED)
+
+
+def async_status_label(status: str) -> str:
+    return ASYNC_STATUS_LABELS.get(status, status)
 
 
 def channel_database_names() -> dict[str, str]:
@@ -227,12 +258,7 @@ def _status_row(*, kind, row, guid: uuid.UUID, staged, channel_database: str) ->
     else:
         linked = bool(row.location_id)
         account = row.customer_account
-    if linked:
-        state = AsyncStatus.SYNCHRONIZED
-    elif staged is None:
-        state = AsyncStatus.PENDING_UPLOAD
-    else:
-        state = STAGING_TO_STATUS[staged.status]
+    state = async_status(linked=linked, staging_status=staged.status if staged else None)
     return {
         "kind": kind,
         "store": row.store_number,
@@ -299,3 +325,106 @@ def async_status_summary(rows: Iterable[dict]) -> list[dict]:
             ):
                 bucket["oldest_pending_at"] = row["created_at"]
     return [*(stores[number] for number in sorted(stores)), total]
+
+
+# --- Statuses of the rows a list page shows (one query per database) --------------------
+
+# kind -> (channel model, staged model, GUID field, the channel field that links it)
+_KIND_MODELS = {
+    "customer": (AsyncCustomer, StagedAsyncCustomer, "async_customer_id", "account"),
+    "address": (AsyncAddress, StagedAsyncAddress, "async_address_id", "location_id"),
+}
+
+
+def _aliases_by_name() -> dict[str, str]:
+    return {name: alias for alias, name in channel_database_names().items()}
+
+
+def staged_records_statuses(*, kind: str, records: Iterable) -> dict[int, str]:
+    """Staged record id -> its status, for the staged rows a list shows (``kind``
+    ``customer``, ``address`` or ``edit``). A completed record is created or already
+    synchronized, which only its channel database knows: one query per channel
+    database (two for edits); a channel database that cannot be read leaves its rows
+    at what HQ staging says."""
+    records = list(records)
+    statuses = {r.pk: STAGING_TO_STATUS.get(r.status, AsyncStatus.UPLOADED) for r in records}
+    completed: dict[str, list] = {}
+    for record in records:
+        if record.status == StagingStatus.COMPLETED:
+            completed.setdefault(record.channel_database, []).append(record)
+    aliases = _aliases_by_name()
+    for name, rows in completed.items():
+        alias = aliases.get(name)
+        if alias is None:
+            continue
+        try:
+            with channel_database_errors(alias, name=name):
+                if kind == "edit":
+                    statuses.update(_edit_statuses(alias=alias, requests=rows))
+                    continue
+                model, _staged, guid_field, link = _KIND_MODELS[kind]
+                linked = set(
+                    model.objects.using(alias)
+                    .filter(**{f"{guid_field}__in": [getattr(r, guid_field) for r in rows]})
+                    .filter(**{f"{link}__isnull": False})
+                    .exclude(**{link: ""})
+                    .values_list(guid_field, flat=True)
+                )
+        except ChannelDatabaseUnreachable:
+            continue
+        for record in rows:
+            statuses[record.pk] = async_status(
+                linked=getattr(record, guid_field) in linked, staging_status=record.status
+            )
+    return statuses
+
+
+def _edit_statuses(*, alias: str, requests: list) -> dict[int, str]:
+    versions = dict(
+        ChannelCustomer.objects.using(alias)
+        .filter(account__in={r.account for r in requests if r.account})
+        .values_list("account", "hq_version")
+    )
+    linked = set(
+        AsyncCustomer.objects.using(alias)
+        .filter(
+            async_customer_id__in=[
+                r.target_async_customer_id for r in requests if r.target_async_customer_id
+            ],
+            account__isnull=False,
+        )
+        .values_list("async_customer_id", flat=True)
+    )
+    return {
+        r.pk: edit_state(
+            r,
+            store_has_account=r.target_async_customer_id in linked,
+            held_version=versions.get(r.account, 0),
+        )
+        for r in requests
+    }
+
+
+def channel_records_statuses(*, kind: str, alias: str, rows: Iterable) -> dict[uuid.UUID, str]:
+    """GUID -> status of the async customers or addresses (``kind``) a channel list
+    shows, as the status page says it: HQ staging is read for the rows not linked yet
+    (one query)."""
+    rows = list(rows)
+    _model, staged_model, guid_field, link = _KIND_MODELS[kind]
+    name = channel_database_names().get(alias, alias)
+    waiting = [getattr(r, guid_field) for r in rows if not getattr(r, link)]
+    staged = (
+        dict(
+            staged_model.objects.filter(
+                channel_database=name, **{f"{guid_field}__in": waiting}
+            ).values_list(guid_field, "status")
+        )
+        if waiting
+        else {}
+    )
+    return {
+        getattr(r, guid_field): async_status(
+            linked=bool(getattr(r, link)), staging_status=staged.get(getattr(r, guid_field))
+        )
+        for r in rows
+    }

@@ -26,9 +26,9 @@ from customers.models import (
     StagedChannelRequest,
 )
 from customers.selectors.status import (
-    STAGING_TO_STATUS,
     WITH_LAST_ERROR,
     AsyncStatus,
+    async_status,
     edit_state,
 )
 
@@ -273,15 +273,10 @@ def _store_async_states_attach(*, store: Store, rows: Sequence[StoreCustomer]) -
     for row in rows:
         if row.kind != "async":
             continue
-        if row.account:
-            row.hq_status = AsyncStatus.SYNCHRONIZED
-            continue
         status, error = staged.get(row.record.async_customer_id, (None, ""))
-        row.hq_status = (
-            STAGING_TO_STATUS.get(status, AsyncStatus.UPLOADED)
-            if status
-            else AsyncStatus.PENDING_UPLOAD
-        )
+        row.hq_status = async_status(linked=bool(row.account), staging_status=status)
+        if row.hq_status == AsyncStatus.SYNCHRONIZED:
+            continue
         row.hq_error = error if row.hq_status in WITH_LAST_ERROR else ""
 
 

@@ -220,7 +220,7 @@ def _create_screened(
             if screening.held[index]:
                 held[staged.pk] = duplicates_message(sorted(matches, key=lambda m: m.account))
                 outcomes[staged.pk] = StagedOutcome(
-                    staged.pk, error=f"needs review: {held[staged.pk]}"
+                    staged.pk, error=f"needs review: {held[staged.pk]}", held=True
                 )
             elif staged.pk in created and not decided[index]:
                 pairs += [

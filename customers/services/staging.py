@@ -56,6 +56,7 @@ class StagedOutcome:
     account: str = ""
     location_id: str = ""
     error: str = ""
+    held: bool = False  # R12: held for review, neither created nor failed
 
     @property
     def ok(self) -> bool:

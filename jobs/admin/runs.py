@@ -150,7 +150,17 @@ class JobRunAdmin(ReadOnlyAdmin):
         (None, {"fields": ["job", "scope_text", "status_badge", "message_text"]}),
         (
             "Progress",
-            {"fields": ["progress", "selected", "succeeded", "failed", "skipped", "sessions"]},
+            {
+                "fields": [
+                    "progress",
+                    "selected",
+                    "succeeded",
+                    "failed",
+                    "held",
+                    "skipped",
+                    "sessions",
+                ]
+            },
         ),
         ("Errors", {"fields": ["error_lines"]}),
         (
@@ -181,6 +191,7 @@ class JobRunAdmin(ReadOnlyAdmin):
         "selected",
         "succeeded",
         "failed",
+        "held",
         "skipped",
         "sessions",
         "error_lines",
@@ -228,17 +239,19 @@ class JobRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description="progress")
     def progress(self, obj):
-        """Processed (succeeded + failed + skipped) of selected as a bar, then the counters."""
+        """Processed (succeeded + failed + held + skipped) of selected as a bar, then the
+        counters; a record held for review (R12) is counted as held, not failed."""
         if not obj.selected:
             if obj.is_active:
                 return "waiting to start" if obj.status == JobStatus.QUEUED else "selecting…"
             return "nothing to do" if obj.status == JobStatus.SUCCEEDED else "-"
         counters = format_html(
             '<div style="font-size:0.85em">{} succeeded · '
-            '<span style="{}">{} failed</span> · {} skipped</div>',
+            '<span style="{}">{} failed</span>{} · {} skipped</div>',
             obj.succeeded,
             f"color:{STATUS_COLOURS[JobStatus.FAILED]};font-weight:bold" if obj.failed else "",
             obj.failed,
+            format_html(" · {} held for review", obj.held) if obj.held else "",
             obj.skipped,
         )
         processed = obj.processed

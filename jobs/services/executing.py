@@ -59,9 +59,11 @@ class Progress:
         succeeded: int = 0,
         failed: int = 0,
         skipped: int = 0,
+        held: int = 0,
         errors: Sequence[str] = (),
     ) -> None:
         run = self.run
+        run.held += held
         run.selected += selected
         run.succeeded += succeeded
         run.failed += failed
@@ -82,6 +84,7 @@ class Progress:
             succeeded=run.succeeded,
             failed=run.failed,
             skipped=run.skipped,
+            held=run.held,
             errors=run.errors,
             heartbeat_at=run.heartbeat_at,
         )
@@ -128,8 +131,9 @@ def job_run_execute(
     else:
         run.status = JobStatus.COMPLETED_WITH_ERRORS if run.failed else JobStatus.SUCCEEDED
         if not run.message:
+            held = f", {run.held} held for review" if run.held else ""
             run.message = (
-                f"{run.succeeded} succeeded, {run.failed} failed, {run.skipped} skipped "
+                f"{run.succeeded} succeeded, {run.failed} failed{held}, {run.skipped} skipped "
                 f"of {run.selected} selected"
             )
     run.finished_at = timezone.now()
@@ -142,6 +146,7 @@ def job_run_execute(
         succeeded=run.succeeded,
         failed=run.failed,
         skipped=run.skipped,
+        held=run.held,
         finished_at=run.finished_at,
         heartbeat_at=run.heartbeat_at,
     )

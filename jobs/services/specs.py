@@ -5,11 +5,13 @@ one run per channel database for per-channel jobs, so each scope has its own loc
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core import checks
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from commerce.models import ChannelDatabase, Store
@@ -89,7 +91,7 @@ def job_spec(job: str) -> JobSpec:
         return JOB_SPECS[job]
     except KeyError:
         raise JobRequestError(
-            f"unknown job {job!r}; expected one of: {', '.join(sorted(JOB_SPECS))}"
+            f'Unknown job "{job}"; expected one of: {", ".join(sorted(JOB_SPECS))}.'
         ) from None
 
 
@@ -106,6 +108,22 @@ def _scope_string(parameters: dict) -> str:
     return ",".join(parts) or "all"
 
 
+def _business_date_check(business_date: str) -> None:
+    """A statement is posted for a day that has begun (R9): a date in the future is
+    refused before any run is made (the job refuses it too)."""
+    try:
+        date = datetime.date.fromisoformat(business_date)
+    except ValueError:
+        raise JobRequestError(
+            f'Business date "{business_date}" is not a YYYY-MM-DD date.'
+        ) from None
+    if date > timezone.localdate():
+        raise JobRequestError(
+            f'Business date "{business_date}" is in the future; a statement is posted for a '
+            "day that has begun."
+        )
+
+
 def job_scopes(
     *,
     job: str,
@@ -118,9 +136,11 @@ def job_scopes(
     per-channel jobs (so each scope has its own lock), else a single run."""
     spec = job_spec(job)
     if channel_database and not ChannelDatabase.objects.filter(name=channel_database).exists():
-        raise JobRequestError(f"unknown channel database {channel_database!r}")
+        raise JobRequestError(f'Unknown channel database "{channel_database}".')
     if store and not Store.objects.filter(number=store).exists():
-        raise JobRequestError(f"unknown store {store!r}")
+        raise JobRequestError(f'Unknown store "{store}".')
+    if business_date and job == Job.POST_STATEMENTS:
+        _business_date_check(business_date)
     base = dict(extra or {})
     if spec.scope == "channel_database":
         if store:
@@ -131,12 +151,12 @@ def job_scopes(
             else list(ChannelDatabase.objects.order_by("name").values_list("name", flat=True))
         )
         if not names:
-            raise JobRequestError("no channel database is set up; run setup_demo or import_data")
+            raise JobRequestError("No channel database is set up; run setup_demo or import_data.")
         return [{**base, "channel_database": name} for name in names]
     if spec.scope == "store":
         numbers = [store] if store else list(Store.objects.values_list("number", flat=True))
         if not numbers:
-            raise JobRequestError("no store is set up")
+            raise JobRequestError("No store is set up.")
         return [{**base, "store": number, "business_date": business_date} for number in numbers]
     if channel_database:
         base["channel_database"] = channel_database

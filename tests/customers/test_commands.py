@@ -121,7 +121,7 @@ def test_export_legal_entity_filters(hq_customers):
 
 
 def test_export_unknown_legal_entity_is_an_error(hq_customers):
-    with pytest.raises(CommandError, match="Unknown legal entity 'NOPE'"):
+    with pytest.raises(CommandError, match='Unknown legal entity "NOPE"'):
         _run("export_customers", "--legal-entity", "NOPE")
 
 
@@ -216,10 +216,10 @@ def test_status_table_has_header_aligned_rows_and_count(async_records):
 
 
 def test_status_rejects_unknown_status():
-    with pytest.raises(CommandError, match="Unknown status 'done'"):
+    with pytest.raises(CommandError, match='Unknown status "done"'):
         _run("async_customer_status", "--status", "done")
 
 
 def test_status_rejects_unknown_store(async_records):
-    with pytest.raises(CommandError, match="Unknown store 'S9999'"):
+    with pytest.raises(CommandError, match='Unknown store "S9999"'):
         _run("async_customer_status", "--store", "S9999")

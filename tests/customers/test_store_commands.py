@@ -105,7 +105,7 @@ def test_edit_in_place_prints_no_request(organization):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--store", "S9999", "--customer", "C000001", "--email", "x@y.example"], "unknown store"),
+        (["--store", "S9999", "--customer", "C000001", "--email", "x@y.example"], "Unknown store"),
         (
             ["--store", "S0001", "--customer", "C999999", "--email", "x@y.example"],
             "unknown customer",
@@ -140,17 +140,17 @@ LONG_STREET = json.dumps(
         (
             "create_customer_at_store",
             ["--first-name", "x" * 5000, "--last-name", "K"],
-            'store S0001 refused the customer: first_name: "xxx',
+            'Store S0001 refused the customer: first_name: "xxx',
         ),
         (
             "edit_customer_at_store",
             ["--customer", "C000001", "--first-name", "x" * 5000],
-            'store S0001 refused the change: first_name: "xxx',
+            'Store S0001 refused the change: first_name: "xxx',
         ),
         (
             "edit_customer_at_store",
             ["--customer", "C000001", "--add-address", LONG_STREET],
-            'store S0001 refused the change: addresses[0].street: "xxx',
+            'Store S0001 refused the change: addresses[0].street: "xxx',
         ),
     ],
 )

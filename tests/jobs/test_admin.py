@@ -312,9 +312,13 @@ def test_action_post_without_csrf_token_is_forbidden(houston):
 # --- Staged records: Synchronize selected, Save and synchronize again ----------------------
 
 
-def test_synchronize_selected_after_fixing_creates_then_distribution_synchronizes(
+def test_synchronize_selected_after_fixing_runs_the_chain_to_every_store(
     admin_client, failed_customer, django_capture_on_commit_callbacks
 ):
+    """An HQ fix runs the rest of the chain (jobs.fix_chain): account creation, then
+    1010 to its store and every other store of its legal entity, no schedule needed."""
+    from customers.models import ChannelCustomer
+
     fix_country(failed_customer)
     guid = str(failed_customer.async_customer_id)
 
@@ -326,10 +330,16 @@ def test_synchronize_selected_after_fixing_creates_then_distribution_synchronize
     run = JobRun.objects.filter(job="async-customers").latest("pk")
     assert run.parameters == {"staged_customer_ids": [failed_customer.pk]}
     assert (run.status, run.selected, run.succeeded) == (JobStatus.SUCCEEDED, 1, 1)
-    assert f"job run #{run.pk}" in messages_of(response)[0][1]
-    assert statuses()[guid] == "created"
-    run_now("distribute", channel_database="HOUSTON")
+    distributions = JobRun.objects.filter(job="distribute", pk__gt=run.pk).order_by("pk")
+    assert [d.parameters["channel_database"] for d in distributions] == ["HOUSTON", "SEATTLE"]
+    assert all(d.task_id == run.task_id for d in distributions)  # one chain
+    message = messages_of(response)[0][1]
+    for queued in [run, *distributions]:
+        assert f"job run #{queued.pk}" in message
     assert statuses()[guid] == "synchronized"
+    account = StagedAsyncCustomer.objects.get(pk=failed_customer.pk).account
+    for alias in ("channel", "channel2"):
+        assert ChannelCustomer.objects.using(alias).filter(account=account).exists()
 
 
 def test_synchronize_selected_for_staged_addresses(
@@ -459,7 +469,8 @@ def test_status_page_bulk_synchronize_again(
     assert response.status_code == 302 and response.url == url
     failed_customer.refresh_from_db()
     assert failed_customer.status == StagingStatus.COMPLETED
-    assert statuses()[str(failed_customer.async_customer_id)] == "created"
+    # The fix ran the rest of the chain: the store holds the account (jobs.fix_chain).
+    assert statuses()[str(failed_customer.async_customer_id)] == "synchronized"
     run = JobRun.objects.filter(job="async-customers", requested_via="admin").get()
     assert f"job run #{run.pk}" in messages_of(response)[0][1]
 

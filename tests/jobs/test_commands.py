@@ -1,3 +1,4 @@
+import datetime
 import io
 import json
 
@@ -6,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_q.models import Schedule
 
-from customers.models import Customer
+from customers.models import Customer, StagedAsyncCustomer
 from jobs.models import JobRun
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -38,9 +39,9 @@ def test_run_job_default_enqueues_and_prints_ids(channel_data, django_capture_on
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["nope"], "unknown job 'nope'"),
-        (["upload", "--channel-database", "MARS"], "unknown channel database 'MARS'"),
-        (["upload", "--store", "S9999"], "unknown store 'S9999'"),
+        (["nope"], 'Unknown job "nope"'),
+        (["upload", "--channel-database", "MARS"], 'Unknown channel database "MARS"'),
+        (["upload", "--store", "S9999"], 'Unknown store "S9999"'),
         (["upload", "--business-date", "2026-13-01"], "not a YYYY-MM-DD date"),
     ],
 )
@@ -119,3 +120,55 @@ def test_a_bad_end_of_day_time_is_a_one_line_error(db, monkeypatch):
     monkeypatch.setenv("END_OF_DAY_TIME", "half past ten")
     with pytest.raises(CommandError, match="END_OF_DAY_TIME must be HH:MM"):
         call("setup_schedules")
+
+
+def test_run_job_refuses_a_future_business_date_with_exit_1(organization):
+    future = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+
+    with pytest.raises(CommandError) as error:
+        call("run_job", "post-statements", "--business-date", future, "--sync")
+
+    assert error.value.returncode == 1
+    assert str(error.value) == (
+        f'Business date "{future}" is in the future; a statement is posted for a day that '
+        "has begun."
+    )
+    assert not JobRun.objects.exists()
+
+
+def test_run_job_exits_1_when_a_scope_is_refused_and_runs_the_others(organization):
+    from jobs.services import job_run_request
+
+    active = job_run_request(
+        job="post-statements", parameters={"store": "S0001"}, via="command", enqueue=False
+    )
+
+    with pytest.raises(CommandError, match=f"Refused: .*#{active.pk}") as error:
+        call("run_job", "post-statements", "--sync")
+
+    assert error.value.returncode == 1 and "\n" not in str(error.value)
+    ran = JobRun.objects.exclude(pk=active.pk).get()
+    assert ran.parameters["store"] == "S0002" and ran.status == "succeeded"
+
+
+def test_run_job_prints_records_held_for_review_apart_from_failed(organization):
+    from customers.models import StagingStatus
+    from tests.customers.test_duplicates import at_store, existing
+
+    legal_entity = organization["legal_entity"]
+    legal_entity.duplicate_policy = "review"
+    legal_entity.save()
+    existing(legal_entity, "Ona", "Šimkutė", email="ona@example.com")
+    record = at_store("Ona", "Simkute", email="ona@example.com")
+    call("run_job", "upload", "--sync")
+
+    output = call("run_job", "async-customers", "--sync")
+
+    assert "succeeded: selected=1 succeeded=0 failed=0 held=1 skipped=0" in output
+    assert "1 held for review" in output
+    run = JobRun.objects.get(job="async-customers")
+    assert (run.status, run.failed, run.held) == ("succeeded", 0, 1)
+    staged = record.async_customer_id
+    assert StagedAsyncCustomer.objects.get(async_customer_id=staged).status == (
+        StagingStatus.NEEDS_REVIEW
+    )

@@ -23,7 +23,7 @@ from jobs.services import Progress
 
 class Counter:
     selected = succeeded = failed = 0
-    def add(self, selected=0, succeeded=0, failed=0, skipped=0, errors=()):
+    def add(self, selected=0, succeeded=0, failed=0, skipped=0, held=0, errors=()):
         self.selected += selected; self.succeeded += succeeded; self.failed += failed
 
 while time.time() < {start_at}:
@@ -89,7 +89,7 @@ from jobs.account_creation import account_creation_run
 
 class Counter:
     selected = succeeded = failed = 0
-    def add(self, selected=0, succeeded=0, failed=0, skipped=0, errors=()):
+    def add(self, selected=0, succeeded=0, failed=0, skipped=0, held=0, errors=()):
         self.selected += selected; self.succeeded += succeeded; self.failed += failed
 
 while time.time() < {start_at}:

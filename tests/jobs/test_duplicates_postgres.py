@@ -59,7 +59,7 @@ if {without_lock}:
 
 class Counter:
     selected = succeeded = failed = 0
-    def add(self, selected=0, succeeded=0, failed=0, skipped=0, errors=()):
+    def add(self, selected=0, succeeded=0, failed=0, skipped=0, held=0, errors=()):
         self.selected += selected; self.succeeded += succeeded; self.failed += failed
 
 while time.time() < {start_at}:

@@ -195,13 +195,20 @@ def test_a_late_sale_goes_into_a_new_statement_of_its_date(organization):
     ]
 
 
-def test_posting_a_future_date_fails_and_makes_no_statement(organization):
-    future = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+def test_posting_a_future_date_is_refused_and_makes_no_statement(organization):
+    from commerce.models import Store
+    from commerce.services import StatementError, statement_calculate
+    from jobs.models import JobRun
+    from jobs.services import JobRequestError
 
-    (posting,) = run("post-statements", store="S0001", business_date=future)
+    future = datetime.date.today() + datetime.timedelta(days=3)
 
-    assert posting.status == "completed_with_errors" and posting.failed == 1
-    assert "future" in posting.errors[0]
+    # Refused when asked (no run is made), and by the job itself should a run carry one.
+    with pytest.raises(JobRequestError, match=f'Business date "{future}" is in the future'):
+        run("post-statements", store="S0001", business_date=future.isoformat())
+    with pytest.raises(StatementError, match="in the future"):
+        statement_calculate(store=Store.objects.get(number="S0001"), business_date=future)
+    assert not JobRun.objects.exists()
     assert not Statement.objects.exists()
 
 

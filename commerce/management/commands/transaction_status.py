@@ -38,7 +38,7 @@ class Command(BaseCommand):
         unreachable = []
         try:
             if store is not None and not Store.objects.filter(number=store).exists():
-                raise CommandError(f"Unknown store {store!r}.")
+                raise CommandError(f'Unknown store "{store}".')
             rows = transaction_status_rows(store=store, unreachable=unreachable)
             with stdout_closed_quietly():
                 if format == "json":

@@ -42,12 +42,12 @@ class Command(BaseCommand):
     def handle(self, *args, store=None, status=None, format="table", **options):
         if status is not None and status not in AsyncStatus.ALL:
             raise CommandError(
-                f"Unknown status {status!r}; use one of {', '.join(AsyncStatus.ALL)}."
+                f'Unknown status "{status}"; use one of {", ".join(AsyncStatus.ALL)}.'
             )
         unreachable = []
         try:
             if store is not None and not Store.objects.filter(number=store).exists():
-                raise CommandError(f"Unknown store {store!r}.")
+                raise CommandError(f'Unknown store "{store}".')
             rows = async_status_rows(store=store, status=status, unreachable=unreachable)
             with stdout_closed_quietly():
                 if format == "json":

@@ -17,7 +17,7 @@ from customers.services.validation import (
 def store_for(number: str) -> Store:
     store = Store.objects.filter(number=number).first()
     if store is None:
-        raise CommandError(f'unknown store "{number}"')
+        raise CommandError(f'Unknown store "{number}".')
     return store
 
 
@@ -60,7 +60,7 @@ class Command(BaseCommand):
         try:
             result = customer_create_at_store(store=store, data=data)
         except StoreInputError as error:
-            raise CommandError(f"store {store.number} refused the customer: {error}") from error
+            raise CommandError(f"Store {store.number} refused the customer: {error}") from error
         except CustomerValidationError as error:
             raise CommandError(f"HQ refused the customer: {error}") from error
         except ChannelDatabaseUnreachable as error:

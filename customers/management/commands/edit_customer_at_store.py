@@ -30,23 +30,26 @@ def address_from_json(text: str) -> AddressInput:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise CommandError(f"--add-address: not valid JSON ({error.msg})") from error
+        raise CommandError(f"Option --add-address is not valid JSON ({error.msg}).") from error
     if not isinstance(data, dict):
-        raise CommandError("--add-address: expected a JSON object")
+        raise CommandError("Option --add-address takes a JSON object.")
     unknown = sorted(set(data) - ADDRESS_KEYS)
     if unknown:
-        raise CommandError(f"--add-address: unknown field {', '.join(unknown)}")
+        names = ", ".join(f'"{name}"' for name in unknown)
+        raise CommandError(f"Option --add-address has unknown fields: {names}.")
     missing = [
         name for name in ("purpose", "street", "city", "zip", "country") if not data.get(name)
     ]
     if missing:
-        raise CommandError(f"--add-address: missing {', '.join(missing)}")
+        raise CommandError(f"Option --add-address is missing {', '.join(missing)}.")
     values = {name: data.get(name, "") for name in ADDRESS_FIELDS if name != "is_primary"}
     if not all(isinstance(value, str) for value in values.values()):
-        raise CommandError("--add-address: purpose, street, city, state, zip and country are text")
+        raise CommandError(
+            "Option --add-address: purpose, street, city, state, zip and country are text."
+        )
     primary = data.get("primary", data.get("is_primary", False))
     if not isinstance(primary, bool):
-        raise CommandError("--add-address: primary must be true or false")
+        raise CommandError("Option --add-address: primary must be true or false.")
     return AddressInput(**values, is_primary=primary)
 
 
@@ -207,7 +210,7 @@ class Command(BaseCommand):
         except (CustomerEditError, CustomerChangesError) as error:
             raise CommandError(str(error)) from error
         except StoreInputError as error:
-            raise CommandError(f"store {store.number} refused the change: {error}") from error
+            raise CommandError(f"Store {store.number} refused the change: {error}") from error
         except CustomerValidationError as error:
             raise CommandError(f"HQ refused the change: {error}") from error
         except ChannelDatabaseUnreachable as error:

@@ -56,7 +56,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, legal_entity=None, format="json", **options):
         if legal_entity and not LegalEntity.objects.filter(code=legal_entity).exists():
-            raise CommandError(f"Unknown legal entity {legal_entity!r}.")
+            raise CommandError(f'Unknown legal entity "{legal_entity}".')
         rows = customer_export_rows(legal_entity=legal_entity)
         with stdout_closed_quietly():
             if format == "json":

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         if user:
             reviewer = get_user_model().objects.filter(username=user).first()
             if reviewer is None:
-                raise CommandError(f'unknown user "{user}"')
+                raise CommandError(f'Unknown user "{user}".')
         try:
             staged = staged_customer_for_review(
                 async_customer_id=async_id, channel_database=channel_database
@@ -56,7 +56,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         guid = staged.async_customer_id
         if not result.ok:
-            raise CommandError(f"async customer {guid} could not be created: {result.error}")
+            raise CommandError(f'Async customer "{guid}" could not be created: {result.error}')
         if link:
             self.stdout.write(
                 f"async customer {guid} linked to account {result.account} "

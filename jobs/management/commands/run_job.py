@@ -2,7 +2,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.models import JobRun
+from jobs.models import JobRun, JobStatus
 from jobs.services import (
     JOB_SPECS,
     JobRequestError,
@@ -16,11 +16,13 @@ def format_run(run: JobRun) -> str:
     return (
         f"job run #{run.pk} {run.job} [{run.scope}] {run.status}: "
         f"selected={run.selected} succeeded={run.succeeded} failed={run.failed} "
-        f"skipped={run.skipped}" + (f" - {run.message}" if run.message else "")
+        f"held={run.held} skipped={run.skipped}" + (f" - {run.message}" if run.message else "")
     )
 
 
-def finish(command: BaseCommand, runs: list[JobRun]) -> None:
+def finish(command: BaseCommand, runs: list[JobRun], refused: list = ()) -> None:
+    """Print each run's counters and errors; exit 1 (one line) when a run is unfinished
+    or failed, or a scope was refused (README "Management commands")."""
     for run in runs:
         command.stdout.write(format_run(run))
         for error in run.errors[:20]:
@@ -28,13 +30,19 @@ def finish(command: BaseCommand, runs: list[JobRun]) -> None:
     unfinished = [run for run in runs if run.is_active]
     if unfinished:
         raise CommandError(
-            f"timed out waiting for job run(s) {', '.join(f'#{r.pk}' for r in unfinished)}"
+            f"Timed out waiting for job run(s) {', '.join(f'#{r.pk}' for r in unfinished)}."
         )
-    failed = [run for run in runs if run.status == "failed"]
+    failed = [run for run in runs if run.status == JobStatus.FAILED]
     if failed:
         raise CommandError(
-            f"job run(s) failed: {'; '.join(f'#{r.pk}: {r.message}' for r in failed)}"
+            f"Job run(s) failed: {'; '.join(f'#{r.pk}: {r.message}' for r in failed)}"
         )
+    if refused:
+        raise CommandError(refused_line(refused))
+
+
+def refused_line(refused: list) -> str:
+    return "Refused: " + "; ".join(" ".join(str(error).split()) for error in refused)
 
 
 class Command(BaseCommand):
@@ -56,7 +64,7 @@ class Command(BaseCommand):
         job = options["job"]
         if job not in JOB_SPECS:
             raise CommandError(
-                f"unknown job {job!r}; expected one of: {', '.join(sorted(JOB_SPECS))}"
+                f'Unknown job "{job}"; expected one of: {", ".join(sorted(JOB_SPECS))}.'
             )
         business_date = options["business_date"]
         if business_date:
@@ -64,7 +72,7 @@ class Command(BaseCommand):
                 datetime.date.fromisoformat(business_date)
             except ValueError:
                 raise CommandError(
-                    f"--business-date: not a YYYY-MM-DD date: {business_date!r}"
+                    f'Option --business-date: "{business_date}" is not a YYYY-MM-DD date.'
                 ) from None
         try:
             runs, refused = job_runs_request(
@@ -76,11 +84,9 @@ class Command(BaseCommand):
                 enqueue=not options["sync"],
             )
         except JobRequestError as error:
-            raise CommandError(str(error)) from None
-        for error in refused:
-            self.stderr.write(f"refused: {error}")
+            raise CommandError(" ".join(str(error).split())) from None
         if not runs:
-            raise CommandError("nothing started: " + "; ".join(str(e) for e in refused))
+            raise CommandError("Nothing started. " + refused_line(refused))
         ids = [run.pk for run in runs]
         if options["sync"]:
             job_runs_execute(run_ids=ids)
@@ -91,5 +97,7 @@ class Command(BaseCommand):
         else:
             for run in runs:
                 self.stdout.write(str(run.pk))
+            if refused:  # some scopes queued, the others refused: say so and exit 1
+                raise CommandError(refused_line(refused))
             return
-        finish(self, list(JobRun.objects.filter(pk__in=ids).order_by("pk")))
+        finish(self, list(JobRun.objects.filter(pk__in=ids).order_by("pk")), refused)
