@@ -23,6 +23,7 @@ from customers.models import (
     StagingStatus,
 )
 from customers.selectors import AsyncStatus
+from customers.services.labels import operator_text
 from customers.services.validation import AddressInput, CustomerInput
 from customers.shown_version import CarriedField, ShownVersionMixin
 
@@ -297,7 +298,7 @@ class StoreCustomerForm(forms.Form):
             name = message.partition(":")[0].strip()
             if name.startswith("addresses["):
                 name = "address_" + name.rpartition(".")[2]
-            self.add_error(name if name in self.fields else None, message)
+            self.add_error(name if name in self.fields else None, operator_text(message))
 
 
 # One name per status on every page: the staged record's statuses are the same states
@@ -355,7 +356,7 @@ def _store_service_errors(form: forms.Form, errors: list[str], *, strip_prefix: 
         name = message.partition(":")[0].strip()
         if strip_prefix and name.startswith(strip_prefix):
             name = name.rpartition(".")[2]
-        form.add_error(name if name in form.fields else None, message)
+        form.add_error(name if name in form.fields else None, operator_text(message))
 
 
 class StoreCustomerEditForm(forms.Form):

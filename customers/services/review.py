@@ -32,6 +32,7 @@ from customers.models import (
     ContactInfo,
     ContactType,
     Customer,
+    PossibleDuplicate,
     ReviewDecision,
     StagedAsyncCustomer,
     StagedAsyncCustomerAddress,
@@ -287,4 +288,13 @@ def _link(*, staged: StagedAsyncCustomer, account: str, user, name: str, now) ->
         account=customer.account,
         addresses_added=len(addresses),
         contacts_added=len(contacts),
+    )
+
+
+def possible_duplicates_mark_reviewed(*, ids, user) -> int:
+    """R12, policy "create": a person compared these listed pairs and keeps both accounts;
+    who and when are recorded. A pair reviewed before keeps its first review. Returns
+    how many were marked now."""
+    return PossibleDuplicate.objects.filter(pk__in=list(ids), reviewed_at=None).update(
+        reviewed_by=user, reviewed_at=timezone.now()
     )

@@ -37,6 +37,7 @@ from customers.services.children import (
     children_read,
 )
 from customers.services.duplicates import customer_match_keys_refresh
+from customers.services.labels import operator_text
 from customers.services.validation import AddressInput, address_input_errors
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
@@ -48,6 +49,10 @@ class StagedOutcome:
     account: str = ""
     location_id: str = ""
     error: str = ""
+
+    def __post_init__(self):
+        # What the record keeps and the job run shows names fields as an operator does.
+        self.error = operator_text(self.error)
 
     @property
     def ok(self) -> bool:
