@@ -520,7 +520,8 @@ class AsyncCustomer(ChannelModel):
         ]
 
     def __str__(self):
-        return str(self.async_customer_id)
+        # A page's title: the name the store typed, and the GUID it is known by.
+        return f"{self.name or '(no name)'} ({self.async_customer_id})"
 
     @property
     def name(self) -> str:

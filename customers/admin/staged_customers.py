@@ -231,7 +231,7 @@ class StagedAsyncCustomerAdmin(
 
 class StagedChildAdmin(admin.ModelAdmin):
     list_select_related = ["staged_customer"]
-    raw_id_fields = ["staged_customer"]
+    autocomplete_fields = ["staged_customer"]  # by name, not a raw id
     search_fields = ["staged_customer__async_customer_id"]
 
     @admin.display(description="status", ordering="staged_customer__status")
