@@ -32,7 +32,8 @@ class LegalEntity(models.Model):
         max_length=10,
         choices=DuplicatePolicy.choices,
         default=DuplicatePolicy.CREATE,
-        help_text="R12: an async customer with the same email, phone or name and zip as a "
+        # README, Rule map: R12.
+        help_text="An async customer with the same email, phone or name and zip as a "
         "customer of this legal entity is created and listed, or held for review.",
     )
 

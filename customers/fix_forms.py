@@ -39,6 +39,7 @@ from customers.services.children import (
     STAGED_CHILDREN,
     staged_customer_input,
 )
+from customers.services.labels import operator_text
 from customers.services.staging import stores_by_number
 from customers.services.validation import (
     AddressInput,
@@ -287,7 +288,7 @@ class StagedCustomerFixForm(ShownVersionMixin, forms.ModelForm):
         store = stores_by_number([self.instance.store_number]).get(self.instance.store_number)
         if store is None:
             message = (
-                f'store_number: unknown store "{self.instance.store_number}": HQ cannot '
+                f'Store: unknown store "{self.instance.store_number}": HQ cannot '
                 "create this record until the store exists"
             )
             if strict:
@@ -301,8 +302,9 @@ class StagedCustomerFixForm(ShownVersionMixin, forms.ModelForm):
             legal_entity=store.legal_entity,
             refs=ReferenceData.load(),
         )
-        for message in errors:
-            form, field = self._error_place(message, rows)
+        for path_message in errors:
+            form, field = self._error_place(path_message, rows)
+            message = operator_text(path_message)  # placed by its path, said in words
             touched = form is self and field in self.changed_data
             touched |= form is not self and form is not None and _row_touched(form, field)
             if not (strict or touched):
@@ -423,8 +425,9 @@ class StagedAddressFixForm(ShownVersionMixin, AddressCountryForm):
                 f"in legal entity {store.legal_entity.code}"
             )
         strict = SYNC_AGAIN in self.data
-        for message in errors:
-            field = message.partition(":")[0]
+        for path_message in errors:
+            field = path_message.partition(":")[0]
+            message = operator_text(path_message)
             if strict or field in self.changed_data:
                 self.add_error(field if field in self.fields else None, message)
             else:

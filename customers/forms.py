@@ -22,6 +22,7 @@ from customers.models import (
     Party,
 )
 from customers.selectors import ASYNC_STATUS_LABELS  # noqa: F401  (pages import it here)
+from customers.services.labels import operator_text
 from customers.services.validation import AddressInput, CustomerInput
 from customers.shown_version import CarriedField, ShownVersionMixin
 
@@ -300,7 +301,7 @@ class StoreCustomerForm(forms.Form):
             name = message.partition(":")[0].strip()
             if name.startswith("addresses["):
                 name = "address_" + name.rpartition(".")[2]
-            self.add_error(name if name in self.fields else None, message)
+            self.add_error(name if name in self.fields else None, operator_text(message))
 
 
 class SyncStatusFilterForm(forms.Form):
@@ -346,7 +347,7 @@ def _store_service_errors(form: forms.Form, errors: list[str], *, strip_prefix: 
         name = message.partition(":")[0].strip()
         if strip_prefix and name.startswith(strip_prefix):
             name = name.rpartition(".")[2]
-        form.add_error(name if name in form.fields else None, message)
+        form.add_error(name if name in form.fields else None, operator_text(message))
 
 
 class StoreCustomerEditForm(forms.Form):

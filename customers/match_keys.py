@@ -29,6 +29,23 @@ import pycountry
 KINDS = ("email", "phone", "name_zip")
 # How a message and a page name each kind.
 KIND_LABELS = {"email": "email", "phone": "phone", "name_zip": "name and zip"}
+
+
+def reasons_in_words(reasons: dict[str, str]) -> str:
+    """What two records share, said to an operator: 'same email, same name and zip code
+    98101' (a key itself is never shown: it is a normalized form of the value)."""
+    words = []
+    for kind in KINDS:
+        if kind not in reasons:
+            continue
+        if kind == "name_zip":
+            zip_code = str(reasons[kind]).rpartition("|")[2]
+            words.append(f"same name and zip code {zip_code}".rstrip())
+        else:
+            words.append(f"same {KIND_LABELS[kind]}")
+    return ", ".join(words)
+
+
 # The Customer column holding each kind.
 KIND_COLUMNS = {"email": "match_email", "phone": "match_phone", "name_zip": "match_name_zip"}
 MATCH_KEY_COLUMNS = tuple(KIND_COLUMNS[kind] for kind in KINDS)

@@ -65,6 +65,15 @@ class ReviewDecision(models.TextChoices):
 MATCH_NAME_ZIP_MAX_LENGTH = 200 + 1 + 20
 
 
+def attribute_value_text(value) -> str:
+    """An attribute value as a page says it (no JSON): text as is, yes/no, a number."""
+    if value is None:
+        return "(no value)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
+
+
 def display_name(*, type, first_name="", last_name="", organization_name="") -> str:
     if type == CustomerType.ORGANIZATION:
         return (organization_name or "").strip()
@@ -317,7 +326,9 @@ class CustomerAttributeValue(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.attribute_id and self.attribute.name}={self.value}"
+        if not self.attribute_id:
+            return "new attribute value"
+        return f"{self.attribute.name}: {attribute_value_text(self.value)}"
 
 
 class CustomerAffiliation(models.Model):
@@ -333,7 +344,10 @@ class CustomerAffiliation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.customer_id}: {self.affiliation_id}"
+        # An inline row's title on the customer's page: the affiliation by name.
+        if not (self.customer_id and self.affiliation_id):
+            return "new affiliation"
+        return f"{self.affiliation.name} ({self.customer.account})"
 
 
 class AsyncCustomerLink(models.Model):
@@ -396,7 +410,12 @@ class PossibleDuplicate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.customer_id} ~ {self.duplicate_of_id}"
+        """'Ingrid Sørensen (C000123) may be the same as Ingrid Sørensen (C000045)'."""
+        if not (self.customer_id and self.duplicate_of_id):
+            return "possible duplicate"
+        new = f"{self.customer.party.name} ({self.customer.account})"
+        old = f"{self.duplicate_of.party.name} ({self.duplicate_of.account})"
+        return f"{new} may be the same as {old}"
 
 
 # --- Channel records (one set per channel database) -------------------------------
@@ -539,7 +558,8 @@ class AsyncCustomer(ChannelModel):
         ]
 
     def __str__(self):
-        return str(self.async_customer_id)
+        # A page's title: the name the store typed, and the GUID it is known by.
+        return f"{self.name or '(no name)'} ({self.async_customer_id})"
 
     @property
     def name(self) -> str:
@@ -604,7 +624,7 @@ class AsyncCustomerAttributeValue(ChannelModel):
         ]
 
     def __str__(self):
-        return f"{self.name}={self.value}"
+        return f"{self.name}: {attribute_value_text(self.value)}"
 
 
 class AsyncCustomerAffiliation(ChannelModel):
@@ -873,7 +893,7 @@ class StagedAsyncCustomerAttributeValue(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name}={self.value}"
+        return f"{self.name}: {attribute_value_text(self.value)}"
 
 
 class StagedAsyncCustomerAffiliation(models.Model):

@@ -54,6 +54,7 @@ from customers.services.changes import (
     CustomerChanges,
     customer_changes_errors,
 )
+from customers.services.labels import operator_text
 from customers.services.staging import stores_by_number
 from customers.services.validation import AddressInput, ReferenceData
 from customers.shown_version import CarriedField, ShownVersionMixin, digest
@@ -345,7 +346,7 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
             return data
         strict = SYNC_AGAIN in self.data
         if self.store is None:
-            message = f'store_number: unknown store "{self.instance.store_number}"'
+            message = f'Store: unknown store "{self.instance.store_number}"'
             if strict:
                 self.add_error(None, message)
             else:
@@ -360,9 +361,9 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
         for message in errors:
             field = self._error_field(message)
             if strict or (field and self._touched(field)):
-                self.add_error(field, message)
+                self.add_error(field, operator_text(message))
             else:
-                self.remaining_errors.append(message)
+                self.remaining_errors.append(operator_text(message))
         return data
 
     def _included(self, data: dict, name: str) -> bool:

@@ -19,6 +19,7 @@ from commerce.admin_channel import ChannelModelAdmin, ChannelTabularInline
 from commerce.admin_display import short_guid, short_location_id
 from customers.admin.store_all_stores import StoreAllStoresMixin
 from customers.admin.store_customers import StoreCustomersPageMixin
+from customers.attribute_forms import AsyncAttributeValueForm, attributes_by_name
 from customers.models import (
     AsyncAddress,
     AsyncCustomer,
@@ -28,6 +29,7 @@ from customers.models import (
     AsyncCustomerContact,
     ChannelCustomer,
     ChannelCustomerAddress,
+    attribute_value_text,
 )
 from customers.selectors import AsyncStatus, async_status_label, channel_records_statuses
 
@@ -197,7 +199,13 @@ class AsyncCustomerContactInline(ChannelTabularInline):
 
 class AsyncCustomerAttributeValueInline(ChannelTabularInline):
     model = AsyncCustomerAttributeValue
+    form = AsyncAttributeValueForm  # the input of the attribute's type, no JSON
     extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.attributes = attributes_by_name()
+        return formset
 
 
 class AsyncCustomerAffiliationInline(ChannelTabularInline):
@@ -330,9 +338,19 @@ class AsyncCustomerContactAdmin(AsyncCustomerChildAdmin):
 
 @admin.register(AsyncCustomerAttributeValue)
 class AsyncCustomerAttributeValueAdmin(AsyncCustomerChildAdmin):
-    list_display = ["async_customer", "name", "value"]
+    form = AsyncAttributeValueForm
+    list_display = ["async_customer", "name", "value_text"]
     list_filter = ["name"]
     search_fields = ["name", "async_customer__async_customer_id"]
+
+    @admin.display(description="value")
+    def value_text(self, obj):
+        return attribute_value_text(obj.value)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.attributes = attributes_by_name()
+        return form
 
 
 @admin.register(AsyncCustomerAffiliation)

@@ -25,7 +25,7 @@ from commerce.admin import ViewOnlyMixin
 from commerce.admin_channel import ChannelModelAdmin
 from customers.admin.merge import MergePageMixin
 from customers.countries import country_name
-from customers.match_keys import KIND_LABELS, KINDS
+from customers.match_keys import reasons_in_words
 from customers.models import (
     AsyncCustomerLink,
     ChannelCustomerAsyncLink,
@@ -38,14 +38,15 @@ from customers.selectors import customers_for_comparison
 from customers.services.accounts_staged import STAGED_CUSTOMER_PREFETCH
 from customers.services.review import (
     DuplicateReviewError,
+    possible_duplicates_mark_reviewed,
     staged_customer_review,
     staged_duplicates_find,
 )
 
 
 def reasons_text(reasons: dict) -> str:
-    """'email "ona@example.com", name and zip "ona simkute|77001"'."""
-    return ", ".join(f'{KIND_LABELS[k]} "{reasons[k]}"' for k in KINDS if k in reasons)
+    """'same email, same name and zip code 77001' (a match key itself is never shown)."""
+    return reasons_in_words(reasons)
 
 
 def _address_line(address) -> str:
@@ -131,6 +132,14 @@ def comparison_rows(columns: list[dict]) -> list[dict]:
     ]
 
 
+def _customer_link(customer: Customer):
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    return format_html('<a href="{}">{} ({})</a>', url, customer.party.name, customer.account)
+
+
+MARK_REVIEWED = "_mark_reviewed"  # the possible duplicate page's review button
+
+
 @admin.register(PossibleDuplicate)
 class PossibleDuplicateAdmin(MergePageMixin, admin.ModelAdmin):
     """Listed by account creation (policy "create"); compared and marked reviewed here."""
@@ -155,8 +164,8 @@ class PossibleDuplicateAdmin(MergePageMixin, admin.ModelAdmin):
     list_select_related = ["legal_entity", "customer__party", "duplicate_of__party", "reviewed_by"]
     readonly_fields = [
         "legal_entity",
-        "customer",
-        "duplicate_of",
+        "new_account_link",
+        "matched_account_link",
         "reasons_display",
         "created_at",
         "reviewed_by",
@@ -185,7 +194,15 @@ class PossibleDuplicateAdmin(MergePageMixin, admin.ModelAdmin):
     def matched_name(self, obj):
         return obj.duplicate_of.party.name
 
-    @admin.display(description="same")
+    @admin.display(description="new account")
+    def new_account_link(self, obj):
+        return _customer_link(obj.customer)
+
+    @admin.display(description="looks like account")
+    def matched_account_link(self, obj):
+        return _customer_link(obj.duplicate_of)
+
+    @admin.display(description="why")
     def reasons_display(self, obj):
         return reasons_text(obj.reasons)
 
@@ -196,12 +213,26 @@ class PossibleDuplicateAdmin(MergePageMixin, admin.ModelAdmin):
         who = obj.reviewed_by.get_username() if obj.reviewed_by else "?"
         return f"{timezone.localtime(obj.reviewed_at):%Y-%m-%d %H:%M:%S} by {who}"
 
-    @admin.action(description="Mark as reviewed", permissions=["change"])
+    @admin.action(description="Mark as reviewed (keep both accounts)", permissions=["change"])
     def mark_reviewed(self, request, queryset):
-        count = queryset.filter(reviewed_at=None).update(
-            reviewed_by=request.user, reviewed_at=timezone.now()
-        )
+        ids = queryset.values_list("pk", flat=True)
+        count = possible_duplicates_mark_reviewed(ids=ids, user=request.user)
         self.message_user(request, f"Marked {count} possible duplicate(s) as reviewed.")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The pair's page: "Mark as reviewed" (both accounts kept) is its action."""
+        if request.method == "POST" and MARK_REVIEWED in request.POST:
+            obj = self.get_object(request, object_id)
+            if obj is None or not self.has_change_permission(request, obj):
+                raise PermissionDenied
+            if possible_duplicates_mark_reviewed(ids=[obj.pk], user=request.user):
+                self.message_user(
+                    request, f"Marked as reviewed, both accounts kept: {obj}.", messages.SUCCESS
+                )
+            else:
+                self.message_user(request, f"Already reviewed: {obj}.", messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:customers_possibleduplicate_changelist"))
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
@@ -217,6 +248,11 @@ class PossibleDuplicateAdmin(MergePageMixin, admin.ModelAdmin):
             ]
             columns[0]["title"] = f"New account {obj.customer.account}"
             context.update(columns=columns, comparison=comparison_rows(columns))
+            context["show_mark_reviewed"] = obj.reviewed_at is None and self.has_change_permission(
+                request, obj
+            )
+            context["mark_reviewed"] = MARK_REVIEWED
+            context["reasons"] = reasons_text(obj.reasons)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

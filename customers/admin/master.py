@@ -26,6 +26,7 @@ from customers.admin.fix_changes import fix_changes
 from customers.admin.merge import merged_display
 from customers.admin.store_all_stores import store_customer_created
 from customers.admin.timeline import event_line
+from customers.attribute_forms import CustomerAttributeForm, CustomerAttributeValueForm
 from customers.forms import (
     AddressCountryForm,
     CustomerAdminForm,
@@ -43,6 +44,7 @@ from customers.models import (
     CustomerAttributeValue,
     CustomerGroup,
     Party,
+    attribute_value_text,
 )
 from customers.selectors.events import customer_events
 from customers.services.accounts import NumberSequenceExhausted, account_numbers_allocate
@@ -113,9 +115,14 @@ class CustomerGroupAdmin(admin.ModelAdmin):
 
 @admin.register(CustomerAttribute)
 class CustomerAttributeAdmin(admin.ModelAdmin):
-    list_display = ["name", "type", "choices"]
+    form = CustomerAttributeForm
+    list_display = ["name", "type", "choices_text"]
     list_filter = ["type"]
     search_fields = ["name"]
+
+    @admin.display(description="choices")
+    def choices_text(self, obj):
+        return ", ".join(str(c) for c in obj.choices or []) or "-"
 
 
 @admin.register(Affiliation)
@@ -189,8 +196,17 @@ class PartyAdmin(admin.ModelAdmin):
 
 
 class CustomerAttributeValueInline(admin.TabularInline):
+    """Each value in the input of its attribute's type (no JSON)."""
+
     model = CustomerAttributeValue
+    form = CustomerAttributeValueForm
     extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # A fresh form class per call: this request's attributes, read once for every row.
+        CustomerAttributeValueForm.with_attributes(formset.form)
+        return formset
 
 
 class CustomerAffiliationInline(admin.TabularInline):
@@ -243,7 +259,9 @@ class CustomerAdmin(EraseCustomerMixin, admin.ModelAdmin):
     list_filter = [AsyncOriginFilter, "legal_entity", "customer_group__code", "party__type"]
     search_fields = ["account", "party__name", "email", "phone", "async_customer_id"]
     list_select_related = ["legal_entity", "party", "customer_group__legal_entity"]
-    raw_id_fields = ["party"]
+    # The party by its name: picked by name when the customer is added, a link to its
+    # names (the party's page) afterwards.
+    autocomplete_fields = ["party"]
     readonly_fields = ["async_customer_id", "version", "created_at", "modified_at", "addresses"]
     inlines = [CustomerAttributeValueInline, CustomerAffiliationInline, AsyncCustomerLinkInline]
 
@@ -279,11 +297,23 @@ class CustomerAdmin(EraseCustomerMixin, admin.ModelAdmin):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.merged_into_id is not None:
             readonly.insert(0, "merged")
-        # Channels know the customer by legal entity and account number.
-        return [*readonly, "legal_entity", "account"] if obj else readonly
+        # Channels know the customer by legal entity and account number; its names are
+        # edited on its party's page.
+        return [*readonly, "legal_entity", "account", "party"] if obj else readonly
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        # Who the customer is first: legal entity, account and the party by its name.
+        first = [f for f in ("legal_entity", "account", "party") if f in fields]
+        return [*first, *(f for f in fields if f not in first)]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
+        group = form.base_fields.get("customer_group")
+        if obj is not None and group is not None:
+            # Only the groups of the customer's own legal entity.
+            group.queryset = group.queryset.filter(legal_entity_id=obj.legal_entity_id)
+            group.label_from_instance = lambda g: f"{g.code} – {g.name}" if g.name else g.code
         if obj is None and "account" in form.base_fields:
             account = form.base_fields["account"]
             account.required = False
@@ -394,7 +424,7 @@ class AddressAdmin(RaisesCustomerVersionMixin, admin.ModelAdmin):
     list_filter = ["purpose", "is_primary", "country"]
     search_fields = ["location_id", "street", "city", "zip", "party__name", "async_address_id"]
     list_select_related = ["party"]
-    raw_id_fields = ["party"]
+    autocomplete_fields = ["party"]
     readonly_fields = ["async_address_id"]
 
     @admin.display(description="address", ordering="street")
@@ -424,22 +454,39 @@ class ContactInfoAdmin(RaisesCustomerVersionMixin, admin.ModelAdmin):
     list_filter = ["type", "is_primary"]
     search_fields = ["value", "party__name"]
     list_select_related = ["party"]
-    raw_id_fields = ["party"]
+    autocomplete_fields = ["party"]
 
 
 @admin.register(CustomerAttributeValue)
 class CustomerAttributeValueAdmin(RaisesCustomerVersionMixin, admin.ModelAdmin):
-    list_display = ["customer", "attribute", "value"]
+    form = CustomerAttributeValueForm
+    list_display = ["customer", "customer_name", "attribute", "value_text"]
     list_filter = ["attribute"]
     search_fields = ["customer__account", "attribute__name"]
-    list_select_related = ["customer", "attribute"]
-    raw_id_fields = ["customer"]
+    list_select_related = ["customer__party", "attribute"]
+    autocomplete_fields = ["customer"]
+
+    @admin.display(description="name", ordering="customer__party__name")
+    def customer_name(self, obj):
+        return obj.customer.party.name
+
+    @admin.display(description="value")
+    def value_text(self, obj):
+        return attribute_value_text(obj.value)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return CustomerAttributeValueForm.with_attributes(form)
 
 
 @admin.register(CustomerAffiliation)
 class CustomerAffiliationAdmin(RaisesCustomerVersionMixin, admin.ModelAdmin):
-    list_display = ["customer", "affiliation"]
+    list_display = ["customer", "customer_name", "affiliation"]
     list_filter = ["affiliation"]
-    search_fields = ["customer__account", "affiliation__name"]
-    list_select_related = ["customer", "affiliation"]
-    raw_id_fields = ["customer"]
+    search_fields = ["customer__account", "customer__party__name", "affiliation__name"]
+    list_select_related = ["customer__party", "affiliation"]
+    autocomplete_fields = ["customer"]
+
+    @admin.display(description="name", ordering="customer__party__name")
+    def customer_name(self, obj):
+        return obj.customer.party.name

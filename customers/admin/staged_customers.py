@@ -205,7 +205,7 @@ class StagedAsyncCustomerAdmin(
             )
             field = form.base_fields["customer_group"]
             if store is None:
-                field.help_text = "Empty: the group of the store's default customer (R2)."
+                field.help_text = "Empty: the group of the store's default customer."
             else:
                 groups = CustomerGroup.objects.filter(legal_entity=store.legal_entity)
                 form.base_fields["customer_group"] = forms.ChoiceField(
@@ -218,7 +218,7 @@ class StagedAsyncCustomerAdmin(
                     required=False,
                     label=field.label,
                     help_text=f"Groups of legal entity {store.legal_entity.code}; the store "
-                    "default is its default customer's group (R2).",
+                    "default is its default customer's group.",
                 )
         return form
 
@@ -232,7 +232,7 @@ class StagedAsyncCustomerAdmin(
 
 class StagedChildAdmin(admin.ModelAdmin):
     list_select_related = ["staged_customer"]
-    raw_id_fields = ["staged_customer"]
+    autocomplete_fields = ["staged_customer"]  # by name, not a raw id
     search_fields = ["staged_customer__async_customer_id"]
 
     @admin.display(description="status", ordering="staged_customer__status")
@@ -283,9 +283,15 @@ class StagedAsyncCustomerContactAdmin(StagedChildAdmin):
 
 @admin.register(StagedAsyncCustomerAttributeValue)
 class StagedAsyncCustomerAttributeValueAdmin(StagedChildAdmin):
-    list_display = ["__str__", "customer_name", "staged_status", "name", "value"]
+    form = StagedAttributeValueForm  # the input of the attribute's type, no JSON
+    list_display = ["__str__", "customer_name", "staged_status"]
     list_filter = ["name"]
     search_fields = ["name", "staged_customer__async_customer_id"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.attributes = {a.name: a for a in CustomerAttribute.objects.all()}
+        return form
 
 
 @admin.register(StagedAsyncCustomerAffiliation)

@@ -35,6 +35,7 @@ from customers.models import (
     StagingStatus,
 )
 from customers.selectors import STAGING_TO_STATUS, async_status_label, staged_records_statuses
+from customers.services.labels import operator_text
 from customers.services.staging_events import staged_fix_record
 
 CARRIED = ["shown_version", "shown_values"]
@@ -127,7 +128,7 @@ class StagingAdmin(JobPermissionsMixin, admin.ModelAdmin):
 
     @admin.display(description="last error", ordering="last_error")
     def short_error(self, obj):
-        return _short(obj.last_error)
+        return _short(operator_text(obj.last_error))
 
     @admin.display(description="status", ordering="status")
     def status_text(self, obj):
@@ -216,7 +217,8 @@ class StagingAdmin(JobPermissionsMixin, admin.ModelAdmin):
         )
         context["sync_status_url"] = reverse("admin:customers_sync_status")
         # The job joins a record's problems with "; " (one per field it names).
-        context["last_errors"] = obj.last_error.split("; ") if obj and obj.last_error else []
+        shown = operator_text(obj.last_error) if obj else ""
+        context["last_errors"] = shown.split("; ") if shown else []
         context["fixed_not_sent"] = obj is not None and fixed_not_sent(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 

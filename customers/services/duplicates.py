@@ -26,12 +26,12 @@ from commerce.db import CHUNK
 from commerce.models import DuplicatePolicy, LegalEntity, NumberSequence
 from customers.match_keys import (
     KIND_COLUMNS,
-    KIND_LABELS,
     KINDS,
     MatchKeys,
     alpha2,
     main_address,
     match_keys,
+    reasons_in_words,
 )
 from customers.models import Address, Customer, PossibleDuplicate
 from customers.services.validation import CustomerInput
@@ -250,16 +250,12 @@ def duplicates_screen(
 
 
 def duplicates_message(matches: Sequence[Match]) -> str:
-    """'possible duplicate of C000101 (email "ona@example.com"), C000107 (name and zip
-    "ona simkute|77001")', naming at most MESSAGE_ACCOUNTS accounts."""
-    parts = []
-    for match in matches[:MESSAGE_ACCOUNTS]:
-        reasons = ", ".join(
-            f'{KIND_LABELS[kind]} "{match.reasons[kind]}"'
-            for kind in KINDS
-            if kind in match.reasons
-        )
-        parts.append(f"{match.account} ({reasons})")
+    """'possible duplicate of C000101 (same email), C000107 (same name and zip code
+    77001)', naming at most MESSAGE_ACCOUNTS accounts."""
+    parts = [
+        f"{match.account} ({reasons_in_words(match.reasons)})"
+        for match in matches[:MESSAGE_ACCOUNTS]
+    ]
     more = len(matches) - MESSAGE_ACCOUNTS
     return "possible duplicate of " + ", ".join(parts) + (f", and {more} more" if more > 0 else "")
 

@@ -33,6 +33,7 @@ from customers.models import (
     ContactInfo,
     ContactType,
     Customer,
+    PossibleDuplicate,
     ReviewDecision,
     StagedAsyncCustomer,
     StagedAsyncCustomerAddress,
@@ -311,4 +312,13 @@ def _reviewed_event(staged: StagedAsyncCustomer, *, actor: str, detail: str, at,
         actor=actor,
         detail=detail,
         at=at,
+    )
+
+
+def possible_duplicates_mark_reviewed(*, ids, user) -> int:
+    """R12, policy "create": a person compared these listed pairs and keeps both accounts;
+    who and when are recorded. A pair reviewed before keeps its first review. Returns
+    how many were marked now."""
+    return PossibleDuplicate.objects.filter(pk__in=list(ids), reviewed_at=None).update(
+        reviewed_by=user, reviewed_at=timezone.now()
     )

@@ -39,6 +39,7 @@ from customers.services.children import (
     children_read,
 )
 from customers.services.duplicates import customer_match_keys_refresh
+from customers.services.labels import operator_text
 from customers.services.staging_events import (
     STAGED_SUBJECTS,
     account_field,
@@ -57,6 +58,10 @@ class StagedOutcome:
     location_id: str = ""
     error: str = ""
     held: bool = False  # R12: held for review, neither created nor failed
+
+    def __post_init__(self):
+        # What the record keeps and the job run shows names fields as an operator does.
+        self.error = operator_text(self.error)
 
     @property
     def ok(self) -> bool:

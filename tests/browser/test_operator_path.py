@@ -198,7 +198,7 @@ def test_fix_the_blocking_customer_through_the_form(new_page, screenshot):
     sync_again.click()
     expect(page.locator("p.errornote", has_text="Please correct the error")).to_be_visible()
     expect(page.locator(".field-email .errorlist")).to_contain_text(
-        'email: malformed email "ayse.yilmaz@"'
+        'Email: malformed email "ayse.yilmaz@"'
     )
     screenshot(page, "staged-customer-refused")
 

@@ -160,7 +160,7 @@ def test_failed_statement_page_lists_transactions_and_errors_as_linked_sentences
     assert (
         f'Transaction <a href="{txn_url}">S0001-1-000005</a> is blocked by async customer '
         f'<a href="{staged_url}">Bad Country</a>, which HQ could not create: '
-        "addresses[0].country: invalid country code &quot;XXL&quot;. "
+        "Address 1: Country: invalid country code &quot;XXL&quot;. "
         "Fix it and synchronize it again, then post again."
     ) in content
     assert str(channel_data["invalid"].async_customer_id) not in content.split("Errors:")[-1][:600]

@@ -148,7 +148,7 @@ def test_a_typed_value_the_job_would_reject_is_refused_on_its_row(admin_client, 
 
     assert response.status_code == 200
     assert field_errors(response, "attribute_values", 1)["value"] == [
-        'attributes.Household size: "four" is not an integer'
+        'Household size: "four" is not an integer'
     ]
     assert failed.attribute_values.get().value == "Diamond"  # nothing saved
 
@@ -197,7 +197,7 @@ def test_a_malformed_email_is_refused_naming_the_field(admin_client, failed):
     response = post(admin_client, failed, page, email="not-an-email")
 
     assert response.status_code == 200
-    assert field_errors(response)["email"] == ['email: malformed email "not-an-email"']
+    assert field_errors(response)["email"] == ['Email: malformed email "not-an-email"']
     failed.refresh_from_db()
     assert failed.email == "ayse@example.com" and failed.fixed_at is None
 
@@ -233,9 +233,7 @@ def test_plain_save_keeps_an_untouched_problem_and_says_what_is_left(admin_clien
     failed.refresh_from_db()
     assert failed.phone == "+1 713 555 0100"
     (warning,) = [text for level, text in messages_of(response) if level == "warning"]
-    assert 'HQ would still reject it: attributes.Tier: "Diamond" is not one of Silver, Gold' in (
-        warning
-    )
+    assert 'HQ would still reject it: Tier: "Diamond" is not one of Silver, Gold' in (warning)
 
 
 def test_save_and_synchronize_again_refuses_what_the_job_would_reject(
@@ -251,7 +249,7 @@ def test_save_and_synchronize_again_refuses_what_the_job_would_reject(
 
     assert response.status_code == 200
     assert field_errors(response, "attribute_values", 0)["value"] == [
-        'attributes.Tier: "Diamond" is not one of Silver, Gold'
+        'Tier: "Diamond" is not one of Silver, Gold'
     ]
     assert not JobRun.objects.exists()
     failed.refresh_from_db()
@@ -327,7 +325,7 @@ def test_an_unknown_store_is_named_when_sending(admin_client, organization):
 
     assert response.status_code == 200
     (error,) = response.context["adminform"].form.non_field_errors()
-    assert error.startswith('store_number: unknown store "S9999"')
+    assert error.startswith('Store: unknown store "S9999"')
 
 
 # --- Staged async addresses ----------------------------------------------------------------
@@ -346,7 +344,7 @@ def test_staged_address_refuses_an_unknown_customer_account_it_was_given(
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["customer_account"] == [
-        'customer_account: unknown customer "C999999" in legal entity USRT'
+        'Customer account: unknown customer "C999999" in legal entity USRT'
     ]
     staged.refresh_from_db()
     assert staged.customer_account == "C000001"

@@ -101,7 +101,7 @@ def test_a_type_confused_request_stored_at_hq_fails_alone(organization):
 
     request = StagedChannelRequest.objects.get()
     assert request.status == "failed"
-    assert request.last_error == "changes: addresses[0].street: 5 is not text"
+    assert request.last_error == "Changes: Address 1: Street: 5 is not text"
     assert creation.status == "completed_with_errors"
     assert StagedAsyncCustomer.objects.get(async_customer_id=jonas.async_customer_id).status == (
         "completed"
@@ -222,11 +222,9 @@ def test_a_value_hq_would_reject_is_refused_on_its_input(admin_client, failed_re
 
     assert response.status_code == 200
     form = response.context["adminform"].form
-    assert form.errors["email"] == ['email: malformed email "still-not-an-email"']
-    assert form.errors["address_0_street"] == ['addresses[0].street: empty street ""']
-    assert form.errors[f"attribute_{tier}_value"] == [
-        'attributes.Tier: "Platinum" is not one of Silver, Gold'
-    ]
+    assert form.errors["email"] == ['Email: malformed email "still-not-an-email"']
+    assert form.errors["address_0_street"] == ['Address 1: Street: empty street ""']
+    assert form.errors[f"attribute_{tier}_value"] == ['Tier: "Platinum" is not one of Silver, Gold']
     failed_request.refresh_from_db()
     assert failed_request.changes["fields"]["email"] == "ona@"
 

@@ -242,7 +242,7 @@ def test_a_bad_request_fails_naming_field_and_value_and_blocks_nothing(organizat
 
     rows = edit_rows("S0001")
     assert rows[str(bad.request_id)]["status"] == "failed"
-    assert 'email: malformed email "not-an-email"' in rows[str(bad.request_id)]["last_error"]
+    assert 'Email: malformed email "not-an-email"' in rows[str(bad.request_id)]["last_error"]
     assert rows[str(good.request_id)]["status"] == "synchronized"
     assert create_run.status == "completed_with_errors" and create_run.failed == 1
 

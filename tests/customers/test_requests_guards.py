@@ -143,7 +143,7 @@ def test_an_address_too_long_for_its_column_fails_its_request_and_the_rest_conve
     assert all(r.status != "failed" for r in runs), [r.errors for r in runs]
     staged = StagedChannelRequest.objects.get(request_id=bad.request_id)
     assert staged.status == "failed"
-    assert staged.last_error.startswith('addresses[0].street: "Long street')
+    assert staged.last_error.startswith('Address 1: Street: "Long street')
     assert "longer than 250 characters (360)" in staged.last_error
     assert Customer.objects.filter(async_customer_id=jo.async_customer_id).exists()
     assert not Customer.objects.get(async_customer_id=ona.async_customer_id).party.addresses.filter(
@@ -176,7 +176,7 @@ def test_a_name_too_long_for_the_party_fails_its_record_by_name(organization):
 
     staged = StagedAsyncCustomer.objects.get(async_customer_id=long.async_customer_id)
     assert staged.status == "failed"
-    assert staged.last_error.startswith('name: "xxx')
+    assert staged.last_error.startswith('Name: "xxx')
     assert "longer than 200 characters (201)" in staged.last_error
     assert Customer.objects.filter(async_customer_id=jo.async_customer_id).exists()
 

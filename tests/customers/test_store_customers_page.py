@@ -431,7 +431,7 @@ def test_hq_validation_error_is_shown_on_the_field(admin_client, galleria):
 
     assert response.status_code == 200
     (error,) = response.context["edit_form"].errors["email"]
-    assert 'email: malformed email "rita@@bad"' in error
+    assert 'Email: malformed email "rita@@bad"' in error
     assert "rita@@bad" in response.content.decode()
     assert Customer.objects.get(account=account).email == "rita@example.com"
 

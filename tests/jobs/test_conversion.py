@@ -51,7 +51,7 @@ def test_full_conversion_synchronizes_valid_and_fails_invalid(channel_data):
         assert row["customer_account"].startswith("C")
     bad = rows[str(channel_data["invalid"].async_customer_id)]
     assert bad["status"] == "failed"
-    assert 'addresses[0].country: invalid country code "XXL"' in bad["last_error"]
+    assert 'Address 1: Country: invalid country code "XXL"' in bad["last_error"]
     assert rows[str(channel_data["address"].async_address_id)]["status"] == "synchronized"
     # every valid customer is in every channel database of its legal entity
     accounts = set(

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from customers.importing import data_import
 from customers.selectors import async_status_rows
 from customers.services.changes import CustomerChanges
+from customers.services.labels import field_label
 from customers.services.requests import CustomerEditError, customer_edit_at_store
 from customers.services.validation import CustomerValidationError
 from tests.factories.customers import CustomerFactory
@@ -26,12 +27,12 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 
 # What makes a record bad, and the field HQ names in its reason.
 CUSTOMER_FAULTS = {
-    "country": ("addresses", {"address": {"country": "XXL"}}),
-    "group": ("customer_group", {"customer_group": "NOPE"}),
+    "country": ("Address 1: Country", {"address": {"country": "XXL"}}),
+    "group": ("Customer group", {"customer_group": "NOPE"}),
     "tier": ("Tier", {"attributes": {"Tier": "Diamond"}}),
     "newsletter": ("Newsletter", {"attributes": {"Newsletter": "maybe"}}),
-    "email": ("email", {"email": "not an email"}),
-    "affiliation": ("affiliations", {"affiliations": ["Nobody"]}),
+    "email": ("Email", {"email": "not an email"}),
+    "affiliation": ("Affiliations", {"affiliations": ["Nobody"]}),
 }
 EDIT_FAULTS = {
     "email": {"email": "still@not@an.email"},
@@ -134,4 +135,4 @@ def test_every_record_converts_or_fails_with_its_reason(organization, customers,
             assert row["status"] == "synchronized", row
         else:
             assert row["status"] == "failed", row
-            assert next(iter(EDIT_FAULTS[fault])) in row["last_error"], row
+            assert field_label(next(iter(EDIT_FAULTS[fault]))) in row["last_error"], row

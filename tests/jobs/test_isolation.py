@@ -95,7 +95,7 @@ def test_same_async_address_guid_at_two_stores_uploads_both_channels(organizatio
     assert StagedAsyncCustomer.objects.count() == 2  # both channels staged
     row = statuses("S0002")[str(seattle.async_customer_id)]
     assert row["status"] == "failed"
-    assert "addresses[0].async_address_id" in row["last_error"] and str(shared) in row["last_error"]
+    assert "Address 1: Async address ID" in row["last_error"] and str(shared) in row["last_error"]
 
 
 def test_same_transaction_id_at_two_stores_reaches_hq_twice(organization):

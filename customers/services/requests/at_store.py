@@ -362,6 +362,8 @@ def _copy_addresses_apply(*, store: Store, alias: str, account: str, changes) ->
         addresses.filter(location_id=change.address).update(**change.values)
     if changes.addresses_retired:
         addresses.filter(location_id__in=changes.addresses_retired).delete()
+
+
 def store_edit_event_record(
     *, alias: str, kind: str, key, changes: CustomerChanges, at, account: str = ""
 ) -> None:
