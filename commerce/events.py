@@ -26,10 +26,10 @@ import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
-from commerce.db import HQ, ChannelModel, is_channel_alias
+from commerce.db import CHUNK, HQ, ChannelModel, is_channel_alias
 
 # commerce.models imports this module last, once ACCOUNT_MAX_LENGTH is defined.
 from commerce.models import ACCOUNT_MAX_LENGTH
@@ -81,6 +81,10 @@ class EventQuerySet(models.QuerySet):
     def _erase(self, **values) -> int:
         """events_erase_subject's write, the one update the log allows."""
         return super().update(**values)
+
+    def _expire(self) -> int:
+        """events_expire's delete, the one delete the log allows (README "Retention")."""
+        return super().delete()[0]
 
 
 class EventFields(models.Model):
@@ -257,3 +261,17 @@ def events_erase_subject(
             model.objects.using(using).filter(pk=row.pk)._erase(detail=ERASED_TEXT, changes=changes)
         )
     return erased
+
+
+def events_expire(*, before, using: str = HQ, dry_run: bool = False) -> int:
+    """README "Retention": the events of ``using`` older than ``before`` go, in chunks of
+    ids (each its own transaction); with ``dry_run`` only counted. Returns how many."""
+    model = _model_for(using)
+    old = model.objects.using(using).filter(at__lt=before)
+    if dry_run:
+        return old.count()
+    deleted = 0
+    while chunk := list(old.order_by("pk").values_list("pk", flat=True)[:CHUNK]):
+        with transaction.atomic(using=using):
+            deleted += model.objects.using(using).filter(pk__in=chunk)._expire()
+    return deleted

@@ -272,6 +272,8 @@ JOB_QUEUED_GRACE_SECONDS = env.int("JOB_QUEUED_GRACE_SECONDS", 10)
 # R15 retention (README, Retention): `purge` and its daily schedule delete what the
 # product no longer needs once it is this many days old.
 RETENTION_DAYS = env.int("RETENTION_DAYS", 30, minimum=0)
+# README "Retention": the event log (the audit trail) is kept longer.
+EVENT_LOG_RETENTION_DAYS = env.int("EVENT_LOG_RETENTION_DAYS", 365, minimum=0)
 
 
 # --- Queue (django-q2) -------------------------------------------------------

@@ -107,7 +107,7 @@ def growth_rounds(
                 changes=CustomerChanges(fields={"email": f"r{round_no}.{account}@example.com"}),
             )
         _convert()
-        purge_run(days=0)
+        purge_run(days=0, event_log_days=0)
         count = Customer.objects.count()
         hq_rows, hq_bytes = database_size(HQ)
         channel = [database_size(alias) for alias in channel_aliases()]

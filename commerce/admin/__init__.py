@@ -19,6 +19,7 @@ at 1440 px.
 
 from django.contrib import admin
 
+from commerce.admin.events import ChannelEventAdmin, EventAdmin
 from commerce.admin.organization import (
     ChannelDatabaseAdmin,
     ChannelDatabaseForm,
@@ -61,6 +62,8 @@ admin.site.site_title = "Retail HQ"
 admin.site.index_title = "Headquarters and store channel databases"
 
 __all__ = [
+    "ChannelEventAdmin",
+    "EventAdmin",
     "ASYNC_RECORD_LOOKUPS",
     "ChannelDatabaseAdmin",
     "ChannelDatabaseForm",

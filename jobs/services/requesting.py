@@ -35,13 +35,15 @@ def job_run_request(
     user=None,
     via: str = "command",
     enqueue: bool = True,
+    at_once: bool | None = None,
 ) -> JobRun:
     """Create a queued job run and, once the transaction commits, enqueue it.
 
     Raises JobAlreadyActive when the same job for the same scope is queued or running
     (the partial unique constraint decides, so two simultaneous requests cannot both win),
-    unless that run is queued and its task has not started within the grace: then it is
-    taken over and returned, to be enqueued again or (``enqueue=False``) run by the caller.
+    unless that run is queued and its task has not started within the grace (``at_once``,
+    by default when ``enqueue=False``: no grace, the caller runs it now): then it is taken
+    over and returned, to be enqueued again or (``enqueue=False``) run by the caller.
     """
     job_spec(job)
     parameters, scope = _request_parameters(parameters)
@@ -59,9 +61,11 @@ def job_run_request(
         active = JobRun.objects.filter(job=job, scope=scope, status__in=ACTIVE_STATUSES).first()
         if active is None:  # finished in between: try once more
             return job_run_request(
-                job=job, parameters=parameters, user=user, via=via, enqueue=enqueue
+                job=job, parameters=parameters, user=user, via=via, enqueue=enqueue, at_once=at_once
             )
-        if not job_run_take_over(run=active):
+        # A caller that runs the job here (``--sync``) takes a queued run whose task has
+        # not started at once; a request for a task waits the grace.
+        if not job_run_take_over(run=active, at_once=not enqueue if at_once is None else at_once):
             raise JobAlreadyActive(active) from None
         run = active
     if enqueue:
@@ -117,7 +121,14 @@ def job_chain_request(
         job_runs_reap_stale(job=job, scope=_request_parameters(parameters)[1])
     with transaction.atomic(using=HQ):
         runs = [
-            job_run_request(job=job, parameters=parameters, user=user, via=via, enqueue=False)
+            job_run_request(
+                job=job,
+                parameters=parameters,
+                user=user,
+                via=via,
+                enqueue=False,
+                at_once=not enqueue,  # the chain runs here (``--sync``)
+            )
             for job, parameters in stages
         ]
         if enqueue:

@@ -29,6 +29,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from commerce.db import CHUNK, HQ, ChannelDatabaseUnreachable, channel_database_errors
+from commerce.events import events_expire
 from commerce.models import ChannelDatabase, SalesTransaction
 from customers.models import (
     AsyncAddress,
@@ -255,11 +256,18 @@ def _purge_rows(purge: Purge, queryset: QuerySet, *, using: str, dry_run: bool) 
             deleted += counts.get(queryset.model._meta.label, 0)
 
 
-def purge_run(*, days: int | None = None, dry_run: bool = False) -> list[tuple[str, str, int]]:
-    """R15: purge every table of ``PURGES`` (HQ, then each channel database); returns
+def purge_run(
+    *, days: int | None = None, dry_run: bool = False, event_log_days: int | None = None
+) -> list[tuple[str, str, int]]:
+    """R15: purge every table of ``PURGES`` (HQ, then each channel database), then the
+    event log's entries older than ``event_log_days`` (``EVENT_LOG_RETENTION_DAYS``,
+    default 365: the audit trail is kept longer than what the jobs need); returns
     ``(database, table label, rows deleted or, with dry_run, that would be)``; for a
     channel database that cannot be reached, the reason instead of a count."""
     cutoff = retention_cutoff(days)
+    event_cutoff = retention_cutoff(
+        settings.EVENT_LOG_RETENTION_DAYS if event_log_days is None else event_log_days
+    )
     results = []
     channels = list(ChannelDatabase.objects.order_by("name"))
     for purge in PURGES:
@@ -277,4 +285,15 @@ def purge_run(*, days: int | None = None, dry_run: bool = False) -> list[tuple[s
                 results.append((channel.name, purge.label, error.cannot_be_reached))
                 continue
             results.append((channel.name, purge.label, count))
+    results.append(
+        ("HQ", "event log", events_expire(before=event_cutoff, using=HQ, dry_run=dry_run))
+    )
+    for channel in channels:
+        try:
+            with channel_database_errors(channel.alias, name=channel.name):
+                count = events_expire(before=event_cutoff, using=channel.alias, dry_run=dry_run)
+        except ChannelDatabaseUnreachable as error:
+            results.append((channel.name, "event log", error.cannot_be_reached))
+            continue
+        results.append((channel.name, "event log", count))
     return results

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from commerce.admin_channel import channel_query_string
 from commerce.db import channel_aliases
+from commerce.events import ChannelEvent, Event, EventAction, EventKind, NewEvent, events_record
 from commerce.models import (
     ChannelDatabase,
     ChannelSalesLine,
@@ -127,6 +128,25 @@ def _channel_transactions(n):
     return transactions
 
 
+def _events(n, *, using):
+    model = ChannelEvent if using == "channel" else Event
+    events_record(
+        [
+            NewEvent(
+                kind=EventKind.ACCOUNT,
+                key=f"C{i:06d}",
+                account=f"C{i:06d}",
+                action=EventAction.FIXED,
+                actor="admin",
+                changes=[["Customer group", "PLATINUM", "RETAIL"]],
+            )
+            for i in range(n)
+        ],
+        using=using,
+    )
+    return list(model.objects.using(using).order_by("-pk")[:n])
+
+
 def _sales_transactions(n):
     transactions = SalesTransactionFactory.create_batch(n)
     for txn in transactions:
@@ -163,6 +183,8 @@ MAKERS = {
     SalesOrder: _sales_orders,
     SalesOrderLine: lambda n: SalesOrderLineFactory.create_batch(n),
     Statement: lambda n: StatementFactory.create_batch(n),
+    Event: lambda n: _events(n, using="default"),
+    ChannelEvent: lambda n: _events(n, using="channel"),
 }
 
 

@@ -277,13 +277,13 @@ def test_before_any_distribution_the_store_checks_against_hq(organization):
 @pytest.mark.parametrize(
     ("options", "named"),
     [
-        ([], "first_name"),
+        ([], "First name"),
         (["--first-name", "A", "--last-name", "B", "--email", "notanemail"], "notanemail"),
         (
             ["--first-name", "A", "--last-name", "B", "--customer-group", "NOPE"],
             'customer group "NOPE"',
         ),
-        (["--type", "organization"], "organization_name"),
+        (["--type", "organization"], "Organization name"),
     ],
 )
 def test_create_customer_at_store_refuses_bad_input_in_one_line(distributed, options, named):
@@ -299,7 +299,7 @@ def test_create_customer_at_store_refuses_bad_input_in_one_line(distributed, opt
 
     message = str(refused.value)
     assert "\n" not in message and named in message
-    assert message.startswith("store S0001 refused the customer: ")
+    assert message.startswith("Store S0001 refused the customer: ")
     assert not AsyncCustomer.objects.using("channel").exists()
 
 
@@ -344,8 +344,8 @@ def test_add_customer_at_store_page_shows_the_stores_refusal_on_the_field(
     )
 
     form = response.context["form"]
-    assert form.errors["email"] == ['email: malformed email "notanemail"']
-    assert form.errors["phone"] == ['phone: "12" is not a phone number']
+    assert form.errors["email"] == ['Email: malformed email "notanemail"']
+    assert form.errors["phone"] == ['Phone: "12" is not a phone number']
     assert not AsyncCustomer.objects.using("channel").exists()
 
 

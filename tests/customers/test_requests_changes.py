@@ -17,6 +17,7 @@ from customers.models import (
     AsyncCustomerContact,
     ChannelCustomer,
     Customer,
+    CustomerAttribute,
     StagedAsyncCustomer,
     StagedChannelRequest,
 )
@@ -284,6 +285,7 @@ def test_on_a_failed_record_applied_to_it_and_tried_again(organization, kind):
     convert()
     assert StagedAsyncCustomer.objects.get().status == "failed"
     CustomerGroupFactory(legal_entity=organization["legal_entity"], code="GOLDCLUB")
+    run("distribute")  # the new group reaches the store (R16), which checks against it
 
     change = make(*addresses)
     customer_edit_at_store(
@@ -333,17 +335,19 @@ def test_a_bad_request_fails_at_hq_alone_naming_field_and_value(organization, on
     customer_edit_at_store(
         store=organization["seattle"],
         customer=customer.account,
-        changes=CustomerChanges(attributes={"Tier": "Platinum"}),
+        changes=CustomerChanges(attributes={"Tier": "Gold"}),
     )
     customer_edit_at_store(
         store=organization["seattle"],
         customer=customer.account,
         changes=CustomerChanges(affiliations_removed=("Employees",)),
     )
+    # Reference data changed at HQ after the store checked the edit (R5 still applies).
+    CustomerAttribute.objects.filter(name="Tier").update(choices=["Silver"])
     convert()
 
     bad, good = StagedChannelRequest.objects.order_by("edited_at")
-    assert bad.status == "failed" and 'attributes.Tier: "Platinum"' in bad.last_error
+    assert bad.status == "failed" and 'Tier: "Gold" is not one of Silver' in bad.last_error
     assert good.status == "completed"
     assert state(customer)["affiliations"] == []
 

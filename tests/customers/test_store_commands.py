@@ -140,17 +140,17 @@ LONG_STREET = json.dumps(
         (
             "create_customer_at_store",
             ["--first-name", "x" * 5000, "--last-name", "K"],
-            'Store S0001 refused the customer: first_name: "xxx',
+            'Store S0001 refused the customer: First name: "xxx',
         ),
         (
             "edit_customer_at_store",
             ["--customer", "C000001", "--first-name", "x" * 5000],
-            'Store S0001 refused the change: first_name: "xxx',
+            'Store S0001 refused the change: First name: "xxx',
         ),
         (
             "edit_customer_at_store",
             ["--customer", "C000001", "--add-address", LONG_STREET],
-            'Store S0001 refused the change: addresses[0].street: "xxx',
+            'Store S0001 refused the change: Address 1: Street: "xxx',
         ),
     ],
 )

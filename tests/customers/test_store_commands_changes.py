@@ -100,12 +100,12 @@ def test_after_upload_the_changes_travel_as_one_request(ona):
         (["--change-address", "{first}", '{"floor": "2"}'], "unknown field floor"),
         (["--change-address", "{first}", '{"primary": "yes"}'], 'primary "yes" is not true'),
         (["--change-address", "LOC-NOPE", '{"city": "Austin"}'], 'unknown address "LOC-NOPE"'),
-        (["--retire-address", "LOC-NOPE"], 'retire_address: unknown address "LOC-NOPE"'),
+        (["--retire-address", "LOC-NOPE"], 'Retire address: unknown address "LOC-NOPE"'),
         (["--set-attribute", "Tier"], '"Tier" is not NAME=VALUE'),
         (["--add-contact", '{"type": "fax", "value": "1"}'], 'unknown contact type "fax"'),
         (["--add-contact", '{"type": "email", "value": "nope"}'], 'malformed email "nope"'),
         (["--remove-contact", "x" * 300], "contacts_removed[0].value"),
-        (["--remove-affiliation", "x" * 300], "affiliations:"),
+        (["--remove-affiliation", "x" * 300], "Affiliations:"),
     ],
 )
 def test_bad_values_exit_1_in_one_line_nothing_written(ona, args, message):

@@ -7,7 +7,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import OrmQ
@@ -202,10 +202,29 @@ def test_a_queued_run_within_the_grace_keeps_its_scope(
         run = requested()
 
     with pytest.raises(JobAlreadyActive):
-        job_run_request(job=Job.SYNC_ORDERS, enqueue=False)
+        job_run_request(job=Job.SYNC_ORDERS)  # a request for a task waits the grace
 
     run.refresh_from_db()
     assert run.status == JobStatus.QUEUED and run.task_id.startswith(f"job-runs-{run.pk}~")
+
+
+def test_sync_takes_over_a_queued_run_at_once_within_the_grace(
+    recording, broker, django_capture_on_commit_callbacks
+):
+    """``--sync`` runs the job in its own process now: a queued run whose task has not
+    started is its to run at once (a store write's trigger, then ``--sync`` a second
+    later, with no cluster)."""
+    broker("lost")
+    with django_capture_on_commit_callbacks(execute=True):
+        lost = requested()
+    lost.refresh_from_db()
+    first_task = lost.task_id
+
+    taken = job_run_request(job=Job.SYNC_ORDERS, enqueue=False)  # as run_job --sync
+    job_runs_execute(run_ids=[taken.pk])
+
+    assert taken.pk == lost.pk and recording == [lost.pk]
+    assert job_runs_task([lost.pk], first_task) == [] and recording == [lost.pk]
 
 
 def test_sync_takes_over_a_queued_run_whose_task_never_started_and_the_task_runs_nothing(
@@ -298,11 +317,7 @@ def test_convert_sync_with_no_cluster_takes_over_the_triggered_chain(
     assert [run.status for run in triggered] == [JobStatus.QUEUED] * 3
     (queued_task,) = [SignedPackage.loads(row.payload) for row in OrmQ.objects.all()]
 
-    with pytest.raises(CommandError, match="already queued"):
-        call_command("convert_async_customers", "--sync")  # within the grace: refused
-
-    past_the_grace(*triggered)
-    call_command("convert_async_customers", "--sync")
+    call_command("convert_async_customers", "--sync")  # at once, within the grace
 
     assert unconverted() == {"channel": 0, "channel2": 0}
     upload, _account_creation, distribution = (JobRun.objects.get(pk=run.pk) for run in triggered)

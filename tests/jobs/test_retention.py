@@ -210,3 +210,33 @@ def test_the_customer_page_links_a_timeline_only_while_it_is_kept(converted, adm
 
     page = admin_client.get(url)
     assert page.status_code == 200 and timeline not in page.content.decode()
+
+
+def test_the_event_log_is_kept_longer_and_then_expires(organization):
+    """The audit trail outlives what the jobs need: EVENT_LOG_RETENTION_DAYS (365)."""
+    from commerce.events import ChannelEvent, Event, EventAction, EventKind, NewEvent, events_record
+
+    now = timezone.now()
+    for using in ("default", "channel"):
+        events_record(
+            [
+                NewEvent(kind=EventKind.ACCOUNT, key=key, action=EventAction.EDITED, at=at)
+                for key, at in (
+                    ("OLD", now - datetime.timedelta(days=400)),
+                    ("MONTHS", now - datetime.timedelta(days=100)),
+                    ("NEW", now),
+                )
+            ],
+            using=using,
+        )
+
+    assert purged(dry_run=True)[("HQ", "event log")] == 1
+    assert purged()[("HQ", "event log")] == 1  # only the one past 365 days
+    assert set(Event.objects.values_list("key", flat=True)) == {"MONTHS", "NEW"}
+    assert set(ChannelEvent.objects.using("channel").values_list("key", flat=True)) == {
+        "MONTHS",
+        "NEW",
+    }
+
+    purge_run(event_log_days=30)
+    assert list(Event.objects.values_list("key", flat=True)) == ["NEW"]

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from commerce.db import ChannelDatabaseUnreachable
 from commerce.models import Store
+from customers.services.labels import operator_text
 from customers.services.store import customer_create_at_store
 from customers.services.validation import (
     CustomerInput,
@@ -60,9 +61,11 @@ class Command(BaseCommand):
         try:
             result = customer_create_at_store(store=store, data=data)
         except StoreInputError as error:
-            raise CommandError(f"Store {store.number} refused the customer: {error}") from error
+            raise CommandError(
+                f"Store {store.number} refused the customer: {operator_text(str(error))}"
+            ) from error
         except CustomerValidationError as error:
-            raise CommandError(f"HQ refused the customer: {error}") from error
+            raise CommandError(f"HQ refused the customer: {operator_text(str(error))}") from error
         except ChannelDatabaseUnreachable as error:
             raise CommandError(error.cannot_be_reached) from error
         if result.fallback_reason:

@@ -14,6 +14,7 @@ from customers.services.changes import (
     CustomerChangesError,
     attribute_value_typed,
 )
+from customers.services.labels import operator_text
 from customers.services.requests import CustomerEditError, customer_edit_at_store
 from customers.services.validation import (
     AddressInput,
@@ -210,9 +211,11 @@ class Command(BaseCommand):
         except (CustomerEditError, CustomerChangesError) as error:
             raise CommandError(str(error)) from error
         except StoreInputError as error:
-            raise CommandError(f"Store {store.number} refused the change: {error}") from error
+            raise CommandError(
+                f"Store {store.number} refused the change: {operator_text(str(error))}"
+            ) from error
         except CustomerValidationError as error:
-            raise CommandError(f"HQ refused the change: {error}") from error
+            raise CommandError(f"HQ refused the change: {operator_text(str(error))}") from error
         except ChannelDatabaseUnreachable as error:
             raise CommandError(error.cannot_be_reached) from error
         if result.fallback_reason:
