@@ -24,6 +24,7 @@ class EventAdminMixin(ViewOnlyMixin):
     search_fields = ["key", "account", "actor"]
     date_hierarchy = "at"
     list_per_page = 100
+    ordering = ["-at", "-id"]  # the latest first; a timeline reads oldest first
     show_full_result_count = False
     fields = [
         "at_seconds",

@@ -141,7 +141,7 @@ def test_an_hq_database_error_is_said_and_the_local_results_shown(admin_client, 
 
     assert response.status_code == 200
     assert [r["name"] for r in response.context["rows"]] == ["Karen Stone"]
-    assert "HQ cannot be reached (HQ could not be reached (server closed" in (
+    assert "HQ could not be reached (server closed" in (
         response.content.decode()
     )
 
@@ -160,7 +160,7 @@ def test_choosing_makes_the_customer_available_at_the_store_at_once(admin_client
 
     copy = ChannelCustomer.objects.using("channel").get(account=rita.account)
     assert copy.hq_version == rita.version and copy.name == "Rita Stone"
-    assert list(copy.addresses.values_list("street", flat=True)) == ["1 Main St", "2 Side St"]
+    assert sorted(copy.addresses.values_list("street", flat=True)) == ["1 Main St", "2 Side St"]
     assert response.status_code == 302 and response.url == customer_url(houston, rita.account)
     (message,) = messages_of(response)
     assert f"Rita Stone ({rita.account}) is now available at store S0001" in message
