@@ -93,11 +93,12 @@ def job_run_take_over(*, run: JobRun, at_once: bool = False) -> bool:
     """Take a queued run whose task has not started within the grace away from that task;
     the caller hands it to a new task or runs it (``task_id`` is "" until then). One
     conditional UPDATE on what was read, so of two requests at most one takes it, and
-    none once a worker has claimed it. ``at_once``: no grace, for a caller that runs it
-    in its own process now (``--sync``): the task, if it starts, finds the run taken and
-    does nothing. Returns whether the run was taken."""
+    none once a worker has claimed it. ``at_once``: no grace for a run handed to a task,
+    for a caller that runs it in its own process now (``--sync``): the task, if it starts,
+    finds the run taken and does nothing. Returns whether the run was taken."""
     now = timezone.now()
-    cutoff = now if at_once else now - job_queued_grace()
+    # At once only from a task: a run with no task yet is being run by its own caller.
+    cutoff = now if at_once and run.task_id else now - job_queued_grace()
     if run.status != JobStatus.QUEUED or run.enqueued_at >= cutoff:
         return False
     if (

@@ -18,13 +18,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from commerce.admin_display import short_guid
-from commerce.db import ChannelDatabaseUnreachable
 from commerce.events import EventAction, EventKind, event_record
 from commerce.models import Store
 from customers.admin.erasure import EraseCustomerMixin
 from customers.admin.fix_changes import fix_changes
 from customers.admin.merge import merged_display
-from customers.admin.store_all_stores import store_customer_created
+from customers.admin.store_all_stores import store_customer_created, store_form_create
 from customers.admin.timeline import event_line
 from customers.attribute_forms import CustomerAttributeForm, CustomerAttributeValueForm
 from customers.forms import (
@@ -47,13 +46,11 @@ from customers.models import (
     attribute_value_text,
 )
 from customers.selectors.events import customer_events
-from customers.services.accounts import NumberSequenceExhausted, account_numbers_allocate
+from customers.services.accounts import account_numbers_allocate
 from customers.services.changes import EDITABLE_FIELDS, PARTY_FIELDS
 from customers.services.duplicates import customer_match_keys_refresh
 from customers.services.master import customer_fields_changed, customer_version_raise
 from customers.services.staging import location_id_for
-from customers.services.store import customer_create_at_store
-from customers.services.validation import CustomerValidationError
 
 
 def _changed_customer_fields(form, formsets) -> set[str]:
@@ -375,15 +372,8 @@ class CustomerAdmin(EraseCustomerMixin, admin.ModelAdmin):
             form = StoreCustomerForm(request.POST)
             if form.is_valid():
                 store = form.cleaned_data["store"]
-                try:
-                    result = customer_create_at_store(store=store, data=form.customer_input())
-                except CustomerValidationError as error:
-                    form.add_service_errors(error.errors)
-                except NumberSequenceExhausted as error:
-                    form.add_error(None, str(error))
-                except ChannelDatabaseUnreachable as error:
-                    form.add_error(None, f"Nothing created: {error.cannot_be_reached}.")
-                else:
+                result = store_form_create(form, store)
+                if result is not None:
                     return self._store_customer_created(request, store, result)
         else:
             store = Store.objects.filter(pk=request.GET.get("store") or None).first()

@@ -67,6 +67,20 @@ def store_customer_url(store: Store, key: str) -> str:
     return reverse("admin:customers_store_customer", args=[store.pk, quote(key)])
 
 
+def store_form_create(form, store: Store):
+    """Create the customer of an add-at-store ``form`` at ``store`` (R1); None, with the
+    refusal on the form (on its field where it names one), when it is refused."""
+    try:
+        return customer_create_at_store(store=store, data=form.customer_input())
+    except CustomerValidationError as error:
+        form.add_service_errors(error.errors)
+    except NumberSequenceExhausted as error:
+        form.add_error(None, str(error))
+    except ChannelDatabaseUnreachable as error:
+        form.add_error(None, f"Nothing created: {error.cannot_be_reached}.")
+    return None
+
+
 def store_customer_created(model_admin, request, store: Store, result: StoreCustomerResult):
     """The end of a creation at a store (R1), from any page: logged on the new record,
     said in a message, and the store customer page of the new customer."""
@@ -231,15 +245,8 @@ class StoreAllStoresMixin:
         if request.method == "POST":
             form = StoreAddCustomerForm(request.POST, store=store)
             if form.is_valid():
-                try:
-                    result = customer_create_at_store(store=store, data=form.customer_input())
-                except CustomerValidationError as error:
-                    form.add_service_errors(error.errors)
-                except NumberSequenceExhausted as error:
-                    form.add_error(None, str(error))
-                except ChannelDatabaseUnreachable as error:
-                    form.add_error(None, f"Nothing created: {error.cannot_be_reached}.")
-                else:
+                result = store_form_create(form, store)
+                if result is not None:
                     return store_customer_created(self, request, store, result)
         else:
             form = StoreAddCustomerForm(store=store)

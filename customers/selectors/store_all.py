@@ -98,7 +98,9 @@ def store_customer_search_all(
     if not query.strip():
         return AllStoresResult(local=local)
     if store.offline:
-        return AllStoresResult(local=local, hq_unreachable="HQ cannot be reached (the store is offline)")
+        return AllStoresResult(
+            local=local, hq_unreachable="HQ cannot be reached (the store is offline)"
+        )
     try:
         hq_rows = hq_customer_search(
             store=store,

@@ -135,7 +135,10 @@ def test_the_store_searches_locally_when_it_is_offline(stores):
     rows, err = search_json("--store", "S0001", "Stone", "--all-stores")
 
     assert {r["source"] for r in rows} == {"local"} and len(rows) == 2
-    assert err == "Store S0001: HQ cannot be reached (the store is offline); searched its channel database only.\n"
+    assert err == (
+        "Store S0001: HQ cannot be reached (the store is offline); "
+        "searched its channel database only.\n"
+    )
 
 
 @pytest.mark.parametrize("error", [OperationalError, InterfaceError])

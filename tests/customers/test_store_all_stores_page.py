@@ -141,9 +141,7 @@ def test_an_hq_database_error_is_said_and_the_local_results_shown(admin_client, 
 
     assert response.status_code == 200
     assert [r["name"] for r in response.context["rows"]] == ["Karen Stone"]
-    assert "HQ could not be reached (server closed" in (
-        response.content.decode()
-    )
+    assert "HQ could not be reached (server closed" in (response.content.decode())
 
 
 # --- Choosing -------------------------------------------------------------------------------

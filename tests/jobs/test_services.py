@@ -405,8 +405,8 @@ def test_a_chain_whose_worker_beats_keeps_its_queued_runs(enqueued_conversion):
     worker_died_in(chain[0], ago=BEATING)
 
     assert job_runs_reap_stale() == 0
-    with pytest.raises(JobAlreadyActive):
-        conversion_request(channel_database="HOUSTON", enqueue=False)
+    with pytest.raises(JobAlreadyActive):  # a request for a task; --sync takes it at once
+        conversion_request(channel_database="HOUSTON")
 
     assert [r.status for r in refreshed(chain)] == [
         JobStatus.RUNNING,
@@ -453,8 +453,8 @@ def test_a_chain_not_started_yet_keeps_its_scopes_within_the_grace(enqueued_conv
         aged(run, created_at=timezone.now() - timedelta(seconds=JOB_QUEUED_LEASE_SECONDS - 60))
 
     assert job_runs_reap_stale() == 0
-    with pytest.raises(JobAlreadyActive):
-        conversion_request(channel_database="HOUSTON", enqueue=False)
+    with pytest.raises(JobAlreadyActive):  # a request for a task; --sync takes it at once
+        conversion_request(channel_database="HOUSTON")
 
 
 def test_a_request_for_any_scope_of_a_dead_chain_frees_the_whole_chain(enqueued_conversion):
