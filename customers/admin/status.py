@@ -27,8 +27,8 @@ from customers.selectors import (
     async_status_label,
     staged_records_statuses,
 )
+from customers.selectors.sync_status import blocked_transactions, sync_status_page
 from customers.services.review import DuplicateReviewError, staged_customer_review
-from customers.sync_status import blocked_transactions, sync_status_page
 
 STATUS_PAGE_SIZE = 100
 STATUS_REFRESH_SECONDS = 10
