@@ -33,6 +33,7 @@ from customers.models import (
     StagedAsyncCustomerAttributeValue,
     address_values,
 )
+from customers.selectors.stores import stores_by_number
 from customers.services.children import (
     CHILD_RELATIONS,
     CUSTOMER_FIELDS,
@@ -40,7 +41,6 @@ from customers.services.children import (
     staged_customer_input,
 )
 from customers.services.labels import operator_text
-from customers.services.staging import stores_by_number
 from customers.services.validation import (
     AddressInput,
     ReferenceData,

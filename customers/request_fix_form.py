@@ -46,6 +46,7 @@ from customers.models import (
     StagedAsyncCustomer,
     StagedChannelRequest,
 )
+from customers.selectors.stores import stores_by_number
 from customers.services.changes import (
     EDITABLE_FIELDS,
     AddressChange,
@@ -55,7 +56,6 @@ from customers.services.changes import (
     customer_changes_errors,
 )
 from customers.services.labels import operator_text
-from customers.services.staging import stores_by_number
 from customers.services.validation import AddressInput, ReferenceData
 from customers.shown_version import CarriedField, ShownVersionMixin, digest
 

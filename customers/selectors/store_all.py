@@ -205,7 +205,7 @@ def _hq_customers(*, store: Store, query: str):
 def _store_country(store: Store) -> str | None:
     """The country a phone number typed at the store without a country code is from:
     its default customer's primary (else first) address's (as duplicate detection reads
-    it, customers.services.duplicates.store_countries)."""
+    it, customers.selectors.stores.store_countries)."""
     return (
         Address.objects.filter(party__customer__default_for_stores=store)
         .order_by("-is_primary", "pk")

@@ -28,12 +28,14 @@ from customers.models import (
     CustomerAttributeValue,
     Party,
 )
+from customers.selectors.stores import legal_entity_countries
 from customers.services.duplicates import (
     input_match_keys,
-    legal_entity_countries,
     needs_fallback_country,
 )
-from customers.services.staging import location_id_for
+from customers.services.staging import (
+    location_id_for,
+)
 from customers.services.validation import CustomerInput, ReferenceData
 
 

@@ -29,6 +29,7 @@ from customers.models import (
     StagedAsyncCustomerAddress,
     StagingStatus,
 )
+from customers.selectors.stores import store_countries, stores_by_number
 from customers.services.accounts import CreatedCustomer, customers_create
 from customers.services.children import CHILD_RELATIONS, children_read, staged_customer_input
 from customers.services.duplicates import (
@@ -39,7 +40,6 @@ from customers.services.duplicates import (
     needs_fallback_country,
     possible_duplicates_record,
     sequence_lock,
-    store_countries,
 )
 from customers.services.staging import (
     StagedOutcome,
@@ -47,7 +47,6 @@ from customers.services.staging import (
     guid_collision_error,
     origin_matches,
     staged_rows_mark,
-    stores_by_number,
 )
 from customers.services.staging_events import outcome_events_record
 from customers.services.validation import CustomerInput, ReferenceData, customer_input_errors

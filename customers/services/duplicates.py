@@ -33,7 +33,8 @@ from customers.match_keys import (
     match_keys,
     reasons_in_words,
 )
-from customers.models import Address, Customer, PossibleDuplicate
+from customers.models import Customer, PossibleDuplicate
+from customers.selectors.stores import legal_entity_countries
 from customers.services.validation import CustomerInput
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
@@ -42,43 +43,6 @@ MESSAGE_ACCOUNTS = 5
 
 
 # --- Fallback countries (phone numbers without a country code) ------------------------
-
-
-def _default_customer_addresses(filter_field: str, values) -> list[tuple]:
-    """(key, store number, country, is_primary, pk) of the addresses of the default
-    customers of the stores whose ``filter_field`` is among ``values``."""
-    stores = "party__customer__default_for_stores"
-    return list(
-        Address.objects.filter(**{f"{stores}__{filter_field}__in": list(values)})
-        .order_by()
-        .values_list(
-            f"{stores}__{filter_field}", f"{stores}__number", "country", "is_primary", "pk"
-        )
-    )
-
-
-def _first_by_key(rows: list[tuple]) -> dict:
-    """Per key, the country of the first store's primary (else first) address."""
-    countries: dict = {}
-    for key, _number, country, _primary, _pk in sorted(
-        rows, key=lambda r: (str(r[0]), r[1], not r[3], r[4])
-    ):
-        countries.setdefault(key, country)
-    return countries
-
-
-def store_countries(store_numbers: Iterable[str]) -> dict[str, str]:
-    """Store number -> the country of its default customer's primary (else first)
-    address: where a phone number typed at the store without a country code is from."""
-    numbers = set(store_numbers)
-    return _first_by_key(_default_customer_addresses("number", numbers)) if numbers else {}
-
-
-def legal_entity_countries(legal_entity_ids: Iterable[int]) -> dict[int, str]:
-    """Legal entity id -> the fallback country of its first store (by number), for a
-    customer that has neither a store nor an address."""
-    ids = set(legal_entity_ids)
-    return _first_by_key(_default_customer_addresses("legal_entity_id", ids)) if ids else {}
 
 
 # --- Keys of inputs and customers -----------------------------------------------------

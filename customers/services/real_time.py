@@ -23,6 +23,7 @@ from commerce.db import HQ
 from commerce.events import EventAction, EventKind, event_record
 from commerce.models import Store
 from customers.models import Customer
+from customers.selectors.stores import store_countries
 from customers.services.accounts import customers_create
 from customers.services.duplicates import (
     Match,
@@ -32,7 +33,6 @@ from customers.services.duplicates import (
     needs_fallback_country,
     possible_duplicates_record,
     sequence_lock,
-    store_countries,
 )
 from customers.services.validation import CustomerInput, ReferenceData
 

@@ -40,6 +40,7 @@ from customers.models import (
     StagingStatus,
     address_values,
 )
+from customers.selectors.stores import store_countries
 from customers.services.accounts_staged import STAGED_CUSTOMER_PREFETCH, staged_customers_create
 from customers.services.aliases import customer_survivor
 from customers.services.children import staged_customer_input
@@ -49,7 +50,6 @@ from customers.services.duplicates import (
     duplicates_find,
     input_match_keys,
     needs_fallback_country,
-    store_countries,
 )
 from customers.services.staging import (
     address_by_guid_location_id,

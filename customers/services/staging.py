@@ -9,7 +9,7 @@ is repaired by the next run sending them again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,7 +20,6 @@ from django.utils import timezone
 from commerce.bulk import ids_reserve, rows_insert
 from commerce.db import HQ
 from commerce.events import EventAction, EventKind, NewEvent, events_record
-from commerce.models import Store
 from customers.models import (
     Address,
     AsyncAddress,
@@ -31,6 +30,7 @@ from customers.models import (
     StagingStatus,
     address_values,
 )
+from customers.selectors.stores import stores_by_number
 from customers.services.aliases import survivors_map
 from customers.services.children import (
     CUSTOMER_FIELDS,
@@ -38,7 +38,9 @@ from customers.services.children import (
     children_insert,
     children_read,
 )
-from customers.services.duplicates import customer_match_keys_refresh
+from customers.services.duplicates import (
+    customer_match_keys_refresh,
+)
 from customers.services.labels import operator_text
 from customers.services.staging_events import (
     STAGED_SUBJECTS,
@@ -66,15 +68,6 @@ class StagedOutcome:
     @property
     def ok(self) -> bool:
         return not self.error
-
-
-def stores_by_number(numbers: Iterable[str]) -> dict[str, Store]:
-    return {
-        s.number: s
-        for s in Store.objects.filter(number__in=set(numbers)).select_related(
-            "legal_entity", "default_customer__customer_group"
-        )
-    }
 
 
 def location_id_for(async_address_id: uuid.UUID | None) -> str:

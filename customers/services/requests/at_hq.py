@@ -31,6 +31,7 @@ from customers.models import (
     StagingStatus,
     display_name,
 )
+from customers.selectors.stores import stores_by_number
 from customers.services.aliases import survivors_map
 from customers.services.changes import (
     PARTY_FIELDS,
@@ -38,13 +39,14 @@ from customers.services.changes import (
     CustomerChangesError,
     customer_changes_errors,
 )
-from customers.services.duplicates import customer_match_keys_refresh
+from customers.services.duplicates import (
+    customer_match_keys_refresh,
+)
 from customers.services.erasure import erased_refusal
 from customers.services.requests.parts import HqParts, StagedParts, _later
 from customers.services.staging import (
     StagedOutcome,
     origin_matches,
-    stores_by_number,
 )
 from customers.services.validation import EDITABLE_FIELDS, ReferenceData, edit_time_at_hq
 
