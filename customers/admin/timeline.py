@@ -14,7 +14,6 @@ Served under the staged async customers admin next to the status page
 from __future__ import annotations
 
 import datetime
-import re
 import uuid
 from dataclasses import dataclass
 
@@ -37,6 +36,7 @@ from customers.models import (
     StagingStatus,
 )
 from customers.selectors.events import record_events
+from customers.services.labels import operator_text
 
 KIND_LABELS = {"customer": "async customer", "address": "async address", "edit": "store edit"}
 CHANNEL_MODELS = {
@@ -161,15 +161,6 @@ def _timeline(
     return [*dated, *(event for event in kept if not event.at)]
 
 
-# A reason's field path ("customer_group: ", "addresses[0].country: "): the log keeps
-# the reason as HQ gave it, the timeline says it in plain words.
-_FIELD_PATH = re.compile(r"(^|; )[a-z_]+(\[\d+\])?(\.[A-Za-z_ ]+)?: ")
-
-
-def plain_reason(reason: str) -> str:
-    return _FIELD_PATH.sub(r"\1", reason or "")
-
-
 def _changes_text(changes) -> str:
     return "; ".join(f"{label}: {old} → {new}" for label, old, new in changes)
 
@@ -191,11 +182,11 @@ def event_line(event: EventFields, *, store: str = "") -> Event:
             url = reverse("admin:jobs_uploadsession_change", args=[event.session])
             link_text = f"upload session #{event.session}"
     elif action == EventAction.FAILED:
-        title, detail, state = "Failed at HQ", plain_reason(detail), "failed"
+        title, detail, state = "Failed at HQ", operator_text(detail), "failed"
     elif action == EventAction.HELD:
         title, detail, state = (
             "Held for review as a possible duplicate",
-            plain_reason(detail),
+            operator_text(detail),
             "waiting",
         )
     elif action == EventAction.FIXED:
@@ -223,7 +214,7 @@ def event_line(event: EventFields, *, store: str = "") -> Event:
         noun = "Statement" if event.kind == EventKind.STATEMENT else "Sales transaction"
         title = f"{noun} posted" if action == EventAction.POSTED else f"{noun} not posted"
         state = "done" if action == EventAction.POSTED else "failed"
-        detail = plain_reason(detail)
+        detail = operator_text(detail)
     elif action in (EventAction.MERGED, EventAction.ERASED):
         title = f"{event.get_action_display()} by {who}"
     return Event(
