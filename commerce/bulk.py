@@ -142,6 +142,16 @@ def _preparer(field: models.Field, connection):
         return prepare_uuid
     if kind == "JSONField":
         return lambda value: value.text if isinstance(value, JSONText) else generic(value)
+    if kind == "DateTimeField":
+        # A batch stamps its rows with one time (events, sessions): prepare it once.
+        last: list = [object(), None]
+
+        def prepare_datetime(value):
+            if value is not last[0]:
+                last[:] = [value, generic(value)]
+            return last[1]
+
+        return prepare_datetime
     return generic
 
 

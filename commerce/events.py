@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from django.db import models, transaction
 from django.utils import timezone
 
+from commerce.bulk import JSONText, rows_insert
 from commerce.db import CHUNK, HQ, ChannelModel, is_channel_alias
 
 # commerce.models imports this module last, once ACCOUNT_MAX_LENGTH is defined.
@@ -170,6 +171,22 @@ def _model_for(using: str) -> type[EventFields]:
     return ChannelEvent if is_channel_alias(using) else Event
 
 
+_EVENT_COLUMNS = (
+    "at",
+    "kind",
+    "key",
+    "channel_database",
+    "account",
+    "action",
+    "actor",
+    "detail",
+    "changes",
+    "session",
+    "version",
+)
+_NO_CHANGES = JSONText.dumps([])
+
+
 def events_record(events: Iterable[NewEvent], *, using: str = HQ) -> int:
     """Write ``events`` to the log of database ``using`` (HQ or a channel alias) in one
     bulk insert per batch; call inside the transaction of the change they record.
@@ -178,23 +195,25 @@ def events_record(events: Iterable[NewEvent], *, using: str = HQ) -> int:
     model = _model_for(using)
     now = timezone.now()
     rows = [
-        model(
-            at=event.at or now,
-            kind=event.kind,
-            key=str(event.key),
-            channel_database=event.channel_database or "",
-            account=event.account or "",
-            action=event.action,
-            actor=actor_name(event.actor),
-            detail=event.detail or "",
-            changes=[list(change) for change in event.changes],
-            session=event.session,
-            version=event.version,
+        (
+            event.at or now,
+            event.kind,
+            str(event.key),
+            event.channel_database or "",
+            event.account or "",
+            event.action,
+            actor_name(event.actor),
+            event.detail or "",
+            JSONText.dumps([list(change) for change in event.changes])
+            if event.changes
+            else _NO_CHANGES,
+            event.session,
+            event.version,
         )
         for event in events
     ]
-    if rows:
-        model.objects.using(using).bulk_create(rows)
+    # The bulk writer: a job path writes an event per record, tens of thousands a run.
+    rows_insert(model=model, columns=_EVENT_COLUMNS, rows=rows, using=using)
     return len(rows)
 
 
