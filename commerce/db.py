@@ -2,6 +2,7 @@
 how a channel database that cannot be reached is told apart from an HQ failure."""
 
 import contextlib
+import hashlib
 from collections import deque
 from collections.abc import Iterator
 
@@ -100,3 +101,18 @@ def sql_log_shortened(kept: int) -> Iterator[None]:
     finally:
         for connection, log in swapped:
             connection.queries_log = log
+
+
+def key_lock(key: str, *, using: str) -> None:
+    """Hold a lock on ``key`` until the caller's transaction on ``using`` ends, so that
+    of two processes doing the same work for the same key, the second waits for the
+    first's result instead of doing it again. PostgreSQL: a transaction-level advisory
+    lock on a 63-bit number drawn from the key; SQLite: nothing more is needed, since
+    its transactions begin ``IMMEDIATE`` (settings), so the transaction already holds
+    the database's one write lock. Call inside ``transaction.atomic(using=using)``."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") >> 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])

@@ -2,9 +2,9 @@
 
 A channel database needs a customer of a legal entity it serves when it has no
 ``CustomerDistribution`` row for it, or an older version. Each batch:
-1. HQ: a download session with the payload (counts, checksum: the SHA-256 of the
-   payload's canonical JSON text, ``commerce.bulk.JSONText.dumps``, which is the text
-   stored - encoded once; ``payload_checksum`` gives it again from a session read back);
+1. HQ: the payload of the customer versions it needs (``jobs.download_payloads``: built
+   once per set and shared by every channel database that needs the same set, stored
+   as text, its checksum the SHA-256 of that text), and a download session pointing to it;
 2. channel, one transaction: apply the payload (``channel_customers_apply``: upsert
    copies, link async customers/addresses and transactions) and record the session in
    ``AppliedDownloadSession`` — unless it is recorded already (idempotent);
@@ -15,7 +15,9 @@ the one customer, which is named in the job run and selected again by the next r
 A crash between 2 and 3 is repaired by the next run (the channel's record says the
 session was applied); a crash before 2 commits leaves
 nothing applied, and the customers are selected again. A customer created while a run
-goes on has no row, so a later batch or run takes it.
+goes on has no row, so a later batch or run takes it. Runs for different channel
+databases run side by side on the cluster's workers (``jobs.freshness``); each applies
+to its own channel database only.
 
 Before the customers, a run brings the channel database its reference data (R16:
 ``customers.services.reference.reference_data_apply``), versioned and idempotent.
@@ -23,7 +25,6 @@ Before the customers, a run brings the channel database its reference data (R16:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 
 from django.conf import settings
@@ -31,16 +32,23 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from commerce.bulk import JSONText, ids_reserve, rows_insert, rows_upsert
+from commerce.bulk import ids_reserve, rows_insert, rows_upsert
 from commerce.db import HQ
 from commerce.events import EventAction, EventKind, NewEvent, events_record
 from commerce.isolation import error_summary, record_checkpoint, records_isolated
 from commerce.models import ChannelDatabase
 from customers.models import Customer, StagedChannelRequest
-from customers.selectors import payloads_to_distribute
+from customers.selectors import versions_to_distribute
 from customers.selectors.reference import reference_snapshot
 from customers.services.channel import channel_customers_apply
 from customers.services.reference import reference_data_apply
+from jobs.download_payloads import (
+    Entries,
+    SharedPayload,
+    download_payload_for,
+    download_payload_of,
+    payload_entries,
+)
 from jobs.models import (
     AppliedDownloadSession,
     CustomerDistribution,
@@ -54,8 +62,9 @@ DISTRIBUTION_BATCH = settings.CONVERSION_BATCH_SIZE
 fault_hook: Callable[[str], None] = lambda stage: None  # noqa: E731
 
 
-def _finish(*, session: DownloadSession, versions: dict[int, int], applied: dict) -> None:
-    """Step 3: record the session applied and the versions the channel now holds."""
+def _finish(*, session: DownloadSession, entries: Entries, applied: dict) -> None:
+    """Step 3: record the session applied and the versions the channel now holds
+    (``entries``: what the session's payload carried)."""
     session.counts = {**session.counts, "applied": applied}
     with transaction.atomic(using=HQ):
         DownloadSession.objects.filter(pk=session.pk).update(
@@ -67,8 +76,8 @@ def _finish(*, session: DownloadSession, versions: dict[int, int], applied: dict
             model=CustomerDistribution,
             columns=["channel_database", "customer_id", "version", "download_session_id"],
             rows=[
-                (session.channel_database, customer_id, version, session.pk)
-                for customer_id, version in versions.items()
+                (session.channel_database, customer_id, entry["version"], session.pk)
+                for customer_id, entry in entries
             ],
             unique=["channel_database", "customer_id"],
             only_rising="version",
@@ -78,30 +87,30 @@ def _finish(*, session: DownloadSession, versions: dict[int, int], applied: dict
         events_record(
             NewEvent(
                 kind=EventKind.ACCOUNT,
-                key=payload["account"],
+                key=entry["account"],
                 channel_database=session.channel_database,
-                account=payload["account"],
+                account=entry["account"],
                 action=EventAction.DISTRIBUTED,
                 session=session.pk,
-                version=payload["version"],
+                version=entry["version"],
                 at=session.created_at,  # sent before the store linked it
             )
-            for payload in session.payload["customers"]
+            for _, entry in entries
         )
 
 
-def download_session_apply(*, session: DownloadSession, alias: str) -> dict:
-    """Step 2: apply a session's payload to its channel database, once. Re-run safe."""
+def download_session_apply(*, session: DownloadSession, entries: Entries, alias: str) -> dict:
+    """Step 2: apply a session's payload (``entries``) to its channel database, once.
+    Re-run safe."""
     with transaction.atomic(using=alias):
         marker = AppliedDownloadSession.objects.using(alias).filter(session_id=session.pk).first()
         if marker is not None:
             return marker.counts
-        for payload in session.payload["customers"]:
+        payloads = [entry for _, entry in entries]
+        for payload in payloads:
             record_checkpoint("distribution", payload["account"])
         counts = channel_customers_apply(
-            alias=alias,
-            channel_database=session.channel_database,
-            payloads=session.payload["customers"],
+            alias=alias, channel_database=session.channel_database, payloads=payloads
         )
         fault_hook("after_channel_apply")
         AppliedDownloadSession.objects.using(alias).create(session_id=session.pk, counts=counts)
@@ -115,45 +124,27 @@ def download_sessions_repair(*, channel_database: ChannelDatabase) -> int:
     repaired = 0
     for session in DownloadSession.objects.filter(
         channel_database=channel_database.name, status=SessionStatus.CREATED
-    ):
+    ).select_related("payload"):
         marker = AppliedDownloadSession.objects.using(alias).filter(session_id=session.pk).first()
         if marker is not None:
-            _finish(session=session, versions=_versions(session), applied=marker.counts)
+            entries = payload_entries(session.payload.value()) if session.payload else []
+            _finish(session=session, entries=entries, applied=marker.counts)
         else:
             DownloadSession.objects.filter(pk=session.pk).update(status=SessionStatus.SUPERSEDED)
         repaired += 1
     return repaired
 
 
-def _versions(session: DownloadSession) -> dict[int, int]:
-    return {int(k): v for k, v in session.payload.get("versions", {}).items()}
-
-
-def payload_checksum(payload: dict) -> str:
-    """A download session's checksum: the SHA-256 of its payload's canonical JSON text
-    (``JSONText.dumps``: sorted keys, ASCII). The session is written with that very
-    text, so a session read back from either engine gives its checksum again."""
-    return _checksum(JSONText.dumps(payload))
-
-
-def _checksum(text: JSONText) -> str:
-    return hashlib.sha256(text.text.encode()).hexdigest()
-
-
-def _session_create(
-    *, channel_database: str, job_run, payloads: list[dict], versions: dict
-) -> DownloadSession:
-    """Step 1: the download session at HQ. Its payload is encoded once: that text is
-    both stored (``JSONText``, by the bulk writer) and checksummed."""
-    payload = {"customers": payloads, "versions": versions}
-    text = JSONText.dumps(payload)
+def _session_create(*, channel_database: str, job_run, payload: SharedPayload) -> DownloadSession:
+    """Step 1: the download session at HQ, pointing to its (shared) payload."""
+    entries = payload.entries
     values = {
         "channel_database": channel_database,
         "status": SessionStatus.CREATED,
-        "checksum": _checksum(text),
+        "checksum": payload.checksum,
         "counts": {
-            "customers": len(payloads),
-            "addresses": sum(len(p["addresses"]) for p in payloads),
+            "customers": len(entries),
+            "addresses": sum(len(entry["addresses"]) for _, entry in entries),
         },
         "created_at": timezone.now(),
     }
@@ -162,35 +153,33 @@ def _session_create(
         rows_insert(
             model=DownloadSession,
             columns=["id", "job_run", "payload", *values],
-            rows=[(pk, job_run.pk if job_run else None, text, *values.values())],
+            rows=[(pk, job_run.pk if job_run else None, payload.pk, *values.values())],
             using=HQ,
         )
-    session = DownloadSession(pk=pk, job_run=job_run, payload=payload, **values)
+    session = DownloadSession(pk=pk, job_run=job_run, payload_id=payload.pk, **values)
     session._state.adding, session._state.db = False, HQ  # the row is written
     return session
 
 
 def _session_send(
-    *, channel_database: ChannelDatabase, customers: list[tuple[int, dict]], job_run
+    *, channel_database: ChannelDatabase, payload: SharedPayload, job_run
 ) -> DownloadSession:
-    """Steps 1-3 for these customers (``(pk, payload)``): one download session, applied
-    at the channel once."""
+    """Steps 1-3 for one payload: one download session, applied at the channel once."""
     session = _session_create(
-        channel_database=channel_database.name,
-        job_run=job_run,
-        payloads=[payload for _, payload in customers],
-        versions={str(pk): payload["version"] for pk, payload in customers},
+        channel_database=channel_database.name, job_run=job_run, payload=payload
     )
     fault_hook("after_session_created")
     try:
-        applied = download_session_apply(session=session, alias=channel_database.alias)
+        applied = download_session_apply(
+            session=session, entries=payload.entries, alias=channel_database.alias
+        )
     except Exception:
         # Nothing of it was applied (one channel transaction): close it, the customers
         # are sent again (alone, by the caller) or selected again by the next run.
         DownloadSession.objects.filter(pk=session.pk).update(status=SessionStatus.SUPERSEDED)
         raise
     fault_hook("after_channel_commit")
-    _finish(session=session, versions=_versions(session), applied=applied)
+    _finish(session=session, entries=payload.entries, applied=applied)
     return session
 
 
@@ -202,17 +191,18 @@ def distribution_batch(
     batch_size: int = DISTRIBUTION_BATCH,
 ) -> tuple[list[DownloadSession], int, list[str]]:
     """Send the customers that need it among the next ``batch_size`` (a window, see
-    ``payloads_to_distribute``); returns (sessions, the cursor for the next batch,
+    ``versions_to_distribute``); returns (sessions, the cursor for the next batch,
     errors); the cursor stays ``after_pk`` once there is nothing after it. A customer
     the channel database cannot take (a value it cannot store, a conflicting row, any
     exception) fails alone, named, and is selected again by the next run; the rest of
-    the batch goes on, in smaller sessions. The batch is read as payloads (a
-    few queries, no model instances)."""
-    customers, last_pk = payloads_to_distribute(
+    the batch goes on, in smaller sessions. Its payload is built once for every channel
+    database that needs the same set (``download_payload_for``)."""
+    versions, last_pk = versions_to_distribute(
         channel_database=channel_database, after_pk=after_pk, limit=batch_size
     )
-    if not customers:
+    if not versions:
         return [], last_pk, []
+    shared = download_payload_for(versions)
     errors: list[str] = []
 
     def not_distributed(customer: tuple[int, dict], error: Exception) -> None:
@@ -222,15 +212,14 @@ def distribution_batch(
             "next run"
         )
 
+    def send(chunk: Entries) -> DownloadSession:
+        # The whole batch as built; a part of it (after a failure) as a payload of its own.
+        payload = shared if len(chunk) == len(shared.entries) else download_payload_of(chunk)
+        return _session_send(channel_database=channel_database, payload=payload, job_run=job_run)
+
     # No savepoint: each call is its own sessions (HQ, then one channel transaction),
     # and a call that raised left its session superseded and nothing applied.
-    sessions = records_isolated(
-        customers,
-        lambda chunk: _session_send(
-            channel_database=channel_database, customers=chunk, job_run=job_run
-        ),
-        on_failure=not_distributed,
-    )
+    sessions = records_isolated(shared.entries, send, on_failure=not_distributed)
     return sessions, last_pk, errors
 
 

@@ -118,3 +118,18 @@ def job_run_take_over(*, run: JobRun, at_once: bool = False) -> bool:
         )
         run.task_id, run.enqueued_at = "", now
     return bool(taken)
+
+
+def job_runs_hand_out(*, run_ids: Sequence[int], task_id: str) -> list[int]:
+    """Hand each of these queued runs of the chain ``task_id`` to a task of its own
+    (``job_run_enqueue``), so that the cluster's workers run them side by side; a run
+    no longer queued under that id (taken over, reaped) is left as it is. Returns the
+    runs handed out. One conditional UPDATE per run, so a run belongs to one task."""
+    handed = []
+    for run_id in run_ids:
+        if JobRun.objects.filter(pk=run_id, status=JobStatus.QUEUED, task_id=task_id).update(
+            task_id=""
+        ):
+            job_run_enqueue(run_ids=[run_id])
+            handed.append(run_id)
+    return handed

@@ -51,6 +51,7 @@ from functools import partial
 from django.utils import timezone
 
 from commerce.models import ChannelDatabase, SalesTransaction, TransactionType
+from jobs.enqueueing import job_runs_hand_out
 from jobs.models import Job, JobDemand, JobRun
 from jobs.services import (
     CONVERSION_JOBS,
@@ -203,19 +204,44 @@ def _orders_owed(runs: Sequence[JobRun]) -> None:
         job_demand_set(job=Job.SYNC_ORDERS, channel_database=channel_database)
 
 
+def _side_by_side_tail(run_ids: Sequence[int]) -> list[int]:
+    """The chain's last runs when they are distributions (1010) to several channel
+    databases: each needs only what the runs before it made, and none needs another,
+    so they can run side by side (``job_chain_execute``)."""
+    jobs = dict(JobRun.objects.filter(pk__in=list(run_ids)).values_list("pk", "job"))
+    tail: list[int] = []
+    for run_id in reversed(run_ids):
+        if jobs.get(run_id) != Job.DISTRIBUTE:
+            break
+        tail.insert(0, run_id)
+    return tail if len(tail) > 1 else []
+
+
 def job_chain_execute(*, run_ids: Sequence[int], task_id: str | None = None) -> list[JobRun | None]:
     """Execute a chain the queue delivered under ``task_id`` (``job_runs_execute``),
     removing the demands its runs cover as they are claimed; then owe what follows from
     its work (the other stores' distributions, order sync) and request every chain still
-    owed."""
+    owed.
+
+    A chain that ends with distributions to several channel databases (the conversion
+    of every channel database) runs the rest in order, then hands each of those
+    distributions but the first to a task of its own (``job_runs_hand_out``) and runs
+    the first itself: the cluster's workers distribute to the channel databases side by
+    side, and the payload of each set of customers is built once for all of them
+    (``jobs.download_payloads``). Without a task (``--sync``) they run here in order."""
     jobs = set(JobRun.objects.filter(pk__in=list(run_ids)).values_list("job", flat=True))
-    runs = job_runs_execute(
-        run_ids=run_ids,
-        task_id=task_id,
-        on_claim=partial(_demands_covered, conversion=set(CONVERSION_JOBS) <= jobs),
-    )
+    on_claim = partial(_demands_covered, conversion=set(CONVERSION_JOBS) <= jobs)
+    tail = _side_by_side_tail(run_ids) if task_id else []
+    head = list(run_ids)[: len(run_ids) - len(tail)]
+    runs = job_runs_execute(run_ids=head, task_id=task_id, on_claim=on_claim)
+    handed: list[JobRun] = []
+    if tail and len(runs) == len(head):  # the chain went through: the tail's turn
+        handed = list(
+            JobRun.objects.filter(pk__in=job_runs_hand_out(run_ids=tail[1:], task_id=task_id))
+        )
+        runs += job_runs_execute(run_ids=tail[:1], task_id=task_id, on_claim=on_claim)
     ran = [run for run in runs if run is not None]
-    _distributions_owed(ran)
+    _distributions_owed([*ran, *handed])
     _orders_owed(ran)
     job_demands_start()
     return runs

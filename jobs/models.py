@@ -1,5 +1,7 @@
 """Job runs (R10) and the sessions that move data between channel databases and HQ."""
 
+import json
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -123,8 +125,34 @@ class UploadSession(models.Model):
         return f"Upload #{self.pk} {self.channel_database} {self.status}"
 
 
+class DownloadPayload(models.Model):
+    """What 1010 sends for one set of customer versions (README "Distribution"):
+    built once and received by every channel database that needs that very set, in
+    download sessions that point to it. ``key`` names the set (its customers' ids and
+    versions, ``jobs.download_payloads.payload_key``); ``text`` is the canonical JSON
+    ``{"customers": [...], "ids": [...]}`` (``commerce.bulk.JSONText``), kept as text
+    since nothing queries inside it; ``checksum`` is the SHA-256 of that text."""
+
+    key = models.CharField(max_length=64, unique=True)
+    text = models.TextField()
+    checksum = models.CharField(max_length=64)
+    customers = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"Payload #{self.pk} ({self.customers} customers)"
+
+    def value(self) -> dict:
+        """The payload as sent: ``customers`` (one entry per customer) and their ``ids``."""
+        return json.loads(self.text) if self.text else {}
+
+
 class DownloadSession(models.Model):
-    """One batch of customers sent from HQ to a channel database (1010)."""
+    """One batch of customers sent from HQ to a channel database (1010): the shared
+    ``payload`` it carried, and what became of it."""
 
     channel_database = models.CharField(max_length=50, db_index=True)
     job_run = models.ForeignKey(
@@ -135,7 +163,13 @@ class DownloadSession(models.Model):
     )
     counts = models.JSONField(default=dict, blank=True)
     checksum = models.CharField(max_length=64, blank=True, default="")
-    payload = models.JSONField(default=dict, blank=True)
+    payload = models.ForeignKey(
+        DownloadPayload,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+    )
     error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)

@@ -17,7 +17,7 @@ from customers.selectors.payloads import (
     customer_payloads,
     customers_to_distribute,
     payloads_read,
-    payloads_to_distribute,
+    versions_to_distribute,
     with_payload_relations,
 )
 from customers.selectors.status import (
@@ -75,7 +75,7 @@ __all__ = [
     "hq_customer_search",
     "staged_records_statuses",
     "payloads_read",
-    "payloads_to_distribute",
+    "versions_to_distribute",
     "store_customer_get",
     "store_customer_search",
     "store_customer_search_all",

@@ -250,19 +250,23 @@ def customers_to_distribute(
     )
 
 
-def payloads_to_distribute(
+def versions_to_distribute(
     *, channel_database: ChannelDatabase, after_pk: int, limit: int
-) -> tuple[list[tuple[int, dict]], int]:
+) -> tuple[list[tuple[int, int]], int]:
     """The customers ``channel_database`` needs (``customers_to_distribute``) among the
     next ``limit`` customers of its legal entities after ``after_pk`` (the window), as
-    ``(customer pk, payload)`` in pk order; and the cursor for the next call (the
-    window's last pk; ``after_pk`` again once there is nothing after it).
+    ``(customer pk, version)`` in pk order; and the cursor for the next call (the
+    window's last pk; ``after_pk`` again once there is nothing after it). Two queries,
+    no payload: 1010 reads the payloads of a set once for every channel database that
+    needs it (``jobs.download_payloads``).
 
     A window of customers, not "the first ``limit`` that need it": asked for those,
     PostgreSQL read every customer after the cursor and sorted the ones that need it
     to keep the first batch, so each batch cost more the more customers there were
     (quadratic over a run); a window is a range of the primary key, the same cost
-    whatever the number of customers. A window may hold none that need sending.
+    whatever the number of customers. A window may hold none that need sending. Every
+    channel database serving the same legal entities sees the same windows, so they
+    need the same sets.
     """
     legal_entities = _legal_entities_served(channel_database)
     following = (
@@ -276,10 +280,10 @@ def payloads_to_distribute(
     ).filter(pk__gt=after_pk)
     if window_end is not None:
         needed = needed.filter(pk__lte=window_end)
-    payloads = payloads_read(needed)
+    versions = list(needed.values_list("pk", "version"))
     if window_end is not None:
-        return payloads, window_end
-    return payloads, payloads[-1][0] if payloads else after_pk
+        return versions, window_end
+    return versions, versions[-1][0] if versions else after_pk
 
 
 def customer_payloads(*, customer_ids: Sequence[int]) -> list[dict]:

@@ -4,6 +4,7 @@ size, with no reads and no logic in the timed part."""
 
 from __future__ import annotations
 
+import json
 import time
 
 from django.db import transaction
@@ -30,6 +31,7 @@ from devtools.benchmark.measure import BATCH, counting_queries, load_generate
 from jobs.models import (
     AppliedDownloadSession,
     CustomerDistribution,
+    DownloadPayload,
     DownloadSession,
     UploadSession,
 )
@@ -86,9 +88,15 @@ def _floor_insert(*, rows, legal_entity, aliases, first: int) -> None:
             attributes=attributes,
             affiliation=affiliation,
         )
+    payload = _payload_insert(rows=rows, customers=customers, parties=parties)
     for alias in aliases:
         _channel_insert(
-            rows=rows, customers=customers, parties=parties, legal_entity=legal_entity, alias=alias
+            rows=rows,
+            customers=customers,
+            parties=parties,
+            legal_entity=legal_entity,
+            alias=alias,
+            payload=payload,
         )
 
 
@@ -194,10 +202,9 @@ def _master_children_insert(*, rows, parties, customers, attributes, affiliation
     )
 
 
-def _channel_insert(*, rows, customers, parties, legal_entity, alias: str) -> None:
-    """One channel database's copies, its applied download session and the distribution
-    records."""
-    payload = [
+def _payload_insert(*, rows, customers, parties) -> DownloadPayload:
+    """The batch's download payload, written once for every channel database."""
+    entries = [
         {
             "account": c.account,
             "name": p.name,
@@ -209,8 +216,17 @@ def _channel_insert(*, rows, customers, parties, legal_entity, alias: str) -> No
         }
         for r, c, p in zip(rows, customers, parties, strict=True)
     ]
+    text = json.dumps({"customers": entries, "ids": [c.pk for c in customers]})
+    return DownloadPayload.objects.create(
+        key=f"floor-{customers[0].pk}", text=text, checksum="", customers=len(entries)
+    )
+
+
+def _channel_insert(*, rows, customers, parties, legal_entity, alias: str, payload) -> None:
+    """One channel database's copies, its applied download session and the distribution
+    records."""
     download = DownloadSession.objects.create(
-        channel_database=alias, status="applied", payload={"customers": payload}
+        channel_database=alias, status="applied", payload=payload
     )
     with transaction.atomic(using=alias):
         copies = ChannelCustomer.objects.using(alias).bulk_create(

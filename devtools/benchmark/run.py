@@ -143,9 +143,8 @@ def _child(
         databases.drop()
 
 
-def benchmark_run(*, customers: int, stores: int, channel_databases: int, log=print) -> dict:
-    """Pipeline, ORM floor and raw floor, each in a child on fresh databases of the
-    configured engine; the report."""
+def _pipeline_and_raw(*, customers: int, stores: int, channel_count: int, log) -> tuple:
+    """The pipeline and its raw floor on ``channel_count`` channel databases."""
     # The pipeline's rows travel to the raw child on disk, never through this process.
     rows = Path(tempfile.mkdtemp(prefix="bench-rows-"))
     try:
@@ -153,30 +152,65 @@ def benchmark_run(*, customers: int, stores: int, channel_databases: int, log=pr
             phase="pipeline",
             customers=customers,
             stores=stores,
-            channel_count=channel_databases,
+            channel_count=channel_count,
             log=log,
             rows=rows,
-        )
-        floor = _child(
-            phase="floor",
-            customers=customers,
-            stores=stores,
-            channel_count=channel_databases,
-            log=log,
         )
         raw = _child(
             phase="raw",
             customers=customers,
             stores=stores,
-            channel_count=channel_databases,
+            channel_count=channel_count,
             log=log,
             rows=rows,
         )
     finally:
         shutil.rmtree(rows, ignore_errors=True)
-    total = round(sum(s["seconds"] for s in pipeline["stages"]), 3)
-    queries = sum(s["queries"] for s in pipeline["stages"])
+    return pipeline, raw
+
+
+def _total(pipeline: dict) -> float:
+    return round(sum(s["seconds"] for s in pipeline["stages"]), 3)
+
+
+def _per_extra_channel_database(
+    *, channel_databases: int, total: float, raw_floor: float, base: tuple[dict, dict]
+) -> dict:
+    """What each channel database beyond the first adds, to the pipeline and to the raw
+    floor: the difference with the same run on one channel database, per extra one."""
+    extra = channel_databases - 1
+    pipeline_seconds = round((total - _total(base[0])) / extra, 3)
+    raw_seconds = round((raw_floor - base[1]["raw_floor_seconds"]) / extra, 3)
     return {
+        "baseline_channel_databases": 1,
+        "baseline_total_seconds": _total(base[0]),
+        "baseline_raw_floor_seconds": base[1]["raw_floor_seconds"],
+        "pipeline_seconds": pipeline_seconds,
+        "raw_floor_seconds": raw_seconds,
+        "ratio": round(pipeline_seconds / raw_seconds, 2) if raw_seconds > 0 else None,
+    }
+
+
+def benchmark_run(*, customers: int, stores: int, channel_databases: int, log=print) -> dict:
+    """Pipeline, ORM floor and raw floor, each in a child on fresh databases of the
+    configured engine; with more than one channel database, the pipeline and raw floor
+    again on one, for the cost of each extra channel database. Every channel database
+    has a store (``stores`` is raised to ``channel_databases``), so each receives every
+    customer. The report."""
+    stores = max(stores, channel_databases)
+    pipeline, raw = _pipeline_and_raw(
+        customers=customers, stores=stores, channel_count=channel_databases, log=log
+    )
+    floor = _child(
+        phase="floor",
+        customers=customers,
+        stores=stores,
+        channel_count=channel_databases,
+        log=log,
+    )
+    total = _total(pipeline)
+    queries = sum(s["queries"] for s in pipeline["stages"])
+    report = {
         "engine": settings.DATABASES[HQ]["ENGINE"].rsplit(".", 1)[-1],
         "customers": customers,
         "stores": stores,
@@ -199,3 +233,12 @@ def benchmark_run(*, customers: int, stores: int, channel_databases: int, log=pr
         "raw_floor_tables": raw["tables"],
         "peak_rss_mb": max(s["peak_rss_mb"] for s in pipeline["stages"]),
     }
+    if channel_databases > 1:
+        base = _pipeline_and_raw(customers=customers, stores=stores, channel_count=1, log=log)
+        report["per_extra_channel_database"] = _per_extra_channel_database(
+            channel_databases=channel_databases,
+            total=total,
+            raw_floor=raw["raw_floor_seconds"],
+            base=base,
+        )
+    return report

@@ -126,9 +126,8 @@ class DownloadSessionAdmin(SessionAdmin):
     ]
     readonly_fields = fields
 
-    def get_queryset(self, request):
-        # The payload holds up to a batch of whole customers: the list never reads it.
-        return super().get_queryset(request).defer("payload")
+    # The payload (a row of its own) holds up to a batch of whole customers: only the
+    # session's page reads it (``payload_summary``), never the list.
 
     @admin.display(description="customers")
     def customer_count(self, obj):
@@ -140,7 +139,7 @@ class DownloadSessionAdmin(SessionAdmin):
 
     @admin.display(description="payload")
     def payload_summary(self, obj):
-        customers = (obj.payload or {}).get("customers", [])
+        customers = obj.payload.value().get("customers", []) if obj.payload_id else []
         rows = [
             (
                 customer.get("account", ""),

@@ -1,16 +1,11 @@
 """R14 erasure of what the jobs keep (README, Erasure and access): the download
-sessions' payloads of every channel database, and job runs' errors and messages.
+payloads sent to the channel databases, and job runs' errors and messages.
 
 ``customer_erase_everywhere`` runs the customer domain's steps
 (``customers.services.erasure.ERASURE_STEPS``) and these in one HQ transaction.
 """
 
 from __future__ import annotations
-
-import hashlib
-
-from django.db.models import TextField
-from django.db.models.functions import Cast
 
 from commerce.bulk import JSONText
 from commerce.db import CHUNK
@@ -25,7 +20,8 @@ from customers.services.erasure import (
     customer_erase,
     free_text_scrub,
 )
-from jobs.models import DownloadSession, JobRun
+from jobs.download_payloads import payload_checksum
+from jobs.models import DownloadPayload, DownloadSession, JobRun
 
 
 def _payload_erased(entry: dict) -> dict:
@@ -43,29 +39,27 @@ def _payload_erased(entry: dict) -> dict:
 
 
 def download_payloads_erase(erasure: Erasure) -> int:
-    """Every download session whose payload carries the customer: its entry rewritten
-    with the anonymous values (and any mention of the person scrubbed), the checksum
-    taken again. Sessions are found by a substring search for the account, then checked
-    entry by entry."""
+    """Every download payload that carries the customer: its entry rewritten with the
+    anonymous values (and any mention of the person scrubbed), the checksum taken again,
+    on the payload and on the sessions that sent it. Payloads are found by a substring
+    search for the account, then checked entry by entry."""
     account, legal_entity = erasure.account, erasure.customer.legal_entity.code
-    sessions = (
-        DownloadSession.objects.annotate(_text=Cast("payload", TextField()))
-        .filter(_text__contains=f'"{account}"')
-        .only("pk", "payload")
-    )
+    payloads = DownloadPayload.objects.filter(text__contains=f'"{account}"').only("pk", "text")
     changed = []
-    for session in sessions.iterator(chunk_size=CHUNK):
-        payload = session.payload or {}
+    for payload in payloads.iterator(chunk_size=CHUNK):
+        value = payload.value()
         entries = [
             _payload_erased(e)
             if e.get("account") == account and e.get("legal_entity") == legal_entity
             else e
-            for e in payload.get("customers", ())
+            for e in value.get("customers", ())
         ]
-        session.payload = erasure.scrub({**payload, "customers": entries})
-        session.checksum = hashlib.sha256(JSONText.dumps(session.payload).text.encode()).hexdigest()
-        changed.append(session)
-    DownloadSession.objects.bulk_update(changed, ["payload", "checksum"], batch_size=CHUNK)
+        payload.text = JSONText.dumps(erasure.scrub({**value, "customers": entries})).text
+        payload.checksum = payload_checksum(payload.text)
+        changed.append(payload)
+    DownloadPayload.objects.bulk_update(changed, ["text", "checksum"], batch_size=CHUNK)
+    for payload in changed:
+        DownloadSession.objects.filter(payload=payload).update(checksum=payload.checksum)
     return len(changed) + free_text_scrub(erasure, model=DownloadSession, fields=["error"])
 
 

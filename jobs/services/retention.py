@@ -11,7 +11,8 @@ records, channel rows not yet synchronized or whose request HQ has not applied),
 what the crash repair reads:
 - download sessions still ``created`` (``download_sessions_repair`` finishes or
   supersedes them from the channel's ``AppliedDownloadSession`` marker), their markers,
-  and each channel database's latest applied session and marker;
+  and each channel database's latest applied session and marker; a download payload
+  while a session points to it;
 - upload sessions not acknowledged (``upload_sessions_supersede_unacknowledged``), each
   channel database's latest one, and those a kept staged record names;
 - job runs queued or running (the reaping and the take-over of queued runs read them).
@@ -25,7 +26,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from commerce.db import CHUNK, HQ, ChannelDatabaseUnreachable, channel_database_errors
@@ -52,6 +53,7 @@ from jobs.models import (
     ACTIVE_STATUSES,
     AppliedDownloadSession,
     CustomerDistribution,
+    DownloadPayload,
     DownloadSession,
     JobRun,
     JobScopeCheck,
@@ -93,6 +95,14 @@ def _download_sessions(cutoff, **_):
     return DownloadSession.objects.filter(
         status__in=[SessionStatus.APPLIED, SessionStatus.SUPERSEDED], created_at__lt=cutoff
     ).exclude(pk__in=list(latest))
+
+
+def _download_payloads(cutoff, **_):
+    """Payloads no download session points to any more (their sessions were purged, or
+    a crash came between a payload and its session)."""
+    return DownloadPayload.objects.filter(created_at__lt=cutoff).exclude(
+        Exists(DownloadSession.objects.filter(payload=OuterRef("pk")))
+    )
 
 
 def _upload_sessions(cutoff, **_):
@@ -204,6 +214,7 @@ PURGES = [
         _download_sessions,
         nulls=((CustomerDistribution, "download_session_id"),),
     ),
+    Purge("download payloads", _download_payloads),
     Purge("staged async customers", _completed(StagedAsyncCustomer), children=STAGED_CHILDREN),
     Purge("staged async addresses", _completed(StagedAsyncAddress)),
     Purge("staged channel requests", _completed(StagedChannelRequest)),

@@ -1,3 +1,6 @@
+import hashlib
+import json
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -5,6 +8,7 @@ from django.utils import timezone
 from jobs.models import (
     AppliedDownloadSession,
     CustomerDistribution,
+    DownloadPayload,
     DownloadSession,
     Job,
     JobDemand,
@@ -56,6 +60,26 @@ class UploadSessionFactory(factory.django.DjangoModelFactory):
     counts = factory.LazyFunction(lambda: {"kind": "customers", "customers": 2})
 
 
+class DownloadPayloadFactory(factory.django.DjangoModelFactory):
+    """A payload; ``value`` gives its JSON (``DownloadPayloadFactory(value={...})``)."""
+
+    class Meta:
+        model = DownloadPayload
+
+    class Params:
+        value = factory.LazyFunction(
+            lambda: {
+                "customers": [{"account": "C000002", "name": "Ona Šimkutė", "addresses": [{}]}],
+                "ids": [2],
+            }
+        )
+
+    key = factory.Sequence(lambda n: f"{n:064x}")
+    text = factory.LazyAttribute(lambda o: json.dumps(o.value, sort_keys=True))
+    checksum = factory.LazyAttribute(lambda o: hashlib.sha256(o.text.encode()).hexdigest())
+    customers = factory.LazyAttribute(lambda o: len(o.value.get("customers", ())))
+
+
 class DownloadSessionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = DownloadSession
@@ -65,12 +89,7 @@ class DownloadSessionFactory(factory.django.DjangoModelFactory):
     status = SessionStatus.APPLIED
     counts = factory.LazyFunction(lambda: {"customers": 1, "addresses": 1})
     checksum = factory.Sequence(lambda n: f"{n:064x}")
-    payload = factory.LazyFunction(
-        lambda: {
-            "customers": [{"account": "C000002", "name": "Ona Šimkutė", "addresses": [{}]}],
-            "versions": {},
-        }
-    )
+    payload = factory.SubFactory(DownloadPayloadFactory)
 
 
 class CustomerDistributionFactory(factory.django.DjangoModelFactory):

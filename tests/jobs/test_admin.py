@@ -174,7 +174,9 @@ def test_job_run_page_shows_progress_errors_one_per_line_and_the_message(admin_c
 
 
 def test_download_session_list_does_not_show_the_payload(admin_client):
-    DownloadSessionFactory(payload={"customers": [{"account": "C424242", "addresses": []}]})
+    DownloadSessionFactory(
+        payload__value={"customers": [{"account": "C424242", "addresses": []}], "ids": [1]}
+    )
 
     listing = admin_client.get(admin_url(DownloadSession, "changelist")).content.decode()
 

@@ -204,3 +204,65 @@ def test_two_sync_conversions_take_over_a_lost_chain_and_exactly_one_runs_it(pos
     invalid = 2 * (per_store // 50)
     assert state["customers"] == 2 * per_store - invalid
     assert state["duplicate_guids"] == 0 and state["duplicate_accounts"] == 0
+
+
+DISTRIBUTE_WORKER = """
+import json, time
+from jobs import distribution, download_payloads
+
+class Counter:
+    selected = succeeded = failed = 0
+    def add(self, selected=0, succeeded=0, failed=0, skipped=0, held=0, errors=()):
+        self.selected += selected; self.succeeded += succeeded; self.failed += failed
+
+distribution.DISTRIBUTION_BATCH = 50
+read = download_payloads.payloads_read
+def slow_read(queryset):  # both runs are building the same window at once
+    time.sleep(0.2)
+    return read(queryset)
+download_payloads.payloads_read = slow_read
+while time.time() < {start_at}:
+    time.sleep(0.01)
+counter = Counter()
+distribution.distribution_run(run=None, progress=counter, channel_database="{name}")
+print(json.dumps([counter.selected, counter.succeeded, counter.failed]))
+"""
+
+SHARED_CHECK = """
+import json
+from django.db.models import Count
+from customers.models import ChannelCustomer, Customer
+from jobs.models import DownloadPayload, DownloadSession
+print(json.dumps({
+    "customers": Customer.objects.count(),
+    "payloads": DownloadPayload.objects.count(),
+    "sessions_per_payload": sorted(set(
+        DownloadSession.objects.values("payload").annotate(n=Count("id"))
+        .values_list("n", flat=True))),
+    "copies": [ChannelCustomer.objects.using(a).count() for a in ("channel", "channel2")],
+}))
+"""
+
+
+def test_two_channel_databases_distributed_at_once_build_each_payload_once(postgres_env):
+    per_store = 150
+    finished(python(postgres_env, SEED.format(count=per_store)))
+    manage(postgres_env, "run_job", "upload", "--sync")
+    manage(postgres_env, "run_job", "async-customers", "--sync")
+
+    start_at = time.time() + 3
+    workers = [
+        python(postgres_env, DISTRIBUTE_WORKER.format(start_at=start_at, name=name))
+        for name in ("LOAD1", "LOAD2")
+    ]
+    results = [json.loads(finished(w).strip().splitlines()[-1]) for w in workers]
+
+    state = json.loads(
+        finished(python(postgres_env, CHECK.replace("print", "x = ") + SHARED_CHECK))
+    )
+    customers = state["customers"]  # the created ones and the stores' default customer
+    assert results == [[customers, customers, 0]] * 2, results
+    assert state["copies"] == [customers, customers]
+    # Every window's payload built by one run and received by both (the key's lock).
+    assert state["payloads"] == -(-customers // 50)
+    assert state["sessions_per_payload"] == [2]

@@ -14,8 +14,14 @@ from commerce.isolation import RunAborted
 from commerce.models import ChannelDatabase
 from customers.models import ChannelCustomer, ChannelCustomerAddress, Customer
 from customers.selectors import customer_payload, customer_payloads, with_payload_relations
-from jobs import distribution
-from jobs.models import AppliedDownloadSession, CustomerDistribution, DownloadSession
+from jobs import distribution, download_payloads
+from jobs.download_payloads import payload_checksum
+from jobs.models import (
+    AppliedDownloadSession,
+    CustomerDistribution,
+    DownloadPayload,
+    DownloadSession,
+)
 from tests.factories.customers import AddressFactory, AsyncCustomerLinkFactory, CustomerFactory
 from tests.factories.jobs import DownloadSessionFactory
 from tests.fixtures import run
@@ -188,7 +194,10 @@ def test_a_session_repaired_after_a_newer_one_leaves_the_newer_version(organizat
     older = DownloadSessionFactory(
         channel_database="HOUSTON",
         status="created",
-        payload={"customers": [], "versions": {str(customer.pk): 2}},
+        payload__value={
+            "customers": [{"account": "C000040", "version": 2, "addresses": []}],
+            "ids": [customer.pk],
+        },
     )
     AppliedDownloadSession.objects.using("channel").create(session_id=older.pk, counts={})
 
@@ -203,10 +212,10 @@ def test_a_session_repaired_after_a_newer_one_leaves_the_newer_version(organizat
     assert (row.version, row.download_session_id) == (3, newer.pk)
 
 
-def stored_text(session_id):
-    """The payload column as the database holds it (SQLite: the text written)."""
+def stored_text(payload_id):
+    """The payload's text column as the database holds it."""
     with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT payload FROM jobs_downloadsession WHERE id = %s", [session_id])
+        cursor.execute("SELECT text FROM jobs_downloadpayload WHERE id = %s", [payload_id])
         return cursor.fetchone()[0]
 
 
@@ -218,22 +227,20 @@ def test_the_session_is_stored_as_the_text_its_checksum_is_over(organization):
     (houston,) = run("distribute", channel_database="HOUSTON")
 
     (sent,) = houston.download_sessions.all()
-    session = DownloadSession.objects.get(pk=sent.pk)  # read back
-    customers = {p["account"]: p for p in session.payload["customers"]}
+    session = DownloadSession.objects.select_related("payload").get(pk=sent.pk)  # read back
+    value = session.payload.value()
+    customers = {p["account"]: p for p in value["customers"]}
     assert customers["C000050"]["first_name"] == "Zoë 😀"
     assert customers["C000051"]["async_customer_id"] == str(guid)
-    assert session.payload["versions"] == {
-        str(c.pk): c.version for c in Customer.objects.filter(account__in=list(customers))
-    }
+    by_account = dict(Customer.objects.values_list("account", "pk"))
+    assert value["ids"] == [by_account[p["account"]] for p in value["customers"]]
     assert session.counts["customers"] == 3 and session.counts["addresses"] == 1
     assert (session.status, session.job_run_id) == ("applied", houston.pk)
     assert session.created_at is not None and session.applied_at >= session.created_at
-    # The checksum, given again from the payload read back on either engine.
-    assert session.checksum == distribution.payload_checksum(session.payload)
-    if connections["default"].vendor == "sqlite":
-        text = stored_text(session.pk)
-        assert session.checksum == hashlib.sha256(text.encode()).hexdigest()
-        assert text == json.dumps(session.payload, sort_keys=True)
+    # The text is stored as written (a text column on both engines) and checksummed.
+    text = stored_text(session.payload_id)
+    assert text == json.dumps(value, sort_keys=True)
+    assert session.checksum == session.payload.checksum == hashlib.sha256(text.encode()).hexdigest()
     copy = ChannelCustomer.objects.using("channel").get(account="C000051")
     assert copy.async_customer_id == guid
 
@@ -251,8 +258,8 @@ def test_a_crash_after_the_session_is_written_leaves_it_to_the_repair(organizati
             channel_database=ChannelDatabase.objects.get(name="HOUSTON"), after_pk=0
         )
     (session,) = DownloadSession.objects.all()
-    assert session.status == "created" and len(session.payload["customers"]) == 2
-    assert session.checksum == distribution.payload_checksum(session.payload)
+    assert session.status == "created" and len(session.payload.value()["customers"]) == 2
+    assert session.checksum == payload_checksum(session.payload.text)
 
     monkeypatch.setattr(distribution, "fault_hook", lambda stage: None)
     (again,) = run("distribute", channel_database="HOUSTON")
@@ -282,3 +289,62 @@ def test_customers_after_windows_with_nothing_to_send_still_go_in_the_same_run(
     emails = ChannelCustomer.objects.using("channel").filter(email="new@example.com")
     assert sorted(emails.values_list("account", flat=True)) == ["C000101", "C000107"]
     assert DownloadSession.objects.filter(job_run=again).count() == 2  # two windows sent
+
+
+# --- One payload per set, shared by the channel databases (README "Distribution") --------
+
+
+def test_channel_databases_needing_the_same_customers_share_one_payload(organization):
+    for n in range(3):
+        hq_customer(organization, f"C00007{n}", locations=[f"L7{n}"])
+
+    (houston,) = run("distribute", channel_database="HOUSTON")
+    (seattle,) = run("distribute", channel_database="SEATTLE")
+
+    (sent_houston,) = houston.download_sessions.all()
+    (sent_seattle,) = seattle.download_sessions.all()
+    assert sent_houston.payload_id == sent_seattle.payload_id  # built once, received twice
+    assert DownloadPayload.objects.count() == 1
+    assert sent_houston.checksum == sent_seattle.checksum == sent_houston.payload.checksum
+    assert copies("channel") == copies("channel2")
+    assert set(copies("channel2")) >= {"C000070", "C000071", "C000072"}
+
+
+def test_a_channel_database_needing_another_set_gets_a_payload_of_its_own(organization):
+    first = hq_customer(organization, "C000080")
+    run("distribute", channel_database="HOUSTON")
+    run("distribute", channel_database="SEATTLE")
+    Customer.objects.filter(pk=first.pk).update(version=F("version") + 1)
+    hq_customer(organization, "C000081")
+
+    (houston,) = run("distribute", channel_database="HOUSTON")  # both customers
+    CustomerDistribution.objects.filter(channel_database="SEATTLE", customer=first).update(
+        version=F("version") + 1  # SEATTLE has C000080's new version from elsewhere
+    )
+    (seattle,) = run("distribute", channel_database="SEATTLE")  # C000081 only
+
+    (to_houston,) = houston.download_sessions.all()
+    (to_seattle,) = seattle.download_sessions.all()
+    assert to_houston.payload_id != to_seattle.payload_id
+    assert [c["account"] for c in to_houston.payload.value()["customers"]] == [
+        "C000080",
+        "C000081",
+    ]
+    assert [c["account"] for c in to_seattle.payload.value()["customers"]] == ["C000081"]
+
+
+def test_the_second_channel_database_reads_the_payload_instead_of_building_it(
+    organization, monkeypatch
+):
+    for n in range(3):
+        hq_customer(organization, f"C00009{n}", locations=[f"L9{n}"])
+    run("distribute", channel_database="HOUSTON")
+    built = []
+    monkeypatch.setattr(
+        download_payloads, "payloads_read", lambda queryset: built.append(queryset) or []
+    )
+
+    (seattle,) = run("distribute", channel_database="SEATTLE")
+
+    assert built == []
+    assert seattle.succeeded == 4  # the three and the store's default customer

@@ -2,6 +2,7 @@
 whose task has not started within the grace is taken over by the next request for its
 scope (a trigger, the schedule, a command, ``--sync``); the first task then runs nothing."""
 
+import io
 import logging
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
@@ -337,3 +338,43 @@ def test_convert_sync_with_no_cluster_takes_over_the_triggered_chain(
     assert not JobRun.objects.filter(
         pk__in=[run.pk for run in triggered], status=JobStatus.QUEUED
     ).exists()
+
+
+# --- Distributions side by side (README "Distribution") ---------------------------------
+
+
+def test_a_conversion_task_hands_its_distributions_to_tasks_of_their_own(organization, broker):
+    customer_create_at_store(store=organization["houston"], data=person("Ona", "Store"))
+    runs = conversion_request(via="command", enqueue=False)
+    chain = enqueueing.job_task_id([run.pk for run in runs])
+    JobRun.objects.filter(pk__in=[run.pk for run in runs]).update(
+        task_id=chain, enqueued_at=timezone.now()
+    )
+    calls = broker("lost")  # the broker takes the handed-out tasks; no worker yet
+
+    job_runs_task([run.pk for run in runs], chain)
+
+    first, second = JobRun.objects.filter(job=Job.DISTRIBUTE).order_by("pk")
+    assert (first.status, first.task_id) == (JobStatus.SUCCEEDED, chain)  # run by the chain
+    assert second.status == JobStatus.QUEUED and second.task_id not in ("", chain)
+    assert calls == ["lost"]  # one task of its own, for another worker
+    assert ChannelCustomer.objects.using("channel").exists()  # HOUSTON, the first
+
+    job_runs_task([second.pk], second.task_id)  # a second worker takes it
+
+    second.refresh_from_db()
+    assert (second.status, second.selected) == (JobStatus.SUCCEEDED, first.selected)
+    assert unconverted() == {"channel": 0, "channel2": 0}
+    assert ChannelCustomer.objects.using("channel2").filter(account__isnull=False).exists()
+
+
+def test_without_a_task_the_distributions_run_here_in_order(organization, broker):
+    customer_create_at_store(store=organization["houston"], data=person("Ona", "Store"))
+    calls = broker("lost")
+
+    call_command("convert_async_customers", "--sync", stdout=io.StringIO())
+
+    assert calls == []  # nothing handed to the broker
+    assert set(JobRun.objects.filter(job=Job.DISTRIBUTE).values_list("status", flat=True)) == {
+        JobStatus.SUCCEEDED
+    }
