@@ -38,7 +38,7 @@ from commerce.events import EventAction, EventKind, NewEvent, events_record
 from commerce.isolation import error_summary, record_checkpoint, records_isolated
 from commerce.models import ChannelDatabase
 from customers.models import Customer, StagedChannelRequest
-from customers.selectors import versions_to_distribute
+from customers.selectors import legal_entities_served, versions_to_distribute
 from customers.selectors.reference import reference_snapshot
 from customers.services.channel import channel_customers_apply
 from customers.services.reference import reference_data_apply
@@ -189,6 +189,7 @@ def distribution_batch(
     after_pk: int,
     job_run=None,
     batch_size: int = DISTRIBUTION_BATCH,
+    legal_entities: Sequence[int] | None = None,
 ) -> tuple[list[DownloadSession], int, list[str]]:
     """Send the customers that need it among the next ``batch_size`` (a window, see
     ``versions_to_distribute``); returns (sessions, the cursor for the next batch,
@@ -198,7 +199,10 @@ def distribution_batch(
     the batch goes on, in smaller sessions. Its payload is built once for every channel
     database that needs the same set (``download_payload_for``)."""
     versions, last_pk = versions_to_distribute(
-        channel_database=channel_database, after_pk=after_pk, limit=batch_size
+        channel_database=channel_database,
+        after_pk=after_pk,
+        limit=batch_size,
+        legal_entities=legal_entities,
     )
     if not versions:
         return [], last_pk, []
@@ -259,10 +263,15 @@ def distribution_run(*, run, progress, channel_database: str, **_ignored) -> Non
         progress.add(
             selected=len(reference.errors), failed=len(reference.errors), errors=reference.errors
         )
+    legal_entities = legal_entities_served(channel)
     after_pk = 0
     while True:
         sessions, last_pk, errors = distribution_batch(
-            channel_database=channel, after_pk=after_pk, job_run=run, batch_size=DISTRIBUTION_BATCH
+            channel_database=channel,
+            after_pk=after_pk,
+            job_run=run,
+            batch_size=DISTRIBUTION_BATCH,
+            legal_entities=legal_entities,
         )
         if last_pk == after_pk:
             return

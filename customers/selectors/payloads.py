@@ -219,7 +219,7 @@ def payloads_read(queryset: QuerySet[Customer]) -> list[tuple[int, dict]]:
     ]
 
 
-def _legal_entities_served(channel_database: ChannelDatabase) -> list[int]:
+def legal_entities_served(channel_database: ChannelDatabase) -> list[int]:
     return list(
         LegalEntity.objects.filter(stores__channel_database=channel_database)
         .order_by()
@@ -235,7 +235,7 @@ def customers_to_distribute(
     read here if not given) that it does not have in their current version
     (distribution 1010, R7)."""
     if legal_entities is None:
-        legal_entities = _legal_entities_served(channel_database)
+        legal_entities = legal_entities_served(channel_database)
     return (
         # R13: a merged account is not a live customer; its survivor's payload names it.
         Customer.objects.filter(legal_entity_id__in=legal_entities, merged_into=None)
@@ -251,7 +251,11 @@ def customers_to_distribute(
 
 
 def versions_to_distribute(
-    *, channel_database: ChannelDatabase, after_pk: int, limit: int
+    *,
+    channel_database: ChannelDatabase,
+    after_pk: int,
+    limit: int,
+    legal_entities: Sequence[int] | None = None,
 ) -> tuple[list[tuple[int, int]], int]:
     """The customers ``channel_database`` needs (``customers_to_distribute``) among the
     next ``limit`` customers of its legal entities after ``after_pk`` (the window), as
@@ -266,9 +270,11 @@ def versions_to_distribute(
     (quadratic over a run); a window is a range of the primary key, the same cost
     whatever the number of customers. A window may hold none that need sending. Every
     channel database serving the same legal entities sees the same windows, so they
-    need the same sets.
+    need the same sets. ``legal_entities``: those it serves (``legal_entities_served``),
+    read here if not given.
     """
-    legal_entities = _legal_entities_served(channel_database)
+    if legal_entities is None:
+        legal_entities = legal_entities_served(channel_database)
     following = (
         Customer.objects.filter(legal_entity_id__in=legal_entities, pk__gt=after_pk)
         .order_by("pk")

@@ -113,7 +113,14 @@ def fresh_databases_migrate(databases: FreshDatabases) -> tuple[dict, list[str]]
 
 
 def _child(
-    *, phase: str, customers: int, stores: int, channel_count: int, log, rows: Path | None = None
+    *,
+    phase: str,
+    customers: int,
+    stores: int,
+    channel_count: int,
+    log,
+    rows: Path | None = None,
+    workers: int = 1,
 ) -> dict:
     databases = FreshDatabases(channel_count=channel_count, label=phase)
     try:
@@ -129,6 +136,8 @@ def _child(
                 str(customers),
                 "--stores",
                 str(stores),
+                "--workers",
+                str(workers),
                 *(["--rows-dir", str(rows)] if rows is not None else []),
             ],
             env=env,
@@ -143,7 +152,9 @@ def _child(
         databases.drop()
 
 
-def _pipeline_and_raw(*, customers: int, stores: int, channel_count: int, log) -> tuple:
+def _pipeline_and_raw(
+    *, customers: int, stores: int, channel_count: int, workers: int, log
+) -> tuple:
     """The pipeline and its raw floor on ``channel_count`` channel databases."""
     # The pipeline's rows travel to the raw child on disk, never through this process.
     rows = Path(tempfile.mkdtemp(prefix="bench-rows-"))
@@ -155,6 +166,7 @@ def _pipeline_and_raw(*, customers: int, stores: int, channel_count: int, log) -
             channel_count=channel_count,
             log=log,
             rows=rows,
+            workers=workers,
         )
         raw = _child(
             phase="raw",
@@ -191,7 +203,9 @@ def _per_extra_channel_database(
     }
 
 
-def benchmark_run(*, customers: int, stores: int, channel_databases: int, log=print) -> dict:
+def benchmark_run(
+    *, customers: int, stores: int, channel_databases: int, workers: int = 1, log=print
+) -> dict:
     """Pipeline, ORM floor and raw floor, each in a child on fresh databases of the
     configured engine; with more than one channel database, the pipeline and raw floor
     again on one, for the cost of each extra channel database. Every channel database
@@ -199,7 +213,11 @@ def benchmark_run(*, customers: int, stores: int, channel_databases: int, log=pr
     customer. The report."""
     stores = max(stores, channel_databases)
     pipeline, raw = _pipeline_and_raw(
-        customers=customers, stores=stores, channel_count=channel_databases, log=log
+        customers=customers,
+        stores=stores,
+        channel_count=channel_databases,
+        workers=workers,
+        log=log,
     )
     floor = _child(
         phase="floor",
@@ -215,6 +233,7 @@ def benchmark_run(*, customers: int, stores: int, channel_databases: int, log=pr
         "customers": customers,
         "stores": stores,
         "channel_databases": channel_databases,
+        "distribution_workers": workers,
         "stages": pipeline["stages"],
         "total_seconds": total,
         "customers_per_second": round(customers / total, 1) if total else None,
@@ -234,7 +253,9 @@ def benchmark_run(*, customers: int, stores: int, channel_databases: int, log=pr
         "peak_rss_mb": max(s["peak_rss_mb"] for s in pipeline["stages"]),
     }
     if channel_databases > 1:
-        base = _pipeline_and_raw(customers=customers, stores=stores, channel_count=1, log=log)
+        base = _pipeline_and_raw(
+            customers=customers, stores=stores, channel_count=1, workers=workers, log=log
+        )
         report["per_extra_channel_database"] = _per_extra_channel_database(
             channel_databases=channel_databases,
             total=total,

@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from devtools.benchmark.floor import phase_floor
@@ -29,6 +30,13 @@ class Command(BaseCommand):
             "repeated on 1 for the cost of each extra channel database",
         )
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=settings.Q_CLUSTER["workers"],
+            help="worker processes distributing to the channel databases side by side, as "
+            "the cluster's (default Q_WORKERS); 1: one after the other",
+        )
+        parser.add_argument(
             "--freshness",
             action="store_true",
             help="measure seconds from a customer's creation to its store holding the account",
@@ -50,8 +58,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, customers, stores, channel_databases, phase, **options):
-        if customers < 1 or stores < 1 or channel_databases < 1:
-            raise CommandError("--customers, --stores and --channel-databases must be at least 1")
+        if customers < 1 or stores < 1 or channel_databases < 1 or options["workers"] < 1:
+            raise CommandError(
+                "--customers, --stores, --channel-databases and --workers must be at least 1"
+            )
         if options["freshness"] or phase == "freshness":
             return self._freshness(
                 rate=options["rate"],
@@ -62,7 +72,12 @@ class Command(BaseCommand):
                 as_json=options["json"],
             )
         if phase == "pipeline":
-            report = phase_pipeline(customers=customers, stores=stores, dump=options["rows_dir"])
+            report = phase_pipeline(
+                customers=customers,
+                stores=stores,
+                workers=options["workers"],
+                dump=options["rows_dir"],
+            )
             self.stdout.write(json.dumps(report))
             return
         if phase == "floor":
@@ -76,7 +91,11 @@ class Command(BaseCommand):
         log = (lambda message: None) if options["json"] else self.stderr.write
         try:
             report = benchmark_run(
-                customers=customers, stores=stores, channel_databases=channel_databases, log=log
+                customers=customers,
+                stores=stores,
+                channel_databases=channel_databases,
+                workers=options["workers"],
+                log=log,
             )
         except Exception as error:
             raise CommandError(str(error).splitlines()[0] if str(error) else repr(error)) from None
@@ -85,7 +104,8 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"{report['engine']}: {customers} customers, {report['stores']} stores, "
-            f"{channel_databases} channel databases"
+            f"{channel_databases} channel databases, distributed by "
+            f"{report['distribution_workers']} worker processes"
         )
         self.stdout.write(
             f"{'stage':<16}{'seconds':>10}{'cust/s':>10}{'queries':>10}{'q/cust':>9}{'rss MB':>9}"
