@@ -36,7 +36,7 @@ from customers.services.children import (
     customer_values,
     input_children,
 )
-from customers.services.erasure import channel_erased_scrub
+from customers.services.erasure_channel import channel_erased_scrub
 from customers.services.merge_channel import channel_merged_replace
 from customers.services.validation import CustomerInput
 
