@@ -8,6 +8,8 @@ Three groups, three homes:
 - HQ staging (``default``): what the upload (P-0001) brought from the channels.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -429,6 +431,13 @@ HQ_ADDRESS_FIELDS = ("location_id", *ADDRESS_FIELDS, "async_address_id", "async_
 def address_values(source) -> dict:
     """The address fields every address row shares (channel, staging, HQ, inputs)."""
     return {name: getattr(source, name) for name in ADDRESS_FIELDS}
+
+
+def location_id_for(async_address_id: uuid.UUID | None) -> str:
+    """Location ids of converted addresses derive from their GUID, so a re-run agrees.
+    All 32 hex digits: GUIDs a store numbers in sequence share long prefixes."""
+    source = async_address_id or uuid.uuid4()
+    return f"LOC-{source.hex.upper()}"
 
 
 class AddressFields(models.Model):

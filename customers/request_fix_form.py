@@ -14,18 +14,20 @@ On save the change is judged by the rule HQ applies to it (``customer_changes_er
 and each problem is shown on the input it names. As on the staged customer's page, a
 problem the operator did not touch does not stop a plain "Save" (the page says what is
 left), but "Save and synchronize again" sends only a change HQ will accept.
+
+The inputs of the parts beyond fields, attributes, affiliations added and addresses
+added are in ``customers.request_fix_parts``; a request's changes in words, in
+``customers.request_changes_text``.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import uuid
 from typing import Any
 
 from django import forms
-from django.db.models import Q
 
 from customers.fix_forms import (
     BLANK_CHOICE,
@@ -36,22 +38,31 @@ from customers.fix_forms import (
 )
 from customers.forms import country_options
 from customers.models import (
-    Address,
     AddressPurpose,
     Affiliation,
-    ContactType,
     Customer,
     CustomerAttribute,
     CustomerGroup,
     StagedAsyncCustomer,
     StagedChannelRequest,
 )
+from customers.request_changes_text import (
+    FIELD_LABELS,
+    as_text,
+    changes_text,
+    is_scalar,
+    part_of,
+)
+from customers.request_fix_parts import (
+    ADDRESS_INPUTS,
+    ADDRESS_MAX_LENGTHS,
+    add_more_inputs,
+    more_changes,
+    more_layout,
+)
 from customers.selectors.stores import stores_by_number
 from customers.services.changes import (
     EDITABLE_FIELDS,
-    AddressChange,
-    ContactInput,
-    ContactLocator,
     CustomerChanges,
     customer_changes_errors,
 )
@@ -59,94 +70,13 @@ from customers.services.labels import operator_text
 from customers.services.validation import AddressInput, ReferenceData
 from customers.shown_version import CarriedField, ShownVersionMixin, digest
 
-FIELD_LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "organization_name": "Organization name",
-    "email": "Email",
-    "phone": "Phone",
-    "customer_group": "Customer group",
-    "language": "Language",
-}
 FIELD_MAX_LENGTHS = {"first_name": 100, "last_name": 100, "organization_name": 200}
-ADDRESS_INPUTS = ("purpose", "street", "city", "state", "zip", "country", "is_primary")
-ADDRESS_MAX_LENGTHS = {"street": 250, "city": 100, "state": 60, "zip": 20}
 SET, CLEAR = "set", "clear"
 
 # "addresses[0].street: ...", "attributes.Tier: ...", "affiliations: ...", "email: ..."
 ADDRESS_ERROR = re.compile(r"^addresses\[(?P<index>\d+)\]\.(?P<field>\w+)$")
 CHANGE_ERROR = re.compile(r"^address_changes\[(?P<index>\d+)\]\.(?P<field>\w+)$")
 CONTACT_ERROR = re.compile(r"^contacts\[(?P<index>\d+)\]\.(?P<field>\w+)$")
-ADDRESS_LABELS = {
-    "purpose": "purpose",
-    "street": "street",
-    "city": "city",
-    "state": "state",
-    "zip": "ZIP/postal code",
-    "country": "country",
-    "is_primary": "primary",
-}
-PRIMARY_CHOICES = [("", "Not changed"), ("yes", "Make primary"), ("no", "Not primary")]
-
-
-def _text(value: Any) -> str:
-    """A stored value as an input shows it: text as it is, anything else as JSON text."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (ValueError, RecursionError):
-        return repr(type(value).__name__)
-
-
-def _is_scalar(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return isinstance(value, str | bool | int)
-
-
-def _part(raw: Any, name: str, kind: type) -> Any:
-    """A part of the stored changes as far as it can be shown (empty if it cannot)."""
-    value = raw.get(name) if isinstance(raw, dict) else None
-    return value if isinstance(value, kind) else kind()
-
-
-def changes_text(changes: Any) -> str:
-    """A request's changes in words: ``Email → ona@new.example; Tier → Silver; …``,
-    whatever the stored JSON holds."""
-    parts = [
-        f"{FIELD_LABELS.get(name, name)} → {_text(value) or '(empty)'}"
-        for name, value in _part(changes, "fields", dict).items()
-    ]
-    parts += [
-        f"{name} → {'(cleared)' if value is None else _text(value)}"
-        for name, value in _part(changes, "attributes", dict).items()
-    ]
-    parts += [f"affiliation + {_text(name)}" for name in _part(changes, "affiliations", list)]
-    for address in _part(changes, "addresses", list):
-        a = address if isinstance(address, dict) else {}
-        place = ", ".join(_text(a.get(n)) for n in ("street", "city", "state", "zip") if a.get(n))
-        primary = ", primary" if a.get("is_primary") is True else ""
-        parts.append(
-            f"address + {_text(a.get('purpose'))}: {place} ({_text(a.get('country'))}{primary})"
-        )
-    parts += [f"affiliation − {_text(n)}" for n in _part(changes, "affiliations_removed", list)]
-    for change in _part(changes, "address_changes", list):
-        c = change if isinstance(change, dict) else {}
-        values = c.get("values") if isinstance(c.get("values"), dict) else {}
-        what = ", ".join(f"{ADDRESS_LABELS.get(n, n)} {_text(v)}" for n, v in values.items())
-        parts.append(f"address {_text(c.get('address'))} → {what}")
-    parts += [f"address retired: {_text(r)}" for r in _part(changes, "addresses_retired", list)]
-    for contact in _part(changes, "contacts", list):
-        c = contact if isinstance(contact, dict) else {}
-        primary = " (primary)" if c.get("is_primary") is True else ""
-        parts.append(f"contact + {_text(c.get('type'))} {_text(c.get('value'))}{primary}")
-    for contact in _part(changes, "contacts_removed", list):
-        c = contact if isinstance(contact, dict) else {}
-        parts.append(f"contact − {_text(c.get('type')) or 'any'} {_text(c.get('value'))}")
-    return "; ".join(parts) or "(nothing)"
 
 
 def _customer_type(row: StagedChannelRequest, store) -> str | None:
@@ -191,10 +121,10 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
         raw = row.changes
         self.store = stores_by_number([row.store_number]).get(row.store_number)
         self.attributes = {a.name: a for a in CustomerAttribute.objects.all()}
-        self._field_inputs(_part(raw, "fields", dict))
-        self._attribute_inputs(_part(raw, "attributes", dict))
-        self._affiliation_input(_part(raw, "affiliations", list))
-        self._address_inputs(_part(raw, "addresses", list))
+        self._field_inputs(part_of(raw, "fields", dict))
+        self._attribute_inputs(part_of(raw, "attributes", dict))
+        self._affiliation_input(part_of(raw, "affiliations", list))
+        self._address_inputs(part_of(raw, "addresses", list))
         add_more_inputs(self, raw)
         self.add_carried_fields()
 
@@ -209,7 +139,7 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
                 initial=name in stored,
                 help_text="Ticked: the request sets this field (left empty, it clears it).",
             )
-            current = _text(stored.get(name))
+            current = as_text(stored.get(name))
             if name == "customer_group":
                 field = forms.ChoiceField(
                     required=False, choices=self._group_choices(current), label=label
@@ -264,7 +194,7 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
 
     def _affiliation_input(self, stored: list) -> None:
         known = list(Affiliation.objects.order_by("name").values_list("name", flat=True))
-        names = [_text(n) for n in stored]
+        names = [as_text(n) for n in stored]
         choices = [(n, f"{n} (not an affiliation at HQ)") for n in names if n not in known]
         self.fields["affiliations"] = forms.MultipleChoiceField(
             required=False,
@@ -284,7 +214,7 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
                 guid = None  # not the store's GUID: the address cannot be linked by it
             self.address_guids.append(guid)
             prefix = f"address_{index}_"
-            purpose = _text(a.get("purpose"))
+            purpose = as_text(a.get("purpose"))
             purposes = list(AddressPurpose.choices)
             if purpose not in AddressPurpose.values:
                 purposes.insert(0, (purpose, f"{purpose or '(none)'} (not a purpose)"))
@@ -296,10 +226,10 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
                     required=False,  # R5 names an empty street, city or ZIP
                     strip=True,
                     max_length=length,
-                    initial=_text(a.get(name)),
+                    initial=as_text(a.get(name)),
                     label=name.capitalize() if name != "zip" else "ZIP/postal code",
                 )
-            country = _text(a.get("country"))
+            country = as_text(a.get("country"))
             self.fields[prefix + "country"] = forms.ChoiceField(
                 required=False, choices=country_options(country), initial=country
             )
@@ -414,7 +344,7 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
         untouched = not {f"attribute_{index}_action", f"attribute_{index}_value"} & set(
             self.changed_data
         )
-        if untouched and _is_scalar(stored):
+        if untouched and is_scalar(stored):
             return stored
         text = data.get(f"attribute_{index}_value") or ""
         return attribute_value_parse(self.attributes.get(name), text)
@@ -462,173 +392,3 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
     def version_of(self, record) -> str:
         stored = json.dumps(record.changes, sort_keys=True, default=str)
         return digest({"changes": stored, "status": record.status})
-
-
-# --- R11 complete: affiliations removed, addresses changed or retired, contacts ------
-
-
-def _address_names(refs: list[str]) -> dict[str, str]:
-    """Each address a request names (location id or async GUID), in words when HQ has it."""
-    guids = []
-    for ref in refs:
-        try:
-            guids.append(uuid.UUID(ref))
-        except ValueError:
-            pass
-    found = Address.objects.filter(Q(location_id__in=refs) | Q(async_address_id__in=guids))
-    names = {}
-    for a in found.order_by():
-        words = f"{a.street}, {a.city} ({a.get_purpose_display().lower()})"
-        names[a.location_id] = words
-        if a.async_address_id:
-            names[str(a.async_address_id)] = words
-    return {ref: names.get(ref, f"address {ref} (not at HQ)") for ref in refs}
-
-
-def add_more_inputs(form, raw) -> None:
-    """Typed inputs for the parts beyond fields, attributes, affiliations added and
-    addresses added (see the module docstring)."""
-    known = list(Affiliation.objects.order_by("name").values_list("name", flat=True))
-    removed = [_text(n) for n in _part(raw, "affiliations_removed", list)]
-    form.fields["affiliations_removed"] = forms.MultipleChoiceField(
-        required=False,
-        label="Affiliations removed",
-        choices=[*((n, n) for n in removed if n not in known), *((n, n) for n in known)],
-        initial=removed,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    changes = [c if isinstance(c, dict) else {} for c in _part(raw, "address_changes", list)]
-    retired = [_text(r) for r in _part(raw, "addresses_retired", list)]
-    names = _address_names([_text(c.get("address")) for c in changes] + retired)
-    form.address_change_refs = []
-    for index, change in enumerate(changes):
-        ref = _text(change.get("address"))
-        form.address_change_refs.append(ref)
-        values = change.get("values") if isinstance(change.get("values"), dict) else {}
-        prefix = f"address_change_{index}_"
-        purpose = _text(values.get("purpose"))
-        form.fields[prefix + "purpose"] = forms.ChoiceField(
-            required=False,
-            choices=[("", "Not changed"), *AddressPurpose.choices],
-            initial=purpose,
-            label=f"Change {names[ref]}: purpose",
-        )
-        for name, length in ADDRESS_MAX_LENGTHS.items():
-            form.fields[prefix + name] = forms.CharField(
-                required=False,
-                strip=True,
-                max_length=length,
-                initial=_text(values.get(name)),
-                label=ADDRESS_LABELS[name].capitalize(),
-                help_text="Left empty: not changed." if name == "street" else "",
-            )
-        country = _text(values.get("country"))
-        form.fields[prefix + "country"] = forms.ChoiceField(
-            required=False, choices=country_options(country), initial=country, label="Country"
-        )
-        primary = values.get("is_primary")
-        form.fields[prefix + "is_primary"] = forms.ChoiceField(
-            required=False,
-            choices=PRIMARY_CHOICES,
-            initial="" if primary is None else "yes" if primary is True else "no",
-            label="Primary",
-        )
-    form.fields["addresses_retired"] = forms.MultipleChoiceField(
-        required=False,
-        label="Addresses retired",
-        choices=[(r, names[r]) for r in retired],
-        initial=retired,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Untick an address to keep it.",
-    )
-    contacts = [c if isinstance(c, dict) else {} for c in _part(raw, "contacts", list)]
-    form.contact_count = len(contacts)
-    for index, contact in enumerate(contacts):
-        prefix = f"contact_{index}_"
-        kind = _text(contact.get("type"))
-        choices = list(ContactType.choices)
-        if kind not in ContactType.values:
-            choices.insert(0, (kind, f"{kind or '(none)'} (not a contact type)"))
-        form.fields[prefix + "type"] = forms.ChoiceField(
-            choices=choices, initial=kind, label=f"Contact {index + 1}: type"
-        )
-        form.fields[prefix + "value"] = forms.CharField(
-            required=False,
-            strip=True,
-            initial=_text(contact.get("value")),
-            label="Value",
-            help_text="Left empty: dropped from the request.",
-        )
-        form.fields[prefix + "is_primary"] = forms.BooleanField(
-            required=False, label="Primary", initial=contact.get("is_primary") is True
-        )
-    removed_contacts = [
-        c if isinstance(c, dict) else {} for c in _part(raw, "contacts_removed", list)
-    ]
-    form.fields["contacts_removed"] = forms.MultipleChoiceField(
-        required=False,
-        label="Contact info removed",
-        choices=[
-            (
-                json.dumps([_text(c.get("type")), _text(c.get("value"))]),
-                f"{_text(c.get('type')) or 'any type'}: {_text(c.get('value'))}",
-            )
-            for c in removed_contacts
-        ],
-        initial=[
-            json.dumps([_text(c.get("type")), _text(c.get("value"))]) for c in removed_contacts
-        ],
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Untick a contact to keep it.",
-    )
-
-
-def more_layout(form) -> list[tuple[str | None, dict]]:
-    sets = [("Affiliations the request removes", {"fields": ["affiliations_removed"]})]
-    for index in range(len(form.address_change_refs)):
-        names = [f"address_change_{index}_{n}" for n in ADDRESS_INPUTS]
-        sets.append((f"Address change {index + 1}", {"fields": [tuple(names)]}))
-    if form.fields["addresses_retired"].choices:
-        sets.append(("Addresses the request retires", {"fields": ["addresses_retired"]}))
-    for index in range(form.contact_count):
-        names = [f"contact_{index}_{n}" for n in ("type", "value", "is_primary")]
-        sets.append((f"Contact info {index + 1} the request adds", {"fields": [tuple(names)]}))
-    if form.fields["contacts_removed"].choices:
-        sets.append(("Contact info the request removes", {"fields": ["contacts_removed"]}))
-    return sets
-
-
-def more_changes(form, data: dict) -> dict:
-    """The parts beyond fields, attributes, affiliations added and addresses added, as
-    the operator left them."""
-    address_changes = []
-    for index, ref in enumerate(form.address_change_refs):
-        prefix = f"address_change_{index}_"
-        values = {
-            name: data.get(prefix + name)
-            for name in ("purpose", "street", "city", "state", "zip", "country")
-            if data.get(prefix + name)
-        }
-        primary = data.get(prefix + "is_primary")
-        if primary:
-            values["is_primary"] = primary == "yes"
-        if values:
-            address_changes.append(AddressChange(address=ref, values=values))
-    contacts = [
-        ContactInput(
-            type=data.get(f"contact_{i}_type") or "",
-            value=data.get(f"contact_{i}_value") or "",
-            is_primary=bool(data.get(f"contact_{i}_is_primary")),
-        )
-        for i in range(form.contact_count)
-        if data.get(f"contact_{i}_value")
-    ]
-    return {
-        "affiliations_removed": tuple(data.get("affiliations_removed") or ()),
-        "address_changes": tuple(address_changes),
-        "addresses_retired": tuple(data.get("addresses_retired") or ()),
-        "contacts": tuple(contacts),
-        "contacts_removed": tuple(
-            ContactLocator(*json.loads(text)) for text in data.get("contacts_removed") or ()
-        ),
-    }

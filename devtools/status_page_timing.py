@@ -53,6 +53,26 @@ def _write(*, customers: int) -> None:
     from django.utils import timezone
 
     from commerce.models import ChannelDatabase
+    from devtools.generate import organization_generate
+
+    organization = organization_generate(stores=2, channel_databases=2)
+    start = timezone.now() - datetime.timedelta(days=7)
+    per_store = customers // len(organization.stores)
+    for store, alias in organization.stores:
+        name = ChannelDatabase.objects.get(alias=alias).name
+        for batch in range(0, per_store, 5000):
+            _batch_write(
+                store=store,
+                alias=alias,
+                channel_database=name,
+                start=start,
+                numbers=range(batch, min(per_store, batch + 5000)),
+            )
+
+
+def _batch_write(*, store: str, alias: str, channel_database: str, start, numbers) -> None:
+    """Customers ``numbers`` of ``store`` in its channel database (every tenth with an
+    async address) and, for those uploaded, their staged copies at HQ, in bulk."""
     from customers.models import (
         AsyncAddress,
         AsyncCustomer,
@@ -60,84 +80,83 @@ def _write(*, customers: int) -> None:
         StagedAsyncCustomer,
         StagingStatus,
     )
-    from devtools.generate import organization_generate
 
-    organization = organization_generate(stores=2, channel_databases=2)
     staging = {
         "uploaded": StagingStatus.PENDING,
         "failed": StagingStatus.FAILED,
         "needs_review": StagingStatus.NEEDS_REVIEW,
     }
-    start = timezone.now() - datetime.timedelta(days=7)
-    per_store = customers // len(organization.stores)
-    for store, alias in organization.stores:
-        name = ChannelDatabase.objects.get(alias=alias).name
-        for batch in range(0, per_store, 5000):
-            rows, addresses, staged, staged_addresses = [], [], [], []
-            for n in range(batch, min(per_store, batch + 5000)):
-                status = _status_of(n)
-                guid = uuid.uuid4()
-                at = start + datetime.timedelta(seconds=n)
-                uploaded, linked = status != "pending_upload", status == "synchronized"
-                rows.append(
-                    AsyncCustomer(
-                        async_customer_id=guid,
-                        store_number=store,
-                        first_name=f"Load {n}",
-                        last_name=status,
-                        created_at=at,
-                        upload_session_id=1 if uploaded else None,
-                        account=f"T{store}{n:08d}" if linked else None,
-                        synchronized_at=at if linked else None,
-                    )
+    rows, addresses, staged, staged_addresses = [], [], [], []
+    for n in numbers:
+        status = _status_of(n)
+        guid = uuid.uuid4()
+        at = start + datetime.timedelta(seconds=n)
+        uploaded, linked = status != "pending_upload", status == "synchronized"
+        rows.append(
+            AsyncCustomer(
+                async_customer_id=guid,
+                store_number=store,
+                first_name=f"Load {n}",
+                last_name=status,
+                created_at=at,
+                upload_session_id=1 if uploaded else None,
+                account=f"T{store}{n:08d}" if linked else None,
+                synchronized_at=at if linked else None,
+            )
+        )
+        common = {
+            "channel_database": channel_database,
+            "store_number": store,
+            "status": staging.get(status, StagingStatus.COMPLETED),
+            "created_at_store": at,
+            "last_error": "country: 'XXL' is not a country" if status == "failed" else "",
+        }
+        if uploaded:
+            staged.append(
+                StagedAsyncCustomer(
+                    async_customer_id=guid,
+                    type="person",
+                    first_name=f"Load {n}",
+                    account=f"T{store}{n:08d}" if status in ("created", "synchronized") else "",
+                    **common,
                 )
-                common = {
-                    "channel_database": name,
-                    "store_number": store,
-                    "status": staging.get(status, StagingStatus.COMPLETED),
-                    "created_at_store": at,
-                    "last_error": "country: 'XXL' is not a country" if status == "failed" else "",
-                }
-                if uploaded:
-                    staged.append(
-                        StagedAsyncCustomer(
-                            async_customer_id=guid,
-                            type="person",
-                            first_name=f"Load {n}",
-                            account=f"T{store}{n:08d}"
-                            if status in ("created", "synchronized")
-                            else "",
-                            **common,
-                        )
-                    )
-                if n % 10 == 0:
-                    address = uuid.uuid4()
-                    fields = {
-                        "purpose": "invoice",
-                        "street": f"{n} Load St",
-                        "city": "Houston",
-                        "zip": "77001",
-                        "country": "USA",
-                        "customer_account": "L00000001",
-                    }
-                    addresses.append(
-                        AsyncAddress(
-                            async_address_id=address,
-                            store_number=store,
-                            created_at=at,
-                            upload_session_id=1 if uploaded else None,
-                            location_id=f"LT{store}{n:08d}" if linked else None,
-                            **fields,
-                        )
-                    )
-                    if uploaded:
-                        staged_addresses.append(
-                            StagedAsyncAddress(async_address_id=address, **fields, **common)
-                        )
-            AsyncCustomer.objects.using(alias).bulk_create(rows)
-            AsyncAddress.objects.using(alias).bulk_create(addresses)
-            StagedAsyncCustomer.objects.bulk_create(staged)
-            StagedAsyncAddress.objects.bulk_create(staged_addresses)
+            )
+        if n % 10 == 0:
+            address, staged_address = _address_rows(
+                n, store=store, at=at, uploaded=uploaded, linked=linked, common=common
+            )
+            addresses.append(address)
+            if staged_address is not None:
+                staged_addresses.append(staged_address)
+    AsyncCustomer.objects.using(alias).bulk_create(rows)
+    AsyncAddress.objects.using(alias).bulk_create(addresses)
+    StagedAsyncCustomer.objects.bulk_create(staged)
+    StagedAsyncAddress.objects.bulk_create(staged_addresses)
+
+
+def _address_rows(n: int, *, store: str, at, uploaded: bool, linked: bool, common: dict):
+    """Customer ``n``'s async address, and its staged copy when uploaded (else None)."""
+    from customers.models import AsyncAddress, StagedAsyncAddress
+
+    address = uuid.uuid4()
+    fields = {
+        "purpose": "invoice",
+        "street": f"{n} Load St",
+        "city": "Houston",
+        "zip": "77001",
+        "country": "USA",
+        "customer_account": "L00000001",
+    }
+    row = AsyncAddress(
+        async_address_id=address,
+        store_number=store,
+        created_at=at,
+        upload_session_id=1 if uploaded else None,
+        location_id=f"LT{store}{n:08d}" if linked else None,
+        **fields,
+    )
+    staged = StagedAsyncAddress(async_address_id=address, **fields, **common) if uploaded else None
+    return row, staged
 
 
 def _time(client, url: str, *, repeat: int) -> dict:

@@ -44,13 +44,13 @@ from customers.models import (
     CustomerGroup,
     Party,
     attribute_value_text,
+    location_id_for,
 )
 from customers.selectors.events import customer_events
 from customers.services.accounts import account_numbers_allocate
 from customers.services.changes import EDITABLE_FIELDS, PARTY_FIELDS
 from customers.services.duplicates import customer_match_keys_refresh
 from customers.services.master import customer_fields_changed, customer_version_raise
-from customers.services.staging import location_id_for
 
 
 def _changed_customer_fields(form, formsets) -> set[str]:

@@ -8,7 +8,8 @@ from django.utils.html import format_html_join
 from commerce.admin_channel import ChannelModelAdmin, UploadedFilter
 from customers.admin.staging import STAGING_READONLY, StagingAdmin, _short
 from customers.models import ChannelRequest, StagedChannelRequest
-from customers.request_fix_form import StagedChannelRequestFixForm, changes_text
+from customers.request_changes_text import changes_text
+from customers.request_fix_form import StagedChannelRequestFixForm
 
 
 @admin.register(ChannelRequest)

@@ -252,85 +252,97 @@ def _write_customer_references(wanted: dict[tuple, Rec], customers: dict[tuple, 
     a record without them keeps the customer's. A few queries per batch."""
     given = {customers[key].pk: rec for key, rec in wanted.items() if rec.given("attributes")}
     if given:
-        attributes = dict(
-            rows(
-                CustomerAttribute.objects,
-                "name",
-                {name for rec in given.values() for name in rec["attributes"]},
-                "name",
-                "pk",
-            )
-        )
-        current = {
-            (customer_id, attribute_id): (pk, value)
-            for pk, customer_id, attribute_id, value in rows(
-                CustomerAttributeValue.objects,
-                "customer_id",
-                given,
-                "pk",
-                "customer_id",
-                "attribute_id",
-                "value",
-            )
-        }
-        target = {
-            (customer_id, attributes[name]): value
-            for customer_id, rec in given.items()
-            for name, value in rec["attributes"].items()
-        }
-        stale = [pk for key, (pk, value) in current.items() if key not in target]
-        changed = [
-            CustomerAttributeValue(pk=current[key][0], value=value)
-            for key, value in target.items()
-            if key in current and current[key][1] != value
-        ]
-        for chunk in chunks(stale):
-            CustomerAttributeValue.objects.filter(pk__in=chunk).delete()
-        CustomerAttributeValue.objects.bulk_update(changed, ["value"], batch_size=BULK_BATCH)
-        CustomerAttributeValue.objects.bulk_create(
-            [
-                CustomerAttributeValue(customer_id=c, attribute_id=a, value=value)
-                for (c, a), value in target.items()
-                if (c, a) not in current
-            ],
-            batch_size=BULK_BATCH,
-        )
+        _write_customer_attributes(given)
     given = {customers[key].pk: rec for key, rec in wanted.items() if rec.given("affiliations")}
     if given:
-        affiliations = dict(
-            rows(
-                Affiliation.objects,
-                "name",
-                {name for rec in given.values() for name in rec["affiliations"]},
-                "name",
-                "pk",
-            )
+        _write_customer_affiliations(given)
+
+
+def _write_customer_attributes(given: dict[int, Rec]) -> None:
+    """R2: the attribute values of the records in ``given`` (by customer id) become
+    exactly their customers' (changed, added, the others removed)."""
+    attributes = dict(
+        rows(
+            CustomerAttribute.objects,
+            "name",
+            {name for rec in given.values() for name in rec["attributes"]},
+            "name",
+            "pk",
         )
-        current = {
-            (customer_id, affiliation_id): pk
-            for pk, customer_id, affiliation_id in rows(
-                CustomerAffiliation.objects,
-                "customer_id",
-                given,
-                "pk",
-                "customer_id",
-                "affiliation_id",
-            )
-        }
-        target = {
-            (customer_id, affiliations[name])
-            for customer_id, rec in given.items()
-            for name in rec["affiliations"]
-        }
-        for chunk in chunks([pk for key, pk in current.items() if key not in target]):
-            CustomerAffiliation.objects.filter(pk__in=chunk).delete()
-        CustomerAffiliation.objects.bulk_create(
-            [
-                CustomerAffiliation(customer_id=c, affiliation_id=a)
-                for c, a in sorted(target - set(current))
-            ],
-            batch_size=BULK_BATCH,
+    )
+    current = {
+        (customer_id, attribute_id): (pk, value)
+        for pk, customer_id, attribute_id, value in rows(
+            CustomerAttributeValue.objects,
+            "customer_id",
+            given,
+            "pk",
+            "customer_id",
+            "attribute_id",
+            "value",
         )
+    }
+    target = {
+        (customer_id, attributes[name]): value
+        for customer_id, rec in given.items()
+        for name, value in rec["attributes"].items()
+    }
+    stale = [pk for key, (pk, value) in current.items() if key not in target]
+    changed = [
+        CustomerAttributeValue(pk=current[key][0], value=value)
+        for key, value in target.items()
+        if key in current and current[key][1] != value
+    ]
+    for chunk in chunks(stale):
+        CustomerAttributeValue.objects.filter(pk__in=chunk).delete()
+    CustomerAttributeValue.objects.bulk_update(changed, ["value"], batch_size=BULK_BATCH)
+    CustomerAttributeValue.objects.bulk_create(
+        [
+            CustomerAttributeValue(customer_id=c, attribute_id=a, value=value)
+            for (c, a), value in target.items()
+            if (c, a) not in current
+        ],
+        batch_size=BULK_BATCH,
+    )
+
+
+def _write_customer_affiliations(given: dict[int, Rec]) -> None:
+    """R2: the affiliations of the records in ``given`` (by customer id) become exactly
+    their customers' (added, the others removed)."""
+    affiliations = dict(
+        rows(
+            Affiliation.objects,
+            "name",
+            {name for rec in given.values() for name in rec["affiliations"]},
+            "name",
+            "pk",
+        )
+    )
+    current = {
+        (customer_id, affiliation_id): pk
+        for pk, customer_id, affiliation_id in rows(
+            CustomerAffiliation.objects,
+            "customer_id",
+            given,
+            "pk",
+            "customer_id",
+            "affiliation_id",
+        )
+    }
+    target = {
+        (customer_id, affiliations[name])
+        for customer_id, rec in given.items()
+        for name in rec["affiliations"]
+    }
+    for chunk in chunks([pk for key, pk in current.items() if key not in target]):
+        CustomerAffiliation.objects.filter(pk__in=chunk).delete()
+    CustomerAffiliation.objects.bulk_create(
+        [
+            CustomerAffiliation(customer_id=c, affiliation_id=a)
+            for c, a in sorted(target - set(current))
+        ],
+        batch_size=BULK_BATCH,
+    )
 
 
 def _party_name(party: Party) -> str:

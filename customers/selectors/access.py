@@ -59,27 +59,48 @@ def customer_data(customer: Customer) -> dict:
     customer = Customer.objects.select_related("party", "legal_entity", "customer_group").get(
         pk=customer.pk
     )
-    party = customer.party
     guids = []
     if customer.async_customer_id:
         guids.append((customer.async_origin, customer.async_customer_id))
     links = AsyncCustomerLink.objects.filter(customer=customer)
     guids += list(links.values_list("channel_database", "async_customer_id"))
-    staged = StagedAsyncCustomer.objects.filter(
-        _guid_q(guids, channel_field="channel_database", guid_field="async_customer_id")
-    )
     address_guids = [
         g
-        for g in Address.objects.filter(party=party).values_list("async_address_id", flat=True)
+        for g in Address.objects.filter(party=customer.party).values_list(
+            "async_address_id", flat=True
+        )
         if g
     ]
     stores = list(customer.legal_entity.stores.values_list("number", flat=True))
-    transactions = SalesTransaction.objects.filter(
-        Q(customer_account=customer.account, store__number__in=stores)
-        | Q(posted_customer_account=customer.account, store__number__in=stores)
-        | _guid_q(guids, channel_field="channel_database", guid_field="async_customer_id")
-    )
     hq = {
+        **_hq_master_data(customer, links),
+        "staging": _hq_staging_data(
+            customer, guids=guids, stores=stores, address_guids=address_guids
+        ),
+        **_hq_sales_data(customer, guids=guids, stores=stores),
+    }
+    channels = {}
+    for channel in ChannelDatabase.objects.order_by("name"):
+        own = [g for name, g in guids if name == channel.name]
+        try:
+            channels[channel.name] = _channel_data(
+                alias=channel.alias,
+                name=channel.name,
+                customer=customer,
+                guids=own,
+                stores=stores,
+                address_guids=address_guids,
+            )
+        except ChannelDatabaseUnreachable as error:
+            channels[channel.name] = {"error": error.cannot_be_reached}
+    return {"account": customer.account, "hq": hq, "channel_databases": channels}
+
+
+def _hq_master_data(customer: Customer, links) -> dict:
+    """The customer's rows in HQ's customer master: customer, party, addresses, contacts,
+    attributes, affiliations, async links (``links``) and possible duplicates."""
+    party = customer.party
+    return {
         "customer": _rows(Customer.objects.filter(pk=customer.pk))[0],
         "legal_entity": customer.legal_entity.code,
         "customer_group": customer.customer_group.code,
@@ -101,58 +122,63 @@ def customer_data(customer: Customer) -> dict:
             "created_at",
             "reviewed_at",
         ),
-        "staging": {
-            "customers": _rows(staged),
-            "customer_addresses": _rows(
-                StagedAsyncCustomerAddress.objects.filter(staged_customer__in=staged)
-            ),
-            "customer_contacts": _rows(
-                StagedAsyncCustomerContact.objects.filter(staged_customer__in=staged)
-            ),
-            "customer_attributes": _rows(
-                StagedAsyncCustomerAttributeValue.objects.filter(staged_customer__in=staged)
-            ),
-            "customer_affiliations": _rows(
-                StagedAsyncCustomerAffiliation.objects.filter(staged_customer__in=staged)
-            ),
-            "addresses": _rows(
-                StagedAsyncAddress.objects.filter(
-                    Q(customer_account=customer.account, store_number__in=stores)
-                    | Q(async_address_id__in=address_guids)
+    }
+
+
+def _hq_staging_data(customer: Customer, *, guids, stores, address_guids) -> dict:
+    """The customer's rows in HQ staging: its staged async customers (by ``guids``) with
+    their children, staged async addresses and staged channel requests."""
+    staged = StagedAsyncCustomer.objects.filter(
+        _guid_q(guids, channel_field="channel_database", guid_field="async_customer_id")
+    )
+    return {
+        "customers": _rows(staged),
+        "customer_addresses": _rows(
+            StagedAsyncCustomerAddress.objects.filter(staged_customer__in=staged)
+        ),
+        "customer_contacts": _rows(
+            StagedAsyncCustomerContact.objects.filter(staged_customer__in=staged)
+        ),
+        "customer_attributes": _rows(
+            StagedAsyncCustomerAttributeValue.objects.filter(staged_customer__in=staged)
+        ),
+        "customer_affiliations": _rows(
+            StagedAsyncCustomerAffiliation.objects.filter(staged_customer__in=staged)
+        ),
+        "addresses": _rows(
+            StagedAsyncAddress.objects.filter(
+                Q(customer_account=customer.account, store_number__in=stores)
+                | Q(async_address_id__in=address_guids)
+            )
+        ),
+        "channel_requests": _rows(
+            StagedChannelRequest.objects.filter(
+                Q(target_account=customer.account, store_number__in=stores)
+                | Q(account=customer.account, store_number__in=stores)
+                | _guid_q(
+                    guids,
+                    channel_field="channel_database",
+                    guid_field="target_async_customer_id",
                 )
-            ),
-            "channel_requests": _rows(
-                StagedChannelRequest.objects.filter(
-                    Q(target_account=customer.account, store_number__in=stores)
-                    | Q(account=customer.account, store_number__in=stores)
-                    | _guid_q(
-                        guids,
-                        channel_field="channel_database",
-                        guid_field="target_async_customer_id",
-                    )
-                )
-            ),
-        },
+            )
+        ),
+    }
+
+
+def _hq_sales_data(customer: Customer, *, guids, stores) -> dict:
+    """The customer's sales transactions and sales orders at HQ (of its legal entity's
+    stores, or under one of its async GUIDs)."""
+    transactions = SalesTransaction.objects.filter(
+        Q(customer_account=customer.account, store__number__in=stores)
+        | Q(posted_customer_account=customer.account, store__number__in=stores)
+        | _guid_q(guids, channel_field="channel_database", guid_field="async_customer_id")
+    )
+    return {
         "sales_transactions": _rows(transactions),
         "sales_orders": _rows(
             SalesOrder.objects.filter(customer_account=customer.account, store__number__in=stores)
         ),
     }
-    channels = {}
-    for channel in ChannelDatabase.objects.order_by("name"):
-        own = [g for name, g in guids if name == channel.name]
-        try:
-            channels[channel.name] = _channel_data(
-                alias=channel.alias,
-                name=channel.name,
-                customer=customer,
-                guids=own,
-                stores=stores,
-                address_guids=address_guids,
-            )
-        except ChannelDatabaseUnreachable as error:
-            channels[channel.name] = {"error": error.cannot_be_reached}
-    return {"account": customer.account, "hq": hq, "channel_databases": channels}
 
 
 def _channel_data(*, alias, name, customer, guids, stores, address_guids) -> dict:

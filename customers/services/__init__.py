@@ -34,7 +34,6 @@ from customers.services.staging import (
     StagedOutcome,
     async_addresses_stage,
     async_customers_stage,
-    location_id_for,
     staged_addresses_create,
     staged_records_retry,
 )
@@ -73,7 +72,6 @@ __all__ = [
     "customer_input_errors",
     "customer_input_with_store_defaults",
     "customers_create",
-    "location_id_for",
     "staged_addresses_create",
     "staged_customer_input",
     "staged_customers_create",

@@ -27,14 +27,12 @@ from customers.models import (
     CustomerAffiliation,
     CustomerAttributeValue,
     Party,
+    location_id_for,
 )
 from customers.selectors.stores import legal_entity_countries
 from customers.services.duplicates import (
     input_match_keys,
     needs_fallback_country,
-)
-from customers.services.staging import (
-    location_id_for,
 )
 from customers.services.validation import CustomerInput, ReferenceData
 

@@ -21,9 +21,9 @@ from customers.services.validation import (
     AddressInput,
     ContactInput,
     ContactLocator,
-    _quoted,
     customer_changes_errors,
 )
+from customers.services.validation.values import quoted
 
 __all__ = [
     "EDITABLE_FIELDS",
@@ -189,7 +189,7 @@ def _shown(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "an object"
-    return _quoted(value)
+    return quoted(value)
 
 
 def _part(data: Any, name: str, kind: type) -> Any:

@@ -36,7 +36,7 @@ from customers.services.children import (
     customer_values,
     input_children,
 )
-from customers.services.erasure import channel_erased_scrub
+from customers.services.erasure_channel import channel_erased_scrub
 from customers.services.merge_channel import channel_merged_replace
 from customers.services.validation import CustomerInput
 
@@ -127,51 +127,11 @@ def channel_customers_apply(
     now = timezone.now()
     guids = [_own_guid(p, "async_customer_id", channel_database) for p in payloads]
     with transaction.atomic(using=alias):
-        # One upsert on (legal entity, account). Payloads never go backwards: a
-        # channel's download sessions are applied one at a time and once each.
-        copy_ids = rows_upsert(
-            model=ChannelCustomer,
-            columns=["legal_entity", "account", *CHANNEL_CUSTOMER_FIELDS],
-            rows=[
-                (
-                    p["legal_entity"],
-                    p["account"],
-                    *_copied(p),
-                    guid,
-                    p["version"],
-                )
-                for p, guid in zip(payloads, guids, strict=True)
-            ],
-            unique=["legal_entity", "account"],
-            update=CHANNEL_CUSTOMER_FIELDS,
-            return_ids=True,
-            using=alias,
-        )
-        new_addresses = [
-            (
-                copy_id,
-                a["location_id"],
-                _own_guid(a, "async_address_id", channel_database),
-                *_address_values(a),
-            )
-            for copy_id, payload in zip(copy_ids, payloads, strict=True)
-            for a in payload["addresses"]
-        ]
-        # Replace the copies' addresses; a location id may also have moved between
-        # customers, so free those too (one DELETE per column, each by its index).
-        rows_delete(
-            model=ChannelCustomerAddress,
-            any_of={"customer_id": copy_ids, "location_id": [a[1] for a in new_addresses]},
-            using=alias,
-        )
-        rows_insert(
-            model=ChannelCustomerAddress,
-            columns=["customer_id", "location_id", "async_address_id", *ADDRESS_FIELDS],
-            rows=new_addresses,
-            using=alias,
+        copy_ids, address_count = _copies_write(
+            alias=alias, channel_database=channel_database, payloads=payloads, guids=guids
         )
         counts["customers"] = len(copy_ids)
-        counts["addresses"] = len(new_addresses)
+        counts["addresses"] = address_count
         counts.update(
             _channel_link_async(
                 alias=alias,
@@ -201,6 +161,57 @@ def channel_customers_apply(
                 alias=alias, channel_database=channel_database, payloads=payloads, now=now
             )
     return counts
+
+
+def _copies_write(
+    *, alias: str, channel_database: str, payloads: Sequence[dict], guids: list
+) -> tuple[list[int], int]:
+    """R7: the store's copies of ``payloads`` upserted and their addresses replaced;
+    returns the copies' ids (in the payloads' order) and the number of addresses."""
+    # One upsert on (legal entity, account). Payloads never go backwards: a
+    # channel's download sessions are applied one at a time and once each.
+    copy_ids = rows_upsert(
+        model=ChannelCustomer,
+        columns=["legal_entity", "account", *CHANNEL_CUSTOMER_FIELDS],
+        rows=[
+            (
+                p["legal_entity"],
+                p["account"],
+                *_copied(p),
+                guid,
+                p["version"],
+            )
+            for p, guid in zip(payloads, guids, strict=True)
+        ],
+        unique=["legal_entity", "account"],
+        update=CHANNEL_CUSTOMER_FIELDS,
+        return_ids=True,
+        using=alias,
+    )
+    new_addresses = [
+        (
+            copy_id,
+            a["location_id"],
+            _own_guid(a, "async_address_id", channel_database),
+            *_address_values(a),
+        )
+        for copy_id, payload in zip(copy_ids, payloads, strict=True)
+        for a in payload["addresses"]
+    ]
+    # Replace the copies' addresses; a location id may also have moved between
+    # customers, so free those too (one DELETE per column, each by its index).
+    rows_delete(
+        model=ChannelCustomerAddress,
+        any_of={"customer_id": copy_ids, "location_id": [a[1] for a in new_addresses]},
+        using=alias,
+    )
+    rows_insert(
+        model=ChannelCustomerAddress,
+        columns=["customer_id", "location_id", "async_address_id", *ADDRESS_FIELDS],
+        rows=new_addresses,
+        using=alias,
+    )
+    return copy_ids, len(new_addresses)
 
 
 def _linked_events_record(*, alias: str, channel_database: str, payloads, now) -> None:

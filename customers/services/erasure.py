@@ -9,8 +9,9 @@ HQ transaction. Each step erases one store and returns how many rows it changed,
 store (the event log) is one more small function. The customer's version rises and it is
 marked erased: the next distribution (1010) writes the anonymous copy to every channel
 database and scrubs the channel's async rows and requests of it
-(``channel_erased_scrub``). Sales transactions and orders keep their amounts, dates and
-the account number. Re-run safe: erasing an erased customer changes nothing more.
+(``customers.services.erasure_channel.channel_erased_scrub``). Sales transactions and
+orders keep their amounts, dates and the account number. Re-run safe: erasing an erased
+customer changes nothing more.
 """
 
 from __future__ import annotations
@@ -33,12 +34,6 @@ from commerce.events import EventAction, EventKind, event_record, events_erase_s
 from commerce.models import SalesTransaction, Statement
 from customers.models import (
     Address,
-    AsyncAddress,
-    AsyncCustomer,
-    AsyncCustomerAddress,
-    AsyncCustomerAttributeValue,
-    AsyncCustomerContact,
-    ChannelRequest,
     ContactInfo,
     Customer,
     CustomerAttributeValue,
@@ -277,7 +272,7 @@ def staging_erase(erasure: Erasure) -> int:
     ).update(**ERASED_ADDRESS)
     requests = list(_requests(erasure.customer, erasure.guids))
     for request in requests:
-        request.changes = _changes_erased(request.changes)
+        request.changes = changes_erased(request.changes)
         request.skipped = erasure.scrub(request.skipped)
     StagedChannelRequest.objects.bulk_update(requests, ["changes", "skipped"], batch_size=CHUNK)
     return changed + len(requests)
@@ -287,13 +282,13 @@ def _stores(erasure: Erasure) -> list[str]:
     return list(erasure.customer.legal_entity.stores.values_list("number", flat=True))
 
 
-def _changes_erased(changes):
+def changes_erased(changes):
     """A store edit's changes with every value erased: the names of what changed stay
     (the history says a change was made), the values go."""
     if isinstance(changes, dict):
-        return {k: _changes_erased(v) for k, v in changes.items()}
+        return {k: changes_erased(v) for k, v in changes.items()}
     if isinstance(changes, list):
-        return [_changes_erased(v) for v in changes]
+        return [changes_erased(v) for v in changes]
     if isinstance(changes, str):
         return ERASED
     return changes
@@ -443,71 +438,3 @@ def erased_refusal(customer: Customer) -> str | None:
     if customer.erased_at is None:
         return None
     return f"customer {customer.account} was erased on {customer.erased_at.date().isoformat()}"
-
-
-# --- channel side (1010 applies it) -----------------------------------------------
-
-
-def channel_erased_scrub(*, alias: str, channel_database: str, payloads: Sequence[dict]) -> int:
-    """R14 through distribution: for the erased customers among ``payloads``, the
-    channel's own async customers (and their addresses; contacts and attribute values
-    deleted), async addresses and channel requests are made anonymous. The store's copy
-    itself is the payload's (anonymous) values. Re-run safe."""
-    erased = [p for p in payloads if p.get("erased")]
-    if not erased:
-        return 0
-    guids: list[str] = []
-    accounts: list[str] = []
-    address_guids: list[str] = []
-    for payload in erased:
-        accounts.append(payload["account"])
-        origin = payload.get("async_origin")
-        if payload.get("async_customer_id") and (not origin or origin == channel_database):
-            guids.append(payload["async_customer_id"])
-        guids += (payload.get("linked_async_ids") or {}).get(channel_database, [])
-        address_guids += [
-            a["async_address_id"] for a in payload["addresses"] if a.get("async_address_id")
-        ]
-    customers = AsyncCustomer.objects.using(alias).filter(async_customer_id__in=guids)
-    ids = list(customers.values_list("pk", flat=True))
-    changed = customers.update(
-        first_name=ERASED_FIRST_NAME,
-        last_name=ERASED_LAST_NAME,
-        organization_name="",
-        email="",
-        phone="",
-    )
-    rows = AsyncCustomerAddress.objects.using(alias)
-    changed += rows.filter(async_customer_id__in=ids).update(**ERASED_ADDRESS)
-    changed += (
-        AsyncCustomerContact.objects.using(alias).filter(async_customer_id__in=ids).delete()[0]
-    )
-    changed += (
-        AsyncCustomerAttributeValue.objects.using(alias)
-        .filter(async_customer_id__in=ids)
-        .delete()[0]
-    )
-    changed += (
-        AsyncAddress.objects.using(alias)
-        .filter(Q(customer_account__in=accounts) | Q(async_address_id__in=address_guids))
-        .update(**ERASED_ADDRESS)
-    )
-    requests = list(
-        ChannelRequest.objects.using(alias).filter(
-            Q(target_account__in=accounts) | Q(target_async_customer_id__in=guids)
-        )
-    )
-    for request in requests:
-        request.changes = _changes_erased(request.changes)
-    ChannelRequest.objects.using(alias).bulk_update(requests, ["changes"], batch_size=CHUNK)
-    # The store's own event log of these records (README "Event log").
-    changed += events_erase_subject(
-        subjects=[
-            *((EventKind.CUSTOMER, guid) for guid in guids),
-            *((EventKind.ADDRESS, guid) for guid in address_guids),
-            *((EventKind.EDIT, request.request_id) for request in requests),
-        ],
-        accounts=accounts,
-        using=alias,
-    )
-    return changed + len(requests)

@@ -39,6 +39,7 @@ from customers.models import (
     StagedAsyncCustomerAddress,
     StagingStatus,
     address_values,
+    location_id_for,
 )
 from customers.selectors.stores import store_countries
 from customers.services.accounts_staged import STAGED_CUSTOMER_PREFETCH, staged_customers_create
@@ -53,7 +54,6 @@ from customers.services.duplicates import (
 )
 from customers.services.staging import (
     address_by_guid_location_id,
-    location_id_for,
     origin_matches,
 )
 from customers.services.validation import AddressInput, address_input_errors

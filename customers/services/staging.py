@@ -8,7 +8,6 @@ is repaired by the next run sending them again.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +28,7 @@ from customers.models import (
     StagedAsyncCustomer,
     StagingStatus,
     address_values,
+    location_id_for,
 )
 from customers.selectors.stores import stores_by_number
 from customers.services.aliases import survivors_map
@@ -68,13 +68,6 @@ class StagedOutcome:
     @property
     def ok(self) -> bool:
         return not self.error
-
-
-def location_id_for(async_address_id: uuid.UUID | None) -> str:
-    """Location ids of converted addresses derive from their GUID, so a re-run agrees.
-    All 32 hex digits: GUIDs a store numbers in sequence share long prefixes."""
-    source = async_address_id or uuid.uuid4()
-    return f"LOC-{source.hex.upper()}"
 
 
 # --- Upload (P-0001, R3): channel rows into staging ------------------------------------

@@ -24,9 +24,9 @@ from customers.models import (
     Party,
     StagedAsyncCustomer,
     address_values,
+    location_id_for,
 )
 from customers.services.children import STAGED_CHILDREN, children_bulk_create, children_read
-from customers.services.staging import location_id_for
 from devtools.benchmark.measure import BATCH, counting_queries, load_generate
 from jobs.models import (
     AppliedDownloadSession,

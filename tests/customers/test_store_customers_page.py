@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commerce.db import channel_aliases
-from customers.admin.store_customers import age_text
+from customers.admin.store_customer_text import age_text
 from customers.models import (
     AsyncCustomer,
     AsyncCustomerAddress,

@@ -29,9 +29,9 @@ from customers.models import (
     StagedAsyncCustomerAttributeValue,
     StagedAsyncCustomerContact,
     address_values,
+    location_id_for,
 )
 from customers.services.changes import CustomerChanges
-from customers.services.staging import location_id_for
 
 
 def _later(changed_at: str | None, edited_at: datetime.datetime) -> bool:
