@@ -32,7 +32,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from commerce.bulk import ids_reserve, rows_insert, rows_upsert
+from commerce.bulk import rows_upsert
 from commerce.db import HQ
 from commerce.events import EventAction, EventKind, NewEvent, events_record
 from commerce.isolation import error_summary, record_checkpoint, records_isolated
@@ -148,16 +148,8 @@ def _session_create(*, channel_database: str, job_run, payload: SharedPayload) -
         },
         "created_at": timezone.now(),
     }
-    with transaction.atomic(using=HQ):
-        [pk] = ids_reserve(model=DownloadSession, count=1, using=HQ)
-        rows_insert(
-            model=DownloadSession,
-            columns=["id", "job_run", "payload", *values],
-            rows=[(pk, job_run.pk if job_run else None, payload.pk, *values.values())],
-            using=HQ,
-        )
-    session = DownloadSession(pk=pk, job_run=job_run, payload_id=payload.pk, **values)
-    session._state.adding, session._state.db = False, HQ  # the row is written
+    # One INSERT ... RETURNING: a single row needs no bulk writer.
+    session = DownloadSession.objects.create(job_run=job_run, payload_id=payload.pk, **values)
     return session
 
 

@@ -126,17 +126,19 @@ def channel_customers_apply(
         return counts
     now = timezone.now()
     guids = [_own_guid(p, "async_customer_id", channel_database) for p in payloads]
-    with transaction.atomic(using=alias):
-        copy_ids, address_count = _copies_write(
+    # No savepoint inside a caller's transaction (1010's session apply): all or nothing.
+    with transaction.atomic(using=alias, savepoint=False):
+        copy_ids, address_guids = _copies_write(
             alias=alias, channel_database=channel_database, payloads=payloads, guids=guids
         )
         counts["customers"] = len(copy_ids)
-        counts["addresses"] = address_count
+        counts["addresses"] = len(address_guids)
         counts.update(
             _channel_link_async(
                 alias=alias,
                 copy_ids=copy_ids,
                 linked_copy_ids=[pk for pk, guid in zip(copy_ids, guids, strict=True) if guid],
+                addresses_linked=any(address_guids),
                 now=now,
             )
         )
@@ -165,9 +167,10 @@ def channel_customers_apply(
 
 def _copies_write(
     *, alias: str, channel_database: str, payloads: Sequence[dict], guids: list
-) -> tuple[list[int], int]:
+) -> tuple[list[int], list]:
     """R7: the store's copies of ``payloads`` upserted and their addresses replaced;
-    returns the copies' ids (in the payloads' order) and the number of addresses."""
+    returns the copies' ids (in the payloads' order) and, per address written, its
+    async GUID where this channel database made it (else None)."""
     # One upsert on (legal entity, account). Payloads never go backwards: a
     # channel's download sessions are applied one at a time and once each.
     copy_ids = rows_upsert(
@@ -211,7 +214,7 @@ def _copies_write(
         rows=new_addresses,
         using=alias,
     )
-    return copy_ids, len(new_addresses)
+    return copy_ids, [a[2] for a in new_addresses]
 
 
 def _linked_events_record(*, alias: str, channel_database: str, payloads, now) -> None:
@@ -355,16 +358,25 @@ def _async_customers_link(*, alias: str, source, source_ids: Sequence[int], now)
 
 
 def _channel_link_async(
-    *, alias: str, copy_ids: Sequence[int], linked_copy_ids: Sequence[int], now
+    *,
+    alias: str,
+    copy_ids: Sequence[int],
+    linked_copy_ids: Sequence[int],
+    addresses_linked: bool,
+    now,
 ) -> dict[str, int]:
     """Link async customers, their transactions and async addresses to the copies just
-    written (``copy_ids``; those carrying an own async GUID: ``linked_copy_ids``): four
-    set-based UPDATEs joined on the GUIDs (no per-row round trips)."""
+    written (``copy_ids``; those carrying an own async GUID: ``linked_copy_ids``; any of
+    their addresses carrying one: ``addresses_linked``): up to four set-based UPDATEs
+    joined on the GUIDs (no per-row round trips), none where no GUID of this channel
+    database came (the other stores' customers, most of a chain's)."""
     linked_customers = linked_addresses = 0
     if linked_copy_ids:
         linked_customers = _async_customers_link(
             alias=alias, source=ChannelCustomer, source_ids=linked_copy_ids, now=now
         )
+    if not addresses_linked:
+        return {"linked_customers": linked_customers, "linked_addresses": 0}
     all_ids = list(copy_ids)
     for target, now_or_none in ((AsyncCustomerAddress, None), (AsyncAddress, now)):
         linked_addresses += _update_from_copies(

@@ -112,3 +112,35 @@ def test_requests_of_every_kind_are_applied_in_batches(one_batch, organization):
     large = requests_queries(organization, 12, tag="c")
 
     assert large == small, (small, large)
+
+
+def distribution_queries(customers_per_store: int, *, seed: int) -> list[int]:
+    """Queries of distributing to each of the two channel databases in turn: the first
+    builds the payload, the second receives it (README "Distribution")."""
+    organization = organization_generate(stores=2)
+    for number, alias in organization.stores:
+        async_customers_generate(
+            alias=alias, store_number=number, count=customers_per_store, seed=seed
+        )
+    for job in ["upload", "async-customers"]:
+        runs, _ = job_runs_request(job=job, enqueue=False)
+        job_runs_execute(run_ids=[r.pk for r in runs])
+    counts = []
+    for name in ["LOAD1", "LOAD2"]:
+        with AllQueries() as queries:
+            runs, _ = job_runs_request(job="distribute", channel_database=name, enqueue=False)
+            job_runs_execute(run_ids=[r.pk for r in runs])
+        counts.append(queries.count)
+    return counts
+
+
+def test_a_channel_database_receiving_a_built_payload_reads_it_in_one_query(one_batch):
+    distribution_queries(1, seed=1)  # first-time work (reference data, the default customer)
+    small = distribution_queries(10, seed=2)
+    large = distribution_queries(300, seed=3)
+
+    assert large == small, (small, large)
+    built, received = small
+    # The receiver skips the build (customers, addresses, links, merged accounts, the
+    # payload's id and insert) for one read of the stored text.
+    assert received <= built - 5, small
