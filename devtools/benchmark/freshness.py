@@ -293,7 +293,9 @@ def phase_freshness(*, rate: float, seconds: float, stores: int, channel_databas
 def benchmark_freshness_run(
     *, rate: float, seconds: float, stores: int, channel_databases: int, log=print
 ) -> dict:
-    """The freshness phase on fresh databases of the configured engine and broker."""
+    """The freshness phase on fresh databases of the configured engine and broker. Every
+    channel database has a store (``stores`` is raised to ``channel_databases``)."""
+    stores = max(stores, channel_databases)
     databases = FreshDatabases(channel_count=channel_databases, label="db", prefix="fresh_bench")
     # Its own queue name: on a shared Redis no other cluster takes (or gives) its tasks.
     queue = f"fresh_bench_{uuid.uuid4().hex[:8]}"
