@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from django.db import models, transaction
 from django.utils import timezone
 
-from commerce.bulk import JSONText, rows_insert
 from commerce.db import CHUNK, HQ, ChannelModel, is_channel_alias
+from commerce.db.bulk import JSONText, rows_insert
 
 # commerce.models imports this module last, once ACCOUNT_MAX_LENGTH is defined.
 from commerce.models import ACCOUNT_MAX_LENGTH

@@ -208,7 +208,7 @@ _conn_max_age = env.int("DB_CONN_MAX_AGE", 0)
 def _database(url: str) -> dict:
     config = dj_database_url.parse(url, conn_max_age=_conn_max_age)
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        config["ENGINE"] = "commerce.sqlite3"
+        config["ENGINE"] = "commerce.db.sqlite3"
         config["OPTIONS"] = dict(SQLITE_OPTIONS)
     return config
 
@@ -245,7 +245,7 @@ for _alias, _url in CHANNEL_DATABASE_URLS.items():
     DATABASES[_alias] = _database(_url)
 CHANNEL_DATABASES = list(CHANNEL_DATABASE_URLS)
 
-DATABASE_ROUTERS = ["commerce.routers.DatabaseRouter"]
+DATABASE_ROUTERS = ["commerce.db.routers.DatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 

@@ -32,8 +32,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from commerce.bulk import rows_upsert
 from commerce.db import HQ
+from commerce.db.bulk import rows_upsert
 from commerce.events import EventAction, EventKind, NewEvent, events_record
 from commerce.isolation import error_summary, record_checkpoint, records_isolated
 from commerce.models import ChannelDatabase

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from commerce.bulk import JSONText, ids_reserve, rows_insert
 from commerce.db import HQ, key_lock
+from commerce.db.bulk import JSONText, ids_reserve, rows_insert
 from customers.models import Customer
 from customers.selectors import payloads_read
 from jobs.models import DownloadPayload

@@ -130,7 +130,7 @@ class DownloadPayload(models.Model):
     built once and received by every channel database that needs that very set, in
     download sessions that point to it. ``key`` names the set (its customers' ids and
     versions, ``jobs.download_payloads.payload_key``); ``text`` is the canonical JSON
-    ``{"customers": [...], "ids": [...]}`` (``commerce.bulk.JSONText``), kept as text
+    ``{"customers": [...], "ids": [...]}`` (``commerce.db.bulk.JSONText``), kept as text
     since nothing queries inside it; ``checksum`` is the SHA-256 of that text."""
 
     key = models.CharField(max_length=64, unique=True)

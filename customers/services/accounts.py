@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from commerce.bulk import ids_reserve, rows_insert
 from commerce.db import HQ
+from commerce.db.bulk import ids_reserve, rows_insert
 from commerce.models import LegalEntity, NumberSequence
 from customers.match_keys import MATCH_KEY_COLUMNS, MatchKeys
 from customers.models import (
@@ -121,7 +121,7 @@ def customers_create(
 ) -> list[CreatedCustomer]:
     """Create party, customer, addresses, contacts, attributes and affiliations for
     already-validated inputs, with a fixed number of queries per batch: keys reserved
-    first, then one write per table through the bulk writer (``commerce.bulk``). The
+    first, then one write per table through the bulk writer (``commerce.db.bulk``). The
     customers get their R12 match keys (``keys``, or computed here with the legal
     entity's fallback country).
 

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from commerce.bulk import rows_delete, rows_insert, rows_update_from, rows_upsert
 from commerce.db import require_channel_alias
+from commerce.db.bulk import rows_delete, rows_insert, rows_update_from, rows_upsert
 from commerce.events import EventAction, EventKind, NewEvent, event_record, events_record
 from commerce.models import ChannelSalesTransaction
 from commerce.signals import store_data_written
@@ -286,7 +286,7 @@ def _update_from_copies(
 ) -> int:
     """``target`` rows still without ``null_column`` take ``assignments`` from the
     ``source`` rows just written (``id_column`` in ``source_ids``) carrying their GUID
-    ``key``: one UPDATE joined on the GUID (``commerce.bulk.rows_update_from``). ``now``
+    ``key``: one UPDATE joined on the GUID (``commerce.db.bulk.rows_update_from``). ``now``
     also sets ``synchronized_at``."""
     return rows_update_from(
         model=target,

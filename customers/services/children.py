@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 
-from commerce.bulk import rows_insert
+from commerce.db.bulk import rows_insert
 from commerce.models import Store
 from customers.models import (
     ADDRESS_FIELDS,
@@ -188,7 +188,7 @@ def children_insert(
     *, side: ChildModels, families: Iterable[tuple[int, Children]], using: str
 ) -> dict[str, int]:
     """Insert the children of saved parents (by primary key) on one side with the bulk
-    writer (``commerce.bulk``), one statement per relation. Not idempotent by itself:
+    writer (``commerce.db.bulk``), one statement per relation. Not idempotent by itself:
     callers create children only with a new parent."""
     rows: dict[str, list[tuple]] = {relation: [] for relation in side.models}
     for parent_id, children in families:

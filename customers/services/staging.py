@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from commerce.bulk import ids_reserve, rows_insert
 from commerce.db import HQ
+from commerce.db.bulk import ids_reserve, rows_insert
 from commerce.events import EventAction, EventKind, NewEvent, events_record
 from customers.models import (
     Address,
@@ -107,7 +107,7 @@ def async_customers_stage(
     )
     new_rows = [row for row in rows if row.async_customer_id not in already]
     # Keys reserved first: the children are written with their parent's id, nothing is
-    # read back. Rows and children go through the bulk writer (commerce.bulk).
+    # read back. Rows and children go through the bulk writer (commerce.db.bulk).
     staged_ids = ids_reserve(model=StagedAsyncCustomer, count=len(new_rows), using=HQ)
     rows_insert(
         model=StagedAsyncCustomer,

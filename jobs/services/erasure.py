@@ -7,8 +7,8 @@ payloads sent to the channel databases, and job runs' errors and messages.
 
 from __future__ import annotations
 
-from commerce.bulk import JSONText
 from commerce.db import CHUNK
+from commerce.db.bulk import JSONText
 from customers.models import Customer
 from customers.services.erasure import (
     ERASED,

@@ -1,4 +1,4 @@
-"""The bulk writer (commerce.bulk): rows written by the driver read back through the ORM
+"""The bulk writer (commerce.db.bulk): rows written by the driver read back through the ORM
 exactly as the ORM would have written them, on SQLite and (in CI's PostgreSQL pass)
 on PostgreSQL, with keys no other writer can take and Django's own errors."""
 
@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from commerce.bulk import (
+from commerce.db import HQ
+from commerce.db.bulk import (
     JSONText,
     ids_reserve,
     rows_delete,
@@ -20,7 +21,6 @@ from commerce.bulk import (
     rows_update_from,
     rows_upsert,
 )
-from commerce.db import HQ
 from commerce.models import Statement
 from customers.models import (
     AsyncCustomer,

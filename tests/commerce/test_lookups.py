@@ -1,4 +1,4 @@
-"""``__in_values`` (commerce.lookups) selects the same rows as ``__in``, on SQLite and
+"""``__in_values`` (commerce.db.lookups) selects the same rows as ``__in``, on SQLite and
 (in CI's PostgreSQL pass) on PostgreSQL, with the list sent as one parameter."""
 
 import datetime
@@ -9,9 +9,9 @@ import pytest
 from django.core.exceptions import FieldError
 from django.db import connections
 
-from commerce.bulk import rows_delete
 from commerce.db import HQ
-from commerce.lookups import in_values_sql
+from commerce.db.bulk import rows_delete
+from commerce.db.lookups import in_values_sql
 from commerce.models import SalesOrder, Statement
 from customers.models import Address, AsyncCustomer, ChannelCustomerAddress, Party
 from tests.factories.commerce import SalesOrderFactory

@@ -1,11 +1,11 @@
-"""commerce.sqlite3: bulk statements are sized by the connection's own parameter limit."""
+"""commerce.db.sqlite3: bulk statements are sized by the connection's own parameter limit."""
 
 import sqlite3
 
 import pytest
 from django.db import connections
 
-from commerce.sqlite3.base import DatabaseWrapper, variable_limit
+from commerce.db.sqlite3.base import DatabaseWrapper, variable_limit
 from customers.models import Customer
 
 

@@ -73,7 +73,7 @@ def in_values_sql(column_sql: str, field: models.Field, values: Sequence, connec
     whatever their count: PostgreSQL an array unnested into a subquery, SQLite a JSON
     array read with ``json_each``. UUIDs are prepared by the field. Only for the
     ``IN_VALUES_FIELDS`` (a TypeError otherwise). The ``__in_values`` lookup
-    (``commerce.lookups``), ``rows_delete`` and ``rows_update_from`` use it."""
+    (``commerce.db.lookups``), ``rows_delete`` and ``rows_update_from`` use it."""
     if not in_values_supported(field):
         raise TypeError(
             f"{field.model.__name__}.{field.name}: a list is sent as one parameter only for "

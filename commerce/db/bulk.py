@@ -41,7 +41,7 @@ from django.db import connections, models, transaction
 from django.db.backends.utils import CursorDebugWrapper
 from django.utils import timezone
 
-from commerce.lookups import field_is_plain, in_values_sql
+from commerce.db.lookups import field_is_plain, in_values_sql
 
 
 def _quote(name: str) -> str:
