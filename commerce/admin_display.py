@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib import admin
 from django.utils.html import format_html
 
 CENT = Decimal("0.01")
@@ -41,3 +42,16 @@ def short_guid(value) -> str:
         return "-"
     text = str(value)
     return format_html('<code class="guid" title="{}">{}…</code>', text, text[:8])
+
+
+class AsyncCustomerColumns:
+    """The name and short async id columns of an async customer's lists (the store's
+    async customers and HQ's staged ones): ``name_link`` and ``async_id``."""
+
+    @admin.display(description="name", ordering="last_name")
+    def name_link(self, obj):
+        return obj.name or "(no name)"
+
+    @admin.display(description="async id", ordering="async_customer_id")
+    def async_id(self, obj):
+        return short_guid(obj.async_customer_id)

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 
 from commerce.admin import ViewOnlyMixin
 from commerce.admin_channel import ChannelModelAdmin, ChannelTabularInline
-from commerce.admin_display import short_guid, short_location_id
+from commerce.admin_display import AsyncCustomerColumns, short_guid, short_location_id
 from customers.admin.store_all_stores import StoreAllStoresMixin
 from customers.admin.store_customers import StoreCustomersPageMixin
 from customers.attribute_forms import AsyncAttributeValueForm, attributes_by_name
@@ -215,6 +215,7 @@ class AsyncCustomerAffiliationInline(ChannelTabularInline):
 
 @admin.register(AsyncCustomer)
 class AsyncCustomerAdmin(
+    AsyncCustomerColumns,
     StoreAllStoresMixin,
     DerivedStatusMixin,
     StoreCustomersPageMixin,
@@ -260,14 +261,6 @@ class AsyncCustomerAdmin(
         AsyncCustomerAttributeValueInline,
         AsyncCustomerAffiliationInline,
     ]
-
-    @admin.display(description="name", ordering="last_name")
-    def name_link(self, obj):
-        return obj.name or "(no name)"
-
-    @admin.display(description="async id", ordering="async_customer_id")
-    def async_id(self, obj):
-        return short_guid(obj.async_customer_id)
 
     @admin.display(description="status", ordering="account")
     def status(self, obj):

@@ -8,7 +8,7 @@ lists of the children themselves. The shared base of the staging pages is
 from django import forms
 from django.contrib import admin
 
-from commerce.admin_display import short_guid
+from commerce.admin_display import AsyncCustomerColumns, short_guid
 from commerce.models import Store
 from customers.admin.duplicates import DuplicateReviewMixin
 from customers.admin.guid_collisions import NewGuidMixin
@@ -122,7 +122,7 @@ class StagedAsyncCustomerAffiliationInline(StagedInlineMixin, admin.TabularInlin
 
 @admin.register(StagedAsyncCustomer)
 class StagedAsyncCustomerAdmin(
-    NewGuidMixin, DuplicateReviewMixin, SyncStatusPageMixin, StagingAdmin
+    AsyncCustomerColumns, NewGuidMixin, DuplicateReviewMixin, SyncStatusPageMixin, StagingAdmin
 ):
     staged_ids_parameter = "customer_ids"
     status_kind = "customer"
@@ -131,7 +131,7 @@ class StagedAsyncCustomerAdmin(
     # store's, and a filter.
     list_display = [
         "name_link",
-        "short_guid",
+        "async_id",
         "store_number",
         "status_text",
         "account",
@@ -170,14 +170,6 @@ class StagedAsyncCustomerAdmin(
         StagedAsyncCustomerAttributeValueInline,
         StagedAsyncCustomerAffiliationInline,
     ]
-
-    @admin.display(description="name", ordering="last_name")
-    def name_link(self, obj):
-        return obj.name or "(no name)"
-
-    @admin.display(description="async id", ordering="async_customer_id")
-    def short_guid(self, obj):
-        return short_guid(obj.async_customer_id)
 
     def get_fieldsets(self, request, obj=None):
         """What the operator fixes first; the record's staging facts after, folded."""

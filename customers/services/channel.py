@@ -333,28 +333,24 @@ def _async_customers_link(*, alias: str, source, source_ids: Sequence[int], now)
     """Give async customers, and the transactions that referenced them, the account of
     the ``source`` rows (copies, or R12 links) carrying their GUID; returns how many
     async customers were linked."""
-    linked = _update_from_copies(
-        alias=alias,
-        target=AsyncCustomer,
-        key="async_customer_id",
-        source=source,
-        source_ids=source_ids,
-        id_column="id",
-        assignments={"account": "account"},
-        null_column="account",
-        now=now,
+    customers, _transactions = (
+        _update_from_copies(
+            alias=alias,
+            target=target,
+            key="async_customer_id",
+            source=source,
+            source_ids=source_ids,
+            id_column="id",
+            assignments={column: "account"},
+            null_column=column,
+            now=stamp,
+        )
+        for target, column, stamp in (
+            (AsyncCustomer, "account", now),
+            (ChannelSalesTransaction, "customer_account", None),
+        )
     )
-    _update_from_copies(
-        alias=alias,
-        target=ChannelSalesTransaction,
-        key="async_customer_id",
-        source=source,
-        source_ids=source_ids,
-        id_column="id",
-        assignments={"customer_account": "account"},
-        null_column="customer_account",
-    )
-    return linked
+    return customers
 
 
 def _channel_link_async(

@@ -150,20 +150,32 @@ def async_customers_stage(
     }
 
 
+def rows_not_staged(*, model, key: str, channel_database: str, rows: Sequence) -> list:
+    """The channel ``rows`` whose GUID ``key`` HQ has not staged from ``channel_database``
+    yet (staged ``model`` rows), in their order: what an upload sends again after a
+    crash is staged once. One query."""
+    already = set(
+        model.objects.filter(
+            channel_database=channel_database,
+            **{f"{key}__in_values": [getattr(row, key) for row in rows]},
+        )
+        .order_by()
+        .values_list(key, flat=True)
+    )
+    return [row for row in rows if getattr(row, key) not in already]
+
+
 def async_addresses_stage(
     *, rows: Sequence[AsyncAddress], channel_database: str, upload_session_id: int
 ) -> dict[str, int]:
     """R3/R6: stage channel async addresses of existing customers; a GUID HQ already
     staged is skipped. Call inside the upload session's HQ transaction."""
-    already = set(
-        StagedAsyncAddress.objects.filter(
-            channel_database=channel_database,
-            async_address_id__in_values=[row.async_address_id for row in rows],
-        )
-        .order_by()
-        .values_list("async_address_id", flat=True)
+    new_rows = rows_not_staged(
+        model=StagedAsyncAddress,
+        key="async_address_id",
+        channel_database=channel_database,
+        rows=rows,
     )
-    new_rows = [row for row in rows if row.async_address_id not in already]
     StagedAsyncAddress.objects.bulk_create(
         [
             StagedAsyncAddress(

@@ -182,31 +182,8 @@ class JobRunAdmin(ReadOnlyAdmin):
             },
         ),
     ]
-    readonly_fields = [
-        "job",
-        "scope_text",
-        "status_badge",
-        "message_text",
-        "progress",
-        "selected",
-        "succeeded",
-        "failed",
-        "held",
-        "skipped",
-        "sessions",
-        "error_lines",
-        "parameters_text",
-        "requested_by",
-        "requested_via",
-        "created_at",
-        "enqueued_at",
-        "started_at",
-        "heartbeat_at",
-        "finished_at",
-        "duration",
-        "worker",
-        "task_id",
-    ]
+    # Every field the page shows, read-only (a run's page records; it changes nothing).
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
 
     def get_queryset(self, request):
         # When the run's job last checked its scope (JobScopeCheck): one indexed subquery

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from commerce.events import EventKind
 from customers.models import ChannelRequest, StagedChannelRequest
+from customers.services.staging import rows_not_staged
 from customers.services.staging_events import uploaded_events_record
 
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
@@ -18,14 +19,9 @@ def channel_requests_stage(
 ) -> dict[str, int]:
     """R11/R3: stage channel requests; a request HQ already staged from this channel
     database is skipped, so sending the same rows again stages nothing twice."""
-    already = set(
-        StagedChannelRequest.objects.filter(
-            channel_database=channel_database, request_id__in=[r.request_id for r in rows]
-        )
-        .order_by()
-        .values_list("request_id", flat=True)
+    new_rows = rows_not_staged(
+        model=StagedChannelRequest, key="request_id", channel_database=channel_database, rows=rows
     )
-    new_rows = [row for row in rows if row.request_id not in already]
     StagedChannelRequest.objects.bulk_create(
         [
             StagedChannelRequest(
