@@ -95,3 +95,43 @@ def test_benchmark_matching_json_reports_each_size_of_the_customer_master(tmp_pa
     assert small["queries"] == large["queries"]
     assert small["possible_duplicates"] == large["possible_duplicates"] >= 10
     assert report["ratio"] > 0
+
+
+def test_benchmark_reports_the_cost_of_each_extra_channel_database(tmp_path):
+    """Three channel databases, each given a store, distributed side by side by two
+    worker processes; the run again on one channel database gives the cost of each
+    extra one, beside the raw floor's. Without the ORM floor its keys are null."""
+    env = base_env(VAR_DIR=str(tmp_path))
+    for name in ("DATABASE_URL", "CHANNEL_DATABASE_URLS", "REDIS_URL"):
+        env.pop(name, None)
+    env["CHANNEL_DATABASE_URLS"] = ",".join(
+        f"{alias}=sqlite:///{tmp_path / alias}.sqlite3"
+        for alias in ("channel", "channel2", "channel3")
+    )
+
+    result = manage(
+        env,
+        "benchmark",
+        *("--customers", "30", "--stores", "2", "--channel-databases", "3"),
+        *("--workers", "2", "--no-orm-floor", "--json"),
+    )
+
+    report, end = json.JSONDecoder().raw_decode(result.stdout)
+    assert result.stdout[end:].strip() == ""
+    assert (report["channel_databases"], report["stores"]) == (3, 3)  # a store each
+    assert report["distribution_workers"] == 2
+    assert report["floor_seconds"] is None and report["ratio"] is None
+    tables = report["raw_floor_tables"]
+    for alias in ("channel", "channel2", "channel3"):
+        assert tables[f"{alias}.channel_customer"]["inserts"] >= 30  # every customer
+    # One payload per set, received by all three channel databases.
+    payloads = tables["default.jobs_downloadpayload"]["inserts"]
+    assert tables["default.jobs_downloadsession"]["inserts"] == 3 * payloads
+    extra = report["per_extra_channel_database"]
+    assert extra["baseline_channel_databases"] == 1
+    assert extra["pipeline_seconds"] == round(
+        (report["total_seconds"] - extra["baseline_total_seconds"]) / 2, 3
+    )
+    assert extra["raw_floor_seconds"] == round(
+        (report["raw_floor_seconds"] - extra["baseline_raw_floor_seconds"]) / 2, 3
+    )
