@@ -343,7 +343,10 @@ def test_convert_sync_with_no_cluster_takes_over_the_triggered_chain(
 # --- Distributions side by side (README "Distribution") ---------------------------------
 
 
-def test_a_conversion_task_hands_its_distributions_to_tasks_of_their_own(organization, broker):
+def test_a_conversion_task_hands_its_distributions_to_tasks_of_their_own(
+    organization, broker, monkeypatch
+):
+    monkeypatch.setattr(Conf, "SYNC", False)  # a real broker: tasks wait for a worker
     customer_create_at_store(store=organization["houston"], data=person("Ona", "Store"))
     runs = conversion_request(via="command", enqueue=False)
     chain = enqueueing.job_task_id([run.pk for run in runs])
