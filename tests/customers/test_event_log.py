@@ -188,7 +188,12 @@ def test_the_log_is_append_only_but_for_erasure(organization):
 
 
 def _inserts(captured, table: str) -> int:
-    return sum(f'INSERT INTO "{table}"' in q["sql"] for q in captured.captured_queries)
+    """Statements that insert into ``table``: an INSERT, or the bulk writer's COPY on
+    PostgreSQL."""
+    return sum(
+        f'INSERT INTO "{table}"' in q["sql"] or f'COPY "{table}"' in q["sql"]
+        for q in captured.captured_queries
+    )
 
 
 @pytest.mark.parametrize("customers", [2, 12])
