@@ -9,6 +9,7 @@ import uuid
 
 from django.contrib import admin
 from django.db.models import OuterRef, Q, Subquery
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html, format_html_join
@@ -339,12 +340,13 @@ class JobRunAdmin(ReadOnlyAdmin):
     def sessions(self, obj):
         links = []
         for model, label in (
-            (UploadSession, "upload sessions"),
-            (DownloadSession, "download sessions"),
+            (UploadSession, "upload session"),
+            (DownloadSession, "download session"),
         ):
             count = model.objects.filter(job_run=obj).count()
             if count:
-                links.append(_changelist_link(model, f"{count} {label}", job_run__id__exact=obj.pk))
+                text = f"{count} {label}{pluralize(count)}"
+                links.append(_changelist_link(model, text, job_run__id__exact=obj.pk))
         return format_html_join(" | ", "{}", ((link,) for link in links)) or "-"
 
     # --- Refreshing while a shown run is active ---

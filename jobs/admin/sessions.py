@@ -122,6 +122,7 @@ class DownloadSessionAdmin(SessionAdmin):
         "error",
         "created_at",
         "applied_at",
+        "payload_shared",
         "payload_summary",
     ]
     readonly_fields = fields
@@ -136,6 +137,20 @@ class DownloadSessionAdmin(SessionAdmin):
     @admin.display(description="error", ordering="error")
     def short_error(self, obj):
         return (obj.error[:80] + "…") if len(obj.error) > 80 else obj.error
+
+    @admin.display(description="payload sent to")
+    def payload_shared(self, obj):
+        """README "Distribution to many channel databases": the channel databases that
+        received the same payload (built once)."""
+        if not obj.payload_id:
+            return "-"
+        names = list(
+            DownloadSession.objects.filter(payload_id=obj.payload_id)
+            .order_by("channel_database")
+            .values_list("channel_database", flat=True)
+            .distinct()
+        )
+        return f"payload #{obj.payload_id}, built once and sent to {', '.join(names)}"
 
     @admin.display(description="payload")
     def payload_summary(self, obj):

@@ -294,7 +294,9 @@ def test_customers_after_windows_with_nothing_to_send_still_go_in_the_same_run(
 # --- One payload per set, shared by the channel databases (README "Distribution") --------
 
 
-def test_channel_databases_needing_the_same_customers_share_one_payload(organization):
+def test_channel_databases_needing_the_same_customers_share_one_payload(
+    organization, admin_client
+):
     for n in range(3):
         hq_customer(organization, f"C00007{n}", locations=[f"L7{n}"])
 
@@ -308,6 +310,11 @@ def test_channel_databases_needing_the_same_customers_share_one_payload(organiza
     assert sent_houston.checksum == sent_seattle.checksum == sent_houston.payload.checksum
     assert copies("channel") == copies("channel2")
     assert set(copies("channel2")) >= {"C000070", "C000071", "C000072"}
+    page = admin_client.get(f"/admin/jobs/downloadsession/{sent_seattle.pk}/change/")
+    assert (
+        f"payload #{sent_seattle.payload_id}, built once and sent to HOUSTON, SEATTLE"
+        in page.content.decode()
+    )
 
 
 def test_a_channel_database_needing_another_set_gets_a_payload_of_its_own(organization):
