@@ -30,7 +30,7 @@ from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagedChan
 from jobs.freshness import channel_databases_serving
 from jobs.models import ACTIVE_STATUSES, Job, JobRun
 from jobs.services import JobAlreadyActive, job_chain_request
-from jobs.services.specs import _scope_string
+from jobs.services.specs import scope_string
 
 # Selection parameter of the account creation run -> staged model it selects.
 SELECTIONS = {
@@ -127,7 +127,7 @@ def fix_chain_stages(
 
 
 def _active_runs(stages: Sequence[tuple[str, dict]]) -> dict[tuple[str, str], JobRun]:
-    scopes = {(job, _scope_string(parameters)) for job, parameters in stages}
+    scopes = {(job, scope_string(parameters)) for job, parameters in stages}
     active = JobRun.objects.filter(
         job__in={job for job, _ in scopes},
         scope__in={scope for _, scope in scopes},
@@ -157,7 +157,7 @@ def fix_chain_request(
     kept = [stages[0]]
     refused: list[JobAlreadyActive] = []
     for job, parameters in stages[1:]:
-        run = active.get((job, _scope_string(parameters)))
+        run = active.get((job, scope_string(parameters)))
         if run is None:
             kept.append((job, parameters))
         else:

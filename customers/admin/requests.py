@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 
 from commerce.admin_channel import ChannelModelAdmin, UploadedFilter
-from customers.admin.staging import STAGING_READONLY, StagingAdmin, _short
+from customers.admin.staging import STAGING_READONLY, StagingAdmin, shortened
 from customers.models import ChannelRequest, StagedChannelRequest
 from customers.request_changes_text import changes_text
 from customers.request_fix_form import StagedChannelRequestFixForm
@@ -40,7 +40,7 @@ class ChannelRequestAdmin(ChannelModelAdmin):
 
     @admin.display(description="changes")
     def changes_summary(self, obj):
-        return _short(changes_text(obj.changes), 120)
+        return shortened(changes_text(obj.changes), 120)
 
     @admin.display(boolean=True, description="uploaded", ordering="upload_session_id")
     def uploaded(self, obj):
@@ -81,7 +81,7 @@ class StagedChannelRequestAdmin(StagingAdmin):
 
     @admin.display(description="changes")
     def changes_summary(self, obj):
-        return _short(changes_text(obj.changes), 120)
+        return shortened(changes_text(obj.changes), 120)
 
     @admin.display(description="kept at HQ (changed there later)")
     def skipped_list(self, obj):

@@ -54,7 +54,7 @@ STAGING_READONLY = [
 ]
 
 
-def _short(text: str, length: int = 80) -> str:
+def shortened(text: str, length: int = 80) -> str:
     return text if len(text) <= length else text[:length] + "…"
 
 
@@ -128,7 +128,7 @@ class StagingAdmin(JobPermissionsMixin, admin.ModelAdmin):
 
     @admin.display(description="last error", ordering="last_error")
     def short_error(self, obj):
-        return _short(operator_text(obj.last_error))
+        return shortened(operator_text(obj.last_error))
 
     @admin.display(description="status", ordering="status")
     def status_text(self, obj):

@@ -27,8 +27,8 @@ from .checks import Plan, Source
 from .conversion import parse_record
 from .report import ImportFileError, ImportReport
 from .schema import CHANNEL_LISTS, CHANNEL_SCHEMAS, SCHEMAS, SECTIONS, Rec
-from .writing_channel import _write_async_addresses, _write_async_customers, _write_transactions
-from .writing_edits import EDITS, _write_customer_edits
+from .writing_channel import write_async_addresses, write_async_customers, write_transactions
+from .writing_edits import EDITS, write_customer_edits
 from .writing_setup import SETUP_WRITERS
 
 BATCH_SIZE = 1000
@@ -137,11 +137,11 @@ class _Batches:
         if not recs:
             return
         if kind == "async_customers":
-            _write_async_customers(alias, recs, self.report, self.now)
+            write_async_customers(alias, recs, self.report, self.now)
         elif kind == "async_addresses":
-            _write_async_addresses(alias, recs, self.report, self.now)
+            write_async_addresses(alias, recs, self.report, self.now)
         elif kind == EDITS:
-            _write_customer_edits(alias, recs, self.report, self.in_place_latest)
+            write_customer_edits(alias, recs, self.report, self.in_place_latest)
             self.edited_aliases.add(alias)
         else:
-            _write_transactions(alias, recs, self.report)
+            write_transactions(alias, recs, self.report)

@@ -29,12 +29,12 @@ from .schema import Rec
 BULK_BATCH = 1000
 
 
-def _existing(model: type[models.Model], alias: str, lookup: str, values: Iterable) -> set:
+def existing_values(model: type[models.Model], alias: str, lookup: str, values: Iterable) -> set:
     return {value for (value,) in rows(model.objects.using(alias), lookup, values, lookup)}
 
 
-def _existing_address_ids(alias: str, ids: set) -> set:
-    return _existing(AsyncCustomerAddress, alias, "async_address_id", ids) | _existing(
+def existing_address_ids(alias: str, ids: set) -> set:
+    return existing_values(AsyncCustomerAddress, alias, "async_address_id", ids) | existing_values(
         AsyncAddress, alias, "async_address_id", ids
     )
 
@@ -70,14 +70,14 @@ def _children(rec: Rec, existing_addresses: set, report: ImportReport) -> Childr
     }
 
 
-def _write_async_customers(
+def write_async_customers(
     alias: str, recs: list[tuple[str, Rec]], report: ImportReport, now: dt.datetime
 ) -> None:
-    existing = _existing(
+    existing = existing_values(
         AsyncCustomer, alias, "async_customer_id", {r["async_id"] for _, r in recs}
     )
     address_ids = {a["async_id"] for _, r in recs for a in r.get("addresses", [])}
-    existing_addresses = _existing_address_ids(alias, address_ids)
+    existing_addresses = existing_address_ids(alias, address_ids)
     families = []
     for store, rec in recs:
         if rec["async_id"] in existing:
@@ -99,10 +99,10 @@ def _write_async_customers(
     report.section("async_customer_addresses").created += created["addresses"]
 
 
-def _write_async_addresses(
+def write_async_addresses(
     alias: str, recs: list[tuple[str, Rec]], report: ImportReport, now: dt.datetime
 ) -> None:
-    existing = _existing_address_ids(alias, {rec["async_id"] for _, rec in recs})
+    existing = existing_address_ids(alias, {rec["async_id"] for _, rec in recs})
     new = []
     for store, rec in recs:
         if rec["async_id"] in existing:
@@ -140,7 +140,7 @@ def _created_events_record(alias: str, kind: str, rows: list) -> None:
     )
 
 
-def _write_transactions(alias: str, recs: list[tuple[str, Rec]], report: ImportReport) -> None:
+def write_transactions(alias: str, recs: list[tuple[str, Rec]], report: ImportReport) -> None:
     # A transaction id is unique within a store: one already there for the same store
     # is skipped; the same id at another store is another sale.
     existing = set(

@@ -18,7 +18,7 @@ from .conversion import is_guid
 from .queries import chunks
 from .report import ImportReport
 from .schema import Rec
-from .writing_channel import BULK_BATCH, _existing, _existing_address_ids
+from .writing_channel import BULK_BATCH, existing_address_ids, existing_values
 
 EDITS = "customer_edits"
 
@@ -46,7 +46,7 @@ def _edit_changes(rec: Rec) -> CustomerChanges:
     )
 
 
-def _write_customer_edits(
+def write_customer_edits(
     alias: str,
     recs: list[tuple[str, Rec]],
     report: ImportReport,
@@ -58,7 +58,7 @@ def _write_customer_edits(
     ``latest`` keeps, per customer edited in place, when each field, attribute and the
     primary address were last set, so that the latest edit wins across batches."""
     counts = report.section(EDITS)
-    existing = _existing(ChannelRequest, alias, "request_id", {rec["id"] for _, rec in recs})
+    existing = existing_values(ChannelRequest, alias, "request_id", {rec["id"] for _, rec in recs})
     guids = {uuid.UUID(rec["customer"]) for _, rec in recs if is_guid(rec["customer"])}
     targets: dict[uuid.UUID, AsyncCustomer] = {}
     for chunk in chunks(sorted(guids)):
@@ -90,7 +90,7 @@ def _write_customer_edits(
     if not in_place:
         return
     # An address added by an earlier import of the same edit is there already.
-    known_addresses = _existing_address_ids(
+    known_addresses = existing_address_ids(
         alias,
         {a.async_address_id for edits in in_place.values() for _, c in edits for a in c.addresses},
     )

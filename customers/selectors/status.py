@@ -147,7 +147,7 @@ def _channel_status_rows(
                 )
             }
             for row in rows:
-                item = _status_row(
+                item = status_row(
                     kind=kind,
                     row=row,
                     guid=getattr(row, guid_field),
@@ -155,12 +155,10 @@ def _channel_status_rows(
                     channel_database=name,
                 )
                 if details:
-                    _add_details(item, row=row, staged=staged.get(getattr(row, guid_field)))
+                    status_details_add(item, row=row, staged=staged.get(getattr(row, guid_field)))
                 if status is None or item["status"] == status:
                     yield item
-    yield from _edit_status_rows(
-        alias=alias, name=name, store=store, status=status, details=details
-    )
+    yield from edit_status_rows(alias=alias, name=name, store=store, status=status, details=details)
 
 
 def edit_state(
@@ -183,7 +181,7 @@ def edit_state(
     )
 
 
-def _edit_status_rows(
+def edit_status_rows(
     *, alias: str, name: str, store: str | None, status: str | None, details: bool
 ) -> Iterator[dict]:
     """R11: one row of kind ``edit`` per channel request. Created means applied at HQ;
@@ -251,7 +249,7 @@ def _edit_status_rows(
                 yield item
 
 
-def _status_row(*, kind, row, guid: uuid.UUID, staged, channel_database: str) -> dict:
+def status_row(*, kind, row, guid: uuid.UUID, staged, channel_database: str) -> dict:
     if kind == "customer":
         linked = bool(row.account)
         account = row.account or (staged.account if staged else "") or None
@@ -270,7 +268,7 @@ def _status_row(*, kind, row, guid: uuid.UUID, staged, channel_database: str) ->
     }
 
 
-def _add_details(item: dict, *, row, staged) -> None:
+def status_details_add(item: dict, *, row, staged) -> None:
     if item["status"] == AsyncStatus.SYNCHRONIZED:
         operation_at = row.synchronized_at or (staged.processed_at if staged else None)
     elif item["status"] == AsyncStatus.PENDING_UPLOAD:

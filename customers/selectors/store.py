@@ -106,7 +106,7 @@ def _store_async_customers(*, store: Store) -> QuerySet[AsyncCustomer]:
     )
 
 
-def _words_match(query: str, fields: Sequence[str]) -> Q:
+def words_match(query: str, fields: Sequence[str]) -> Q:
     """Every word of ``query`` in at least one of ``fields`` (case-insensitive; a GUID,
     whole or in part, matches a GUID field)."""
     condition = Q()
@@ -132,10 +132,10 @@ def store_customer_search(
     A channel database error raises ChannelDatabaseUnreachable."""
     alias, name = store.channel_database.alias, store.channel_database.name
     async_customers = _store_async_customers(store=store).filter(
-        _words_match(query, STORE_ASYNC_SEARCH_FIELDS)
+        words_match(query, STORE_ASYNC_SEARCH_FIELDS)
     )
     copies = ChannelCustomer.objects.using(alias).filter(
-        _words_match(query, STORE_COPY_SEARCH_FIELDS), legal_entity=store.legal_entity.code
+        words_match(query, STORE_COPY_SEARCH_FIELDS), legal_entity=store.legal_entity.code
     )
     rows: list[StoreCustomer] = []
     with channel_database_errors(alias, name=name):

@@ -37,8 +37,8 @@ from customers.models import (
 from customers.selectors.status import STAGING_TO_STATUS
 from customers.selectors.store import (
     StoreCustomerPage,
-    _words_match,
     store_customer_search,
+    words_match,
 )
 
 # HQ errors that mean "HQ cannot be reached" (as customers.services.requests.HQ_UNREACHABLE,
@@ -223,7 +223,7 @@ def _staged_elsewhere(*, store: Store, query: str):
         .values("number")
     )
     return StagedAsyncCustomer.objects.filter(
-        _words_match(query, STAGED_SEARCH_FIELDS),
+        words_match(query, STAGED_SEARCH_FIELDS),
         status__in=NOT_YET_ACCOUNTS,
         store_number__in=other_stores,
     ).exclude(channel_database=store.channel_database.name)

@@ -16,7 +16,7 @@ the store yet) is the uploaded rows not linked less those still at HQ's side.
 ``failed``, ``needs_review`` and ``uploaded`` in HQ staging (then their channel rows by
 GUID), ``created`` from the newest completed staged records (then their channel rows).
 
-Channel requests (kind ``edit``, R11) are built row by row by ``_edit_status_rows``:
+Channel requests (kind ``edit``, R11) are built row by row by ``edit_status_rows``:
 whether one is synchronized compares a version held in the channel database with one
 in HQ staging, which no single database can aggregate. Their number is the number of
 store edits, not of customers.
@@ -42,10 +42,10 @@ from customers.models import (
 )
 from customers.selectors.status import (
     AsyncStatus,
-    _add_details,
-    _edit_status_rows,
-    _status_row,
     channel_database_names,
+    edit_status_rows,
+    status_details_add,
+    status_row,
 )
 
 # What needs a person first: failed, then held for review, then what is on its way.
@@ -251,7 +251,7 @@ def _count(database: _Database, *, store: str | None, kind: str | None, at_hq: d
             _add_oldest(database, store=line["store_number"], at=line.get("oldest"))
     if kind in (None, "edit"):
         database.edits = list(
-            _edit_status_rows(
+            edit_status_rows(
                 alias=database.alias, name=database.name, store=store, status=None, details=True
             )
         )
@@ -399,14 +399,14 @@ def _rows(database: _Database, *, kind: str, pairs: list[tuple]) -> list[dict]:
     spec = CHANNEL_KINDS[kind]
     items = []
     for row, staged in pairs:
-        item = _status_row(
+        item = status_row(
             kind=kind,
             row=row,
             guid=getattr(row, spec.guid),
             staged=staged,
             channel_database=database.name,
         )
-        _add_details(item, row=row, staged=staged)
+        status_details_add(item, row=row, staged=staged)
         item["fixed_not_sent"] = bool(staged and staged.fixed_not_sent)
         items.append(item)
     return items

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from commerce.admin import async_records_named
 from commerce.models import SalesTransaction
 from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagedChannelRequest
-from jobs.admin.shared import ReadOnlyAdmin, _clock
+from jobs.admin.shared import ReadOnlyAdmin, clock_text
 from jobs.admin_actions import SELECTION_NOUNS, scope_words
 from jobs.models import DownloadSession, JobRun, JobScopeCheck, JobStatus, UploadSession
 
@@ -281,10 +281,12 @@ class JobRunAdmin(ReadOnlyAdmin):
         if obj.started_at is None:
             ran = "not started"
         elif obj.finished_at is None:
-            ran = f"running since {_clock(obj.started_at, created.date())} ({self.duration(obj)})"
+            ran = (
+                f"running since {clock_text(obj.started_at, created.date())} ({self.duration(obj)})"
+            )
         else:
-            started = _clock(obj.started_at, created.date())
-            finished = _clock(obj.finished_at, created.date())
+            started = clock_text(obj.started_at, created.date())
+            finished = clock_text(obj.finished_at, created.date())
             ran = f"{started} – {finished} ({self.duration(obj)})"
         return format_html(
             '<div style="white-space:nowrap">{}</div><div style="font-size:0.85em">{}</div>',

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from commerce.admin_channel import ChannelModelAdmin
-from jobs.admin.shared import ReadOnlyAdmin, _clock, counts_text
+from jobs.admin.shared import ReadOnlyAdmin, clock_text, counts_text
 from jobs.admin_actions import scope_words
 from jobs.models import (
     AppliedDownloadSession,
@@ -80,7 +80,7 @@ class UploadSessionAdmin(SessionAdmin):
         """Created at; then when HQ applied it and the channel acknowledged it."""
         created = timezone.localtime(obj.created_at)
         steps = [
-            f"{label} {_clock(moment, created.date())}"
+            f"{label} {clock_text(moment, created.date())}"
             for label, moment in (
                 ("applied", obj.applied_at),
                 ("acknowledged", obj.acknowledged_at),

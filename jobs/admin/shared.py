@@ -12,7 +12,7 @@ class ReadOnlyAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The jobs write these rows; people look at them."""
 
 
-def _clock(moment, day) -> str:
+def clock_text(moment, day) -> str:
     """The time of ``moment``, with its date only when it is not ``day``."""
     local = timezone.localtime(moment)
     return local.strftime("%H:%M:%S" if local.date() == day else "%Y-%m-%d %H:%M:%S")

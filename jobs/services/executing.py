@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from django.utils import timezone
 
 from jobs.models import JobRun, JobScopeCheck, JobStatus
-from jobs.services.reaping import _chain_task_id
+from jobs.services.reaping import chain_task_id
 from jobs.services.specs import job_spec
 
 logger = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ def job_runs_execute(
     name where it died.
     """
     if task_id is None:
-        task_id = _chain_task_id(run_ids)
+        task_id = chain_task_id(run_ids)
         JobRun.objects.filter(pk__in=run_ids, task_id="").update(task_id=task_id)
     runs: list[JobRun | None] = []
     for run_id in run_ids:

@@ -35,7 +35,7 @@ def job_chain_name(run_ids: Sequence[int]) -> str:
     return f"job-runs-{'-'.join(str(i) for i in run_ids)}"
 
 
-def _chain_task_id(run_ids: Sequence[int]) -> str:
+def chain_task_id(run_ids: Sequence[int]) -> str:
     # Cut to the field's length, still unique: a run is in one chain only, and the first
     # id survives the cut.
     return job_chain_name(run_ids)[: JobRun._meta.get_field("task_id").max_length]

@@ -17,15 +17,15 @@ from jobs.services.reaping import job_runs_reap_stale
 from jobs.services.specs import (
     CONVERSION_JOBS,
     JobAlreadyActive,
-    _scope_string,
     job_scopes,
     job_spec,
+    scope_string,
 )
 
 
 def _request_parameters(parameters: dict | None) -> tuple[dict, str]:
     parameters = {k: v for k, v in (parameters or {}).items() if v not in (None, "")}
-    return parameters, _scope_string(parameters)
+    return parameters, scope_string(parameters)
 
 
 def job_run_request(

@@ -103,7 +103,7 @@ def _scope_value(value) -> str:
     return str(value)
 
 
-def _scope_string(parameters: dict) -> str:
+def scope_string(parameters: dict) -> str:
     parts = [f"{key}={_scope_value(value)}" for key, value in sorted(parameters.items()) if value]
     return ",".join(parts) or "all"
 

@@ -879,7 +879,7 @@ def test_a_failure_while_writing_rolls_back_every_database(monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(writing, "_write_transactions", fail)
+    monkeypatch.setattr(writing, "write_transactions", fail)
 
     with pytest.raises(RuntimeError):
         data_import(payload=valid_file())

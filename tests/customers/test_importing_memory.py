@@ -48,7 +48,7 @@ def batches(monkeypatch):
         return write(alias, recs, report, now)
 
     monkeypatch.setattr(writing, "BATCH_SIZE", BATCH)
-    monkeypatch.setattr(writing, "_write_async_customers", counting)
+    monkeypatch.setattr(writing, "write_async_customers", counting)
     return sizes
 
 

@@ -376,7 +376,7 @@ def test_real_time_edit_goes_to_hq_at_once_or_falls_back_to_a_request(realtime, 
     def hq_down(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(request_services, "_customers_apply", hq_down)
+    monkeypatch.setattr(request_services, "hq_customers_apply", hq_down)
     fallback = customer_edit_at_store(
         store=realtime, customer=account, changes=email_change("later@x.example")
     )

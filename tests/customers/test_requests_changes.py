@@ -406,7 +406,7 @@ def test_at_a_real_time_store_at_hq_at_once_or_as_a_request_when_hq_is_down(
     def hq_down(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(at_store, "_customers_apply", hq_down)
+    monkeypatch.setattr(at_store, "hq_customers_apply", hq_down)
     fallback = customer_edit_at_store(
         store=realtime,
         customer=customer.account,

@@ -294,9 +294,7 @@ def test_customers_after_windows_with_nothing_to_send_still_go_in_the_same_run(
 # --- One payload per set, shared by the channel databases (README "Distribution") --------
 
 
-def test_channel_databases_needing_the_same_customers_share_one_payload(
-    organization, admin_client
-):
+def test_channel_databases_needing_the_same_customers_share_one_payload(organization, admin_client):
     for n in range(3):
         hq_customer(organization, f"C00007{n}", locations=[f"L7{n}"])
 

@@ -43,7 +43,7 @@ from customers.services.duplicates import (
     customer_match_keys_refresh,
 )
 from customers.services.erasure import erased_refusal
-from customers.services.requests.parts import HqParts, StagedParts, _later
+from customers.services.requests.parts import HqParts, StagedParts, changed_later
 from customers.services.staging import (
     StagedOutcome,
     origin_matches,
@@ -79,7 +79,7 @@ def staged_requests_apply(
     refs = refs or ReferenceData.load()
     outcomes, hq_items, staged_items = _requests_sort(staged_rows, final=final, refs=refs)
     with transaction.atomic(using=HQ):
-        applied = _customers_apply(
+        applied = hq_customers_apply(
             items=[(c, ch, at, origin) for c, ch, at, origin, _ in hq_items], refs=refs
         )
         for (customer, _ch, _at, _origin, pk), skipped in zip(hq_items, applied, strict=True):
@@ -238,7 +238,7 @@ def _request_targets(rows):
     return by_account, by_guid, staged_targets
 
 
-def _customers_apply(
+def hq_customers_apply(
     *, items: Sequence[tuple[Customer, CustomerChanges, datetime.datetime, str]], refs
 ) -> list[list[str]]:
     """Apply changes to locked HQ customers, oldest edit first; per field the latest
@@ -289,7 +289,7 @@ def _customer_change(
     skipped: list[str] = []
     stamps = dict(customer.field_changed_at or {})
     for name, value in changes.fields.items():
-        if _later(stamps.get(name), edited_at):
+        if changed_later(stamps.get(name), edited_at):
             skipped.append(f"{name}: kept the HQ value changed at {stamps[name]}")
             continue
         if name in PARTY_FIELDS:

@@ -37,7 +37,7 @@ from customers.selectors.reference import store_loaded, store_reference_data_or_
 from customers.services.aliases import survivors_map
 from customers.services.changes import AddressChange, CustomerChanges, customer_changes_errors
 from customers.services.channel import channel_customers_apply, store_write_announce
-from customers.services.requests.at_hq import _customers_apply
+from customers.services.requests.at_hq import hq_customers_apply
 from customers.services.requests.parts import guid_or_text
 from customers.services.validation import (
     CustomerValidationError,
@@ -417,7 +417,7 @@ def _edit_at_hq_now(*, store: Store, account: str, changes: CustomerChanges, edi
         if errors:
             raise CustomerValidationError(errors)
         at = edit_time_at_hq(edited_at, timezone.now())
-        _customers_apply(items=[(customer, changes, at, store.channel_database.name)], refs=refs)
+        hq_customers_apply(items=[(customer, changes, at, store.channel_database.name)], refs=refs)
     channel_customers_apply(
         alias=store.channel_database.alias,
         channel_database=store.channel_database.name,

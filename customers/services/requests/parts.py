@@ -34,7 +34,7 @@ from customers.models import (
 from customers.services.changes import CustomerChanges
 
 
-def _later(changed_at: str | None, edited_at: datetime.datetime) -> bool:
+def changed_later(changed_at: str | None, edited_at: datetime.datetime) -> bool:
     return bool(changed_at) and datetime.datetime.fromisoformat(changed_at) > edited_at
 
 
@@ -95,7 +95,7 @@ class HqParts:
         at = edited_at.isoformat()
         for name, value in changes.attributes.items():
             key = f"attributes.{name}"
-            if _later(stamps.get(key), edited_at):
+            if changed_later(stamps.get(key), edited_at):
                 skipped.append(f"{key}: kept the HQ value changed at {stamps[key]}")
                 continue
             attribute = refs.attributes[name]
@@ -104,7 +104,7 @@ class HqParts:
         for names, present in ((changes.affiliations, True), (changes.affiliations_removed, False)):
             for name in names:
                 key = f"affiliations.{name}"
-                if _later(stamps.get(key), edited_at):
+                if changed_later(stamps.get(key), edited_at):
                     skipped.append(f"{key}: kept the HQ value changed at {stamps[key]}")
                     continue
                 affiliation = refs.affiliations.get(name)
@@ -119,7 +119,7 @@ class HqParts:
         party = customer.party_id
         for contact in changes.contacts:
             key = f"contacts.{contact.type}:{contact.value}"
-            if _later(stamps.get(key), edited_at):
+            if changed_later(stamps.get(key), edited_at):
                 skipped.append(f"{key}: kept the HQ value changed at {stamps[key]}")
                 continue
             if contact.is_primary:
@@ -146,7 +146,7 @@ class HqParts:
             ]
             for k in keys:
                 stamp = f"contacts.{k[1]}:{k[2]}"
-                if _later(stamps.get(stamp), edited_at):
+                if changed_later(stamps.get(stamp), edited_at):
                     skipped.append(f"{stamp}: kept the HQ value changed at {stamps[stamp]}")
                     continue
                 self.contacts[k] = None
@@ -178,7 +178,7 @@ class HqParts:
                 continue
             for name, value in change.values.items():
                 key = f"addresses.{row.location_id}.{name}"
-                if _later(stamps.get(key), edited_at):
+                if changed_later(stamps.get(key), edited_at):
                     skipped.append(f"{key}: kept the HQ value changed at {stamps[key]}")
                     continue
                 stamps[key] = edited_at.isoformat()
@@ -196,7 +196,9 @@ class HqParts:
             if row is None:
                 continue  # retired already: nothing to do
             prefix = f"addresses.{row.location_id}."
-            later = [k for k, v in stamps.items() if k.startswith(prefix) and _later(v, edited_at)]
+            later = [
+                k for k, v in stamps.items() if k.startswith(prefix) and changed_later(v, edited_at)
+            ]
             if later:
                 skipped.append(f"addresses_retired: {row.location_id} kept, changed at HQ later")
                 continue
