@@ -41,7 +41,7 @@ def _peak_memory(path) -> int:
 def batches(monkeypatch):
     """The sizes of the async customer batches written, with BATCH_SIZE = BATCH."""
     sizes: list[int] = []
-    write = writing._write_async_customers
+    write = writing.write_async_customers
 
     def counting(alias, recs, report, now):
         sizes.append(len(recs))
