@@ -14,6 +14,7 @@ from django.db import InterfaceError, OperationalError, connections
 from django.test.utils import CaptureQueriesContext
 
 from commerce.db import channel_aliases
+from customers.models import Party
 from customers.selectors import store_all
 from customers.selectors.store_all import hq_customer_search, store_customer_search_all
 from customers.services import async_customer_create, customer_create_at_store
@@ -43,6 +44,11 @@ def stores(organization):
     database (channel2) with a real-time store S0003 whose customer Rita Stone Houston
     does not hold yet, and Seattle's async customer Øyvind Hansen uploaded to HQ."""
     houston = organization["houston"]
+    # The stores' default customer has a fixed name: a random one ("Jonathan") could
+    # match the searches below ("Ona").
+    Party.objects.filter(pk=organization["default"].party_id).update(
+        name="Walk-in Customer", first_name="Walk-in", last_name="Customer"
+    )
     # Where the stores are: a phone number typed without a country code is read there.
     AddressFactory(party=organization["default"].party, country="USA", is_primary=True)
     ChannelCustomerFactory(
