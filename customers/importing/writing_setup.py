@@ -258,18 +258,17 @@ def _write_customer_references(wanted: dict[tuple, Rec], customers: dict[tuple, 
         _write_customer_affiliations(given)
 
 
+def _ids_by_name(model, given: dict[int, Rec], key: str) -> dict[str, int]:
+    """The ids of the ``model`` rows (attributes, affiliations) the records' ``key``
+    names, by name: one query per chunk of names."""
+    names = {name for rec in given.values() for name in rec[key]}
+    return dict(rows(model.objects, "name", names, "name", "pk"))
+
+
 def _write_customer_attributes(given: dict[int, Rec]) -> None:
     """R2: the attribute values of the records in ``given`` (by customer id) become
     exactly their customers' (changed, added, the others removed)."""
-    attributes = dict(
-        rows(
-            CustomerAttribute.objects,
-            "name",
-            {name for rec in given.values() for name in rec["attributes"]},
-            "name",
-            "pk",
-        )
-    )
+    attributes = _ids_by_name(CustomerAttribute, given, "attributes")
     current = {
         (customer_id, attribute_id): (pk, value)
         for pk, customer_id, attribute_id, value in rows(
@@ -309,15 +308,7 @@ def _write_customer_attributes(given: dict[int, Rec]) -> None:
 def _write_customer_affiliations(given: dict[int, Rec]) -> None:
     """R2: the affiliations of the records in ``given`` (by customer id) become exactly
     their customers' (added, the others removed)."""
-    affiliations = dict(
-        rows(
-            Affiliation.objects,
-            "name",
-            {name for rec in given.values() for name in rec["affiliations"]},
-            "name",
-            "pk",
-        )
-    )
+    affiliations = _ids_by_name(Affiliation, given, "affiliations")
     current = {
         (customer_id, affiliation_id): pk
         for pk, customer_id, affiliation_id in rows(
