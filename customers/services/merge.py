@@ -277,34 +277,25 @@ def _children_move(*, survivor: Customer, merged: list[Customer], now) -> None:
     if primary is not None:
         Address.objects.filter(pk=primary).update(is_primary=True)
     _contacts_move(survivor=survivor, merged=merged)
-    have = set(
-        CustomerAttributeValue.objects.filter(customer=survivor).values_list(
-            "attribute_id", flat=True
-        )
-    )
+    for model, kind in (
+        (CustomerAttributeValue, "attribute_id"),
+        (CustomerAffiliation, "affiliation_id"),
+    ):
+        _children_move_first(model, kind, survivor=survivor, merged_ids=merged_ids)
+
+
+def _children_move_first(model, kind: str, *, survivor, merged_ids: list[int]) -> None:
+    """Attribute values or affiliations (``kind``: the column that names which one) of
+    the merged customers: the first of each kind the survivor lacks moves to it (in the
+    order of ``merged_ids``); the rest are deleted."""
+    have = set(model.objects.filter(customer=survivor).values_list(kind, flat=True))
     move, drop = _firsts(
-        CustomerAttributeValue.objects.filter(customer_id__in=merged_ids).values_list(
-            "pk", "customer_id", "attribute_id"
-        ),
+        model.objects.filter(customer_id__in=merged_ids).values_list("pk", "customer_id", kind),
         have=have,
         order=merged_ids,
     )
-    CustomerAttributeValue.objects.filter(pk__in=move).update(customer=survivor)
-    CustomerAttributeValue.objects.filter(pk__in=drop).delete()
-    have = set(
-        CustomerAffiliation.objects.filter(customer=survivor).values_list(
-            "affiliation_id", flat=True
-        )
-    )
-    move, drop = _firsts(
-        CustomerAffiliation.objects.filter(customer_id__in=merged_ids).values_list(
-            "pk", "customer_id", "affiliation_id"
-        ),
-        have=have,
-        order=merged_ids,
-    )
-    CustomerAffiliation.objects.filter(pk__in=move).update(customer=survivor)
-    CustomerAffiliation.objects.filter(pk__in=drop).delete()
+    model.objects.filter(pk__in=move).update(customer=survivor)
+    model.objects.filter(pk__in=drop).delete()
 
 
 def _firsts(rows, *, have: set, order: list[int]) -> tuple[list[int], list[int]]:
