@@ -108,6 +108,11 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(report))
             return
+        self._report_write(report, channel_databases=channel_databases)
+
+    def _report_write(self, report: dict, *, channel_databases: int) -> None:
+        """The report as a table, for a person (``--json``: one object instead)."""
+        customers = report["customers"]
         self.stdout.write(
             f"{report['engine']}: {customers} customers, {report['stores']} stores, "
             f"{channel_databases} channel databases, distributed by "
