@@ -47,10 +47,6 @@ class SharedPayload:
     checksum: str
     entries: Entries
 
-    @property
-    def versions(self) -> dict[int, int]:
-        return {pk: entry["version"] for pk, entry in self.entries}
-
 
 def payload_key(versions: Sequence[tuple[int, int]]) -> str:
     """The key of a set of customer versions (``(pk, version)`` in pk order)."""

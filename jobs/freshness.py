@@ -205,11 +205,10 @@ def _orders_owed(runs: Sequence[JobRun]) -> None:
         job_demand_set(job=Job.SYNC_ORDERS, channel_database=channel_database)
 
 
-def _side_by_side_tail(run_ids: Sequence[int]) -> list[int]:
+def _side_by_side_tail(run_ids: Sequence[int], jobs: dict[int, str]) -> list[int]:
     """The chain's last runs when they are distributions (1010) to several channel
-    databases: each needs only what the runs before it made, and none needs another,
-    so they can run side by side (``job_chain_execute``)."""
-    jobs = dict(JobRun.objects.filter(pk__in=list(run_ids)).values_list("pk", "job"))
+    databases (``jobs``: each run's job): each needs only what the runs before it made,
+    and none needs another, so they can run side by side (``job_chain_execute``)."""
     tail: list[int] = []
     for run_id in reversed(run_ids):
         if jobs.get(run_id) != Job.DISTRIBUTE:
@@ -231,11 +230,11 @@ def job_chain_execute(*, run_ids: Sequence[int], task_id: str | None = None) -> 
     side, and the payload of each set of customers is built once for all of them
     (``jobs.download_payloads``). Without a task (``--sync``), or with a synchronous
     broker, they run here in order."""
-    jobs = set(JobRun.objects.filter(pk__in=list(run_ids)).values_list("job", flat=True))
-    on_claim = partial(_demands_covered, conversion=set(CONVERSION_JOBS) <= jobs)
+    jobs = dict(JobRun.objects.filter(pk__in=list(run_ids)).values_list("pk", "job"))
+    on_claim = partial(_demands_covered, conversion=set(CONVERSION_JOBS) <= set(jobs.values()))
     # A synchronous broker (``Q_CLUSTER`` sync: tests) would run a handed-out task at
     # once, before the chain's own first: there the chain keeps its order.
-    tail = _side_by_side_tail(run_ids) if task_id and not Conf.SYNC else []
+    tail = _side_by_side_tail(run_ids, jobs) if task_id and not Conf.SYNC else []
     head = list(run_ids)[: len(run_ids) - len(tail)]
     runs = job_runs_execute(run_ids=head, task_id=task_id, on_claim=on_claim)
     handed: list[JobRun] = []
