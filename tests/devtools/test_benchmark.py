@@ -135,3 +135,15 @@ def test_benchmark_reports_the_cost_of_each_extra_channel_database(tmp_path):
     assert extra["raw_floor_seconds"] == round(
         (report["raw_floor_seconds"] - extra["baseline_raw_floor_seconds"]) / 2, 3
     )
+
+
+@pytest.mark.parametrize("option", ["--workers", "--channel-databases"])
+def test_benchmark_refuses_a_count_below_one_in_one_line(option):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError) as refused:
+        call_command("benchmark", option, "0", "--json")
+
+    assert str(refused.value) == (
+        "--customers, --stores, --channel-databases and --workers must be at least 1"
+    )
