@@ -182,10 +182,10 @@ def distribution_batch(
     job_run=None,
     batch_size: int = DISTRIBUTION_BATCH,
     legal_entities: Sequence[int] | None = None,
-) -> tuple[list[DownloadSession], int, list[str]]:
+) -> tuple[list[DownloadSession], int | None, list[str]]:
     """Send the customers that need it among the next ``batch_size`` (a window, see
     ``versions_to_distribute``); returns (sessions, the cursor for the next batch,
-    errors); the cursor stays ``after_pk`` once there is nothing after it. A customer
+    errors); the cursor is None once the window reached the last customer. A customer
     the channel database cannot take (a value it cannot store, a conflicting row, any
     exception) fails alone, named, and is selected again by the next run; the rest of
     the batch goes on, in smaller sessions. Its payload is built once for every channel
@@ -265,8 +265,11 @@ def distribution_run(*, run, progress, channel_database: str, **_ignored) -> Non
             batch_size=DISTRIBUTION_BATCH,
             legal_entities=legal_entities,
         )
-        if last_pk == after_pk:
+        sent = sum(session.counts["customers"] for session in sessions)
+        if sent or errors or last_pk is not None:  # counters and heartbeat, once a batch
+            progress.add(
+                selected=sent + len(errors), succeeded=sent, failed=len(errors), errors=errors
+            )
+        if last_pk is None:
             return
         after_pk = last_pk
-        sent = sum(session.counts["customers"] for session in sessions)
-        progress.add(selected=sent + len(errors), succeeded=sent, failed=len(errors), errors=errors)

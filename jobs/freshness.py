@@ -51,6 +51,8 @@ from functools import partial
 from django.utils import timezone
 from django_q.conf import Conf
 
+from commerce.db import HQ
+from commerce.db.bulk import rows_upsert
 from commerce.models import ChannelDatabase, SalesTransaction, TransactionType
 from jobs.enqueueing import job_runs_hand_out
 from jobs.models import Job, JobDemand, JobRun
@@ -59,6 +61,7 @@ from jobs.services import (
     QUIET_VIAS,
     JobAlreadyActive,
     JobRequestError,
+    job_chain_busy,
     job_chain_request,
     job_runs_execute,
 )
@@ -99,21 +102,25 @@ def _stages(*, job: str, channel_database: str) -> list[tuple[str, dict]]:
 def job_demand_set(*, job: str, channel_database: str) -> None:
     """Record that ``job`` is owed to the channel database (one row however many times it
     is asked: an upsert). Re-run safe."""
-    JobDemand.objects.bulk_create(
-        [JobDemand(job=job, channel_database=channel_database, requested_at=timezone.now())],
-        update_conflicts=True,
-        unique_fields=["job", "channel_database"],
-        update_fields=["requested_at"],
+    rows_upsert(
+        model=JobDemand,
+        columns=["job", "channel_database", "requested_at"],
+        rows=[(job, channel_database, timezone.now())],
+        unique=["job", "channel_database"],
+        using=HQ,
     )
 
 
 def job_demand_start(*, job: str, channel_database: str) -> list[JobRun]:
     """Request the chain that covers a demand, unless a scope of it is active (then the
-    active run's chain requests it when it ends). Returns the runs requested, if any."""
+    active run's chain requests it when it ends). Returns the runs requested, if any.
+    While a chain of the channel database is alive (the usual case for a busy store),
+    that is one query (``job_chain_busy``)."""
+    stages = _stages(job=job, channel_database=channel_database)
+    if job_chain_busy(stages=stages):
+        return []
     try:
-        return job_chain_request(
-            stages=_stages(job=job, channel_database=channel_database), via=TRIGGER
-        )
+        return job_chain_request(stages=stages, via=TRIGGER)
     except JobAlreadyActive:
         return []
     except JobRequestError as error:

@@ -12,7 +12,8 @@ for the field types that need it; UUIDs and ``JSONText`` take a shorter path, se
 
 Upserts on a unique key (``rows_upsert``) take the same rows: SQLite ``executemany`` of
 one ``INSERT ... ON CONFLICT DO UPDATE``; PostgreSQL ``COPY`` into a temporary table,
-then one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``. Their ids come back by key.
+then one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (up to ``UPSERT_VALUES_ROWS``
+rows: one ``INSERT ... VALUES ... ON CONFLICT``). Their ids come back by key.
 ``rows_delete`` deletes by lists of keys sent as one parameter each; ``rows_update_from``
 updates one table from another joined on a key, in one statement.
 
@@ -228,6 +229,10 @@ def _copy(connection, sql: str, rows: list) -> None:
 
 _temporary_tables = itertools.count(1)
 
+# Up to this many rows, a PostgreSQL upsert is one ``INSERT ... VALUES``; above it, the
+# rows go by ``COPY`` through a temporary table (one round trip whatever their count).
+UPSERT_VALUES_ROWS = 20
+
 
 def rows_upsert(
     *,
@@ -253,7 +258,8 @@ def rows_upsert(
     - SQLite: ``executemany`` of one ``INSERT ... ON CONFLICT DO UPDATE``, then (ids)
       one ``SELECT`` of the keys, passed as one JSON parameter;
     - PostgreSQL: ``COPY`` into a temporary table dropped at commit, then one
-      ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (``RETURNING`` the ids).
+      ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (``RETURNING`` the ids); up to
+      ``UPSERT_VALUES_ROWS`` rows, one ``INSERT ... VALUES ... ON CONFLICT`` instead.
 
     A row the table refuses raises Django's ``IntegrityError`` or ``DataError`` and
     writes nothing. Runs in the caller's transaction, or in one of its own."""
@@ -281,8 +287,15 @@ def rows_upsert(
     if rising is not None:
         column = _quote(rising.column)
         conflict += f" WHERE {table}.{column} <= EXCLUDED.{column}"
-    write = _upsert_postgresql if connection.vendor == "postgresql" else _upsert_sqlite
-    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+    postgresql = connection.vendor == "postgresql"
+    write = _upsert_postgresql if postgresql else _upsert_sqlite
+    # One INSERT ... VALUES is atomic by itself; the other paths take several statements.
+    atomic = (
+        contextlib.nullcontext()
+        if postgresql and len(prepared) <= UPSERT_VALUES_ROWS
+        else transaction.atomic(using=using, savepoint=False)
+    )
+    with atomic, connection.cursor() as cursor:
         found = write(
             connection,
             cursor,
@@ -320,14 +333,23 @@ def _upsert_postgresql(
     ... ON CONFLICT`` (``RETURNING`` the ids when ``keys`` are given)."""
     table, pk = _quote(layout.table), _quote(model._meta.pk.column)
     names = ", ".join(_quote(c) for c in layout.columns)
+    key_names = ", ".join(_quote(f.column) for f in unique_fields)
+    returning = f" RETURNING {pk}, {key_names}" if keys is not None else ""
+    if len(prepared) <= UPSERT_VALUES_ROWS:
+        # A few rows (a demand, one request's parts): one statement, no table to create.
+        marks = ", ".join(["%s"] * len(layout.columns))
+        values = ", ".join([f"({marks})"] * len(prepared))
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) VALUES {values} {conflict}{returning}",
+            [value for row in prepared for value in row],
+        )
+        return cursor.fetchall() if keys is not None else None
     temporary = _quote(f"bulk_upsert_{next(_temporary_tables)}")
     cursor.execute(
         f"CREATE TEMPORARY TABLE {temporary} ON COMMIT DROP AS "
         f"SELECT {names} FROM {table} WITH NO DATA"
     )
     _copy(connection, f"COPY {temporary} ({names}) FROM STDIN", prepared)
-    key_names = ", ".join(_quote(f.column) for f in unique_fields)
-    returning = f" RETURNING {pk}, {key_names}" if keys is not None else ""
     cursor.execute(
         f"INSERT INTO {table} ({names}) SELECT {names} FROM {temporary} {conflict}{returning}"
     )

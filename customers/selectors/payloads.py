@@ -256,11 +256,12 @@ def versions_to_distribute(
     after_pk: int,
     limit: int,
     legal_entities: Sequence[int] | None = None,
-) -> tuple[list[tuple[int, int]], int]:
+) -> tuple[list[tuple[int, int]], int | None]:
     """The customers ``channel_database`` needs (``customers_to_distribute``) among the
     next ``limit`` customers of its legal entities after ``after_pk`` (the window), as
     ``(customer pk, version)`` in pk order; and the cursor for the next call (the
-    window's last pk; ``after_pk`` again once there is nothing after it). Two queries,
+    window's last pk), or None when the window reached the last customer: no call is
+    needed after it (so a run with one window of work reads once). Two queries,
     no payload: 1010 reads the payloads of a set once for every channel database that
     needs it (``jobs.download_payloads``).
 
@@ -286,10 +287,7 @@ def versions_to_distribute(
     ).filter(pk__gt=after_pk)
     if window_end is not None:
         needed = needed.filter(pk__lte=window_end)
-    versions = list(needed.values_list("pk", "version"))
-    if window_end is not None:
-        return versions, window_end
-    return versions, versions[-1][0] if versions else after_pk
+    return list(needed.values_list("pk", "version")), window_end
 
 
 def customer_payloads(*, customer_ids: Sequence[int]) -> list[dict]:

@@ -44,6 +44,7 @@ from jobs.services.reaping import (
 )
 from jobs.services.requesting import (
     conversion_request,
+    job_chain_busy,
     job_chain_request,
     job_run_request,
     job_runs_request,
@@ -77,6 +78,7 @@ __all__ = [
     "conversion_request",
     "garbage_collected_per_batch",
     "job_chain_name",
+    "job_chain_busy",
     "job_chain_request",
     "job_run_execute",
     "job_run_is_quiet",

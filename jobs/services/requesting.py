@@ -7,13 +7,20 @@ such as the conversion.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from commerce.db import HQ
-from jobs.enqueueing import job_run_enqueue, job_run_take_over
-from jobs.models import ACTIVE_STATUSES, JobRun
-from jobs.services.reaping import job_runs_reap_stale
+from jobs.enqueueing import job_queued_grace, job_run_enqueue, job_run_take_over
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus
+from jobs.services.reaping import (
+    JOB_LEASE_SECONDS,
+    JOB_QUEUED_LEASE_SECONDS,
+    job_runs_reap_stale,
+)
 from jobs.services.specs import (
     CONVERSION_JOBS,
     JobAlreadyActive,
@@ -100,6 +107,31 @@ def job_runs_request(
         except JobAlreadyActive as error:
             refused.append(error)
     return runs, refused
+
+
+def job_chain_busy(*, stages: Sequence[tuple[str, dict]]) -> bool:
+    """Whether a chain of these stages would be refused now with nothing to take over or
+    reap: some stage's scope has an active run, and every such run is alive (running and
+    beating within the lease, or queued within the grace). One query; a frequent caller
+    (a store write's trigger) asks this before ``job_chain_request``, which then runs only
+    when something may be free, dead or stuck."""
+    scopes = Q()
+    for job, parameters in stages:
+        scopes |= Q(job=job, scope=_request_parameters(parameters)[1])
+    now = timezone.now()
+    active = JobRun.objects.filter(scopes, status__in=ACTIVE_STATUSES).values_list(
+        "status", "heartbeat_at", "enqueued_at", "created_at"
+    )
+    beat = now - timedelta(seconds=JOB_LEASE_SECONDS)
+    handed = now - job_queued_grace()
+    created = now - timedelta(seconds=JOB_QUEUED_LEASE_SECONDS)
+    alive = [
+        heartbeat_at is not None and heartbeat_at >= beat
+        if status == JobStatus.RUNNING
+        else enqueued_at >= handed and created_at >= created
+        for status, heartbeat_at, enqueued_at, created_at in active
+    ]
+    return bool(alive) and all(alive)
 
 
 def job_chain_request(

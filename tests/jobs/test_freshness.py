@@ -4,6 +4,7 @@ running one); runs that found nothing leave no job run, only a check."""
 
 import logging
 from contextlib import ExitStack, contextmanager
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
@@ -13,6 +14,7 @@ from commerce.models import ChannelDatabase, FunctionalityProfile
 from customers.models import AsyncCustomer, ChannelCustomer
 from customers.services import customer_create_at_store
 from jobs import distribution, receivers
+from jobs.enqueueing import job_queued_grace
 from jobs.freshness import (
     channel_databases_serving,
     job_chain_execute,
@@ -177,6 +179,34 @@ def test_writes_while_a_chain_is_queued_add_nothing(organization):
     assert [store_write_trigger(alias="channel") for _ in range(49)] == [[]] * 49
     assert JobRun.objects.count() == len(first) == 3
     assert JobDemand.objects.count() == 1
+
+
+def test_a_write_while_a_chain_is_alive_costs_its_trigger_three_queries(
+    organization, django_assert_num_queries
+):
+    """A busy store writes many times a second, nearly always while its chain is queued
+    or running: the trigger then reads the channel database's name, sets the demand and
+    asks whether the chain is alive (``job_chain_busy``), nothing more."""
+    first = store_write_trigger(alias="channel")
+    with django_assert_num_queries(3):
+        assert store_write_trigger(alias="channel") == []
+    running = JobRun.objects.filter(pk=first[0].pk)
+    running.update(status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now())
+    with django_assert_num_queries(3):
+        assert store_write_trigger(alias="channel") == []
+
+
+def test_a_write_behind_a_chain_whose_task_never_started_takes_the_chain_over(organization):
+    """The short way is taken only while every run of the chain is alive: a chain queued
+    beyond the grace goes the long way (``job_chain_request``), which takes it over."""
+    first = store_write_trigger(alias="channel")
+    late = timezone.now() - job_queued_grace() - timedelta(seconds=1)
+    JobRun.objects.filter(pk__in=[run.pk for run in first]).update(enqueued_at=late)
+
+    again = store_write_trigger(alias="channel")
+
+    assert [run.pk for run in again] == [run.pk for run in first]
+    assert JobRun.objects.filter(enqueued_at__gt=late).count() == 3
 
 
 def test_writes_while_a_chain_runs_cause_exactly_one_more_chain(organization, monkeypatch):
