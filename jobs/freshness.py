@@ -99,13 +99,15 @@ def _stages(*, job: str, channel_database: str) -> list[tuple[str, dict]]:
     return [(job, {"channel_database": channel_database})]
 
 
-def job_demand_set(*, job: str, channel_database: str) -> None:
-    """Record that ``job`` is owed to the channel database (one row however many times it
-    is asked: an upsert). Re-run safe."""
+def job_demand_set(*, job: str, channel_database: str | Sequence[str]) -> None:
+    """Record that ``job`` is owed to the channel database, or to each of several (one
+    row each however many times it is asked: one upsert). Re-run safe."""
+    names = [channel_database] if isinstance(channel_database, str) else sorted(channel_database)
+    now = timezone.now()
     rows_upsert(
         model=JobDemand,
         columns=["job", "channel_database", "requested_at"],
-        rows=[(job, channel_database, timezone.now())],
+        rows=[(job, name, now) for name in names],
         unique=["job", "channel_database"],
         using=HQ,
     )
@@ -175,20 +177,19 @@ def _distributions_owed(runs: Sequence[JobRun]) -> None:
     distributed = {
         run.parameters.get("channel_database") for run in runs if run.job == Job.DISTRIBUTE
     }
+    owed: set[str] = set()
     for run in runs:
         if run.job == Job.ASYNC_CUSTOMERS and run.succeeded:
             from jobs.fix_chain import SELECTIONS, fix_distribution_targets
 
             if any(run.parameters.get(key) for key in SELECTIONS):
-                for name in fix_distribution_targets(run.parameters):
-                    if name not in distributed:
-                        job_demand_set(job=Job.DISTRIBUTE, channel_database=name)
-    for run in runs:
-        if run.job != Job.UPLOAD or run.requested_via != TRIGGER:
-            continue
-        for name in channel_databases_serving(channel_database=run.parameters["channel_database"]):
-            if name not in distributed:
-                job_demand_set(job=Job.DISTRIBUTE, channel_database=name)
+                owed.update(fix_distribution_targets(run.parameters))
+        if run.job == Job.UPLOAD and run.requested_via == TRIGGER:
+            owed.update(
+                channel_databases_serving(channel_database=run.parameters["channel_database"])
+            )
+    if owed - distributed:
+        job_demand_set(job=Job.DISTRIBUTE, channel_database=owed - distributed)
 
 
 def _orders_owed(runs: Sequence[JobRun]) -> None:
