@@ -31,6 +31,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management.base import CommandError
 
 from commerce.db import HQ
 from devtools.benchmark.measure import ROOT
@@ -96,6 +97,16 @@ class FreshDatabases:
                 for name in self.pg_names:
                     connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def benchmark_parent_run(run, *, as_json: bool, stderr, **arguments) -> dict:
+    """``run(**arguments)``, a benchmark's parent, with its progress lines on ``stderr``
+    (none with ``as_json``); a failure becomes a CommandError of its first line."""
+    log = (lambda message: None) if as_json else stderr.write
+    try:
+        return run(**arguments, log=log)
+    except Exception as error:
+        raise CommandError(str(error).splitlines()[0] if str(error) else repr(error)) from None
 
 
 def manage_arguments(command: str, **options) -> list[str]:
