@@ -30,6 +30,7 @@ from customers.models import (
     Party,
 )
 from customers.services.children import CHANNEL_CHILDREN, children_bulk_create
+from customers.services.validation import AddressInput
 
 FIRST = ["Ona", "Jürgen", "José", "Øyvind", "Amélie", "Zoë", "Łukasz", "Saoirse", "Mia", "Noah"]
 LAST = ["Šimkutė", "Müller", "Núñez", "Hansen", "Dubois", "Kowalski", "Murphy", "Smith", "Kim"]
@@ -171,3 +172,19 @@ def async_customers_generate(
             )
         written += size
     return written
+
+
+def houston_delivery_input(
+    street: str, *, async_address_id: uuid.UUID | None = None
+) -> AddressInput:
+    """A primary delivery address in Houston (77001, USA) for a customer a benchmark or
+    a growth round creates at a store."""
+    return AddressInput(
+        purpose="delivery",
+        street=street,
+        city="Houston",
+        zip="77001",
+        country="USA",
+        is_primary=True,
+        async_address_id=async_address_id,
+    )

@@ -18,9 +18,10 @@ from django.db import router
 from commerce.db import HQ, channel_aliases
 from commerce.models import Store
 from customers.models import Customer
-from customers.services import AddressInput, CustomerInput, async_customer_create
+from customers.services import CustomerInput, async_customer_create
 from customers.services.changes import CustomerChanges
 from customers.services.requests import customer_edit_at_store
+from devtools.generate import houston_delivery_input
 from jobs.services import job_runs_execute, job_runs_request
 from jobs.services.retention import purge_run
 
@@ -59,17 +60,7 @@ def _new_customer(round_no: int, n: int) -> CustomerInput:
         last_name="Round",
         email=f"grow{round_no}x{n}@example.com",
         phone=f"+1555{round_no:02d}{n:05d}",
-        addresses=(
-            AddressInput(
-                purpose="delivery",
-                street=f"{n} Growth Way",
-                city="Houston",
-                zip="77001",
-                country="USA",
-                is_primary=True,
-                async_address_id=uuid.uuid4(),
-            ),
-        ),
+        addresses=(houston_delivery_input(f"{n} Growth Way", async_address_id=uuid.uuid4()),),
     )
 
 

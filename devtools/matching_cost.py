@@ -11,15 +11,13 @@ through the (legal entity, key) indexes, so the time should not grow with N.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import time
 
 from django.db import transaction
 
 from commerce.db import HQ
-from devtools.benchmark.measure import BATCH, ROOT, counting_queries, load_generate
-from devtools.benchmark.run import FreshDatabases, fresh_databases_migrate
+from devtools.benchmark.measure import BATCH, counting_queries, load_generate
+from devtools.benchmark.run import FreshDatabases, fresh_child_report, manage_arguments
 
 # Existing customers that share an email with an async customer of the first store.
 OVERLAP = 100
@@ -134,32 +132,15 @@ def phase_matching(*, customers: int, stores: int, existing: int) -> dict:
 
 
 def _child(*, customers: int, stores: int, existing: int, log) -> dict:
-    databases = FreshDatabases(channel_count=2, label=f"match{existing}", prefix="bench_match")
-    try:
-        env, manage = fresh_databases_migrate(databases)
-        log(f"matching: {customers} async customers, {existing} existing customers")
-        result = subprocess.run(
-            [
-                *manage,
-                "benchmark_matching",
-                "--phase",
-                "--customers",
-                str(customers),
-                "--stores",
-                str(stores),
-                "--existing",
-                str(existing),
-            ],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"matching phase failed: {result.stderr.strip().splitlines()[-1:]}")
-        return json.loads(result.stdout.strip().splitlines()[-1])
-    finally:
-        databases.drop()
+    """One matching run in a child process on fresh databases."""
+    log(f"matching: {customers} async customers, {existing} existing customers")
+    return fresh_child_report(
+        FreshDatabases(channel_count=2, label=f"match{existing}", prefix="bench_match"),
+        manage_arguments(
+            "benchmark_matching", phase=True, customers=customers, stores=stores, existing=existing
+        ),
+        what="matching phase",
+    )
 
 
 def matching_cost_run(*, customers: int, stores: int, existing: list[int], log=print) -> dict:

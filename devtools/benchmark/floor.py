@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -78,26 +79,11 @@ def _floor_insert(*, rows, legal_entity, aliases, first: int) -> None:
     # Everything above is set-up the pipeline also reads once; the inserts follow.
     with transaction.atomic(using=HQ):
         _staging_insert(rows)
-        parties, customers = _master_insert(
-            rows=rows, legal_entity=legal_entity, group=group, first=first
-        )
-        _master_children_insert(
-            rows=rows,
-            parties=parties,
-            customers=customers,
-            attributes=attributes,
-            affiliation=affiliation,
-        )
-    payload = _payload_insert(rows=rows, customers=customers, parties=parties)
+        batch = _master_insert(rows=rows, legal_entity=legal_entity, group=group, first=first)
+        _master_children_insert(batch, attributes=attributes, affiliation=affiliation)
+    payload = _payload_insert(batch)
     for alias in aliases:
-        _channel_insert(
-            rows=rows,
-            customers=customers,
-            parties=parties,
-            legal_entity=legal_entity,
-            alias=alias,
-            payload=payload,
-        )
+        _channel_insert(batch, legal_entity=legal_entity, alias=alias, payload=payload)
 
 
 def _staging_insert(rows) -> None:
@@ -128,7 +114,17 @@ def _staging_insert(rows) -> None:
     )
 
 
-def _master_insert(*, rows, legal_entity, group, first: int):
+@dataclass(frozen=True)
+class FloorBatch:
+    """A batch of async customer rows and the parties and customer accounts the floor
+    wrote for them, in the same order."""
+
+    rows: list
+    parties: list[Party]
+    customers: list[Customer]
+
+
+def _master_insert(*, rows, legal_entity, group, first: int) -> FloorBatch:
     """HQ master data: a party and a customer account per row."""
     parties = Party.objects.bulk_create(
         [
@@ -158,10 +154,10 @@ def _master_insert(*, rows, legal_entity, group, first: int):
         ],
         batch_size=BATCH,
     )
-    return parties, customers
+    return FloorBatch(rows=rows, parties=parties, customers=customers)
 
 
-def _master_children_insert(*, rows, parties, customers, attributes, affiliation) -> None:
+def _master_children_insert(batch: FloorBatch, *, attributes, affiliation) -> None:
     """The customers' addresses, contacts, attribute values and affiliations."""
     Address.objects.bulk_create(
         [
@@ -171,7 +167,7 @@ def _master_children_insert(*, rows, parties, customers, attributes, affiliation
                 **address_values(a),
                 async_address_id=a.async_address_id,
             )
-            for r, p in zip(rows, parties, strict=True)
+            for r, p in zip(batch.rows, batch.parties, strict=True)
             for a in r.addresses.all()
         ],
         batch_size=BATCH,
@@ -179,7 +175,7 @@ def _master_children_insert(*, rows, parties, customers, attributes, affiliation
     ContactInfo.objects.bulk_create(
         [
             ContactInfo(party=p, type=c.type, value=c.value)
-            for r, p in zip(rows, parties, strict=True)
+            for r, p in zip(batch.rows, batch.parties, strict=True)
             for c in r.contacts.all()
         ],
         batch_size=BATCH,
@@ -187,7 +183,7 @@ def _master_children_insert(*, rows, parties, customers, attributes, affiliation
     CustomerAttributeValue.objects.bulk_create(
         [
             CustomerAttributeValue(customer=c, attribute=attributes[v.name], value=v.value)
-            for r, c in zip(rows, customers, strict=True)
+            for r, c in zip(batch.rows, batch.customers, strict=True)
             for v in r.attribute_values.all()
         ],
         batch_size=BATCH,
@@ -195,14 +191,14 @@ def _master_children_insert(*, rows, parties, customers, attributes, affiliation
     CustomerAffiliation.objects.bulk_create(
         [
             CustomerAffiliation(customer=c, affiliation=affiliation)
-            for r, c in zip(rows, customers, strict=True)
+            for r, c in zip(batch.rows, batch.customers, strict=True)
             for _ in r.affiliations.all()
         ],
         batch_size=BATCH,
     )
 
 
-def _payload_insert(*, rows, customers, parties) -> DownloadPayload:
+def _payload_insert(batch: FloorBatch) -> DownloadPayload:
     """The batch's download payload, written once for every channel database."""
     entries = [
         {
@@ -214,15 +210,15 @@ def _payload_insert(*, rows, customers, parties) -> DownloadPayload:
                 for a in r.addresses.all()
             ],
         }
-        for r, c, p in zip(rows, customers, parties, strict=True)
+        for r, c, p in zip(batch.rows, batch.customers, batch.parties, strict=True)
     ]
-    text = json.dumps({"customers": entries, "ids": [c.pk for c in customers]})
+    text = json.dumps({"customers": entries, "ids": [c.pk for c in batch.customers]})
     return DownloadPayload.objects.create(
-        key=f"floor-{customers[0].pk}", text=text, checksum="", customers=len(entries)
+        key=f"floor-{batch.customers[0].pk}", text=text, checksum="", customers=len(entries)
     )
 
 
-def _channel_insert(*, rows, customers, parties, legal_entity, alias: str, payload) -> None:
+def _channel_insert(batch: FloorBatch, *, legal_entity, alias: str, payload) -> None:
     """One channel database's copies, its applied download session and the distribution
     records."""
     download = DownloadSession.objects.create(
@@ -245,7 +241,7 @@ def _channel_insert(*, rows, customers, parties, legal_entity, alias: str, paylo
                     async_customer_id=r.async_customer_id,
                     hq_version=1,
                 )
-                for r, c, p in zip(rows, customers, parties, strict=True)
+                for r, c, p in zip(batch.rows, batch.customers, batch.parties, strict=True)
             ],
             batch_size=BATCH,
         )
@@ -256,7 +252,7 @@ def _channel_insert(*, rows, customers, parties, legal_entity, alias: str, paylo
                     location_id=location_id_for(a.async_address_id),
                     **address_values(a),
                 )
-                for r, copy in zip(rows, copies, strict=True)
+                for r, copy in zip(batch.rows, copies, strict=True)
                 for a in r.addresses.all()
             ],
             batch_size=BATCH,
@@ -267,7 +263,7 @@ def _channel_insert(*, rows, customers, parties, legal_entity, alias: str, paylo
             CustomerDistribution(
                 channel_database=alias, customer=c, version=1, download_session=download
             )
-            for c in customers
+            for c in batch.customers
         ],
         batch_size=BATCH,
     )

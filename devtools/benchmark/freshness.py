@@ -9,7 +9,6 @@ channel databases until each store holds its customer's account number.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from django.conf import settings
 
 from commerce.db import HQ
 from devtools.benchmark.measure import ROOT
-from devtools.benchmark.run import FreshDatabases
+from devtools.benchmark.run import FreshDatabases, fresh_child_report, manage_arguments
 
 POLL_SECONDS = 0.05  # how often the child looks at the channel databases
 DRAIN_SECONDS = 120  # how long after the last creation a customer may still arrive
@@ -47,22 +46,14 @@ def _spread(values: list[float]) -> dict:
 
 def store_customer_input(index: int):
     """The ``index``-th customer a benchmark (or a cluster test) creates at a store."""
-    from customers.services.validation import AddressInput, ContactInput, CustomerInput
+    from customers.services.validation import ContactInput, CustomerInput
+    from devtools.generate import houston_delivery_input
 
     return CustomerInput(
         first_name=f"Fresh{index}",
         last_name="Benchmark",
         email=f"fresh{index}@example.com",
-        addresses=(
-            AddressInput(
-                purpose="delivery",
-                street=f"{index + 1} Main St",
-                city="Houston",
-                zip="77001",
-                country="USA",
-                is_primary=True,
-            ),
-        ),
+        addresses=(houston_delivery_input(f"{index + 1} Main St"),),
         contacts=(ContactInput(type="phone", value="+15550100"),),
     )
 
@@ -80,13 +71,15 @@ def _cluster_start(log_path: Path) -> subprocess.Popen:
         )
 
 
-def _cluster_stop(process: subprocess.Popen) -> None:
+def process_group_stop(process: subprocess.Popen, *, timeout: float = 30) -> None:
+    """SIGTERM a child started in its own session (a ``qcluster`` stops its own workers),
+    wait up to ``timeout`` seconds, then kill whatever is left of its process group."""
     import signal
 
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             pass
     try:
@@ -266,7 +259,7 @@ def phase_freshness(*, rate: float, seconds: float, stores: int, channel_databas
             arrivals.poll()
             time.sleep(POLL_SECONDS)
     finally:
-        _cluster_stop(cluster)
+        process_group_stop(cluster)
 
     latencies = list(arrivals.at_store.values())
     stages = _stage_spreads(arrivals=arrivals, since=since)
@@ -296,57 +289,26 @@ def benchmark_freshness_run(
     """The freshness phase on fresh databases of the configured engine and broker. Every
     channel database has a store (``stores`` is raised to ``channel_databases``)."""
     stores = max(stores, channel_databases)
-    databases = FreshDatabases(channel_count=channel_databases, label="db", prefix="fresh_bench")
     # Its own queue name: on a shared Redis no other cluster takes (or gives) its tasks.
     queue = f"fresh_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        env = {
-            **os.environ,
-            **databases.env(),
-            "Q_CLUSTER_NAME": queue,
-            "LOG_LEVEL": "WARNING",
-            "DEBUG": "0",
-        }
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        migrated = subprocess.run(
-            [*manage, "setup_databases", "-v", "0"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        if migrated.returncode != 0:
-            raise RuntimeError(f"setup_databases failed:\n{migrated.stderr[-3000:]}")
-        log(
-            f"freshness: {rate}/s for {seconds}s at {stores} async stores, "
-            f"{channel_databases} channel databases, queue {queue}"
-        )
-        result = subprocess.run(
-            [
-                *manage,
-                "benchmark",
-                "--freshness",
-                "--phase",
-                "freshness",
-                "--rate",
-                str(rate),
-                "--seconds",
-                str(seconds),
-                "--stores",
-                str(stores),
-                "--channel-databases",
-                str(channel_databases),
-            ],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"freshness phase failed:\n{result.stderr[-3000:]}")
-        report = json.loads(result.stdout.strip().splitlines()[-1])
-    finally:
-        databases.drop()
+    log(
+        f"freshness: {rate}/s for {seconds}s at {stores} async stores, "
+        f"{channel_databases} channel databases, queue {queue}"
+    )
+    report = fresh_child_report(
+        FreshDatabases(channel_count=channel_databases, label="db", prefix="fresh_bench"),
+        manage_arguments(
+            "benchmark",
+            freshness=True,
+            phase="freshness",
+            rate=rate,
+            seconds=seconds,
+            stores=stores,
+            channel_databases=channel_databases,
+        ),
+        what="freshness phase",
+        extra_env={"Q_CLUSTER_NAME": queue},
+    )
     return {
         "engine": settings.DATABASES[HQ]["ENGINE"].rsplit(".", 1)[-1],
         "broker": "redis" if settings.REDIS_URL else "orm",

@@ -31,6 +31,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management.base import CommandError
 
 from commerce.db import HQ
 from devtools.benchmark.measure import ROOT
@@ -98,18 +99,75 @@ class FreshDatabases:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def fresh_databases_migrate(databases: FreshDatabases) -> tuple[dict, list[str]]:
-    """Migrate a child's fresh databases; returns the child's environment and the
-    ``manage.py`` command line. Output is captured, not inherited: standard output
-    carries the report alone (``--json``)."""
-    env = {**os.environ, **databases.env(), "LOG_LEVEL": "WARNING", "DEBUG": "0"}
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    migrated = subprocess.run(
-        [*manage, "setup_databases", "-v", "0"], env=env, cwd=ROOT, capture_output=True, text=True
+def benchmark_parent_run(run, *, as_json: bool, stderr, **arguments) -> dict:
+    """``run(**arguments)``, a benchmark's parent, with its progress lines on ``stderr``
+    (none with ``as_json``); a failure becomes a CommandError of its first line."""
+    log = (lambda message: None) if as_json else stderr.write
+    try:
+        return run(**arguments, log=log)
+    except Exception as error:
+        raise CommandError(str(error).splitlines()[0] if str(error) else repr(error)) from None
+
+
+def manage_arguments(command: str, **options) -> list[str]:
+    """``command`` and its options as a ``manage.py`` argument list: ``rows_dir=path`` as
+    ``--rows-dir path``, ``True`` as a bare flag, ``None`` left out."""
+    arguments = [command]
+    for name, value in options.items():
+        if value is None:
+            continue
+        arguments.append(f"--{name.replace('_', '-')}")
+        if value is not True:
+            arguments.append(str(value))
+    return arguments
+
+
+def manage_run(manage: list[str], arguments: list[str], *, env: dict, what: str) -> str:
+    """Run ``manage.py`` with ``arguments`` in a child process; its standard output. A
+    failure raises, its first line naming ``what`` and the child's last error line."""
+    result = subprocess.run(
+        [*manage, *arguments], env=env, cwd=ROOT, capture_output=True, text=True
     )
-    if migrated.returncode != 0:
-        raise RuntimeError(f"setup_databases failed:\n{migrated.stderr[-3000:]}")
+    if result.returncode != 0:
+        last = result.stderr.strip().splitlines()[-1:]
+        raise RuntimeError(f"{what} failed: {' '.join(last)}\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def fresh_databases_migrate(
+    databases: FreshDatabases, *, extra_env: dict[str, str] | None = None
+) -> tuple[dict, list[str]]:
+    """Migrate a child's fresh databases; returns the child's environment (with
+    ``extra_env``) and the ``manage.py`` command line. Output is captured, not inherited:
+    standard output carries the report alone (``--json``)."""
+    env = {
+        **os.environ,
+        **databases.env(),
+        **(extra_env or {}),
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "0",
+    }
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    manage_run(manage, ["setup_databases", "-v", "0"], env=env, what="setup_databases")
     return env, manage
+
+
+def fresh_child_report(
+    databases: FreshDatabases,
+    arguments: list[str],
+    *,
+    what: str,
+    extra_env: dict[str, str] | None = None,
+) -> dict:
+    """Migrate ``databases``, run ``manage.py`` with ``arguments`` on them in a child and
+    return its report (the JSON object on its last output line); the databases are
+    dropped afterwards."""
+    try:
+        env, manage = fresh_databases_migrate(databases, extra_env=extra_env)
+        output = manage_run(manage, arguments, env=env, what=what)
+        return json.loads(output.strip().splitlines()[-1])
+    finally:
+        databases.drop()
 
 
 def _child(
@@ -122,34 +180,20 @@ def _child(
     rows: Path | None = None,
     workers: int = 1,
 ) -> dict:
-    databases = FreshDatabases(channel_count=channel_count, label=phase)
-    try:
-        env, manage = fresh_databases_migrate(databases)
-        log(f"{phase}: {customers} customers, {stores} stores, {channel_count} channel databases")
-        result = subprocess.run(
-            [
-                *manage,
-                "benchmark",
-                "--phase",
-                phase,
-                "--customers",
-                str(customers),
-                "--stores",
-                str(stores),
-                "--workers",
-                str(workers),
-                *(["--rows-dir", str(rows)] if rows is not None else []),
-            ],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"{phase} phase failed:\n{result.stderr[-3000:]}")
-        return json.loads(result.stdout.strip().splitlines()[-1])
-    finally:
-        databases.drop()
+    """One phase in a child process on ``channel_count`` fresh channel databases."""
+    log(f"{phase}: {customers} customers, {stores} stores, {channel_count} channel databases")
+    return fresh_child_report(
+        FreshDatabases(channel_count=channel_count, label=phase),
+        manage_arguments(
+            "benchmark",
+            phase=phase,
+            customers=customers,
+            stores=stores,
+            workers=workers,
+            rows_dir=rows,
+        ),
+        what=f"{phase} phase",
+    )
 
 
 def _pipeline_and_raw(
@@ -158,24 +202,10 @@ def _pipeline_and_raw(
     """The pipeline and its raw floor on ``channel_count`` channel databases."""
     # The pipeline's rows travel to the raw child on disk, never through this process.
     rows = Path(tempfile.mkdtemp(prefix="bench-rows-"))
+    size = {"customers": customers, "stores": stores, "channel_count": channel_count}
     try:
-        pipeline = _child(
-            phase="pipeline",
-            customers=customers,
-            stores=stores,
-            channel_count=channel_count,
-            log=log,
-            rows=rows,
-            workers=workers,
-        )
-        raw = _child(
-            phase="raw",
-            customers=customers,
-            stores=stores,
-            channel_count=channel_count,
-            log=log,
-            rows=rows,
-        )
+        pipeline = _child(phase="pipeline", **size, log=log, rows=rows, workers=workers)
+        raw = _child(phase="raw", **size, log=log, rows=rows)
     finally:
         shutil.rmtree(rows, ignore_errors=True)
     return pipeline, raw

@@ -78,19 +78,11 @@ FUNCTIONALITY_PROFILES = [
 ]
 
 
-def _address(
-    key: str,
-    street: str,
-    city: str,
-    zip: str,
-    country: str,
-    *,
-    state: str = "",
-    purpose: str = "delivery",
-    primary: bool = True,
-) -> dict:
+def demo_address_fields(address: tuple[str, ...], *, primary: bool) -> dict:
+    """An address's fields in the import format, from a demo address row (purpose,
+    street, city, state, zip, country)."""
+    purpose, street, city, state, zip, country = address
     return {
-        "location_id": f"DEMO-{key}",
         "purpose": purpose,
         "street": street,
         "city": city,
@@ -102,41 +94,39 @@ def _address(
 
 
 def _hq_customer(
-    account: str,
-    legal_entity: str,
+    identity: tuple[str, ...],
+    address: tuple[str, ...],
     *,
-    first_name: str | None = None,
-    last_name: str | None = None,
-    organization_name: str | None = None,
     group: str = "RETAIL",
     currency: str = "USD",
     language: str = "en-us",
     email: str | None = None,
     phone: str | None = None,
-    addresses: list[dict] | None = None,
-    title: str | None = None,
     affiliations: list[str] | None = None,
 ) -> dict:
+    """An HQ customer in the import format, with its one (primary) address. ``identity``
+    is (account, legal entity, first name, last name) for a person, (account, legal
+    entity, organization name) for an organization."""
+    account, legal_entity, *names = identity
     customer: dict[str, Any] = {
         "account": account,
         "legal_entity": legal_entity,
-        "type": "organization" if organization_name else "person",
+        "type": "person" if len(names) == 2 else "organization",
         "customer_group": group,
         "currency": currency,
         "language": language,
         "email": email,
         "phone": phone,
-        "addresses": addresses or [],
+        "addresses": [
+            {"location_id": f"DEMO-{account}", **demo_address_fields(address, primary=True)}
+        ],
     }
-    if title is not None:
-        customer["title"] = title
     if affiliations is not None:
         customer["affiliations"] = affiliations
-    if organization_name:
-        customer["organization_name"] = organization_name
+    if len(names) == 2:
+        customer["first_name"], customer["last_name"] = names
     else:
-        customer["first_name"] = first_name
-        customer["last_name"] = last_name
+        customer["organization_name"] = names[0]
     return customer
 
 
@@ -144,97 +134,53 @@ HQ_CUSTOMERS = [
     # The stores' default customers (R2: a new store customer takes their type, group,
     # currency, language, title and affiliations; persons, as most walk-in customers are).
     _hq_customer(
-        "C000001",
-        "USRT",
-        first_name="Walk-in",
-        last_name="Customer Houston",
+        ("C000001", "USRT", "Walk-in", "Customer Houston"),
+        ("delivery", "1000 Main St", "Houston", "TX", "77002", "USA"),
         affiliations=["Loyalty club"],
-        addresses=[_address("C000001", "1000 Main St", "Houston", "77002", "USA", state="TX")],
     ),
     _hq_customer(
-        "C000002",
-        "USRT",
-        first_name="Walk-in",
-        last_name="Customer Seattle",
-        addresses=[_address("C000002", "400 Pine St", "Seattle", "98101", "USA", state="WA")],
+        ("C000002", "USRT", "Walk-in", "Customer Seattle"),
+        ("delivery", "400 Pine St", "Seattle", "WA", "98101", "USA"),
     ),
     _hq_customer(
-        "C000003",
-        "USRT",
-        first_name="Walk-in",
-        last_name="Customer Houston Galleria",
+        ("C000003", "USRT", "Walk-in", "Customer Houston Galleria"),
+        ("delivery", "5085 Westheimer Rd", "Houston", "TX", "77056", "USA"),
         affiliations=["Loyalty club"],
-        addresses=[
-            _address("C000003", "5085 Westheimer Rd", "Houston", "77056", "USA", state="TX")
-        ],
     ),
     # Existing synchronous customers; stores add async addresses to some of them (R6).
     _hq_customer(
-        "C000101",
-        "USRT",
-        first_name="Karen",
-        last_name="Berg",
+        ("C000101", "USRT", "Karen", "Berg"),
+        ("delivery", "2211 Fannin St", "Houston", "TX", "77002", "USA"),
         email="karen.berg@example.com",
         phone="+1 713 555 0101",
-        addresses=[_address("C000101", "2211 Fannin St", "Houston", "77002", "USA", state="TX")],
     ),
     _hq_customer(
-        "C000102",
-        "USRT",
-        organization_name="Fabrikam Outdoor Supply Inc.",
+        ("C000102", "USRT", "Fabrikam Outdoor Supply Inc."),
+        ("business", "1500 4th Ave", "Seattle", "WA", "98101", "USA"),
         group="WHOLESALE",
         email="purchasing@fabrikam.example.com",
         phone="+1 206 555 0102",
-        addresses=[
-            _address(
-                "C000102",
-                "1500 4th Ave",
-                "Seattle",
-                "98101",
-                "USA",
-                state="WA",
-                purpose="business",
-            )
-        ],
     ),
     _hq_customer(
-        "C000103",
-        "USRT",
-        first_name="Ingrid",
-        last_name="Sørensen",
+        ("C000103", "USRT", "Ingrid", "Sørensen"),
+        ("delivery", "815 Pike St", "Seattle", "WA", "98101", "USA"),
         group="STAFF",
         email="ingrid.sorensen@contoso.example.com",
-        addresses=[_address("C000103", "815 Pike St", "Seattle", "98101", "USA", state="WA")],
     ),
     _hq_customer(
-        "DE000001",
-        "DEMF",
-        organization_name="Müller Gartenbau GmbH",
+        ("DE000001", "DEMF", "Müller Gartenbau GmbH"),
+        ("business", "Gartenstraße 12", "München", "BY", "80331", "DEU"),
         group="BUSINESS",
         currency="EUR",
         language="de-de",
         email="einkauf@mueller-gartenbau.example.de",
-        addresses=[
-            _address(
-                "DE000001",
-                "Gartenstraße 12",
-                "München",
-                "80331",
-                "DEU",
-                state="BY",
-                purpose="business",
-            )
-        ],
     ),
     _hq_customer(
-        "DE000002",
-        "DEMF",
-        first_name="Jürgen",
-        last_name="Groß",
+        ("DE000002", "DEMF", "Jürgen", "Groß"),
+        ("delivery", "Schloßallee 7", "Köln", "NW", "50667", "DEU"),
         currency="EUR",
         language="de-de",
         email="juergen.gross@example.de",
-        addresses=[_address("DE000002", "Schloßallee 7", "Köln", "50667", "DEU", state="NW")],
     ),
 ]
 

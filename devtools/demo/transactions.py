@@ -2,43 +2,69 @@
 
 from __future__ import annotations
 
-from devtools.demo.async_records import ASYNC_CUSTOMERS, async_address_guid, async_customer_key
-from devtools.demo.organization import BUSINESS_DATE, demo_guid
-
-
-def _lines(*lines: tuple[str, str, str]) -> list[dict]:
-    return [{"item": item, "quantity": qty, "unit_price": price} for item, qty, price in lines]
-
+from devtools.demo.async_records import (
+    ASYNC_CUSTOMERS,
+    async_address_guid,
+    async_customer_key,
+    existing_customer_address_guid,
+)
+from devtools.demo.organization import BUSINESS_DATE, HQ_CUSTOMERS, demo_guid
 
 CASH, ORDER = "cash_and_carry", "customer_order"
 
+# Each store's sales, numbered from 1: type, buyer, delivery address, then the lines
+# (item, quantity, unit price). The buyer is an HQ account or the name of one of the
+# store's async customers (None: no customer); the delivery address is the index of the
+# async customer's address, or the key of an async address the store added for the HQ
+# customer (ASYNC_ADDRESSES).
+SALES = {
+    "S0001": [
+        (CASH, None, None, ("0001", "2", "9.99"), ("0042", "1", "24.50")),
+        (CASH, "Ona Šimkutė", None, ("0007", "1", "129.00")),
+        (ORDER, "José Núñez", 0, ("0100", "1", "899.00"), ("0101", "2", "49.95")),
+        (ORDER, "C000101", "lake-house", ("0200", "1", "349.00")),
+        (CASH, "C000101", None, ("0003", "3", "4.25")),
+        (CASH, "太郎 山田", None, ("0042", "6", "24.50")),
+    ],
+    "S0002": [
+        (CASH, "Søren Østergaard", None, ("0011", "1", "59.00")),
+        (ORDER, "Lan Nguyễn Thị", 0, ("0300", "1", "1299.00")),
+        (CASH, None, None, ("0001", "1", "9.99")),
+        (ORDER, "Rainier Outfitters Inc.", 1, ("0400", "10", "15.00")),
+    ],
+    "S0003": [
+        (ORDER, "François Gagné", 0, ("0500", "1", "2499.00")),
+        (CASH, None, None, ("0002", "1", "19.99"), ("0003", "2", "4.25")),
+    ],
+}
 
-def _async_customer(store: str, name: str):
-    """The demo async customer ``name`` of ``store``."""
-    return next(c for c in ASYNC_CUSTOMERS if (c.store, c.name) == (store, name))
+
+def _buyer(store: str, buyer: str | None, delivery: str | int | None) -> dict:
+    """The customer fields of a sale: an HQ account or one of ``store``'s async
+    customers (see SALES)."""
+    if buyer is None or buyer in {customer["account"] for customer in HQ_CUSTOMERS}:
+        address = delivery and existing_customer_address_guid(store, buyer, delivery)
+        return {"customer": buyer, "async_customer": None, "delivery_address": address}
+    customer = next(c for c in ASYNC_CUSTOMERS if (c.store, c.name) == (store, buyer))
+    address = None if delivery is None else async_address_guid(customer, delivery)
+    return {
+        "customer": None,
+        "async_customer": demo_guid(async_customer_key(customer)),
+        "delivery_address": address,
+    }
 
 
-def _async_id(store: str, name: str) -> str:
-    """The async customer GUID of the demo customer ``name`` of ``store``."""
-    return demo_guid(async_customer_key(_async_customer(store, name)))
-
-
-def _async_address(store: str, name: str, index: int = 0) -> str:
-    """The GUID of the demo customer's ``index``-th async address."""
-    return async_address_guid(_async_customer(store, name), index)
-
-
-def _txn(number, store, type, lines, *, customer=None, async_customer=None, delivery=None):
+def _sale(store: str, number: int, type: str, buyer, delivery, *lines) -> dict:
     """One sales transaction as the demo loads it."""
     return {
         "store": store,
         "id": f"{store}-1-{number:06d}",
         "type": type,
         "business_date": BUSINESS_DATE,
-        "customer": customer,
-        "async_customer": async_customer,
-        "delivery_address": delivery,
-        "lines": lines,
+        **_buyer(store, buyer, delivery),
+        "lines": [
+            {"item": item, "quantity": qty, "unit_price": price} for item, qty, price in lines
+        ],
     }
 
 
@@ -48,87 +74,8 @@ def demo_transactions() -> list[dict]:
     Every customer a transaction references is valid, so order synchronization and
     statement posting succeed once the conversion has run.
     """
-    return [*_s0001_transactions(), *_s0002_transactions(), *_s0003_transactions()]
-
-
-def _s0001_transactions() -> list[dict]:
-    """Store S0001's sales."""
     return [
-        _txn(1, "S0001", CASH, _lines(("0001", "2", "9.99"), ("0042", "1", "24.50"))),
-        _txn(
-            2,
-            "S0001",
-            CASH,
-            _lines(("0007", "1", "129.00")),
-            async_customer=_async_id("S0001", "Ona Šimkutė"),
-        ),
-        _txn(
-            3,
-            "S0001",
-            ORDER,
-            _lines(("0100", "1", "899.00"), ("0101", "2", "49.95")),
-            async_customer=_async_id("S0001", "José Núñez"),
-            delivery=_async_address("S0001", "José Núñez"),
-        ),
-        _txn(
-            4,
-            "S0001",
-            ORDER,
-            _lines(("0200", "1", "349.00")),
-            customer="C000101",
-            delivery=demo_guid("async-address:S0001:C000101:lake-house"),
-        ),
-        _txn(5, "S0001", CASH, _lines(("0003", "3", "4.25")), customer="C000101"),
-        _txn(
-            6,
-            "S0001",
-            CASH,
-            _lines(("0042", "6", "24.50")),
-            async_customer=_async_id("S0001", "太郎 山田"),
-        ),
-    ]
-
-
-def _s0002_transactions() -> list[dict]:
-    """Store S0002's sales."""
-    return [
-        _txn(
-            1,
-            "S0002",
-            CASH,
-            _lines(("0011", "1", "59.00")),
-            async_customer=_async_id("S0002", "Søren Østergaard"),
-        ),
-        _txn(
-            2,
-            "S0002",
-            ORDER,
-            _lines(("0300", "1", "1299.00")),
-            async_customer=_async_id("S0002", "Lan Nguyễn Thị"),
-            delivery=_async_address("S0002", "Lan Nguyễn Thị"),
-        ),
-        _txn(3, "S0002", CASH, _lines(("0001", "1", "9.99"))),
-        _txn(
-            4,
-            "S0002",
-            ORDER,
-            _lines(("0400", "10", "15.00")),
-            async_customer=_async_id("S0002", "Rainier Outfitters Inc."),
-            delivery=_async_address("S0002", "Rainier Outfitters Inc.", 1),
-        ),
-    ]
-
-
-def _s0003_transactions() -> list[dict]:
-    """Store S0003's sales."""
-    return [
-        _txn(
-            1,
-            "S0003",
-            ORDER,
-            _lines(("0500", "1", "2499.00")),
-            async_customer=_async_id("S0003", "François Gagné"),
-            delivery=_async_address("S0003", "François Gagné"),
-        ),
-        _txn(2, "S0003", CASH, _lines(("0002", "1", "19.99"), ("0003", "2", "4.25"))),
+        _sale(store, number, *sale)
+        for store, sales in SALES.items()
+        for number, sale in enumerate(sales, start=1)
     ]

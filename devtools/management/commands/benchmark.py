@@ -8,7 +8,7 @@ from devtools.benchmark.floor import phase_floor
 from devtools.benchmark.freshness import benchmark_freshness_run, phase_freshness
 from devtools.benchmark.pipeline import phase_pipeline
 from devtools.benchmark.raw_floor import phase_raw
-from devtools.benchmark.run import benchmark_run
+from devtools.benchmark.run import benchmark_parent_run, benchmark_run
 
 
 class Command(BaseCommand):
@@ -93,18 +93,16 @@ class Command(BaseCommand):
                 raise CommandError("--phase raw needs --rows-dir")
             self.stdout.write(json.dumps(phase_raw(directory=options["rows_dir"])))
             return
-        log = (lambda message: None) if options["json"] else self.stderr.write
-        try:
-            report = benchmark_run(
-                customers=customers,
-                stores=stores,
-                channel_databases=channel_databases,
-                workers=options["workers"],
-                orm_floor=not options["no_orm_floor"],
-                log=log,
-            )
-        except Exception as error:
-            raise CommandError(str(error).splitlines()[0] if str(error) else repr(error)) from None
+        report = benchmark_parent_run(
+            benchmark_run,
+            as_json=options["json"],
+            stderr=self.stderr,
+            customers=customers,
+            stores=stores,
+            channel_databases=channel_databases,
+            workers=options["workers"],
+            orm_floor=not options["no_orm_floor"],
+        )
         if options["json"]:
             self.stdout.write(json.dumps(report))
             return
@@ -159,16 +157,15 @@ class Command(BaseCommand):
             )
             self.stdout.write(json.dumps(report))
             return
-        try:
-            report = benchmark_freshness_run(
-                rate=rate,
-                seconds=seconds,
-                stores=stores,
-                channel_databases=channel_databases,
-                log=(lambda message: None) if as_json else self.stderr.write,
-            )
-        except Exception as error:
-            raise CommandError(str(error).splitlines()[0] if str(error) else repr(error)) from None
+        report = benchmark_parent_run(
+            benchmark_freshness_run,
+            as_json=as_json,
+            stderr=self.stderr,
+            rate=rate,
+            seconds=seconds,
+            stores=stores,
+            channel_databases=channel_databases,
+        )
         if as_json:
             self.stdout.write(json.dumps(report))
             return

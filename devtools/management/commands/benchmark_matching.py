@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from devtools.benchmark.run import benchmark_parent_run
 from devtools.matching_cost import matching_cost_run, phase_matching
 
 
@@ -28,13 +29,14 @@ class Command(BaseCommand):
             report = phase_matching(customers=customers, stores=stores, existing=existing[0])
             self.stdout.write(json.dumps(report))
             return
-        log = (lambda message: None) if options["json"] else self.stderr.write
-        try:
-            report = matching_cost_run(
-                customers=customers, stores=stores, existing=existing, log=log
-            )
-        except Exception as error:
-            raise CommandError(str(error).splitlines()[0] if str(error) else repr(error)) from None
+        report = benchmark_parent_run(
+            matching_cost_run,
+            as_json=options["json"],
+            stderr=self.stderr,
+            customers=customers,
+            stores=stores,
+            existing=existing,
+        )
         if options["json"]:
             self.stdout.write(json.dumps(report))
             return
