@@ -22,8 +22,8 @@ from customers.models import (
     Party,
 )
 from customers.selectors import ASYNC_STATUS_LABELS  # noqa: F401  (pages import it here)
-from customers.services.labels import operator_text
-from customers.services.validation import AddressInput, CustomerInput
+from customers.services.labels import field_label, operator_text
+from customers.services.validation import EDITABLE_FIELDS, AddressInput, CustomerInput
 from customers.shown_version import CarriedField, ShownVersionMixin
 
 ADDRESS_FIELDS = ["street", "city", "state", "zip", "country"]
@@ -331,14 +331,8 @@ class SyncStatusFilterForm(forms.Form):
 
 # --- Store customers page (README "Admin", R11) ------------------------------------
 
-STORE_EDIT_LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "organization_name": "Organization name",
-    "email": "Email",
-    "phone": "Phone",
-    "customer_group": "Customer group",
-}
+# The store's edit form changes every editable field but the language.
+STORE_EDIT_LABELS = {name: field_label(name) for name in EDITABLE_FIELDS if name != "language"}
 
 
 def _store_service_errors(form: forms.Form, errors: list[str], *, strip_prefix: str = "") -> None:
