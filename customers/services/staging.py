@@ -8,8 +8,10 @@ is repaired by the next run sending them again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -165,38 +167,62 @@ def rows_not_staged(*, model, key: str, channel_database: str, rows: Sequence) -
     return [row for row in rows if getattr(row, key) not in already]
 
 
-def async_addresses_stage(
-    *, rows: Sequence[AsyncAddress], channel_database: str, upload_session_id: int
-) -> dict[str, int]:
-    """R3/R6: stage channel async addresses of existing customers; a GUID HQ already
-    staged is skipped. Call inside the upload session's HQ transaction."""
-    new_rows = rows_not_staged(
-        model=StagedAsyncAddress,
-        key="async_address_id",
-        channel_database=channel_database,
-        rows=rows,
-    )
-    StagedAsyncAddress.objects.bulk_create(
+def rows_stage(
+    *,
+    model,
+    key: str,
+    kind: str,
+    rows: Sequence,
+    channel_database: str,
+    upload_session_id: int,
+    values: Callable[[Any], dict],
+    account: Callable[[Any], str],
+) -> list:
+    """Stage the channel ``rows`` not staged from ``channel_database`` yet as ``model``
+    rows (GUID ``key``, store, session and ``values(row)``), each with its "uploaded"
+    event of ``kind`` for ``account(row)``; returns the rows staged."""
+    new_rows = rows_not_staged(model=model, key=key, channel_database=channel_database, rows=rows)
+    model.objects.bulk_create(
         [
-            StagedAsyncAddress(
-                async_address_id=row.async_address_id,
+            model(
+                **{key: getattr(row, key)},
                 channel_database=channel_database,
                 store_number=row.store_number,
                 upload_session_id=upload_session_id,
-                customer_account=row.customer_account,
-                **address_values(row),
-                created_at_store=row.created_at,
+                **values(row),
             )
             for row in new_rows
         ],
         batch_size=BULK_BATCH,
     )
     uploaded_events_record(
-        kind=EventKind.ADDRESS,
-        guids=[row.async_address_id for row in new_rows],
+        kind=kind,
+        guids=[getattr(row, key) for row in new_rows],
         channel_database=channel_database,
         upload_session_id=upload_session_id,
-        accounts=[row.customer_account for row in new_rows],
+        accounts=[account(row) for row in new_rows],
+    )
+    return new_rows
+
+
+def async_addresses_stage(
+    *, rows: Sequence[AsyncAddress], channel_database: str, upload_session_id: int
+) -> dict[str, int]:
+    """R3/R6: stage channel async addresses of existing customers; a GUID HQ already
+    staged is skipped. Call inside the upload session's HQ transaction."""
+    new_rows = rows_stage(
+        model=StagedAsyncAddress,
+        key="async_address_id",
+        kind=EventKind.ADDRESS,
+        rows=rows,
+        channel_database=channel_database,
+        upload_session_id=upload_session_id,
+        values=lambda row: {
+            "customer_account": row.customer_account,
+            **address_values(row),
+            "created_at_store": row.created_at,
+        },
+        account=attrgetter("customer_account"),
     )
     return {"async_addresses": len(rows), "async_addresses_staged": len(new_rows)}
 
