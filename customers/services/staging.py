@@ -251,6 +251,21 @@ def guid_collision_error(*, field: str, guid, origin: str, held_by: str | None) 
     )
 
 
+def existing_outcome(staged, origin: str, *, held_by: str, **made) -> StagedOutcome:
+    """A GUID HQ already made a record from (``held_by`` it, from ``origin``): the same
+    record again completes with ``made`` (its account or location id); the same GUID
+    from another channel database fails by name, never merged."""
+    if origin_matches(origin, staged.channel_database):
+        return StagedOutcome(staged.pk, **made)
+    guid_field = STAGED_SUBJECTS[type(staged)][1]
+    return StagedOutcome(
+        staged.pk,
+        error=guid_collision_error(
+            field=guid_field, guid=getattr(staged, guid_field), held_by=held_by, origin=origin
+        ),
+    )
+
+
 def address_by_guid_location_id() -> Subquery:
     """The location id of the HQ address with the outer row's ``async_address_id``.
 
@@ -323,8 +338,9 @@ def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> lis
     touched_customers: set[int] = set()
     for staged in staged_rows:
         if staged.async_address_id in existing:
-            outcomes[staged.pk] = _existing_address_outcome(
-                staged, *existing[staged.async_address_id]
+            location_id, origin = existing[staged.async_address_id]
+            outcomes[staged.pk] = existing_outcome(
+                staged, origin, held_by=f"HQ address {location_id}", location_id=location_id
             )
             continue
         store = stores.get(staged.store_number)
@@ -404,24 +420,6 @@ def _address_targets(staged_rows: Sequence[StagedAsyncAddress]) -> tuple[dict, d
         .values_list("async_address_id", "location_id", "async_origin")
     }
     return stores, customers, existing
-
-
-def _existing_address_outcome(
-    staged: StagedAsyncAddress, location_id: str, origin: str
-) -> StagedOutcome:
-    """A GUID HQ already made an address from: the same record again completes with its
-    location id; the same GUID from another channel database fails by name."""
-    if origin_matches(origin, staged.channel_database):
-        return StagedOutcome(staged.pk, location_id=location_id)
-    return StagedOutcome(
-        staged.pk,
-        error=guid_collision_error(
-            field="async_address_id",
-            guid=staged.async_address_id,
-            held_by=f"HQ address {location_id}",
-            origin=origin,
-        ),
-    )
 
 
 def staged_record_fail(*, model, pk: int, reason: str) -> int:
