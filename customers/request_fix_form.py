@@ -68,7 +68,7 @@ from customers.services.changes import (
 )
 from customers.services.labels import operator_text
 from customers.services.validation import AddressInput, ReferenceData
-from customers.shown_version import CarriedField, ShownVersionMixin, digest
+from customers.shown_version import ShownVersionForm, digest
 
 FIELD_MAX_LENGTHS = {"first_name": 100, "last_name": 100, "organization_name": 200}
 SET, CLEAR = "set", "clear"
@@ -101,15 +101,13 @@ def _customer_type(row: StagedChannelRequest, store) -> str | None:
     return staged.type if staged else None
 
 
-class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
+class StagedChannelRequestFixForm(ShownVersionForm, forms.ModelForm):
     """A staged channel request's changes in typed inputs (see the module docstring).
     ``layout()`` gives the admin its fieldsets; after ``is_valid`` ``remaining_errors``
     lists the problems left for a later fix."""
 
     record_label = "channel request"
     remaining_errors: list[str]
-    shown_version = CarriedField()
-    shown_values = CarriedField()
 
     class Meta:
         model = StagedChannelRequest
@@ -126,7 +124,6 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
         self._affiliation_input(part_of(raw, "affiliations", list))
         self._address_inputs(part_of(raw, "addresses", list))
         add_more_inputs(self, raw)
-        self.add_carried_fields()
 
     # --- The inputs ---
 
