@@ -57,6 +57,7 @@ from customers.request_fix_parts import (
     ADDRESS_INPUTS,
     ADDRESS_MAX_LENGTHS,
     add_more_inputs,
+    code_choice_field,
     more_changes,
     more_layout,
 )
@@ -211,12 +212,11 @@ class StagedChannelRequestFixForm(ShownVersionForm, forms.ModelForm):
                 guid = None  # not the store's GUID: the address cannot be linked by it
             self.address_guids.append(guid)
             prefix = f"address_{index}_"
-            purpose = as_text(a.get("purpose"))
-            purposes = list(AddressPurpose.choices)
-            if purpose not in AddressPurpose.values:
-                purposes.insert(0, (purpose, f"{purpose or '(none)'} (not a purpose)"))
-            self.fields[prefix + "purpose"] = forms.ChoiceField(
-                choices=purposes, initial=purpose, label=f"Address {index + 1}: purpose"
+            self.fields[prefix + "purpose"] = code_choice_field(
+                as_text(a.get("purpose")),
+                AddressPurpose,
+                kind="purpose",
+                label=f"Address {index + 1}: purpose",
             )
             for name, length in ADDRESS_MAX_LENGTHS.items():
                 self.fields[prefix + name] = forms.CharField(
