@@ -47,7 +47,7 @@ from customers.services.validation import (
     address_input_errors,
     customer_input_errors,
 )
-from customers.shown_version import CarriedField, ShownVersionMixin
+from customers.shown_version import ShownVersionForm
 
 BLANK_CHOICE = ("", "---------")
 # The header fields a person fixes, first on the staged customer's page: an async
@@ -254,7 +254,7 @@ def staged_customer_shown(record: StagedAsyncCustomer) -> dict[str, str]:
     return values
 
 
-class StagedCustomerFixForm(ShownVersionMixin, forms.ModelForm):
+class StagedCustomerFixForm(ShownVersionForm, forms.ModelForm):
     """The header of a staged async customer; its ``clean`` judges the whole record, the
     header and the inline rows as they would be saved, by R5.
 
@@ -266,12 +266,6 @@ class StagedCustomerFixForm(ShownVersionMixin, forms.ModelForm):
 
     remaining_errors: list[str]
     record_label = "staged async customer"
-    shown_version = CarriedField()
-    shown_values = CarriedField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.add_carried_fields()
 
     def values_of(self, record) -> dict[str, str]:
         return staged_customer_shown(record)
@@ -383,19 +377,13 @@ def _row_touched(form, field: str) -> bool:
     return field in form.changed_data
 
 
-class StagedAddressFixForm(ShownVersionMixin, AddressCountryForm):
+class StagedAddressFixForm(ShownVersionForm, AddressCountryForm):
     """A staged async address of an existing customer (R6), judged on save by the job's
     rules: R5 for the address, and the customer account it belongs to. A save over a
     newer version of the record is refused."""
 
     remaining_errors: list[str]
     record_label = "staged async address"
-    shown_version = CarriedField()
-    shown_values = CarriedField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.add_carried_fields()
 
     def values_of(self, record) -> dict[str, str]:
         return {

@@ -22,9 +22,9 @@ from customers.models import (
     Party,
 )
 from customers.selectors import ASYNC_STATUS_LABELS  # noqa: F401  (pages import it here)
-from customers.services.labels import operator_text
-from customers.services.validation import AddressInput, CustomerInput
-from customers.shown_version import CarriedField, ShownVersionMixin
+from customers.services.labels import field_label, operator_text
+from customers.services.validation import EDITABLE_FIELDS, AddressInput, CustomerInput
+from customers.shown_version import ShownVersionForm
 
 ADDRESS_FIELDS = ["street", "city", "state", "zip", "country"]
 BLANK_CHOICE = ("", "---------")
@@ -58,13 +58,11 @@ class AddressCountryForm(forms.ModelForm):
         )
 
 
-class CustomerAdminForm(ShownVersionMixin, forms.ModelForm):
+class CustomerAdminForm(ShownVersionForm, forms.ModelForm):
     """The HQ customer; a change carries the version it showed (R11), and a save over a
     newer version (a store's edit applied meanwhile) is refused, saying what changed."""
 
     record_label = "customer"
-    shown_version = CarriedField()
-    shown_values = CarriedField()
 
     class Meta:
         model = Customer
@@ -78,10 +76,6 @@ class CustomerAdminForm(ShownVersionMixin, forms.ModelForm):
             "email",
             "phone",
         ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.add_carried_fields()
 
     def version_of(self, record) -> str:
         return str(record.version)
@@ -123,21 +117,15 @@ class CustomerAdminForm(ShownVersionMixin, forms.ModelForm):
         return data
 
 
-class PartyAdminForm(ShownVersionMixin, forms.ModelForm):
+class PartyAdminForm(ShownVersionForm, forms.ModelForm):
     """A customer's party (its names) at HQ: carries the version of its customer that it
     showed (R11), like the customer's own form."""
 
     record_label = "customer"
-    shown_version = CarriedField()
-    shown_values = CarriedField()
 
     class Meta:
         model = Party
         fields = ["type", "name", "first_name", "last_name", "organization_name"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.add_carried_fields()
 
     def current_for_update(self):
         # The customer row is the one account creation locks when it applies a store's
@@ -331,14 +319,8 @@ class SyncStatusFilterForm(forms.Form):
 
 # --- Store customers page (README "Admin", R11) ------------------------------------
 
-STORE_EDIT_LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "organization_name": "Organization name",
-    "email": "Email",
-    "phone": "Phone",
-    "customer_group": "Customer group",
-}
+# The store's edit form changes every editable field but the language.
+STORE_EDIT_LABELS = {name: field_label(name) for name in EDITABLE_FIELDS if name != "language"}
 
 
 def _store_service_errors(form: forms.Form, errors: list[str], *, strip_prefix: str = "") -> None:

@@ -8,15 +8,10 @@ import json
 import math
 from typing import Any
 
-FIELD_LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "organization_name": "Organization name",
-    "email": "Email",
-    "phone": "Phone",
-    "customer_group": "Customer group",
-    "language": "Language",
-}
+from customers.services.labels import field_label
+from customers.services.validation import EDITABLE_FIELDS
+
+FIELD_LABELS = {name: field_label(name) for name in EDITABLE_FIELDS}
 ADDRESS_LABELS = {
     "purpose": "purpose",
     "street": "street",

@@ -57,6 +57,7 @@ from customers.request_fix_parts import (
     ADDRESS_INPUTS,
     ADDRESS_MAX_LENGTHS,
     add_more_inputs,
+    code_choice_field,
     more_changes,
     more_layout,
 )
@@ -68,7 +69,7 @@ from customers.services.changes import (
 )
 from customers.services.labels import operator_text
 from customers.services.validation import AddressInput, ReferenceData
-from customers.shown_version import CarriedField, ShownVersionMixin, digest
+from customers.shown_version import ShownVersionForm, digest
 
 FIELD_MAX_LENGTHS = {"first_name": 100, "last_name": 100, "organization_name": 200}
 SET, CLEAR = "set", "clear"
@@ -101,15 +102,13 @@ def _customer_type(row: StagedChannelRequest, store) -> str | None:
     return staged.type if staged else None
 
 
-class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
+class StagedChannelRequestFixForm(ShownVersionForm, forms.ModelForm):
     """A staged channel request's changes in typed inputs (see the module docstring).
     ``layout()`` gives the admin its fieldsets; after ``is_valid`` ``remaining_errors``
     lists the problems left for a later fix."""
 
     record_label = "channel request"
     remaining_errors: list[str]
-    shown_version = CarriedField()
-    shown_values = CarriedField()
 
     class Meta:
         model = StagedChannelRequest
@@ -126,7 +125,6 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
         self._affiliation_input(part_of(raw, "affiliations", list))
         self._address_inputs(part_of(raw, "addresses", list))
         add_more_inputs(self, raw)
-        self.add_carried_fields()
 
     # --- The inputs ---
 
@@ -214,12 +212,11 @@ class StagedChannelRequestFixForm(ShownVersionMixin, forms.ModelForm):
                 guid = None  # not the store's GUID: the address cannot be linked by it
             self.address_guids.append(guid)
             prefix = f"address_{index}_"
-            purpose = as_text(a.get("purpose"))
-            purposes = list(AddressPurpose.choices)
-            if purpose not in AddressPurpose.values:
-                purposes.insert(0, (purpose, f"{purpose or '(none)'} (not a purpose)"))
-            self.fields[prefix + "purpose"] = forms.ChoiceField(
-                choices=purposes, initial=purpose, label=f"Address {index + 1}: purpose"
+            self.fields[prefix + "purpose"] = code_choice_field(
+                as_text(a.get("purpose")),
+                AddressPurpose,
+                kind="purpose",
+                label=f"Address {index + 1}: purpose",
             )
             for name, length in ADDRESS_MAX_LENGTHS.items():
                 self.fields[prefix + name] = forms.CharField(

@@ -114,15 +114,23 @@ def _address_change_inputs(form, index: int, change: dict, names: dict[str, str]
     )
 
 
+def code_choice_field(value: str, codes, *, kind: str, label: str) -> forms.ChoiceField:
+    """A select of ``codes`` (a choices enum) set to the stored ``value``; a value not
+    among them is listed first, marked as not a ``kind``."""
+    choices = list(codes.choices)
+    if value not in codes.values:
+        choices.insert(0, (value, f"{value or '(none)'} (not a {kind})"))
+    return forms.ChoiceField(choices=choices, initial=value, label=label)
+
+
 def _contact_inputs(form, index: int, contact: dict) -> None:
     """The inputs of one contact the request adds (its type from the list)."""
     prefix = f"contact_{index}_"
-    kind = as_text(contact.get("type"))
-    choices = list(ContactType.choices)
-    if kind not in ContactType.values:
-        choices.insert(0, (kind, f"{kind or '(none)'} (not a contact type)"))
-    form.fields[prefix + "type"] = forms.ChoiceField(
-        choices=choices, initial=kind, label=f"Contact {index + 1}: type"
+    form.fields[prefix + "type"] = code_choice_field(
+        as_text(contact.get("type")),
+        ContactType,
+        kind="contact type",
+        label=f"Contact {index + 1}: type",
     )
     form.fields[prefix + "value"] = forms.CharField(
         required=False,

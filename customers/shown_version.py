@@ -122,3 +122,15 @@ class ShownVersionMixin:
             changes = []
         what = ": " + "; ".join(changes) + "." if changes else "."
         return f"{head}{what} Reload to see the current values; nothing was saved."
+
+
+class ShownVersionForm(ShownVersionMixin, forms.Form):
+    """``ShownVersionMixin`` with its two hidden fields declared and filled when the form
+    is made; a model form lists it first: ``class F(ShownVersionForm, forms.ModelForm)``."""
+
+    shown_version = CarriedField()
+    shown_values = CarriedField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_carried_fields()

@@ -30,6 +30,19 @@ from .queries import rows
 from .report import invalid, unknown
 
 
+def hq_accounts(pairs) -> set[tuple[str, str]]:
+    """The (legal entity code, account) pairs at HQ among the accounts of ``pairs``."""
+    return set(
+        rows(
+            Customer.objects,
+            "account",
+            {account for _, account in pairs},
+            "legal_entity__code",
+            "account",
+        )
+    )
+
+
 class _ReferenceChecks:
     """The checks ``_FileState`` runs on the keys it collected (see its attributes)."""
 
@@ -95,15 +108,7 @@ class _ReferenceChecks:
 
         customers = seen.get("customer account", set())
         wanted = set(self.default_customer_refs) - customers
-        customers = set(
-            rows(
-                Customer.objects,
-                "account",
-                {account for _, account in wanted},
-                "legal_entity__code",
-                "account",
-            )
-        )
+        customers = hq_accounts(wanted)
         for (legal_entity, account), path in self.default_customer_refs.items():
             if (legal_entity, account) in wanted and (legal_entity, account) not in customers:
                 raise unknown(path, f"customer of legal entity {legal_entity}", account)
@@ -203,15 +208,7 @@ class _ReferenceChecks:
             }
             for alias, keys in guids.items()
         }
-        found_accounts = set(
-            rows(
-                Customer.objects,
-                "account",
-                {account for _, account in accounts},
-                "legal_entity__code",
-                "account",
-            )
-        )
+        found_accounts = hq_accounts(accounts)
         names = {alias: name for name, alias in databases.items()}
         for (entry, key), path in self.edit_refs.items():  # in file order
             store, alias = entries[entry]

@@ -32,23 +32,17 @@ from .writing_edits import EDITS, write_customer_edits
 from .writing_setup import SETUP_WRITERS
 
 BATCH_SIZE = 1000
-# The order of the report's sections, whatever order the file and batches come in.
-REPORT_ORDER = (
-    "legal_entities",
-    "number_sequences",
-    "customer_groups",
-    "customer_attributes",
-    "affiliations",
-    "functionality_profiles",
-    "channel_databases",
-    "customers",
-    "customer_addresses",
-    "stores",
-    "async_customers",
-    "async_customer_addresses",
-    "async_addresses",
-    "transactions",
-    "customer_edits",
+# The order of the report's sections, whatever order the file and batches come in: the
+# file's sections and channel lists in their order, each followed by what it writes besides.
+WRITTEN_WITH = {
+    "legal_entities": ("number_sequences",),
+    "customers": ("customer_addresses",),
+    "async_customers": ("async_customer_addresses",),
+}
+REPORT_ORDER = tuple(
+    name
+    for section in (*(s for s in SECTIONS if s != "channel"), *CHANNEL_LISTS)
+    for name in (section, *WRITTEN_WITH.get(section, ()))
 )
 
 

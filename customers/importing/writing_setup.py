@@ -6,6 +6,7 @@ key, a batch in a few queries.
 
 import datetime as dt
 from collections.abc import Callable, Hashable, Iterable
+from operator import attrgetter
 from typing import Any
 
 from django.db import models
@@ -52,10 +53,12 @@ def _upsert(
     model: type[models.Model],
     rows: dict[Hashable, dict[str, Any]],
     lookup: str,
-    key: Callable[[Any], Hashable],
     counts: SectionCounts,
+    key: Callable[[Any], Hashable] | None = None,
 ) -> dict[Hashable, Any]:
-    """Creates or updates HQ rows by key (``lookup`` narrows the read); returns key -> row."""
+    """Creates or updates HQ rows by key (``lookup`` narrows the read; the key is the
+    ``lookup`` field's value unless ``key`` says otherwise); returns key -> row."""
+    key = key or attrgetter(lookup)
     found: dict[Hashable, Any] = {}
     for chunk in chunks(sorted({values[lookup] for values in rows.values()})):
         for obj in model.objects.filter(**{f"{lookup}__in": chunk}):
@@ -91,7 +94,6 @@ def _write_legal_entities(recs: list[Rec], report: ImportReport, now: dt.datetim
             rec["code"]: rec.present("code", "name", "currency", "duplicate_policy") for rec in recs
         },
         lookup="code",
-        key=lambda obj: obj.code,
         counts=report.section("legal_entities"),
     )
     # The customer number sequence: prefix and digits follow the file; next_number is
@@ -108,7 +110,6 @@ def _write_legal_entities(recs: list[Rec], report: ImportReport, now: dt.datetim
         model=NumberSequence,
         rows=sequences,
         lookup="legal_entity_id",
-        key=lambda obj: obj.legal_entity_id,
         counts=report.section("number_sequences"),
     )
 
@@ -134,7 +135,6 @@ def _by_key(section: str, model: type[models.Model], key: str, fields: tuple[str
             model=model,
             rows={rec[key]: rec.present(key, *fields) for rec in recs},
             lookup=key,
-            key=lambda obj: getattr(obj, key),
             counts=report.section(section),
         )
 
@@ -383,7 +383,6 @@ def _write_customer_addresses(
         model=Address,
         rows=addresses,
         lookup="location_id",
-        key=lambda obj: obj.location_id,
         counts=report.section("customer_addresses"),
     )
 
@@ -417,7 +416,6 @@ def _write_stores(recs: list[Rec], report: ImportReport, now: dt.datetime) -> No
         model=Store,
         rows=stores,
         lookup="number",
-        key=lambda obj: obj.number,
         counts=report.section("stores"),
     )
 

@@ -44,8 +44,8 @@ from customers.services.duplicates import (
 from customers.services.staging import (
     StagedOutcome,
     address_by_guid_location_id,
+    existing_outcome,
     guid_collision_error,
-    origin_matches,
     staged_rows_mark,
 )
 from customers.services.staging_events import outcome_events_record
@@ -103,17 +103,7 @@ def _existing_outcome(staged: StagedAsyncCustomer, account: str, origin: str) ->
     """A GUID HQ already made a customer from: the same record again (a re-run, or the
     order and statement receivers got there first) completes with that account; the
     same GUID from another channel database fails by name, never merged."""
-    if origin_matches(origin, staged.channel_database):
-        return StagedOutcome(staged.pk, account=account)
-    return StagedOutcome(
-        staged.pk,
-        error=guid_collision_error(
-            field="async_customer_id",
-            guid=staged.async_customer_id,
-            held_by=f"account {account}",
-            origin=origin,
-        ),
-    )
+    return existing_outcome(staged, origin, held_by=f"account {account}", account=account)
 
 
 Pending = tuple[StagedAsyncCustomer, CustomerInput, MatchKeys]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import partial
 from operator import itemgetter
 
 from django.conf import settings
@@ -240,15 +241,11 @@ def _linked_events_record(*, alias: str, channel_database: str, payloads, now) -
     addresses = AsyncAddress.objects.using(alias).filter(
         async_address_id__in_values=list(address_guids), synchronized_at=now
     )
+    linked = partial(NewEvent, action=EventAction.LINKED, at=now)
     events = (
         [
-            NewEvent(
-                kind=EventKind.CUSTOMER,
-                key=guid,
-                account=account,
-                action=EventAction.LINKED,
-                detail=f"to account {account}",
-                at=now,
+            linked(
+                kind=EventKind.CUSTOMER, key=guid, account=account, detail=f"to account {account}"
             )
             for guid, account in customers.values_list("async_customer_id", "account")
         ]
@@ -257,13 +254,11 @@ def _linked_events_record(*, alias: str, channel_database: str, payloads, now) -
     )
     if address_guids:
         events += [
-            NewEvent(
+            linked(
                 kind=EventKind.ADDRESS,
                 key=guid,
                 account=account,
-                action=EventAction.LINKED,
                 detail=f"to address {location_id} of account {account}",
-                at=now,
             )
             for guid, account, location_id in addresses.values_list(
                 "async_address_id", "customer_account", "location_id"

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -184,29 +185,23 @@ def _merge_locked(
         )
         customer_match_keys_refresh(customer_ids=[survivor.pk])
         # README "Event log": the merge on the log of every account it touched.
-        actor = user or name
+        merged_event = partial(
+            NewEvent, kind=EventKind.ACCOUNT, action=EventAction.MERGED, actor=user or name, at=now
+        )
         events_record(
             [
                 *(
-                    NewEvent(
-                        kind=EventKind.ACCOUNT,
+                    merged_event(
                         key=c.account,
                         account=c.account,
-                        action=EventAction.MERGED,
-                        actor=actor,
                         detail=f"merged into account {survivor.account}",
-                        at=now,
                     )
                     for c in merged
                 ),
-                NewEvent(
-                    kind=EventKind.ACCOUNT,
+                merged_event(
                     key=survivor.account,
                     account=survivor.account,
-                    action=EventAction.MERGED,
-                    actor=actor,
                     detail="took over account(s) " + ", ".join(c.account for c in merged),
-                    at=now,
                 ),
             ]
         )

@@ -8,8 +8,10 @@ is repaired by the next run sending them again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -165,38 +167,62 @@ def rows_not_staged(*, model, key: str, channel_database: str, rows: Sequence) -
     return [row for row in rows if getattr(row, key) not in already]
 
 
-def async_addresses_stage(
-    *, rows: Sequence[AsyncAddress], channel_database: str, upload_session_id: int
-) -> dict[str, int]:
-    """R3/R6: stage channel async addresses of existing customers; a GUID HQ already
-    staged is skipped. Call inside the upload session's HQ transaction."""
-    new_rows = rows_not_staged(
-        model=StagedAsyncAddress,
-        key="async_address_id",
-        channel_database=channel_database,
-        rows=rows,
-    )
-    StagedAsyncAddress.objects.bulk_create(
+def rows_stage(
+    *,
+    model,
+    key: str,
+    kind: str,
+    rows: Sequence,
+    channel_database: str,
+    upload_session_id: int,
+    values: Callable[[Any], dict],
+    account: Callable[[Any], str],
+) -> list:
+    """Stage the channel ``rows`` not staged from ``channel_database`` yet as ``model``
+    rows (GUID ``key``, store, session and ``values(row)``), each with its "uploaded"
+    event of ``kind`` for ``account(row)``; returns the rows staged."""
+    new_rows = rows_not_staged(model=model, key=key, channel_database=channel_database, rows=rows)
+    model.objects.bulk_create(
         [
-            StagedAsyncAddress(
-                async_address_id=row.async_address_id,
+            model(
+                **{key: getattr(row, key)},
                 channel_database=channel_database,
                 store_number=row.store_number,
                 upload_session_id=upload_session_id,
-                customer_account=row.customer_account,
-                **address_values(row),
-                created_at_store=row.created_at,
+                **values(row),
             )
             for row in new_rows
         ],
         batch_size=BULK_BATCH,
     )
     uploaded_events_record(
-        kind=EventKind.ADDRESS,
-        guids=[row.async_address_id for row in new_rows],
+        kind=kind,
+        guids=[getattr(row, key) for row in new_rows],
         channel_database=channel_database,
         upload_session_id=upload_session_id,
-        accounts=[row.customer_account for row in new_rows],
+        accounts=[account(row) for row in new_rows],
+    )
+    return new_rows
+
+
+def async_addresses_stage(
+    *, rows: Sequence[AsyncAddress], channel_database: str, upload_session_id: int
+) -> dict[str, int]:
+    """R3/R6: stage channel async addresses of existing customers; a GUID HQ already
+    staged is skipped. Call inside the upload session's HQ transaction."""
+    new_rows = rows_stage(
+        model=StagedAsyncAddress,
+        key="async_address_id",
+        kind=EventKind.ADDRESS,
+        rows=rows,
+        channel_database=channel_database,
+        upload_session_id=upload_session_id,
+        values=lambda row: {
+            "customer_account": row.customer_account,
+            **address_values(row),
+            "created_at_store": row.created_at,
+        },
+        account=attrgetter("customer_account"),
     )
     return {"async_addresses": len(rows), "async_addresses_staged": len(new_rows)}
 
@@ -222,6 +248,21 @@ def guid_collision_error(*, field: str, guid, origin: str, held_by: str | None) 
     return (
         f'{field}: GUID "{guid}" is {where}; a GUID must not repeat another channel '
         "database's, so this record is not merged (the store must create it again)"
+    )
+
+
+def existing_outcome(staged, origin: str, *, held_by: str, **made) -> StagedOutcome:
+    """A GUID HQ already made a record from (``held_by`` it, from ``origin``): the same
+    record again completes with ``made`` (its account or location id); the same GUID
+    from another channel database fails by name, never merged."""
+    if origin_matches(origin, staged.channel_database):
+        return StagedOutcome(staged.pk, **made)
+    guid_field = STAGED_SUBJECTS[type(staged)][1]
+    return StagedOutcome(
+        staged.pk,
+        error=guid_collision_error(
+            field=guid_field, guid=getattr(staged, guid_field), held_by=held_by, origin=origin
+        ),
     )
 
 
@@ -297,8 +338,9 @@ def staged_addresses_create(*, staged_rows: Sequence[StagedAsyncAddress]) -> lis
     touched_customers: set[int] = set()
     for staged in staged_rows:
         if staged.async_address_id in existing:
-            outcomes[staged.pk] = _existing_address_outcome(
-                staged, *existing[staged.async_address_id]
+            location_id, origin = existing[staged.async_address_id]
+            outcomes[staged.pk] = existing_outcome(
+                staged, origin, held_by=f"HQ address {location_id}", location_id=location_id
             )
             continue
         store = stores.get(staged.store_number)
@@ -378,24 +420,6 @@ def _address_targets(staged_rows: Sequence[StagedAsyncAddress]) -> tuple[dict, d
         .values_list("async_address_id", "location_id", "async_origin")
     }
     return stores, customers, existing
-
-
-def _existing_address_outcome(
-    staged: StagedAsyncAddress, location_id: str, origin: str
-) -> StagedOutcome:
-    """A GUID HQ already made an address from: the same record again completes with its
-    location id; the same GUID from another channel database fails by name."""
-    if origin_matches(origin, staged.channel_database):
-        return StagedOutcome(staged.pk, location_id=location_id)
-    return StagedOutcome(
-        staged.pk,
-        error=guid_collision_error(
-            field="async_address_id",
-            guid=staged.async_address_id,
-            held_by=f"HQ address {location_id}",
-            origin=origin,
-        ),
-    )
 
 
 def staged_record_fail(*, model, pk: int, reason: str) -> int:

@@ -40,6 +40,17 @@ class StoreCustomerResult:
         return self.customer.account if self.customer else None
 
 
+def _created_async(*, alias: str, store, data, reason: str = "") -> StoreCustomerResult:
+    """The customer created async in the store's channel database; a real-time store
+    says why (``reason``)."""
+    customer = async_customer_create(alias=alias, store_number=store.number, data=data)
+    return StoreCustomerResult(
+        mode="async",
+        async_customer=customer,
+        fallback_reason=f"{reason}; created as an async customer" if reason else "",
+    )
+
+
 def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCustomerResult:
     """R1: create a customer the way the store's profile and connectivity say.
 
@@ -73,28 +84,25 @@ def customer_create_at_store(*, store: Store, data: CustomerInput) -> StoreCusto
         refs=store_reference_data_or_hq(store=store),
     )
     if store.creates_customers_async:
-        customer = async_customer_create(alias=alias, store_number=store.number, data=data)
-        return StoreCustomerResult(mode="async", async_customer=customer)
+        return _created_async(alias=alias, store=store, data=data)
     try:
         created = _create_at_hq_now(store=store, data=data)
     except HQ_UNREACHABLE as error:
         # R1: HQ cannot be reached, so the store works as an async store for this one.
-        customer = async_customer_create(alias=alias, store_number=store.number, data=data)
-        return StoreCustomerResult(
-            mode="async",
-            async_customer=customer,
-            fallback_reason=f"HQ could not be reached ({type(error).__name__}); "
-            "created as an async customer",
+        return _created_async(
+            alias=alias,
+            store=store,
+            data=data,
+            reason=f"HQ could not be reached ({type(error).__name__})",
         )
     if created.held:
         # R12, policy "review": HQ does not create a possible duplicate; created async,
         # the upload brings it to HQ, which holds it for review (README "Store customers").
-        customer = async_customer_create(alias=alias, store_number=store.number, data=data)
-        return StoreCustomerResult(
-            mode="async",
-            async_customer=customer,
-            fallback_reason=f"HQ holds it for review as a {created.duplicates}; "
-            "created as an async customer",
+        return _created_async(
+            alias=alias,
+            store=store,
+            data=data,
+            reason=f"HQ holds it for review as a {created.duplicates}",
         )
     customer = created.customer
     channel_customers_apply(

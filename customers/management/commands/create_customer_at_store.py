@@ -1,25 +1,12 @@
 import json
 
 from django.contrib.admin.utils import quote
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.urls import reverse
 
-from commerce.db import ChannelDatabaseUnreachable
-from commerce.models import Store
-from customers.services.labels import operator_text
+from customers.management.arguments import store_argument_add, store_for, store_refusals
 from customers.services.store import customer_create_at_store
-from customers.services.validation import (
-    CustomerInput,
-    CustomerValidationError,
-    StoreInputError,
-)
-
-
-def store_for(number: str) -> Store:
-    store = Store.objects.filter(number=number).first()
-    if store is None:
-        raise CommandError(f'Unknown store "{number}".')
-    return store
+from customers.services.validation import CustomerInput
 
 
 class Command(BaseCommand):
@@ -31,7 +18,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--store", required=True, help="store number, e.g. S0001")
+        store_argument_add(parser)
         parser.add_argument(
             "--type",
             choices=["person", "organization"],
@@ -58,16 +45,8 @@ class Command(BaseCommand):
             phone=options["phone"],
             customer_group=options["customer_group"],
         )
-        try:
+        with store_refusals(store, "the customer"):
             result = customer_create_at_store(store=store, data=data)
-        except StoreInputError as error:
-            raise CommandError(
-                f"Store {store.number} refused the customer: {operator_text(str(error))}"
-            ) from error
-        except CustomerValidationError as error:
-            raise CommandError(f"HQ refused the customer: {operator_text(str(error))}") from error
-        except ChannelDatabaseUnreachable as error:
-            raise CommandError(error.cannot_be_reached) from error
         if result.fallback_reason:
             self.stderr.write(f"Store {store.number}: {result.fallback_reason}.")
         if result.duplicates:

@@ -2,8 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from commerce.db import ChannelDatabaseUnreachable
-from customers.management.commands.create_customer_at_store import store_for
+from customers.management.arguments import store_argument_add, store_for, store_refusals
 from customers.models import ADDRESS_FIELDS, ContactType
 from customers.services.changes import (
     EDITABLE_FIELDS,
@@ -14,13 +13,8 @@ from customers.services.changes import (
     CustomerChangesError,
     attribute_value_typed,
 )
-from customers.services.labels import operator_text
 from customers.services.requests import CustomerEditError, customer_edit_at_store
-from customers.services.validation import (
-    AddressInput,
-    CustomerValidationError,
-    StoreInputError,
-)
+from customers.services.validation import AddressInput
 
 ADDRESS_KEYS = {"purpose", "street", "city", "state", "zip", "country", "primary", "is_primary"}
 
@@ -122,6 +116,30 @@ def attribute_setting(text: str) -> tuple[str, object]:
     return name.strip(), attribute_value_typed(value)
 
 
+def changes_from(options: dict) -> CustomerChanges:
+    """The command's options as the store's changes to one customer."""
+    fields = {
+        name: options[name]
+        for name in EDITABLE_FIELDS
+        if name != "language" and options.get(name) is not None
+    }
+    attributes = dict(attribute_setting(text) for text in options["set_attribute"])
+    attributes.update(dict.fromkeys(options["clear_attribute"]))
+    return CustomerChanges(
+        fields=fields,
+        addresses=tuple(address_from_json(text) for text in options["add_address"]),
+        attributes=attributes,
+        affiliations=tuple(options["add_affiliation"]),
+        affiliations_removed=tuple(options["remove_affiliation"]),
+        address_changes=tuple(
+            address_change_from_json(ref, text) for ref, text in options["change_address"]
+        ),
+        addresses_retired=tuple(options["retire_address"]),
+        contacts=tuple(contact_from_json(text) for text in options["add_contact"]),
+        contacts_removed=tuple(contact_locator(text) for text in options["remove_contact"]),
+    )
+
+
 class Command(BaseCommand):
     help = (
         "Change a customer the way the store does (R11): in place for an async customer not "
@@ -130,7 +148,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--store", required=True, help="store number, e.g. S0001")
+        store_argument_add(parser)
         parser.add_argument(
             "--customer", required=True, help="the async customer's GUID or the account number"
         )
@@ -184,40 +202,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         store = store_for(options["store"])
-        fields = {
-            name: options[name]
-            for name in EDITABLE_FIELDS
-            if name != "language" and options.get(name) is not None
-        }
-        try:
-            attributes = dict(attribute_setting(text) for text in options["set_attribute"])
-            attributes.update(dict.fromkeys(options["clear_attribute"]))
-            changes = CustomerChanges(
-                fields=fields,
-                addresses=tuple(address_from_json(text) for text in options["add_address"]),
-                attributes=attributes,
-                affiliations=tuple(options["add_affiliation"]),
-                affiliations_removed=tuple(options["remove_affiliation"]),
-                address_changes=tuple(
-                    address_change_from_json(ref, text) for ref, text in options["change_address"]
-                ),
-                addresses_retired=tuple(options["retire_address"]),
-                contacts=tuple(contact_from_json(text) for text in options["add_contact"]),
-                contacts_removed=tuple(contact_locator(text) for text in options["remove_contact"]),
-            )
-            result = customer_edit_at_store(
-                store=store, customer=options["customer"], changes=changes
-            )
-        except (CustomerEditError, CustomerChangesError) as error:
-            raise CommandError(str(error)) from error
-        except StoreInputError as error:
-            raise CommandError(
-                f"Store {store.number} refused the change: {operator_text(str(error))}"
-            ) from error
-        except CustomerValidationError as error:
-            raise CommandError(f"HQ refused the change: {operator_text(str(error))}") from error
-        except ChannelDatabaseUnreachable as error:
-            raise CommandError(error.cannot_be_reached) from error
+        with store_refusals(store, "the change"):
+            try:
+                result = customer_edit_at_store(
+                    store=store, customer=options["customer"], changes=changes_from(options)
+                )
+            except (CustomerEditError, CustomerChangesError) as error:
+                raise CommandError(str(error)) from error
         if result.fallback_reason:
             self.stderr.write(f"Store {store.number}: {result.fallback_reason}.")
         self.stdout.write(

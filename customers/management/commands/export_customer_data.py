@@ -1,10 +1,10 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.core.serializers.json import DjangoJSONEncoder
 
+from customers.management.arguments import account_arguments_add, customer_for
 from customers.selectors.access import customer_data
-from customers.services.erasure import ErasureError, customer_find
 
 
 class Command(BaseCommand):
@@ -14,15 +14,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("account", metavar="ACCOUNT", help="The HQ customer account.")
-        parser.add_argument(
-            "--legal-entity", metavar="CODE", help="When two legal entities have the account."
-        )
+        account_arguments_add(parser)
 
     def handle(self, *args, account, legal_entity, **options):
-        try:
-            customer = customer_find(account=account, legal_entity=legal_entity)
-        except ErasureError as error:
-            raise CommandError(str(error)) from None
-        data = customer_data(customer)
+        data = customer_data(customer_for(account, legal_entity))
         self.stdout.write(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))

@@ -1,9 +1,8 @@
-import getpass
 import json
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from customers.management.arguments import shell_user, user_argument_add, user_for
 from customers.selectors import customer_export_row, customer_list
 from customers.services.merge import MergeError, customers_merge, merge_targets_find
 
@@ -29,18 +28,10 @@ class Command(BaseCommand):
             metavar="CODE",
             help="The legal entity of the accounts, when its account numbers repeat another's.",
         )
-        parser.add_argument(
-            "--user",
-            metavar="USERNAME",
-            help="The HQ user who merged (default: this shell's user, recorded by name).",
-        )
+        user_argument_add(parser, who="merged")
 
     def handle(self, *args, into, accounts, legal_entity, user, **options):
-        merged_by = None
-        if user:
-            merged_by = get_user_model().objects.filter(username=user).first()
-            if merged_by is None:
-                raise CommandError(f'unknown user "{user}"')
+        merged_by = user_for(user)
         try:
             survivor_id, merged_ids = merge_targets_find(
                 survivor=into, accounts=accounts, legal_entity=legal_entity
@@ -49,7 +40,7 @@ class Command(BaseCommand):
                 survivor_id=survivor_id,
                 merged_ids=merged_ids,
                 user=merged_by,
-                merger=f"{getpass.getuser()} (command line)",
+                merger=shell_user(),
             )
         except MergeError as error:
             raise CommandError(str(error)) from None

@@ -1,8 +1,6 @@
-import getpass
-
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from customers.management.arguments import shell_user, user_argument_add, user_for
 from customers.services.review import (
     DuplicateReviewError,
     staged_customer_for_review,
@@ -29,18 +27,10 @@ class Command(BaseCommand):
             metavar="NAME",
             help="The channel database that made the GUID, when several staged it.",
         )
-        parser.add_argument(
-            "--user",
-            metavar="USERNAME",
-            help="The HQ user who decided (default: this shell's user, recorded by name).",
-        )
+        user_argument_add(parser, who="decided")
 
     def handle(self, *args, async_id, link, create, channel_database, user, **options):
-        reviewer = None
-        if user:
-            reviewer = get_user_model().objects.filter(username=user).first()
-            if reviewer is None:
-                raise CommandError(f'Unknown user "{user}".')
+        reviewer = user_for(user)
         try:
             staged = staged_customer_for_review(
                 async_customer_id=async_id, channel_database=channel_database
@@ -50,7 +40,7 @@ class Command(BaseCommand):
                 link_account=link,
                 create=create,
                 user=reviewer,
-                reviewer=f"{getpass.getuser()} (command line)",
+                reviewer=shell_user(),
             )
         except DuplicateReviewError as error:
             raise CommandError(str(error)) from None

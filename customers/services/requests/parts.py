@@ -18,6 +18,8 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 
+from commerce.db import HQ
+from commerce.db.bulk import rows_upsert
 from customers.models import (
     Address,
     ContactInfo,
@@ -223,36 +225,15 @@ class HqParts:
 
     def write(self) -> None:
         """Store the batch's final state: one query per table and kind of write."""
-        values = [
-            CustomerAttributeValue(customer=c, attribute=attribute, value=value)
-            for (c, _), (attribute, value) in self.attributes.items()
-            if value is not None
-        ]
-        CustomerAttributeValue.objects.bulk_create(
-            values,
-            update_conflicts=True,
-            unique_fields=["customer", "attribute"],
-            update_fields=["value"],
-        )
-        _delete_pairs(
+        _values_write(
             CustomerAttributeValue,
-            "customer_id",
-            "attribute_id",
-            [(c.pk, pk) for (c, pk), (_, value) in self.attributes.items() if value is None],
+            ("customer_id", "attribute_id"),
+            [(c.pk, pk, value) for (c, pk), (_, value) in self.attributes.items()],
         )
-        CustomerAffiliation.objects.bulk_create(
-            [
-                CustomerAffiliation(customer=c, affiliation_id=pk)
-                for (c, pk), present in self.affiliations.items()
-                if present
-            ],
-            ignore_conflicts=True,
-        )
-        _delete_pairs(
+        _members_write(
             CustomerAffiliation,
-            "customer_id",
-            "affiliation_id",
-            [(c.pk, pk) for (c, pk), present in self.affiliations.items() if not present],
+            ("customer_id", "affiliation_id"),
+            [(c.pk, pk, present) for (c, pk), present in self.affiliations.items()],
         )
         self._write_contacts()
         self._write_addresses()
@@ -292,7 +273,33 @@ class HqParts:
         Address.objects.bulk_create([a for a in new if a.async_address_id not in existing])
 
 
+def _values_write(model, key: tuple[str, str], values: list[tuple]) -> None:
+    """Upsert the ``(first, second, value)`` rows on their two-column ``key``; a None
+    value deletes its row."""
+    rows_upsert(
+        model=model,
+        columns=[*key, "value"],
+        rows=[row for row in values if row[2] is not None],
+        unique=key,
+        using=HQ,
+    )
+    _delete_pairs(model, *key, [(a, b) for a, b, value in values if value is None])
+
+
+def _members_write(model, key: tuple[str, str], states: list[tuple]) -> None:
+    """Insert the ``(first, second, present)`` rows marked present (one already there
+    stays), delete the others. An insert and no update: ``rows_upsert`` needs a column
+    to update, so the ORM's ``ignore_conflicts`` does this one."""
+    first, second = key
+    model.objects.bulk_create(
+        [model(**{first: a, second: b}) for a, b, present in states if present],
+        ignore_conflicts=True,
+    )
+    _delete_pairs(model, first, second, [(a, b) for a, b, present in states if not present])
+
+
 def _delete_pairs(model, first: str, second: str, pairs: list[tuple]) -> None:
+    """Delete the rows whose ``(first, second)`` is one of ``pairs``, in one query."""
     if not pairs:
         return
     condition = Q()
@@ -380,35 +387,17 @@ class StagedParts:
                     self.removed_contacts.add(row.pk)
 
     def write(self) -> None:
-        StagedAsyncCustomerAttributeValue.objects.bulk_create(
-            [
-                StagedAsyncCustomerAttributeValue(staged_customer_id=pk, name=name, value=value)
-                for (pk, name), value in self.attributes.items()
-                if value is not None
-            ],
-            update_conflicts=True,
-            unique_fields=["staged_customer", "name"],
-            update_fields=["value"],
-        )
-        _delete_pairs(
+        """Store the batch's final state: one query per table and kind of write."""
+        key = ("staged_customer_id", "name")
+        _values_write(
             StagedAsyncCustomerAttributeValue,
-            "staged_customer_id",
-            "name",
-            [key for key, value in self.attributes.items() if value is None],
+            key,
+            [(pk, name, value) for (pk, name), value in self.attributes.items()],
         )
-        StagedAsyncCustomerAffiliation.objects.bulk_create(
-            [
-                StagedAsyncCustomerAffiliation(staged_customer_id=pk, name=name)
-                for (pk, name), present in self.affiliations.items()
-                if present
-            ],
-            ignore_conflicts=True,
-        )
-        _delete_pairs(
+        _members_write(
             StagedAsyncCustomerAffiliation,
-            "staged_customer_id",
-            "name",
-            [key for key, present in self.affiliations.items() if not present],
+            key,
+            [(pk, name, present) for (pk, name), present in self.affiliations.items()],
         )
         if self.retired:
             StagedAsyncCustomerAddress.objects.filter(pk__in=self.retired).delete()

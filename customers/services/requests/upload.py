@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from django.conf import settings
+from operator import attrgetter
 
 from commerce.events import EventKind
 from customers.models import ChannelRequest, StagedChannelRequest
-from customers.services.staging import rows_not_staged
-from customers.services.staging_events import uploaded_events_record
-
-BULK_BATCH = settings.CONVERSION_BATCH_SIZE
+from customers.services.staging import rows_stage
 
 
 def channel_requests_stage(
@@ -19,30 +15,19 @@ def channel_requests_stage(
 ) -> dict[str, int]:
     """R11/R3: stage channel requests; a request HQ already staged from this channel
     database is skipped, so sending the same rows again stages nothing twice."""
-    new_rows = rows_not_staged(
-        model=StagedChannelRequest, key="request_id", channel_database=channel_database, rows=rows
-    )
-    StagedChannelRequest.objects.bulk_create(
-        [
-            StagedChannelRequest(
-                request_id=row.request_id,
-                channel_database=channel_database,
-                store_number=row.store_number,
-                upload_session_id=upload_session_id,
-                target_async_customer_id=row.target_async_customer_id,
-                target_account=row.target_account,
-                edited_at=row.edited_at,
-                changes=row.changes,
-            )
-            for row in new_rows
-        ],
-        batch_size=BULK_BATCH,
-    )
-    uploaded_events_record(
+    new_rows = rows_stage(
+        model=StagedChannelRequest,
+        key="request_id",
         kind=EventKind.EDIT,
-        guids=[row.request_id for row in new_rows],
+        rows=rows,
         channel_database=channel_database,
         upload_session_id=upload_session_id,
-        accounts=[row.target_account for row in new_rows],
+        values=lambda row: {
+            "target_async_customer_id": row.target_async_customer_id,
+            "target_account": row.target_account,
+            "edited_at": row.edited_at,
+            "changes": row.changes,
+        },
+        account=attrgetter("target_account"),
     )
     return {"requests": len(rows), "requests_staged": len(new_rows)}
