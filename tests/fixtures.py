@@ -3,6 +3,7 @@ import uuid
 import pytest
 
 from commerce.models import ChannelSalesLine, ChannelSalesTransaction
+from customers.models import StagingStatus
 from customers.services import AddressInput, ContactInput, CustomerInput, async_customer_create
 from tests.factories.commerce import (
     ChannelDatabaseFactory,
@@ -15,6 +16,8 @@ from tests.factories.customers import (
     AsyncAddressFactory,
     CustomerAttributeFactory,
     CustomerFactory,
+    StagedAsyncCustomerAddressFactory,
+    StagedAsyncCustomerFactory,
 )
 
 
@@ -78,6 +81,53 @@ def organization(db):
         "houston": houston,
         "seattle": seattle,
     }
+
+
+@pytest.fixture
+def async_store():
+    """A store creating customers in async mode (profile ASYNC), with its own organization."""
+    return StoreFactory(functionality_profile=FunctionalityProfileFactory(code="ASYNC"))
+
+
+def realtime_profile():
+    """The functionality profile of stores that create customers at HQ at once."""
+    return FunctionalityProfileFactory(code="REALTIME", create_customer_in_async_mode=False)
+
+
+@pytest.fixture
+def realtime_store():
+    """A store creating customers at HQ at once (profile REALTIME)."""
+    return StoreFactory(functionality_profile=realtime_profile())
+
+
+def realtime_store_at(organization: dict, at: str = "houston", **fields):
+    """A real-time store S0003 of ``organization``, on the channel database of its store
+    ``at`` ("houston" or "seattle"); ``fields`` set more of the store."""
+    return StoreFactory(
+        number="S0003",
+        legal_entity=organization["legal_entity"],
+        default_customer=organization["default"],
+        channel_database=organization[at].channel_database,
+        functionality_profile=realtime_profile(),
+        **fields,
+    )
+
+
+def failed_houston_record(*, last_error: str, **fields):
+    """Ayşe Yılmaz's record from Houston (S0001), with a US address, that HQ rejected with
+    ``last_error``; ``fields`` set more of the staged record."""
+    staged = StagedAsyncCustomerFactory(
+        channel_database="HOUSTON",
+        store_number="S0001",
+        first_name="Ayşe",
+        last_name="Yılmaz",
+        email="ayse@example.com",
+        status=StagingStatus.FAILED,
+        last_error=last_error,
+        **fields,
+    )
+    StagedAsyncCustomerAddressFactory(staged_customer=staged, country="USA")
+    return staged
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -100,11 +101,11 @@ def wait_for(condition, *, timeout: float, poll: float = 0.1) -> bool:
 class PostgresDatabases:
     """Fresh PostgreSQL databases for HQ and two channels, dropped afterwards."""
 
-    def __init__(self):
+    def __init__(self, prefix: str = "t"):
         import psycopg
 
         self.psycopg = psycopg
-        self.prefix = f"t_{uuid.uuid4().hex[:10]}"
+        self.prefix = f"{prefix}_{uuid.uuid4().hex[:10]}"
         self.names = [f"{self.prefix}_hq", f"{self.prefix}_ch1", f"{self.prefix}_ch2"]
 
     def _admin(self):
@@ -128,17 +129,73 @@ class PostgresDatabases:
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def postgres_env(tmp_path):
-    """Environment for subprocesses using fresh PostgreSQL databases (migrated)."""
+@contextlib.contextmanager
+def migrated_postgres_env(tmp_path, prefix: str = "t"):
+    """Subprocess environment on fresh, migrated PostgreSQL databases named ``prefix``_*;
+    they are dropped on exit."""
     require_service("PostgreSQL", PG_HOST, PG_PORT)
-    databases = PostgresDatabases()
+    databases = PostgresDatabases(prefix)
     env = base_env(VAR_DIR=str(tmp_path), **databases.create())
     try:
         manage(env, "setup_databases")
         yield env
     finally:
         databases.drop()
+
+
+@pytest.fixture
+def postgres_env(tmp_path):
+    """Environment for subprocesses using fresh PostgreSQL databases (migrated)."""
+    with migrated_postgres_env(tmp_path) as env:
+        yield env
+
+
+@pytest.fixture
+def jobs_env(postgres_env):
+    """For tests that run the jobs themselves, with no cluster: no store-write triggers."""
+    return {**postgres_env, "CONVERSION_TRIGGERS": "0"}
+
+
+JOB_WORKER = """
+import json, time
+{prelude}
+
+class Counter:
+    selected = succeeded = failed = 0
+    def add(self, selected=0, succeeded=0, failed=0, skipped=0, held=0, errors=()):
+        self.selected += selected; self.succeeded += succeeded; self.failed += failed
+
+while time.time() < {start_at}:
+    time.sleep(0.01)
+counter = Counter()
+{run}
+print(json.dumps([counter.selected, counter.succeeded, counter.failed]))
+"""
+
+
+def json_outputs_at_once(env: dict, template: str, fields: list[dict], *, delay: float = 3):
+    """Start one Django process per entry of ``fields``, running ``template`` formatted with
+    it and ``start_at``, one moment ``delay`` seconds ahead that the code waits for, so that
+    they run at once; returns each one's last output line, as JSON."""
+    start_at = time.time() + delay
+    processes = [python(env, template.format(start_at=start_at, **each)) for each in fields]
+    return [json.loads(finished(p).strip().splitlines()[-1]) for p in processes]
+
+
+def job_workers_at_once(env: dict, runs: list[str], *, prelude: str = "", delay: float = 3):
+    """Run each of ``runs`` (code that runs a job with ``progress=counter``) in its own
+    process after ``prelude``, all at once; returns each one's [selected, succeeded, failed]."""
+    fields = [{"prelude": prelude, "run": run} for run in runs]
+    return json_outputs_at_once(env, JOB_WORKER, fields, delay=delay)
+
+
+def account_creation_at_once(env: dict, *, workers: int, batch_size: int, prelude: str = ""):
+    """``workers`` processes running account creation at once (job_workers_at_once)."""
+    return job_workers_at_once(
+        env,
+        [f"account_creation_run(progress=counter, batch_size={batch_size})"] * workers,
+        prelude="from jobs.account_creation import account_creation_run\n" + prelude,
+    )
 
 
 @pytest.fixture
@@ -174,6 +231,48 @@ def qcluster_start(env: dict, *, prelude: str = "", log: Path | None = None) -> 
     finally:
         if log:
             output.close()
+
+
+@contextlib.contextmanager
+def qcluster_running(env: dict, *, prelude: str = "", log: Path | None = None):
+    """A qcluster (qcluster_start) for the duration of the ``with`` block, stopped as an
+    operator stops it afterwards (qcluster_stop)."""
+    cluster = qcluster_start(env, prelude=prelude, log=log)
+    try:
+        yield cluster
+    finally:
+        qcluster_stop(cluster)
+
+
+# Two stores, each with its channel database; for tests whose customers come later.
+TWO_STORES_SEED = """
+from devtools.generate import organization_generate
+organization_generate(stores=2)  # L001 at LOAD1 (alias channel), L002 at LOAD2 (channel2)
+"""
+
+# The outcome of a conversion at scale: statuses, duplicates, copies at the stores, runs.
+CONVERSION_CHECK = """
+import json
+from collections import Counter
+from django.db.models import Count
+from customers.models import ChannelCustomer, Customer, StagedAsyncCustomer
+from customers.selectors import async_status_rows
+from jobs.models import JobRun
+rows = list(async_status_rows())
+print(json.dumps({
+    "statuses": Counter(r["status"] for r in rows),
+    "rows": len(rows),
+    "customers": Customer.objects.exclude(async_customer_id=None).count(),
+    "duplicate_guids": Customer.objects.exclude(async_customer_id=None)
+        .values("async_customer_id").annotate(n=Count("id")).filter(n__gt=1).count(),
+    "duplicate_accounts": Customer.objects.values("legal_entity", "account")
+        .annotate(n=Count("id")).filter(n__gt=1).count(),
+    "staged": StagedAsyncCustomer.objects.count(),
+    "copies": {a: ChannelCustomer.objects.using(a).count() for a in ("channel", "channel2")},
+    "runs": Counter(JobRun.objects.values_list("status", flat=True)),
+    "workers": sorted(set(JobRun.objects.exclude(worker="").values_list("worker", flat=True))),
+}))
+"""
 
 
 def process_group_kill(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:

@@ -188,7 +188,8 @@ MAKERS = {
 }
 
 
-def _label(model):
+def model_label(model) -> str:
+    """A model's "app_label.Model" label, the id of a test parametrized by model."""
     return model._meta.label
 
 
@@ -213,29 +214,37 @@ def add_page_status(model) -> int:
     return 200 if can_add else 403
 
 
-@pytest.mark.parametrize("model", list(MAKERS), ids=_label)
-def test_changelist_add_and_change_pages_open(admin_client, model):
-    (obj,) = MAKERS[model](1)
+class AdminPagesContract:
+    """The admin pages of every model of ``MAKERS`` (model -> function making n rows) open,
+    list in constant queries and answer a search; a Test class of each app sets MAKERS."""
 
-    assert admin_client.get(admin_url(model, "changelist")).status_code == 200
-    assert admin_client.get(admin_url(model, "add")).status_code == add_page_status(model)
-    response = admin_client.get(admin_url(model, "change", obj.pk))
-    assert response.status_code == 200
-    assert response.context["original"] == obj
+    MAKERS: dict = {}
+
+    def pytest_generate_tests(self, metafunc):
+        metafunc.parametrize("model", list(self.MAKERS), ids=model_label)
+
+    def test_changelist_add_and_change_pages_open(self, admin_client, model):
+        (obj,) = self.MAKERS[model](1)
+
+        assert admin_client.get(admin_url(model, "changelist")).status_code == 200
+        assert admin_client.get(admin_url(model, "add")).status_code == add_page_status(model)
+        response = admin_client.get(admin_url(model, "change", obj.pk))
+        assert response.status_code == 200
+        assert response.context["original"] == obj
+
+    def test_changelist_queries_do_not_grow_with_rows(self, admin_client, model):
+        assert_changelist_queries_constant(admin_client, model, self.MAKERS[model])
+
+    def test_changelist_search_answers(self, admin_client, model):
+        self.MAKERS[model](2)
+
+        response = admin_client.get(admin_url(model, "changelist"), {"q": "a"})
+
+        assert response.status_code == 200
 
 
-@pytest.mark.parametrize("model", list(MAKERS), ids=_label)
-def test_changelist_queries_do_not_grow_with_rows(admin_client, model):
-    assert_changelist_queries_constant(admin_client, model, MAKERS[model])
-
-
-@pytest.mark.parametrize("model", list(MAKERS), ids=_label)
-def test_changelist_search_answers(admin_client, model):
-    MAKERS[model](2)
-
-    response = admin_client.get(admin_url(model, "changelist"), {"q": "a"})
-
-    assert response.status_code == 200
+class TestCommerceAdminPages(AdminPagesContract):
+    MAKERS = MAKERS
 
 
 # --- Channel database selection --------------------------------------------------------

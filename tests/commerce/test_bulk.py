@@ -112,11 +112,8 @@ def test_uuid_values_in_any_form_are_stored_as_the_orm_stores_them():
 
     insert(given)
     rows_upsert(
-        model=ChannelCustomer,
-        columns=COPY_COLUMNS,
         rows=[copy_row("A1", "x", guid=str(guids[1])), copy_row("A2", "y", guid=None)],
-        unique=["legal_entity", "account"],
-        using="channel",
+        **COPY_UPSERT,
     )
     read = AsyncCustomer.objects.using("channel").order_by("pk")
     assert list(read.values_list("async_customer_id", flat=True)) == [orm_guid, *guids]
@@ -225,6 +222,13 @@ def test_unknown_or_repeated_columns_are_refused():
 # --- rows_upsert ------------------------------------------------------------------------
 
 COPY_COLUMNS = ["legal_entity", "account", "name", "type", "async_customer_id", "hq_version"]
+# rows_upsert's arguments for channel customer copies, keyed by legal entity and account.
+COPY_UPSERT = {
+    "model": ChannelCustomer,
+    "columns": COPY_COLUMNS,
+    "unique": ["legal_entity", "account"],
+    "using": "channel",
+}
 
 
 def copy_row(account, name, *, version=1, guid=None, legal_entity="LE1"):
@@ -248,12 +252,9 @@ def test_upsert_inserts_new_keys_updates_existing_ones_and_returns_ids_in_row_or
     rows = [copy_row("A2", "New", guid=guid), copy_row("A1", "Renamed", version=7)]
     with transaction.atomic(using="channel"):
         ids = rows_upsert(
-            model=ChannelCustomer,
-            columns=COPY_COLUMNS,
             rows=rows,
-            unique=["legal_entity", "account"],
             return_ids=True,
-            using="channel",
+            **COPY_UPSERT,
         )
     copies = ChannelCustomer.objects.using("channel")
     assert ids[1] == kept.pk and ids[0] != kept.pk
@@ -271,12 +272,9 @@ def test_upsert_inserts_new_keys_updates_existing_ones_and_returns_ids_in_row_or
 def test_upsert_updates_only_the_columns_named():
     kept = ChannelCustomerFactory(legal_entity="LE1", account="A1", name="Old", hq_version=3)
     rows_upsert(
-        model=ChannelCustomer,
-        columns=COPY_COLUMNS,
         rows=[copy_row("A1", "New", version=4)],
-        unique=["legal_entity", "account"],
         update=["hq_version"],
-        using="channel",
+        **COPY_UPSERT,
     )
     kept.refresh_from_db()
     assert (kept.name, kept.hq_version) == ("Old", 4)
@@ -319,12 +317,9 @@ def upsert_statements(count):
             # Twice in one transaction: updates the second time.
             for _ in range(2):
                 ids = rows_upsert(
-                    model=ChannelCustomer,
-                    columns=COPY_COLUMNS,
                     rows=rows,
-                    unique=["legal_entity", "account"],
                     return_ids=True,
-                    using="channel",
+                    **COPY_UPSERT,
                 )
     assert len(ids) == count == ChannelCustomer.objects.using("channel").count()
     ChannelCustomer.objects.using("channel").all().delete()
@@ -348,12 +343,9 @@ def test_a_row_the_table_refuses_is_djangos_integrity_error_and_writes_nothing()
     kept = ChannelCustomerFactory(legal_entity="LE1", account="A1", name="Kept")
     with pytest.raises(IntegrityError), transaction.atomic(using="channel"):
         rows_upsert(
-            model=ChannelCustomer,
-            columns=COPY_COLUMNS,
             rows=[copy_row("A1", "Renamed"), copy_row("A2", None)],  # name is NOT NULL
-            unique=["legal_entity", "account"],
             return_ids=True,
-            using="channel",
+            **COPY_UPSERT,
         )
     assert list(ChannelCustomer.objects.using("channel").values_list("pk", "name")) == [
         (kept.pk, "Kept")
@@ -366,30 +358,21 @@ def test_a_value_too_long_for_postgresql_is_djangos_data_error():
         pytest.skip("SQLite does not enforce a column's length")
     with pytest.raises(DataError), transaction.atomic(using="channel"):
         rows_upsert(
-            model=ChannelCustomer,
-            columns=COPY_COLUMNS,
             rows=[copy_row("A1", "x"), copy_row("A2", "y", legal_entity="L" * 11)],
-            unique=["legal_entity", "account"],
-            using="channel",
+            **COPY_UPSERT,
         )
     assert not ChannelCustomer.objects.using("channel").exists()
 
 
 @pytest.mark.usefixtures("upsert_path")
 def test_upsert_refuses_what_it_cannot_do_right():
-    upsert = {
-        "model": ChannelCustomer,
-        "columns": COPY_COLUMNS,
-        "unique": ["legal_entity", "account"],
-        "using": "channel",
-    }
     with pytest.raises(ValueError, match="given twice"):
-        rows_upsert(rows=[copy_row("A1", "x"), copy_row("A1", "y")], **upsert)
+        rows_upsert(rows=[copy_row("A1", "x"), copy_row("A1", "y")], **COPY_UPSERT)
     with pytest.raises(ValueError, match="no id back"):
-        rows_upsert(rows=[], only_rising="hq_version", return_ids=True, **upsert)
+        rows_upsert(rows=[], only_rising="hq_version", return_ids=True, **COPY_UPSERT)
     with pytest.raises(ValueError, match="not among the columns written"):
-        rows_upsert(rows=[], **{**upsert, "unique": ["legal_entity", "email"]})
-    assert rows_upsert(rows=[], return_ids=True, **upsert) == []
+        rows_upsert(rows=[], **{**COPY_UPSERT, "unique": ["legal_entity", "email"]})
+    assert rows_upsert(rows=[], return_ids=True, **COPY_UPSERT) == []
     assert not ChannelCustomer.objects.using("channel").exists()
 
 

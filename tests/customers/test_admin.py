@@ -42,16 +42,14 @@ from customers.models import (
     StagingStatus,
 )
 from tests.commerce.test_admin import (
-    add_page_status,
+    AdminPagesContract,
     admin_url,
-    assert_changelist_queries_constant,
     change_form_post_data,
     in_channel,
     registered_models,
 )
 from tests.factories.commerce import (
     ChannelDatabaseFactory,
-    FunctionalityProfileFactory,
     StoreFactory,
 )
 from tests.factories.customers import (
@@ -166,37 +164,12 @@ MAKERS = {
 }
 
 
-def _label(model):
-    return model._meta.label
-
-
 def test_every_registered_customers_model_has_sample_rows():
     assert set(registered_models("customers")) == set(MAKERS)
 
 
-@pytest.mark.parametrize("model", list(MAKERS), ids=_label)
-def test_changelist_add_and_change_pages_open(admin_client, model):
-    (obj,) = MAKERS[model](1)
-
-    assert admin_client.get(admin_url(model, "changelist")).status_code == 200
-    assert admin_client.get(admin_url(model, "add")).status_code == add_page_status(model)
-    response = admin_client.get(admin_url(model, "change", obj.pk))
-    assert response.status_code == 200
-    assert response.context["original"] == obj
-
-
-@pytest.mark.parametrize("model", list(MAKERS), ids=_label)
-def test_changelist_queries_do_not_grow_with_rows(admin_client, model):
-    assert_changelist_queries_constant(admin_client, model, MAKERS[model])
-
-
-@pytest.mark.parametrize("model", list(MAKERS), ids=_label)
-def test_changelist_search_answers(admin_client, model):
-    MAKERS[model](2)
-
-    response = admin_client.get(admin_url(model, "changelist"), {"q": "a"})
-
-    assert response.status_code == 200
+class TestCustomersAdminPages(AdminPagesContract):
+    MAKERS = MAKERS
 
 
 def test_site_header_says_retail_hq(admin_client):
@@ -465,20 +438,6 @@ def test_add_at_store_offers_country_names(admin_client, async_store):
 # --- Add customer at store (R1) --------------------------------------------------------------
 
 ADD_AT_STORE = "/admin/customers/customer/add-at-store/"
-
-
-@pytest.fixture
-def async_store():
-    return StoreFactory(functionality_profile=FunctionalityProfileFactory(code="ASYNC"))
-
-
-@pytest.fixture
-def realtime_store():
-    return StoreFactory(
-        functionality_profile=FunctionalityProfileFactory(
-            code="REALTIME", create_customer_in_async_mode=False
-        )
-    )
 
 
 def _store_customer(store, **overrides):

@@ -42,7 +42,7 @@ EXPORT_KEYS = {
     "affiliations",
 }
 ADDRESS_KEYS = {"location_id", "purpose", "street", "city", "state", "zip", "country", "primary"}
-STATUS_KEYS = {
+STATUS_COLUMNS = [
     "kind",
     "store",
     "channel_database",
@@ -50,7 +50,7 @@ STATUS_KEYS = {
     "status",
     "customer_account",
     "last_error",
-}
+]
 
 
 def _run(*args) -> str:
@@ -178,7 +178,7 @@ def test_status_json_lists_every_async_customer_and_address(async_records):
     rows = json.loads(_run("async_customer_status", "--format", "json"))
 
     assert sorted(row["async_id"] for row in rows) == sorted(_guid(r) for r in async_records)
-    assert all(set(row) == STATUS_KEYS for row in rows)
+    assert all(set(row) == set(STATUS_COLUMNS) for row in rows)
     assert {row["status"] for row in rows} == {"pending_upload"}
     assert sorted(row["kind"] for row in rows) == ["address"] * 2 + ["customer"] * 3
     assert {row["channel_database"] for row in rows} == {"CHANNEL", "CHANNEL2"}
@@ -201,15 +201,7 @@ def test_status_filters_by_status_and_store(async_records):
 def test_status_table_has_header_aligned_rows_and_count(async_records):
     lines = _run("async_customer_status").splitlines()
 
-    assert lines[0].split() == [
-        "kind",
-        "store",
-        "channel_database",
-        "async_id",
-        "status",
-        "customer_account",
-        "last_error",
-    ]
+    assert lines[0].split() == STATUS_COLUMNS
     assert lines[-1] == "5 rows"
     status_column = lines[0].index("status")
     assert all(line[status_column:].startswith("pending_upload") for line in lines[1:-1])

@@ -25,11 +25,11 @@ from tests.factories.customers import (
     CustomerAttributeFactory,
     CustomerGroupFactory,
     StagedAsyncAddressFactory,
-    StagedAsyncCustomerAddressFactory,
     StagedAsyncCustomerAttributeValueFactory,
     StagedAsyncCustomerFactory,
 )
 from tests.factories.jobs import UserFactory
+from tests.fixtures import failed_houston_record
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -38,16 +38,9 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 def failed(organization):
     """A Houston record HQ rejected for its loyalty tier, otherwise valid."""
     CustomerAttributeFactory(name="Household size", type="integer")
-    staged = StagedAsyncCustomerFactory(
-        channel_database="HOUSTON",
-        store_number="S0001",
-        first_name="Ayşe",
-        last_name="Yılmaz",
-        email="ayse@example.com",
-        status=StagingStatus.FAILED,
-        last_error='attributes.Tier: "Diamond" is not one of Silver, Gold',
+    staged = failed_houston_record(
+        last_error='attributes.Tier: "Diamond" is not one of Silver, Gold'
     )
-    StagedAsyncCustomerAddressFactory(staged_customer=staged, country="USA")
     StagedAsyncCustomerAttributeValueFactory(staged_customer=staged, name="Tier", value="Diamond")
     staged.processed_at = staged.staged_at
     staged.save()

@@ -500,22 +500,27 @@ def test_business_errors_are_loaded_into_the_channel_database_as_is():
 # --- Structural errors reject the whole file -------------------------------------------
 
 
-def _set(path: list, value):
+def parent_of(payload: dict, path: list):
+    """The container holding the item that ``path`` (keys and indexes) leads to."""
+    for step in path[:-1]:
+        payload = payload[step]
+    return payload
+
+
+def set_at(path: list, value):
+    """A mutation of an import file: the item at ``path`` becomes ``value``."""
+
     def mutate(payload):
-        target = payload
-        for step in path[:-1]:
-            target = target[step]
-        target[path[-1]] = value
+        parent_of(payload, path)[path[-1]] = value
 
     return mutate
 
 
-def _delete(path: list):
+def delete_at(path: list):
+    """A mutation of an import file: the item at ``path`` is removed."""
+
     def mutate(payload):
-        target = payload
-        for step in path[:-1]:
-            target = target[step]
-        del target[path[-1]]
+        del parent_of(payload, path)[path[-1]]
 
     return mutate
 
@@ -551,139 +556,139 @@ STRUCTURAL_ERRORS = [
         id="unknown-section",
     ),
     pytest.param(
-        _set(["stores", 1, "colour"], "blue"),
+        set_at(["stores", 1, "colour"], "blue"),
         'stores[1].colour: unknown field, got "blue"',
         id="unknown-field",
     ),
     pytest.param(
-        _set(["channel", 1, "async_customers", 0, "addresses", 0, "planet"], "Mars"),
+        set_at(["channel", 1, "async_customers", 0, "addresses", 0, "planet"], "Mars"),
         'channel[1].async_customers[0].addresses[0].planet: unknown field, got "Mars"',
         id="unknown-nested-field",
     ),
     pytest.param(
-        _set(["customers", 0, "account"], 1),
+        set_at(["customers", 0, "account"], 1),
         "customers[0].account: must be a string, got 1",
         id="number-for-string",
     ),
     pytest.param(
-        _set(["channel", 0, "transactions", 0, "lines", 0, "quantity"], 2),
+        set_at(["channel", 0, "transactions", 0, "lines", 0, "quantity"], 2),
         'channel[0].transactions[0].lines[0].quantity: must be a decimal string such as "9.99", '
         "got 2",
         id="number-for-decimal-string",
     ),
     pytest.param(
-        _set(["legal_entities", 0, "customer_account_digits"], True),
+        set_at(["legal_entities", 0, "customer_account_digits"], True),
         "legal_entities[0].customer_account_digits: must be an integer, got true",
         id="bool-for-integer",
     ),
     pytest.param(
-        _set(["stores", 0, "offline"], "no"),
+        set_at(["stores", 0, "offline"], "no"),
         'stores[0].offline: must be true or false, got "no"',
         id="string-for-bool",
     ),
     pytest.param(
-        _set(["channel", 1, "async_customers", 0, "attributes"], ["Newsletter"]),
+        set_at(["channel", 1, "async_customers", 0, "attributes"], ["Newsletter"]),
         'channel[1].async_customers[0].attributes: must be an object, got ["Newsletter"]',
         id="list-for-object",
     ),
     pytest.param(
-        _set(["channel", 1, "transactions"], {"id": "x"}),
+        set_at(["channel", 1, "transactions"], {"id": "x"}),
         'channel[1].transactions: must be a list, got {"id": "x"}',
         id="object-for-list",
     ),
     pytest.param(
-        _delete(["channel", 1, "transactions", 0, "business_date"]),
+        delete_at(["channel", 1, "transactions", 0, "business_date"]),
         "channel[1].transactions[0].business_date: required field is missing",
         id="missing-required",
     ),
     pytest.param(
-        _set(["channel", 0, "async_customers", 0, "addresses", 1, "country"], None),
+        set_at(["channel", 0, "async_customers", 0, "addresses", 1, "country"], None),
         "channel[0].async_customers[0].addresses[1].country: is required, got null",
         id="null-required",
     ),
     pytest.param(
-        _delete(["customers", 0, "last_name"]),
+        delete_at(["customers", 0, "last_name"]),
         "customers[0].last_name: is required for a person, got null",
         id="missing-name-of-hq-person",
     ),
     pytest.param(
-        _set(["channel", 0, "async_customers", 0, "type"], "alien"),
+        set_at(["channel", 0, "async_customers", 0, "type"], "alien"),
         'channel[0].async_customers[0].type: must be "person" or "organization", got "alien"',
         id="bad-customer-type",
     ),
     pytest.param(
-        _set(["channel", 1, "async_customers", 0, "addresses", 0, "purpose"], "holiday"),
+        set_at(["channel", 1, "async_customers", 0, "addresses", 0, "purpose"], "holiday"),
         'channel[1].async_customers[0].addresses[0].purpose: must be one of "delivery", '
         '"invoice", "business", "home", "other", got "holiday"',
         id="bad-address-purpose",
     ),
     pytest.param(
-        _set(["channel", 1, "async_customers", 0, "contacts", 0, "type"], "fax"),
+        set_at(["channel", 1, "async_customers", 0, "contacts", 0, "type"], "fax"),
         'channel[1].async_customers[0].contacts[0].type: must be one of "email", "phone", "url", '
         'got "fax"',
         id="bad-contact-type",
     ),
     pytest.param(
-        _set(["customer_attributes", 1, "type"], "colour"),
+        set_at(["customer_attributes", 1, "type"], "colour"),
         'customer_attributes[1].type: must be one of "boolean", "text", "integer", "decimal", '
         '"date", "choice", got "colour"',
         id="bad-attribute-type",
     ),
     pytest.param(
-        _set(["channel", 1, "async_customers", 0, "async_id"], "not-a-guid"),
+        set_at(["channel", 1, "async_customers", 0, "async_id"], "not-a-guid"),
         "channel[1].async_customers[0].async_id: must be a GUID such as "
         '5f0c2c8e-1d2b-4c3a-9e8f-0a1b2c3d4e5f, got "not-a-guid"',
         id="malformed-guid",
     ),
     pytest.param(
-        _set(["channel", 1, "async_customers", 0, "created_at"], "24/11/2026 10:00"),
+        set_at(["channel", 1, "async_customers", 0, "created_at"], "24/11/2026 10:00"),
         "channel[1].async_customers[0].created_at: must be an ISO 8601 datetime such as "
         '2026-11-24T10:00:00Z, got "24/11/2026 10:00"',
         id="malformed-datetime",
     ),
     pytest.param(
-        _set(["channel", 1, "transactions", 0, "business_date"], "2026-13-01"),
+        set_at(["channel", 1, "transactions", 0, "business_date"], "2026-13-01"),
         'channel[1].transactions[0].business_date: must be a date YYYY-MM-DD, got "2026-13-01"',
         id="malformed-date",
     ),
     pytest.param(
-        _set(["channel", 1, "transactions", 0, "lines", 1, "unit_price"], "9,99"),
+        set_at(["channel", 1, "transactions", 0, "lines", 1, "unit_price"], "9,99"),
         'channel[1].transactions[0].lines[1].unit_price: must be a decimal string such as "9.99", '
         'got "9,99"',
         id="malformed-decimal",
     ),
     pytest.param(
-        _set(["channel", 1, "store"], "S9999"),
+        set_at(["channel", 1, "store"], "S9999"),
         'channel[1].store: unknown store "S9999"',
         id="unknown-store",
     ),
     pytest.param(
-        _set(["stores", 1, "legal_entity"], "XXX"),
+        set_at(["stores", 1, "legal_entity"], "XXX"),
         'stores[1].legal_entity: unknown legal entity "XXX"',
         id="unknown-legal-entity",
     ),
     pytest.param(
-        _set(["customer_groups", 0, "legal_entity"], "XXX"),
+        set_at(["customer_groups", 0, "legal_entity"], "XXX"),
         'customer_groups[0].legal_entity: unknown legal entity "XXX"',
         id="unknown-legal-entity-of-group",
     ),
     pytest.param(
-        _set(["stores", 1, "channel_database"], "AUSTIN"),
+        set_at(["stores", 1, "channel_database"], "AUSTIN"),
         'stores[1].channel_database: unknown channel database "AUSTIN"',
         id="unknown-channel-database",
     ),
     pytest.param(
-        _set(["stores", 1, "functionality_profile"], "SYNC"),
+        set_at(["stores", 1, "functionality_profile"], "SYNC"),
         'stores[1].functionality_profile: unknown functionality profile "SYNC"',
         id="unknown-functionality-profile",
     ),
     pytest.param(
-        _set(["stores", 1, "default_customer"], "C999999"),
+        set_at(["stores", 1, "default_customer"], "C999999"),
         'stores[1].default_customer: unknown customer of legal entity USRT "C999999"',
         id="unknown-default-customer",
     ),
     pytest.param(
-        _set(["customers", 0, "customer_group"], "WHOLESALE"),
+        set_at(["customers", 0, "customer_group"], "WHOLESALE"),
         'customers[0].customer_group: unknown customer group "WHOLESALE"',
         id="unknown-customer-group",
     ),
@@ -717,19 +722,19 @@ STRUCTURAL_ERRORS = [
         id="repeated-location-id",
     ),
     pytest.param(
-        _set(["channel", 1, "transactions", 0, "async_customer"], guid(2)),
+        set_at(["channel", 1, "transactions", 0, "async_customer"], guid(2)),
         'channel[1].transactions[0].async_customer: set together with customer "C000001"; '
         f'use one of them, got "{guid(2)}"',
         id="customer-and-async-customer",
     ),
     pytest.param(
-        _set(["channel_databases", 1, "alias"], "channel9"),
+        set_at(["channel_databases", 1, "alias"], "channel9"),
         "channel_databases[1].alias: not a configured channel database alias "
         f'(configured: {", ".join(settings.CHANNEL_DATABASES)}), got "channel9"',
         id="alias-not-configured",
     ),
     pytest.param(
-        _delete(["customer_attributes", 1, "choices"]),
+        delete_at(["customer_attributes", 1, "choices"]),
         "customer_attributes[1].choices: must list the values of a choice attribute, got null",
         id="choice-without-choices",
     ),

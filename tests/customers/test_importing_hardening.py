@@ -48,21 +48,12 @@ from tests.customers.test_importing import (
     guid,
     row_counts,
     sales_transaction,
+    set_at,
     setup_sections,
     valid_file,
 )
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-
-
-def _set(path: list, value):
-    def mutate(payload):
-        target = payload
-        for step in path[:-1]:
-            target = target[step]
-        target[path[-1]] = value
-
-    return mutate
 
 
 def _rejected(payload) -> str:
@@ -137,179 +128,181 @@ CREATED_AT = ["channel", 0, "async_customers", 0, "created_at"]
 
 LIMITS = [
     pytest.param(
-        _set(["customers", 0, "email"], "a" * 255),
+        set_at(["customers", 0, "email"], "a" * 255),
         f'customers[0].email: must be at most 254 characters, got "{"a" * 76}…',
         id="string-longer-than-its-column",
     ),
     pytest.param(
-        _set(["customers", 0, "account"], "C" * (ACCOUNT_MAX_LENGTH + 1)),
+        set_at(["customers", 0, "account"], "C" * (ACCOUNT_MAX_LENGTH + 1)),
         f"customers[0].account: must be at most {ACCOUNT_MAX_LENGTH} characters, "
         f'got "{"C" * (ACCOUNT_MAX_LENGTH + 1)}"',
         id="account-longer-than-the-account-length",
     ),
     pytest.param(
-        _set(["channel", 0, "async_addresses", 0, "customer"], "C" * (ACCOUNT_MAX_LENGTH + 1)),
+        set_at(["channel", 0, "async_addresses", 0, "customer"], "C" * (ACCOUNT_MAX_LENGTH + 1)),
         f"channel[0].async_addresses[0].customer: must be at most {ACCOUNT_MAX_LENGTH} "
         f'characters, got "{"C" * (ACCOUNT_MAX_LENGTH + 1)}"',
         id="async-address-customer-longer-than-the-account-length",
     ),
     pytest.param(
-        _set(["channel", 1, "transactions", 0, "customer"], "C" * (TRANSACTION_ACCOUNT_LENGTH + 1)),
+        set_at(
+            ["channel", 1, "transactions", 0, "customer"], "C" * (TRANSACTION_ACCOUNT_LENGTH + 1)
+        ),
         f"channel[1].transactions[0].customer: must be at most {TRANSACTION_ACCOUNT_LENGTH} "
         f'characters, got "{"C" * (TRANSACTION_ACCOUNT_LENGTH + 1)}"',
         id="transaction-customer-longer-than-its-column",
     ),
     pytest.param(
-        _set(CREATED_AT, "0001-01-01T00:00:00+01:00"),
+        set_at(CREATED_AT, "0001-01-01T00:00:00+01:00"),
         "channel[0].async_customers[0].created_at: out of range: must fall within years 1 to "
         '9999 in UTC, got "0001-01-01T00:00:00+01:00"',
         id="created-at-before-year-1-in-utc",
     ),
     pytest.param(
-        _set(CREATED_AT, "9999-12-31T23:30:00-01:00"),
+        set_at(CREATED_AT, "9999-12-31T23:30:00-01:00"),
         "channel[0].async_customers[0].created_at: out of range: must fall within years 1 to "
         '9999 in UTC, got "9999-12-31T23:30:00-01:00"',
         id="created-at-after-year-9999-in-utc",
     ),
     pytest.param(
-        _set(["channel", 0, "async_addresses", 0, "created_at"], "0001-01-01T00:59:59+01:00"),
+        set_at(["channel", 0, "async_addresses", 0, "created_at"], "0001-01-01T00:59:59+01:00"),
         "channel[0].async_addresses[0].created_at: out of range: must fall within years 1 to "
         '9999 in UTC, got "0001-01-01T00:59:59+01:00"',
         id="async-address-created-at-before-year-1",
     ),
     pytest.param(
-        _set(CREATED_AT, "٢٠٢٦-11-24T10:00:00Z"),
+        set_at(CREATED_AT, "٢٠٢٦-11-24T10:00:00Z"),
         "channel[0].async_customers[0].created_at: must be an ISO 8601 datetime such as "
         '2026-11-24T10:00:00Z, got "٢٠٢٦-11-24T10:00:00Z"',
         id="created-at-with-arabic-indic-digits",
     ),
     pytest.param(
-        _set(CREATED_AT, "2026-11-24T10:00:00Z\n"),
+        set_at(CREATED_AT, "2026-11-24T10:00:00Z\n"),
         "channel[0].async_customers[0].created_at: must be an ISO 8601 datetime such as "
         '2026-11-24T10:00:00Z, got "2026-11-24T10:00:00Z\\n"',
         id="created-at-with-a-trailing-line-break",
     ),
     pytest.param(
-        _set(["channel", 0, "transactions", 0, "business_date"], "2026-11-2٤"),
+        set_at(["channel", 0, "transactions", 0, "business_date"], "2026-11-2٤"),
         'channel[0].transactions[0].business_date: must be a date YYYY-MM-DD, got "2026-11-2٤"',
         id="date-with-an-arabic-indic-digit",
     ),
     pytest.param(
-        _set(["channel", 0, "transactions", 0, "business_date"], "0000-01-01"),
+        set_at(["channel", 0, "transactions", 0, "business_date"], "0000-01-01"),
         'channel[0].transactions[0].business_date: must be a date YYYY-MM-DD, got "0000-01-01"',
         id="date-year-0",
     ),
     pytest.param(
-        _set([*LINE, "quantity"], "٣"),
+        set_at([*LINE, "quantity"], "٣"),
         'channel[0].transactions[0].lines[0].quantity: must be a decimal string such as "9.99", '
         'got "٣"',
         id="quantity-with-an-arabic-indic-digit",
     ),
     pytest.param(
-        _set([*LINE, "unit_price"], "9.99\n"),
+        set_at([*LINE, "unit_price"], "9.99\n"),
         'channel[0].transactions[0].lines[0].unit_price: must be a decimal string such as "9.99", '
         'got "9.99\\n"',
         id="price-with-a-trailing-line-break",
     ),
     pytest.param(
-        _set([*LINE, "quantity"], "-2"),
+        set_at([*LINE, "quantity"], "-2"),
         'channel[0].transactions[0].lines[0].quantity: must be greater than 0, got "-2"',
         id="negative-quantity",
     ),
     pytest.param(
-        _set([*LINE, "quantity"], "0.000"),
+        set_at([*LINE, "quantity"], "0.000"),
         'channel[0].transactions[0].lines[0].quantity: must be greater than 0, got "0.000"',
         id="zero-quantity",
     ),
     pytest.param(
-        _set([*LINE, "unit_price"], "-9.99"),
+        set_at([*LINE, "unit_price"], "-9.99"),
         'channel[0].transactions[0].lines[0].unit_price: must not be negative, got "-9.99"',
         id="negative-price",
     ),
     pytest.param(
-        _set([*LINE, "unit_price"], "1000000000000"),
+        set_at([*LINE, "unit_price"], "1000000000000"),
         "channel[0].transactions[0].lines[0].unit_price: out of range (ensure that there are no "
         'more than 12 digits before the decimal point), got "1000000000000"',
         id="price-beyond-max-digits",
     ),
     pytest.param(
-        _set([*LINE, "quantity"], "1.2345"),
+        set_at([*LINE, "quantity"], "1.2345"),
         "channel[0].transactions[0].lines[0].quantity: out of range (ensure that there are no "
         'more than 3 decimal places), got "1.2345"',
         id="quantity-beyond-decimal-places",
     ),
     pytest.param(
-        _set(["channel", 0, "transactions", 0, "lines"], []),
+        set_at(["channel", 0, "transactions", 0, "lines"], []),
         "channel[0].transactions[0].lines: must not be empty, got []",
         id="no-lines",
     ),
     pytest.param(
-        _set(["channel", 0, "async_customers", 0, "async_id"], guid(1) + "\n"),
+        set_at(["channel", 0, "async_customers", 0, "async_id"], guid(1) + "\n"),
         "channel[0].async_customers[0].async_id: must be a GUID such as "
         f'5f0c2c8e-1d2b-4c3a-9e8f-0a1b2c3d4e5f, got "{guid(1)}\\n"',
         id="guid-with-a-trailing-line-break",
     ),
     pytest.param(
-        _set(["stores", 0, "number"], "S0001\n"),
+        set_at(["stores", 0, "number"], "S0001\n"),
         "stores[0].number: must use letters, digits, '-' or '_' only, got \"S0001\\n\"",
         id="code-with-a-trailing-line-break",
     ),
     pytest.param(
-        _set(["channel", 0, "transactions", 0, "id"], "S0001-1\n000001"),
+        set_at(["channel", 0, "transactions", 0, "id"], "S0001-1\n000001"),
         "channel[0].transactions[0].id: must not contain control characters, "
         'got "S0001-1\\n000001"',
         id="id-with-a-line-break",
     ),
     pytest.param(
-        _set(["customers", 0, "last_name"], "Cus\x00tomer"),
+        set_at(["customers", 0, "last_name"], "Cus\x00tomer"),
         "customers[0].last_name: must not contain NUL (\\u0000), which PostgreSQL cannot store, "
         'got "Cus\\u0000tomer"',
         id="nul-in-a-name",
     ),
     pytest.param(
-        _set(["channel", 0, "async_customers", 0, "attributes"], {"Tier": "Go\x00ld"}),
+        set_at(["channel", 0, "async_customers", 0, "attributes"], {"Tier": "Go\x00ld"}),
         "channel[0].async_customers[0].attributes.Tier: must not contain NUL (\\u0000), which "
         'PostgreSQL cannot store, got "Go\\u0000ld"',
         id="nul-in-an-attribute-value",
     ),
     pytest.param(
-        _set(["channel", 0, "async_customers", 0, "attributes"], {"Ti\x00er": "Gold"}),
+        set_at(["channel", 0, "async_customers", 0, "attributes"], {"Ti\x00er": "Gold"}),
         'channel[0].async_customers[0].attributes."Ti\\u0000er": must not contain NUL (\\u0000), '
         'which PostgreSQL cannot store, got "Ti\\u0000er"',
         id="nul-in-an-attribute-name",
     ),
     pytest.param(
-        _set(["customers", 0, "first_name"], "De\ud800fault"),
+        set_at(["customers", 0, "first_name"], "De\ud800fault"),
         "customers[0].first_name: must be valid text, without a lone surrogate (\\ud800-\\udfff) "
         'or U+FFFF, got "De\\ud800fault"',
         id="lone-surrogate",
     ),
     pytest.param(
-        _set(["channel", 0, "async_customers", 0, "attributes"], {"Score": float("nan")}),
+        set_at(["channel", 0, "async_customers", 0, "attributes"], {"Score": float("nan")}),
         "channel[0].async_customers[0].attributes.Score: must be a finite number (NaN and "
         "Infinity are not JSON), got NaN",
         id="nan-attribute",
     ),
     pytest.param(
-        _set(["channel", 0, "async_customers", 0, "attributes"], {"Score": [1, float("-inf")]}),
+        set_at(["channel", 0, "async_customers", 0, "attributes"], {"Score": [1, float("-inf")]}),
         "channel[0].async_customers[0].attributes.Score[1]: must be a finite number (NaN and "
         "Infinity are not JSON), got -Infinity",
         id="infinity-inside-a-list",
     ),
     pytest.param(
-        _set(["legal_entities", 0, "customer_account_digits"], 10**5000),
+        set_at(["legal_entities", 0, "customer_account_digits"], 10**5000),
         "legal_entities[0].customer_account_digits: integer out of range (at most 64 bits), "
         "got an integer of 5001 digits",
         id="integer-beyond-the-conversion-limit",
     ),
     pytest.param(
-        _set(["channel", 0, "async_customers", 0, "attributes"], {"Visits": 2**64}),
+        set_at(["channel", 0, "async_customers", 0, "attributes"], {"Visits": 2**64}),
         "channel[0].async_customers[0].attributes.Visits: integer out of range (at most 64 "
         "bits), got 18446744073709551616",
         id="integer-beyond-64-bits",
     ),
     pytest.param(
-        _set(["channel", 0, "async_customers", 0, "attributes"], {"When": datetime.date.today()}),
+        set_at(["channel", 0, "async_customers", 0, "attributes"], {"When": datetime.date.today()}),
         "channel[0].async_customers[0].attributes.When: must be a JSON value (string, number, "
         f'true, false, null, list, object), got "{datetime.date.today()}"',
         id="not-a-json-value",

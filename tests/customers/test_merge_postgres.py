@@ -8,12 +8,9 @@ is left (C<-B after B<-A, B's alias A following to C). Never a cycle, never a ch
 lost, and every child on a live account.
 """
 
-import json
-import time
-
 import pytest
 
-from tests.support import finished, manage, python, python_json
+from tests.support import finished, json_outputs_at_once, manage, python, python_json
 
 pytestmark = [pytest.mark.postgres]
 
@@ -81,11 +78,8 @@ def test_three_operators_merging_overlapping_accounts_at_once(postgres_env):
     before = python_json(postgres_env, STATE)
     assert before["addresses"] > 0 and not before["merged_into"]
 
-    start_at = time.time() + 3
-    workers = {
-        role: python(postgres_env, WORKER.format(start_at=start_at, role=role)) for role in ROLES
-    }
-    results = {r: json.loads(finished(w).strip().splitlines()[-1]) for r, w in workers.items()}
+    outputs = json_outputs_at_once(postgres_env, WORKER, [{"role": role} for role in ROLES])
+    results = dict(zip(ROLES, outputs, strict=True))
     after = python_json(postgres_env, STATE)
 
     merged_into = {int(k): v for k, v in after["merged_into"].items()}

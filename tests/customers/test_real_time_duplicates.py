@@ -18,9 +18,8 @@ from customers.models import (
 )
 from customers.services import CustomerInput, customer_create_at_store
 from tests.customers.test_duplicates import existing
-from tests.factories.commerce import FunctionalityProfileFactory, StoreFactory
 from tests.factories.customers import AddressFactory
-from tests.fixtures import run
+from tests.fixtures import realtime_store_at, run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -28,15 +27,7 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 @pytest.fixture
 def galleria(organization):
     AddressFactory(party=organization["default"].party, is_primary=True, country="USA")
-    return StoreFactory(
-        number="S0003",
-        legal_entity=organization["legal_entity"],
-        default_customer=organization["default"],
-        channel_database=organization["houston"].channel_database,
-        functionality_profile=FunctionalityProfileFactory(
-            code="REALTIME", create_customer_in_async_mode=False
-        ),
-    )
+    return realtime_store_at(organization)
 
 
 @pytest.fixture
@@ -107,24 +98,29 @@ def test_policy_review_creates_it_async_and_hq_holds_it_for_review(galleria, ona
     assert Customer.objects.count() == customers_before
 
 
-def test_the_command_says_the_duplicate_and_the_review(galleria, ona, organization):
+def _create_at_galleria(first_name: str, last_name: str) -> tuple[dict, str]:
+    """create_customer_at_store at S0003 for ona@example.com: its JSON and its stderr."""
     out, err = io.StringIO(), io.StringIO()
     call_command(
         "create_customer_at_store",
         "--store",
         "S0003",
         "--first-name",
-        "O.",
+        first_name,
         "--last-name",
-        "Simkute",
+        last_name,
         "--email",
         "ona@example.com",
         stdout=out,
         stderr=err,
     )
-    created = json.loads(out.getvalue())
+    return json.loads(out.getvalue()), err.getvalue()
+
+
+def test_the_command_says_the_duplicate_and_the_review(galleria, ona, organization):
+    created, err = _create_at_galleria("O.", "Simkute")
     assert created["possible_duplicates"] == [ona.account]
-    assert err.getvalue() == (
+    assert err == (
         f"Store S0003: possible duplicate of {ona.account} (same email); "
         "created and listed under possible duplicates.\n"
     )
@@ -132,20 +128,6 @@ def test_the_command_says_the_duplicate_and_the_review(galleria, ona, organizati
     legal_entity = organization["legal_entity"]
     legal_entity.duplicate_policy = "review"
     legal_entity.save()
-    out, err = io.StringIO(), io.StringIO()
-    call_command(
-        "create_customer_at_store",
-        "--store",
-        "S0003",
-        "--first-name",
-        "Ona",
-        "--last-name",
-        "S",
-        "--email",
-        "ona@example.com",
-        stdout=out,
-        stderr=err,
-    )
-    held = json.loads(out.getvalue())
+    held, err = _create_at_galleria("Ona", "S")
     assert held["account"] is None and held["async_customer_id"]
-    assert "HQ holds it for review" in err.getvalue() and err.getvalue().count("\n") == 1
+    assert "HQ holds it for review" in err and err.count("\n") == 1

@@ -118,6 +118,19 @@ def test_a_type_confused_request_stored_at_hq_fails_alone(organization):
 # --- The typed fix form ------------------------------------------------------------------
 
 
+# The request's one address; a fix of the email leaves it as it is.
+PIKE_STREET = {
+    "async_address_id": "6f1c9a52-4df1-4a8e-9d0e-1f6f1f1f1f1f",
+    "purpose": "home",
+    "street": "1 Pike St",
+    "city": "Seattle",
+    "state": "WA",
+    "zip": "98101",
+    "country": "USA",
+    "is_primary": True,
+}
+
+
 @pytest.fixture
 def failed_request(organization):
     """A Seattle request HQ rejected: a malformed email and a decimal it got as text."""
@@ -135,18 +148,7 @@ def failed_request(organization):
             "fields": {"email": "ona@", "phone": "+15550100"},
             "attributes": {"Tier": "Gold", "Credit limit": 12.5},
             "affiliations": ["Employees"],
-            "addresses": [
-                {
-                    "async_address_id": "6f1c9a52-4df1-4a8e-9d0e-1f6f1f1f1f1f",
-                    "purpose": "home",
-                    "street": "1 Pike St",
-                    "city": "Seattle",
-                    "state": "WA",
-                    "zip": "98101",
-                    "country": "USA",
-                    "is_primary": True,
-                }
-            ],
+            "addresses": [dict(PIKE_STREET)],
         },
     )
 
@@ -191,18 +193,7 @@ def test_fixing_the_email_saves_typed_changes_only(admin_client, failed_request)
         "fields": {"email": "ona@seattle.example", "phone": "+15550100"},
         "attributes": {"Credit limit": 12.5, "Tier": "Gold"},
         "affiliations": ["Employees"],
-        "addresses": [
-            {
-                "async_address_id": "6f1c9a52-4df1-4a8e-9d0e-1f6f1f1f1f1f",
-                "purpose": "home",
-                "street": "1 Pike St",
-                "city": "Seattle",
-                "state": "WA",
-                "zip": "98101",
-                "country": "USA",
-                "is_primary": True,
-            }
-        ],
+        "addresses": [PIKE_STREET],
     }
     assert failed_request.fixed_at is not None
 

@@ -24,9 +24,8 @@ from customers.services.changes import CustomerChanges
 from customers.services.requests import CustomerEditError, customer_edit_at_store
 from customers.services.validation import AddressInput
 from jobs import upload
-from tests.factories.commerce import FunctionalityProfileFactory, StoreFactory
 from tests.factories.customers import CustomerGroupFactory
-from tests.fixtures import convert, person, run
+from tests.fixtures import convert, person, realtime_store_at, run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -336,15 +335,7 @@ def test_unknown_customer_and_empty_change_are_refused(organization):
 
 @pytest.fixture
 def realtime(organization):
-    return StoreFactory(
-        number="S0003",
-        legal_entity=organization["legal_entity"],
-        default_customer=organization["default"],
-        channel_database=organization["houston"].channel_database,
-        functionality_profile=FunctionalityProfileFactory(
-            code="REALTIME", create_customer_in_async_mode=False
-        ),
-    )
+    return realtime_store_at(organization)
 
 
 def test_real_time_creation_falls_back_to_async_when_the_hq_call_fails(realtime, monkeypatch):

@@ -30,9 +30,8 @@ from customers.services.changes import (
 )
 from customers.services.requests import at_store, customer_edit_at_store
 from customers.services.validation import StoreInputError
-from tests.factories.commerce import FunctionalityProfileFactory, StoreFactory
 from tests.factories.customers import CustomerGroupFactory
-from tests.fixtures import convert, person, run
+from tests.fixtures import convert, person, realtime_store_at, run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -384,15 +383,7 @@ def test_at_a_real_time_store_at_hq_at_once_or_as_a_request_when_hq_is_down(
     organization, kind, monkeypatch
 ):
     make, shows = KINDS[kind]
-    realtime = StoreFactory(
-        number="S0003",
-        legal_entity=organization["legal_entity"],
-        default_customer=organization["default"],
-        channel_database=organization["houston"].channel_database,
-        functionality_profile=FunctionalityProfileFactory(
-            code="REALTIME", create_customer_in_async_mode=False
-        ),
-    )
+    realtime = realtime_store_at(organization)
     customer = customer_create_at_store(store=realtime, data=rich_person()).customer
 
     at_once = customer_edit_at_store(

@@ -20,9 +20,9 @@ from customers.selectors.store_all import hq_customer_search, store_customer_sea
 from customers.services import async_customer_create, customer_create_at_store
 from customers.services import requests as request_services
 from customers.services.store_copy import StoreCopyError, customer_copy_to_store
-from tests.factories.commerce import FunctionalityProfileFactory, StoreFactory
+from tests.factories.commerce import StoreFactory
 from tests.factories.customers import AddressFactory, ChannelCustomerFactory
-from tests.fixtures import person, run
+from tests.fixtures import person, realtime_store_at, run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -60,15 +60,7 @@ def stores(organization):
         email="karen@example.com",
     )
     async_customer_create(alias="channel", store_number="S0001", data=person("Ona", "Stone"))
-    realtime = StoreFactory(
-        number="S0003",
-        legal_entity=organization["legal_entity"],
-        default_customer=organization["default"],
-        channel_database=organization["seattle"].channel_database,
-        functionality_profile=FunctionalityProfileFactory(
-            code="REALTIME", create_customer_in_async_mode=False
-        ),
-    )
+    realtime = realtime_store_at(organization, "seattle")
     rita = customer_create_at_store(
         store=realtime,
         data=replace(

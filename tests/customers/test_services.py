@@ -20,7 +20,7 @@ from customers.services import (
     customer_create_at_store,
     customer_input_errors,
 )
-from tests.factories.commerce import FunctionalityProfileFactory, StoreFactory
+from tests.factories.commerce import StoreFactory
 from tests.factories.customers import (
     AffiliationFactory,
     CustomerAttributeFactory,
@@ -50,20 +50,6 @@ def _person(**overrides) -> CustomerInput:
     )
     values.update(overrides)
     return CustomerInput(**values)
-
-
-@pytest.fixture
-def async_store():
-    return StoreFactory(functionality_profile=FunctionalityProfileFactory(code="ASYNC"))
-
-
-@pytest.fixture
-def realtime_store():
-    return StoreFactory(
-        functionality_profile=FunctionalityProfileFactory(
-            code="REALTIME", create_customer_in_async_mode=False
-        )
-    )
 
 
 def test_async_profile_creates_pending_async_customer_in_channel_only(async_store):

@@ -17,11 +17,9 @@ from customers.services.requests import customer_edit_at_store
 from tests.commerce.test_admin import admin_url, change_form_post_data
 from tests.factories.customers import (
     StagedAsyncAddressFactory,
-    StagedAsyncCustomerAddressFactory,
     StagedAsyncCustomerAttributeValueFactory,
-    StagedAsyncCustomerFactory,
 )
-from tests.fixtures import convert, person
+from tests.fixtures import convert, failed_houston_record, person
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -129,18 +127,10 @@ def test_the_version_is_rendered_in_the_page(admin_client, ona):
 @pytest.fixture
 def failed_staged(organization):
     """A Houston record HQ rejected for its customer group."""
-    staged = StagedAsyncCustomerFactory(
-        channel_database="HOUSTON",
-        store_number="S0001",
-        first_name="Ayşe",
-        last_name="Yılmaz",
-        email="ayse@example.com",
+    return failed_houston_record(
         customer_group="PLATINUM",
-        status=StagingStatus.FAILED,
         last_error='customer_group: unknown customer group "PLATINUM" in legal entity USRT',
     )
-    StagedAsyncCustomerAddressFactory(staged_customer=staged, country="USA")
-    return staged
 
 
 def test_a_staged_fix_over_a_stores_edit_applied_meanwhile_is_refused(

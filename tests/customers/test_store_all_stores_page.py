@@ -21,13 +21,13 @@ from customers.models import (
 )
 from customers.selectors import store_all
 from customers.services import async_customer_create, customer_create_at_store
-from tests.factories.commerce import FunctionalityProfileFactory, LegalEntityFactory, StoreFactory
+from tests.factories.commerce import LegalEntityFactory, StoreFactory
 from tests.factories.customers import (
     AddressFactory,
     ChannelCustomerFactory,
     CustomerGroupFactory,
 )
-from tests.fixtures import person, run
+from tests.fixtures import person, realtime_store_at, run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -59,15 +59,7 @@ def world(organization):
         legal_entity="USRT", account="C000101", first_name="Karen", last_name="Stone",
         name="Karen Stone",
     )  # fmt: skip
-    realtime = StoreFactory(
-        number="S0003",
-        legal_entity=organization["legal_entity"],
-        default_customer=organization["default"],
-        channel_database=organization["seattle"].channel_database,
-        functionality_profile=FunctionalityProfileFactory(
-            code="REALTIME", create_customer_in_async_mode=False
-        ),
-    )
+    realtime = realtime_store_at(organization, "seattle")
     rita = customer_create_at_store(store=realtime, data=person("Rita", "Stone")).customer
     oyvind = async_customer_create(
         alias="channel2", store_number="S0002", data=person("Øyvind", "Stone")

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from customers.models import AsyncCustomer, ChannelRequest, Customer
-from tests.factories.commerce import FunctionalityProfileFactory, StoreFactory
+from tests.fixtures import realtime_store_at
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -33,15 +33,7 @@ def test_create_at_an_async_store_prints_the_guid(organization):
 
 
 def test_create_at_a_real_time_store_prints_the_account(organization):
-    StoreFactory(
-        number="S0003",
-        legal_entity=organization["legal_entity"],
-        default_customer=organization["default"],
-        channel_database=organization["houston"].channel_database,
-        functionality_profile=FunctionalityProfileFactory(
-            code="REALTIME", create_customer_in_async_mode=False
-        ),
-    )
+    realtime_store_at(organization)
 
     result, _ = call(
         "create_customer_at_store",

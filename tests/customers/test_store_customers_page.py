@@ -28,14 +28,13 @@ from customers.services import async_customer_create, customer_create_at_store
 from customers.services.requests import at_store as request_services
 from jobs.models import JobRun
 from jobs.services import job_runs_execute, job_runs_request
-from tests.factories.commerce import FunctionalityProfileFactory, StoreFactory
 from tests.factories.customers import (
     AsyncCustomerFactory,
     ChannelCustomerAddressFactory,
     ChannelCustomerFactory,
     CustomerGroupFactory,
 )
-from tests.fixtures import person
+from tests.fixtures import person, realtime_store_at
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -392,16 +391,7 @@ def test_an_incomplete_address_names_its_fields(admin_client, houston, ona):
 @pytest.fixture
 def galleria(organization):
     """A real-time store on Houston's channel database, with an HQ customer and its copy."""
-    store = StoreFactory(
-        number="S0003",
-        name="Houston Galleria",
-        legal_entity=organization["legal_entity"],
-        default_customer=organization["default"],
-        channel_database=organization["houston"].channel_database,
-        functionality_profile=FunctionalityProfileFactory(
-            code="REALTIME", create_customer_in_async_mode=False
-        ),
-    )
+    store = realtime_store_at(organization, name="Houston Galleria")
     created = customer_create_at_store(store=store, data=person("Rita", "Now"))
     return store, created.customer.account
 

@@ -54,6 +54,14 @@ def bulk_records(n: int) -> None:
                 guid, address_guid = uuid.uuid4(), uuid.uuid4()
                 uploaded = status != "pending_upload"
                 linked = status == "synchronized"
+                postal = {
+                    "customer_account": "C000001",
+                    "purpose": "invoice",
+                    "street": f"{i} Bulk St",
+                    "city": "Houston",
+                    "zip": "77001",
+                    "country": "USA",
+                }
                 customers.append(
                     AsyncCustomer(
                         async_customer_id=guid,
@@ -69,12 +77,7 @@ def bulk_records(n: int) -> None:
                     AsyncAddress(
                         async_address_id=address_guid,
                         store_number=store,
-                        customer_account="C000001",
-                        purpose="invoice",
-                        street=f"{i} Bulk St",
-                        city="Houston",
-                        zip="77001",
-                        country="USA",
+                        **postal,
                         created_at=at,
                         upload_session_id=1 if uploaded else None,
                         location_id=f"L{status[:2]}{i:06d}{name[0]}" if linked else None,
@@ -102,12 +105,7 @@ def bulk_records(n: int) -> None:
                 staged_addresses.append(
                     StagedAsyncAddress(
                         async_address_id=address_guid,
-                        customer_account="C000001",
-                        purpose="invoice",
-                        street=f"{i} Bulk St",
-                        city="Houston",
-                        zip="77001",
-                        country="USA",
+                        **postal,
                         **common,
                     )
                 )

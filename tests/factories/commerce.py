@@ -81,19 +81,21 @@ class StoreFactory(factory.django.DjangoModelFactory):
     offline = False
 
 
-class ChannelSalesTransactionFactory(ChannelFactory):
-    class Meta:
-        model = ChannelSalesTransaction
+class Sale(factory.Factory):
+    """A cash-and-carry sale of 24 November 2026, at a store and as HQ holds it."""
 
-    transaction_id = factory.Sequence(lambda n: f"S0001-1-{n:06d}")
-    store_number = "S0001"
+    class Meta:
+        abstract = True
+
     type = TransactionType.CASH_AND_CARRY
     business_date = datetime.date(2026, 11, 24)
 
 
-class ChannelSalesLineFactory(ChannelFactory):
+class SaleLine(factory.Factory):
+    """One item 0001 at 9.99, numbered in turn: a sale's or an order's line."""
+
     class Meta:
-        model = ChannelSalesLine
+        abstract = True
 
     line_number = factory.Sequence(lambda n: n + 1)
     item = "0001"
@@ -101,26 +103,33 @@ class ChannelSalesLineFactory(ChannelFactory):
     unit_price = Decimal("9.99")
 
 
-class SalesTransactionFactory(factory.django.DjangoModelFactory):
+class ChannelSalesTransactionFactory(ChannelFactory, Sale):
+    class Meta:
+        model = ChannelSalesTransaction
+
+    transaction_id = factory.Sequence(lambda n: f"S0001-1-{n:06d}")
+    store_number = "S0001"
+
+
+class ChannelSalesLineFactory(ChannelFactory, SaleLine):
+    class Meta:
+        model = ChannelSalesLine
+
+
+class SalesTransactionFactory(factory.django.DjangoModelFactory, Sale):
     class Meta:
         model = SalesTransaction
 
     transaction_id = factory.Sequence(lambda n: f"S0001-9-{n:06d}")
     store = factory.SubFactory(StoreFactory)
     channel_database = factory.LazyAttribute(lambda o: o.store.channel_database.name)
-    type = TransactionType.CASH_AND_CARRY
-    business_date = datetime.date(2026, 11, 24)
 
 
-class SalesLineFactory(factory.django.DjangoModelFactory):
+class SalesLineFactory(factory.django.DjangoModelFactory, SaleLine):
     class Meta:
         model = SalesLine
 
     transaction = factory.SubFactory(SalesTransactionFactory)
-    line_number = factory.Sequence(lambda n: n + 1)
-    item = "0001"
-    quantity = Decimal("1")
-    unit_price = Decimal("9.99")
 
 
 class StatementFactory(factory.django.DjangoModelFactory):
@@ -142,12 +151,8 @@ class SalesOrderFactory(factory.django.DjangoModelFactory):
     total = Decimal("9.99")
 
 
-class SalesOrderLineFactory(factory.django.DjangoModelFactory):
+class SalesOrderLineFactory(factory.django.DjangoModelFactory, SaleLine):
     class Meta:
         model = SalesOrderLine
 
     order = factory.SubFactory(SalesOrderFactory)
-    line_number = factory.Sequence(lambda n: n + 1)
-    item = "0001"
-    quantity = Decimal("1")
-    unit_price = Decimal("9.99")

@@ -45,6 +45,39 @@ from tests.factories.base import ChannelFactory
 from tests.factories.commerce import LegalEntityFactory
 
 
+class PostalAddress(factory.Factory):
+    """The postal fields every address factory declares: a delivery address in the USA."""
+
+    class Meta:
+        abstract = True
+
+    purpose = "delivery"
+    street = factory.Faker("street_address")
+    city = factory.Faker("city")
+    zip = factory.Faker("postcode")
+    country = "USA"
+
+
+class PersonName(factory.Factory):
+    """A person's type and names, as HQ, staging and the channel databases hold them."""
+
+    class Meta:
+        abstract = True
+
+    type = CustomerType.PERSON
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+
+
+class NamedPerson(PersonName):
+    """A person's names and the full name made of them (parties, channel customers)."""
+
+    class Meta:
+        abstract = True
+
+    name = factory.LazyAttribute(lambda o: f"{o.first_name} {o.last_name}")
+
+
 class CustomerGroupFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CustomerGroup
@@ -73,14 +106,9 @@ class AffiliationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Affiliation {n}")
 
 
-class PartyFactory(factory.django.DjangoModelFactory):
+class PartyFactory(factory.django.DjangoModelFactory, NamedPerson):
     class Meta:
         model = Party
-
-    type = CustomerType.PERSON
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
-    name = factory.LazyAttribute(lambda o: f"{o.first_name} {o.last_name}")
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
@@ -97,58 +125,41 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     language = "en-us"
 
 
-class AddressFactory(factory.django.DjangoModelFactory):
+class AddressFactory(factory.django.DjangoModelFactory, PostalAddress):
     class Meta:
         model = Address
 
     party = factory.SubFactory(PartyFactory)
     location_id = factory.Sequence(lambda n: f"LOC-{n + 1:06d}")
-    purpose = "delivery"
-    street = factory.Faker("street_address")
-    city = factory.Faker("city")
-    zip = factory.Faker("postcode")
-    country = "USA"
 
 
-class ChannelCustomerFactory(ChannelFactory):
+class ChannelCustomerFactory(ChannelFactory, NamedPerson):
     class Meta:
         model = ChannelCustomer
 
     legal_entity = "LE00"
     account = factory.Sequence(lambda n: f"D{n + 1:06d}")
-    type = CustomerType.PERSON
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
-    name = factory.LazyAttribute(lambda o: f"{o.first_name} {o.last_name}")
 
 
-class AsyncCustomerFactory(ChannelFactory):
+class AsyncCustomerFactory(ChannelFactory, PersonName):
     class Meta:
         model = AsyncCustomer
 
     async_customer_id = factory.LazyFunction(uuid.uuid4)
     store_number = "S0001"
-    type = CustomerType.PERSON
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda o: f"{o.first_name.lower()}@example.com")
     created_at = factory.LazyFunction(timezone.now)
 
 
-class AsyncCustomerAddressFactory(ChannelFactory):
+class AsyncCustomerAddressFactory(ChannelFactory, PostalAddress):
     class Meta:
         model = AsyncCustomerAddress
 
     async_address_id = factory.LazyFunction(uuid.uuid4)
-    purpose = "delivery"
-    street = factory.Faker("street_address")
-    city = factory.Faker("city")
-    zip = factory.Faker("postcode")
-    country = "USA"
     is_primary = True
 
 
-class AsyncAddressFactory(ChannelFactory):
+class AsyncAddressFactory(ChannelFactory, PostalAddress):
     class Meta:
         model = AsyncAddress
 
@@ -156,10 +167,6 @@ class AsyncAddressFactory(ChannelFactory):
     store_number = "S0001"
     customer_account = "D000001"
     purpose = "invoice"
-    street = factory.Faker("street_address")
-    city = factory.Faker("city")
-    zip = factory.Faker("postcode")
-    country = "USA"
     created_at = factory.LazyFunction(timezone.now)
 
 
@@ -189,7 +196,7 @@ class CustomerAffiliationFactory(factory.django.DjangoModelFactory):
     affiliation = factory.SubFactory(AffiliationFactory)
 
 
-class ChannelCustomerAddressFactory(ChannelFactory):
+class ChannelCustomerAddressFactory(ChannelFactory, PostalAddress):
     """Pass ``customer`` (a ChannelCustomer of the same database) for ``using="channel2"``."""
 
     class Meta:
@@ -197,11 +204,6 @@ class ChannelCustomerAddressFactory(ChannelFactory):
 
     customer = factory.SubFactory(ChannelCustomerFactory)
     location_id = factory.Sequence(lambda n: f"LOC-C{n + 1:06d}")
-    purpose = "delivery"
-    street = factory.Faker("street_address")
-    city = factory.Faker("city")
-    zip = factory.Faker("postcode")
-    country = "USA"
 
 
 class AsyncCustomerContactFactory(ChannelFactory):
@@ -230,30 +232,22 @@ class AsyncCustomerAffiliationFactory(ChannelFactory):
     name = factory.Sequence(lambda n: f"Affiliation {n}")
 
 
-class StagedAsyncCustomerFactory(factory.django.DjangoModelFactory):
+class StagedAsyncCustomerFactory(factory.django.DjangoModelFactory, PersonName):
     class Meta:
         model = StagedAsyncCustomer
 
     channel_database = "CHANNEL"
     store_number = "S0001"
     async_customer_id = factory.LazyFunction(uuid.uuid4)
-    type = CustomerType.PERSON
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
     created_at_store = factory.LazyFunction(timezone.now)
 
 
-class StagedAsyncCustomerAddressFactory(factory.django.DjangoModelFactory):
+class StagedAsyncCustomerAddressFactory(factory.django.DjangoModelFactory, PostalAddress):
     class Meta:
         model = StagedAsyncCustomerAddress
 
     staged_customer = factory.SubFactory(StagedAsyncCustomerFactory)
     async_address_id = factory.LazyFunction(uuid.uuid4)
-    purpose = "delivery"
-    street = factory.Faker("street_address")
-    city = factory.Faker("city")
-    zip = factory.Faker("postcode")
-    country = "USA"
     is_primary = True
 
 
@@ -283,7 +277,7 @@ class StagedAsyncCustomerAffiliationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Affiliation {n}")
 
 
-class StagedAsyncAddressFactory(factory.django.DjangoModelFactory):
+class StagedAsyncAddressFactory(factory.django.DjangoModelFactory, PostalAddress):
     class Meta:
         model = StagedAsyncAddress
 
@@ -293,10 +287,6 @@ class StagedAsyncAddressFactory(factory.django.DjangoModelFactory):
     customer_account = "D000001"
     created_at_store = factory.LazyFunction(timezone.now)
     purpose = "invoice"
-    street = factory.Faker("street_address")
-    city = factory.Faker("city")
-    zip = factory.Faker("postcode")
-    country = "USA"
 
 
 class PossibleDuplicateFactory(factory.django.DjangoModelFactory):

@@ -35,6 +35,7 @@ from tests.commerce.test_admin import (
     admin_url,
     assert_changelist_queries_constant,
     change_form_post_data,
+    model_label,
     query_counts,
     registered_models,
 )
@@ -134,15 +135,11 @@ MAKERS = {
 }
 
 
-def _label(model):
-    return model._meta.label
-
-
 def test_every_jobs_model_is_in_the_admin():
     assert set(registered_models("jobs")) == set(MAKERS)
 
 
-@pytest.mark.parametrize("model", list(MAKERS), ids=_label)
+@pytest.mark.parametrize("model", list(MAKERS), ids=model_label)
 def test_jobs_pages_open_read_only(admin_client, model):
     (obj,) = MAKERS[model](1)
 
@@ -155,7 +152,7 @@ def test_jobs_pages_open_read_only(admin_client, model):
     assert response.context["has_change_permission"] is False
 
 
-@pytest.mark.parametrize("model", list(MAKERS), ids=_label)
+@pytest.mark.parametrize("model", list(MAKERS), ids=model_label)
 def test_jobs_changelist_queries_do_not_grow_with_rows(admin_client, model):
     assert_changelist_queries_constant(admin_client, model, MAKERS[model])
 

@@ -2,13 +2,10 @@
 
 import json
 import os
-import signal
-import subprocess
-import sys
 
 import pytest
 
-from tests.support import ROOT, finished, manage, python
+from tests.support import finished, manage, python, qcluster_running
 
 pytestmark = [pytest.mark.cluster]
 
@@ -20,36 +17,11 @@ for number, alias in org.stores:
 """
 
 
-def start_cluster(env):
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-
-
-def stop_cluster(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)  # qcluster stops its own workers
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def test_conversion_through_qcluster(sqlite_files_env):
     env = sqlite_files_env
     finished(python(env, SEED))
-    cluster = start_cluster(env)
-    try:
+    with qcluster_running(env):
         result = manage(env, "convert_async_customers", "--wait", "--timeout", "240", timeout=300)
-    finally:
-        stop_cluster(cluster)
 
     assert result.stdout.count("succeeded") >= 4, result.stdout
     assert "completed_with_errors" in result.stdout  # the invalid ones

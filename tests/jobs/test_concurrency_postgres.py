@@ -1,11 +1,16 @@
 """Several workers creating accounts at once on PostgreSQL: one customer per GUID, ever."""
 
-import json
-import time
-
 import pytest
 
-from tests.support import finished, manage, python
+from tests.support import (
+    account_creation_at_once,
+    finished,
+    job_workers_at_once,
+    json_outputs_at_once,
+    manage,
+    python,
+    python_json,
+)
 
 pytestmark = [pytest.mark.postgres]
 
@@ -14,23 +19,6 @@ from devtools.generate import organization_generate, async_customers_generate
 org = organization_generate(stores=2)
 for number, alias in org.stores:
     async_customers_generate(alias=alias, store_number=number, count={count}, invalid_every=50)
-"""
-
-WORKER = """
-import time
-from jobs.account_creation import account_creation_run
-from jobs.services import Progress
-
-class Counter:
-    selected = succeeded = failed = 0
-    def add(self, selected=0, succeeded=0, failed=0, skipped=0, held=0, errors=()):
-        self.selected += selected; self.succeeded += succeeded; self.failed += failed
-
-while time.time() < {start_at}:
-    time.sleep(0.01)
-counter = Counter()
-account_creation_run(progress=counter, batch_size=25)
-print(counter.selected, counter.succeeded, counter.failed)
 """
 
 CHECK = """
@@ -54,14 +42,12 @@ def test_four_workers_create_each_async_customer_exactly_once(postgres_env):
     finished(python(postgres_env, SEED.format(count=per_store)))
     manage(postgres_env, "run_job", "upload", "--sync")
 
-    start_at = time.time() + 3
-    workers = [python(postgres_env, WORKER.format(start_at=start_at)) for _ in range(4)]
-    results = [list(map(int, finished(w).split())) for w in workers]
+    results = account_creation_at_once(postgres_env, workers=4, batch_size=25)
 
     selected = [r[0] for r in results]
     assert sum(selected) == 2 * per_store  # every staged row claimed by exactly one worker
     assert sum(1 for s in selected if s > 0) >= 2, f"workers did not overlap: {selected}"
-    state = json.loads(finished(python(postgres_env, CHECK)))
+    state = python_json(postgres_env, CHECK)
     invalid = 2 * (per_store // 50)
     assert state["customers"] == 2 * per_store - invalid
     assert state["duplicate_guids"] == 0
@@ -82,25 +68,12 @@ for number, alias in [("L001", "channel"), ("L002", "channel2")]:
             transaction=txn, line_number=1, item="0001", quantity="1", unit_price="5.00")
 """
 
-ORDER_WORKER = """
-import time
+ORDER_WORKER_PRELUDE = """
 from jobs.orders import orders_sync_run
 from jobs.account_creation import account_creation_run
-
-class Counter:
-    selected = succeeded = failed = 0
-    def add(self, selected=0, succeeded=0, failed=0, skipped=0, held=0, errors=()):
-        self.selected += selected; self.succeeded += succeeded; self.failed += failed
-
-while time.time() < {start_at}:
-    time.sleep(0.01)
-counter = Counter()
-if "{kind}" == "orders":
-    orders_sync_run(progress=counter)
-else:
-    account_creation_run(progress=counter, batch_size=10)
-print(counter.selected, counter.succeeded, counter.failed)
 """
+ORDERS_RUN = "orders_sync_run(progress=counter)"
+ACCOUNTS_RUN = "account_creation_run(progress=counter, batch_size=10)"
 
 ORDERS_CHECK = """
 import json
@@ -128,16 +101,12 @@ def test_order_sync_and_account_creation_at_once_create_each_customer_once(postg
     finished(python(postgres_env, ORDERS_SEED))
     manage(postgres_env, "run_job", "upload", "--sync")
 
-    start_at = time.time() + 3
-    kinds = ["orders", "accounts", "orders", "accounts"]
-    workers = [python(postgres_env, ORDER_WORKER.format(start_at=start_at, kind=k)) for k in kinds]
-    for worker in workers:
-        finished(worker)
-    finished(
-        python(postgres_env, ORDER_WORKER.format(start_at=0, kind="orders"))
-    )  # retry leftovers
+    runs = [ORDERS_RUN, ACCOUNTS_RUN, ORDERS_RUN, ACCOUNTS_RUN]
+    job_workers_at_once(postgres_env, runs, prelude=ORDER_WORKER_PRELUDE)
+    # retry leftovers
+    job_workers_at_once(postgres_env, [ORDERS_RUN], prelude=ORDER_WORKER_PRELUDE, delay=0)
 
-    state = json.loads(finished(python(postgres_env, ORDERS_CHECK)))
+    state = python_json(postgres_env, ORDERS_CHECK)
     invalid = 2 * (per_store // 50)
     assert state["duplicate_guids"] == 0
     assert state["customers"] == 2 * per_store - invalid
@@ -185,35 +154,24 @@ print(json.dumps([[r.pk, r.status, r.worker, r.selected] for r in JobRun.objects
 def test_two_sync_conversions_take_over_a_lost_chain_and_exactly_one_runs_it(postgres_env):
     per_store = 40
     finished(python(postgres_env, SEED.format(count=per_store)))
-    lost = json.loads(finished(python(postgres_env, LOST_CHAIN)))
+    lost = python_json(postgres_env, LOST_CHAIN)
 
-    start_at = time.time() + 3
-    both = [python(postgres_env, SYNC_CONVERSION.format(start_at=start_at)) for _ in range(2)]
-    results = [json.loads(finished(p).strip().splitlines()[-1]) for p in both]
+    results = json_outputs_at_once(postgres_env, SYNC_CONVERSION, [{}, {}])
 
     ran = [result.get("ran", []) for result in results]
     assert sorted(run_id for ids in ran for run_id in ids if run_id in lost) == sorted(lost)
     assert sum(1 for ids in ran if set(lost) <= set(ids)) == 1, results  # one took it all
-    runs = {
-        pk: (status, worker)
-        for pk, status, worker, _ in json.loads(finished(python(postgres_env, RUNS)))
-    }
+    runs = {pk: (status, worker) for pk, status, worker, _ in python_json(postgres_env, RUNS)}
     assert {runs[pk][0] for pk in lost} <= {"succeeded", "completed_with_errors"}
     assert len({runs[pk][1] for pk in lost}) == 1  # claimed by one process
-    state = json.loads(finished(python(postgres_env, CHECK)))
+    state = python_json(postgres_env, CHECK)
     invalid = 2 * (per_store // 50)
     assert state["customers"] == 2 * per_store - invalid
     assert state["duplicate_guids"] == 0 and state["duplicate_accounts"] == 0
 
 
-DISTRIBUTE_WORKER = """
-import json, time
+DISTRIBUTE_PRELUDE = """
 from jobs import distribution, download_payloads
-
-class Counter:
-    selected = succeeded = failed = 0
-    def add(self, selected=0, succeeded=0, failed=0, skipped=0, held=0, errors=()):
-        self.selected += selected; self.succeeded += succeeded; self.failed += failed
 
 distribution.DISTRIBUTION_BATCH = 50
 read = download_payloads.payloads_read
@@ -221,12 +179,10 @@ def slow_read(queryset):  # both runs are building the same window at once
     time.sleep(0.2)
     return read(queryset)
 download_payloads.payloads_read = slow_read
-while time.time() < {start_at}:
-    time.sleep(0.01)
-counter = Counter()
-distribution.distribution_run(run=None, progress=counter, channel_database="{name}")
-print(json.dumps([counter.selected, counter.succeeded, counter.failed]))
 """
+DISTRIBUTE_RUN = (
+    'distribution.distribution_run(run=None, progress=counter, channel_database="{name}")'
+)
 
 SHARED_CHECK = """
 import json
@@ -250,16 +206,10 @@ def test_two_channel_databases_distributed_at_once_build_each_payload_once(postg
     manage(postgres_env, "run_job", "upload", "--sync")
     manage(postgres_env, "run_job", "async-customers", "--sync")
 
-    start_at = time.time() + 3
-    workers = [
-        python(postgres_env, DISTRIBUTE_WORKER.format(start_at=start_at, name=name))
-        for name in ("LOAD1", "LOAD2")
-    ]
-    results = [json.loads(finished(w).strip().splitlines()[-1]) for w in workers]
+    runs = [DISTRIBUTE_RUN.format(name=name) for name in ("LOAD1", "LOAD2")]
+    results = job_workers_at_once(postgres_env, runs, prelude=DISTRIBUTE_PRELUDE)
 
-    state = json.loads(
-        finished(python(postgres_env, CHECK.replace("print", "x = ") + SHARED_CHECK))
-    )
+    state = python_json(postgres_env, CHECK.replace("print", "x = ") + SHARED_CHECK)
     customers = state["customers"]  # the created ones and the stores' default customer
     assert results == [[customers, customers, 0]] * 2, results
     assert state["copies"] == [customers, customers]

@@ -81,28 +81,22 @@ def test_account_numbers_come_from_the_sequence_and_skip_existing(channel_data, 
 
 
 def test_each_job_run_twice_changes_nothing_the_second_time(channel_data):
+    def snapshot() -> tuple:
+        return (
+            Customer.objects.count(),
+            StagedAsyncCustomer.objects.count(),
+            UploadSession.objects.count(),
+            DownloadSession.objects.count(),
+            ChannelCustomer.objects.using("channel").count(),
+            Address.objects.count(),
+            statuses(),
+        )
+
     convert()
-    before = (
-        Customer.objects.count(),
-        StagedAsyncCustomer.objects.count(),
-        UploadSession.objects.count(),
-        DownloadSession.objects.count(),
-        ChannelCustomer.objects.using("channel").count(),
-        Address.objects.count(),
-        statuses(),
-    )
+    before = snapshot()
     second = convert()
 
-    after = (
-        Customer.objects.count(),
-        StagedAsyncCustomer.objects.count(),
-        UploadSession.objects.count(),
-        DownloadSession.objects.count(),
-        ChannelCustomer.objects.using("channel").count(),
-        Address.objects.count(),
-        statuses(),
-    )
-    assert after == before
+    assert snapshot() == before
     assert all(r.succeeded == 0 for r in second)
 
 

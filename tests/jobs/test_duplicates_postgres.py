@@ -8,21 +8,15 @@ and then sees its new account. The control test takes the lock away and shows th
 race is real: both workers match nothing and two accounts are created.
 """
 
-import json
-import time
-import uuid
-
 import pytest
 
 from tests.support import (
-    PG_HOST,
-    PG_PORT,
-    PostgresDatabases,
-    base_env,
+    account_creation_at_once,
     finished,
     manage,
+    migrated_postgres_env,
     python,
-    require_service,
+    python_json,
 )
 
 pytestmark = [pytest.mark.postgres]
@@ -43,10 +37,8 @@ for number, alias in org.stores:
         last_name=f"Store {number}", email="Ona@Example.com", created_at=timezone.now())
 """
 
-WORKER = """
-import time
+SLOW_MATCHING = """
 import customers.services.accounts_staged as accounts
-from jobs.account_creation import account_creation_run
 
 screen = accounts.duplicates_screen
 def slow_screen(**kwargs):
@@ -56,17 +48,6 @@ def slow_screen(**kwargs):
 accounts.duplicates_screen = slow_screen
 if {without_lock}:
     accounts.sequence_lock = lambda **kwargs: None
-
-class Counter:
-    selected = succeeded = failed = 0
-    def add(self, selected=0, succeeded=0, failed=0, skipped=0, held=0, errors=()):
-        self.selected += selected; self.succeeded += succeeded; self.failed += failed
-
-while time.time() < {start_at}:
-    time.sleep(0.01)
-counter = Counter()
-account_creation_run(progress=counter, batch_size=1)
-print(counter.selected, counter.succeeded, counter.failed)
 """
 
 CHECK = """
@@ -85,26 +66,16 @@ print(json.dumps({
 @pytest.fixture
 def dup_postgres_env(tmp_path):
     """Fresh PostgreSQL databases named dup_test_* (HQ and two channels), dropped after."""
-    require_service("PostgreSQL", PG_HOST, PG_PORT)
-    databases = PostgresDatabases()
-    databases.prefix = f"dup_test_{uuid.uuid4().hex[:10]}"
-    databases.names = [f"{databases.prefix}_{name}" for name in ("hq", "ch1", "ch2")]
-    env = base_env(VAR_DIR=str(tmp_path), **databases.create())
-    try:
-        manage(env, "setup_databases")
+    with migrated_postgres_env(tmp_path, prefix="dup_test") as env:
         yield env
-    finally:
-        databases.drop()
 
 
 def _two_workers(env, *, without_lock: bool) -> tuple[list[list[int]], dict]:
     finished(python(env, SEED))
     manage(env, "run_job", "upload", "--sync")
-    start_at = time.time() + 3
-    code = WORKER.format(start_at=start_at, without_lock=without_lock)
-    workers = [python(env, code) for _ in range(2)]
-    results = [list(map(int, finished(w).split())) for w in workers]
-    return results, json.loads(finished(python(env, CHECK)))
+    prelude = SLOW_MATCHING.format(without_lock=without_lock)
+    results = account_creation_at_once(env, workers=2, batch_size=1, prelude=prelude)
+    return results, python_json(env, CHECK)
 
 
 def test_two_workers_two_stores_same_email_create_one_account(dup_postgres_env):

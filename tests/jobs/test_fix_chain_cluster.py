@@ -5,21 +5,16 @@ process on SQLite files runs account creation and 1010 to both channel databases
 import pytest
 
 from tests.support import (
+    TWO_STORES_SEED,
     finished,
     manage,
     python,
     python_json,
-    qcluster_start,
-    qcluster_stop,
+    qcluster_running,
     wait_for,
 )
 
 pytestmark = [pytest.mark.cluster]
-
-SEED = """
-from devtools.generate import organization_generate
-organization_generate(stores=2)  # L001 at LOAD1 (alias channel), L002 at LOAD2 (channel2)
-"""
 
 # A customer the first store makes with a customer group HQ does not know: HQ fails it.
 FAILING = """
@@ -67,7 +62,7 @@ print(json.dumps({{
 
 def test_a_fixed_record_reaches_every_store_with_only_a_cluster_running(sqlite_files_env, tmp_path):
     env = sqlite_files_env
-    finished(python(env, SEED))
+    finished(python(env, TWO_STORES_SEED))
     guid = python_json(env, FAILING)
     manage(env, "convert_async_customers", "--sync", check=False)  # HQ fails it
     queued = python_json(env, FIX.format(guid=guid))
@@ -77,8 +72,7 @@ def test_a_fixed_record_reaches_every_store_with_only_a_cluster_running(sqlite_f
         ["distribute", "channel_database=LOAD2"],
     ]
     log = tmp_path / "qcluster.log"
-    cluster = qcluster_start(env, log=log)
-    try:
+    with qcluster_running(env, log=log):
         seen = {}
 
         def everywhere() -> bool:
@@ -86,6 +80,4 @@ def test_a_fixed_record_reaches_every_store_with_only_a_cluster_running(sqlite_f
             return seen["copies"] == ["channel", "channel2"]
 
         assert wait_for(everywhere, timeout=60, poll=0.5), (seen, log.read_text()[-3000:])
-    finally:
-        qcluster_stop(cluster)
     assert seen["account"] and seen["schedules"] == 0  # no schedule did it

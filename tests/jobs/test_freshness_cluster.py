@@ -16,22 +16,17 @@ from collections import Counter
 import pytest
 
 from tests.support import (
+    TWO_STORES_SEED,
     finished,
     manage,
     process_group_kill,
     python,
     python_json,
-    qcluster_start,
-    qcluster_stop,
+    qcluster_running,
     wait_for,
 )
 
 pytestmark = [pytest.mark.cluster]
-
-SEED = """
-from devtools.generate import organization_generate
-organization_generate(stores=2)  # L001 at LOAD1 (alias channel), L002 at LOAD2 (channel2)
-"""
 
 # Writes `count` customers at each store in turn, each in its own transaction.
 WRITE = """
@@ -108,7 +103,7 @@ distribution.distribution_run = held_distribution
 
 def settle(env) -> None:
     """Everything already there (the default customer) reaches both stores."""
-    finished(python(env, SEED))
+    finished(python(env, TWO_STORES_SEED))
     manage(env, "convert_async_customers", "--sync")
 
 
@@ -150,8 +145,7 @@ def test_a_burst_of_fifty_writes_gives_at_most_two_conversion_runs_per_channel_d
         held=("LOAD1", "LOAD2"), hold_seconds=60
     )
     log = tmp_path / "qcluster.log"
-    cluster = qcluster_start(env, prelude=prelude, log=log)
-    try:
+    with qcluster_running(env, prelude=prelude, log=log):
         held = [tmp_path / "held-LOAD1", tmp_path / "held-LOAD2"]
         assert wait_for(lambda: all(m.exists() for m in held), timeout=30), log.read_text()
         # The other half while both chains run: each store is owed one more chain.
@@ -160,8 +154,6 @@ def test_a_burst_of_fifty_writes_gives_at_most_two_conversion_runs_per_channel_d
         (tmp_path / "go").write_text("go")
         done, seen = synchronized(env, expected=100)
         assert wait_for(done, timeout=45, poll=0.5), (seen, log.read_text()[-3000:])
-    finally:
-        qcluster_stop(cluster)
 
     uploads = Counter((tmp_path / "uploads.log").read_text().split())
     assert uploads == {"LOAD1": 2, "LOAD2": 2}, uploads
@@ -181,8 +173,7 @@ def test_an_idle_cluster_with_schedules_on_keeps_no_job_run_rows(sqlite_files_en
     before = state(env)["runs"]
     started = time.time()
     log = tmp_path / "qcluster.log"
-    cluster = qcluster_start(env, log=log)
-    try:
+    with qcluster_running(env, log=log):
         # The cluster's scheduler looks at the schedules every 30 seconds.
         checked = []
 
@@ -198,8 +189,6 @@ def test_an_idle_cluster_with_schedules_on_keeps_no_job_run_rows(sqlite_files_en
             }
 
         assert wait_for(ticked, timeout=50, poll=1), (checked, log.read_text()[-3000:])
-    finally:
-        qcluster_stop(cluster)
 
     assert state(env)["runs"] == before  # checked, and not one row more
 
@@ -214,26 +203,20 @@ def test_a_write_whose_run_died_with_the_cluster_is_picked_up_by_the_schedule(
         held=("LOAD1",), hold_seconds=600
     )
     log = tmp_path / "qcluster.log"
-    killed = qcluster_start(env, prelude=prelude, log=log)
-    try:
+    with qcluster_running(env, prelude=prelude, log=log) as killed:
         write(env, first=0, count=1)  # one customer at each store
         assert wait_for((tmp_path / "held-LOAD1").exists, timeout=30), log.read_text()
         write(env, first=1, count=1)  # its run is owed: LOAD1's chain is running
         process_group_kill(killed)  # SIGKILL the cluster and its workers, no clean-up
         killed.wait(timeout=10)
-    finally:
-        qcluster_stop(killed)
 
     lost = state(env)
     assert ["upload", "LOAD1"] in lost["demands"], lost
     assert lost["pending"] >= 2, lost  # LOAD1's two customers have no account yet
 
-    cluster = qcluster_start(env, log=log)
-    try:
+    with qcluster_running(env, log=log):
         done, seen = synchronized(env, expected=4)
         assert wait_for(done, timeout=55, poll=0.5), (seen, log.read_text()[-3000:])
-    finally:
-        qcluster_stop(cluster)
 
     runs = seen["runs"]
     dead = [r for r in runs if r[0] == "distribute" and r[3] == "failed"]

@@ -9,12 +9,19 @@ converts every valid customer exactly once. django-q then redelivers the killed 
 (its retry), which runs nothing.
 """
 
-import json
 import time
 
 import pytest
 
-from tests.support import finished, process_group_kill, python, qcluster_start, qcluster_stop
+from tests.support import (
+    CONVERSION_CHECK,
+    finished,
+    process_group_kill,
+    python,
+    python_json,
+    qcluster_running,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.cluster]
 
@@ -76,38 +83,6 @@ task = Task.objects.filter(name={task_id!r}).first()
 print(json.dumps({{"task": task and {{"success": task.success, "result": task.result}}}}))
 """
 
-CHECK = """
-import json
-from collections import Counter
-from django.db.models import Count
-from customers.models import ChannelCustomer, Customer, StagedAsyncCustomer
-from customers.selectors import async_status_rows
-rows = list(async_status_rows())
-print(json.dumps({
-    "statuses": Counter(r["status"] for r in rows),
-    "customers": Customer.objects.exclude(async_customer_id=None).count(),
-    "duplicate_guids": Customer.objects.exclude(async_customer_id=None)
-        .values("async_customer_id").annotate(n=Count("id")).filter(n__gt=1).count(),
-    "duplicate_accounts": Customer.objects.values("legal_entity", "account")
-        .annotate(n=Count("id")).filter(n__gt=1).count(),
-    "staged": StagedAsyncCustomer.objects.count(),
-    "copies": {a: ChannelCustomer.objects.using(a).count() for a in ("channel", "channel2")},
-}))
-"""
-
-
-def run_json(env, code):
-    return json.loads(finished(python(env, code), timeout=120))
-
-
-def wait_for(condition, *, timeout, poll=0.1):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(poll)
-    return True
-
 
 def test_a_chain_killed_mid_upload_recovers_within_the_lease(sqlite_files_env, tmp_path):
     env = {
@@ -122,46 +97,40 @@ def test_a_chain_killed_mid_upload_recovers_within_the_lease(sqlite_files_env, t
     marker = tmp_path / "upload-held"
     log = tmp_path / "qcluster.log"
 
-    killed = qcluster_start(env, prelude=HOLD_UPLOAD.format(marker=str(marker)), log=log)
-    try:
-        first_ids = run_json(env, TICK)
+    with qcluster_running(env, prelude=HOLD_UPLOAD.format(marker=str(marker)), log=log) as killed:
+        first_ids = python_json(env, TICK)
         assert wait_for(marker.exists, timeout=30), log.read_text()[-3000:]
         process_group_kill(killed)  # SIGKILL: the cluster and its workers, no clean-up
         killed_at = time.monotonic()
         killed.wait(timeout=10)
-    finally:
-        qcluster_stop(killed)
 
-    runs = run_json(env, RUNS)
+    runs = python_json(env, RUNS)
     assert [r["status"] for r in runs] == ["running"] + ["queued"] * (len(first_ids) - 1), runs
     assert len({r["task_id"] for r in runs}) == 1 and runs[0]["task_id"]  # one chain
 
-    cluster = qcluster_start(env, log=log)
-    try:
-        refused = run_json(env, TICK)  # within the lease: the worker may still be alive
+    with qcluster_running(env, log=log):
+        refused = python_json(env, TICK)  # within the lease: the worker may still be alive
         assert refused == [], runs
         recovered = []
         assert wait_for(
-            lambda: recovered.extend(run_json(env, TICK)) or recovered,
+            lambda: recovered.extend(python_json(env, TICK)) or recovered,
             timeout=LEASE + 10,
             poll=0.5,
         )
         accepted_after = time.monotonic() - killed_at
-        new_runs = run_json(env, WAIT.format(ids=recovered, timeout=30))
+        new_runs = python_json(env, WAIT.format(ids=recovered, timeout=30))
         converted_after = time.monotonic() - killed_at
 
         # django-q redelivers the killed task after its retry: it runs nothing.
         redelivered = {}
         assert wait_for(
             lambda: (
-                redelivered.update(run_json(env, REDELIVERED.format(task_id=runs[0]["task_id"])))
+                redelivered.update(python_json(env, REDELIVERED.format(task_id=runs[0]["task_id"])))
                 or redelivered["task"] is not None
             ),
             timeout=RETRY + 15,
             poll=1,
         ), (redelivered, log.read_text()[-3000:])
-    finally:
-        qcluster_stop(cluster)
 
     print(f"accepted {accepted_after:.1f}s, converted {converted_after:.1f}s after the kill")
     assert accepted_after < LEASE + 5
@@ -174,7 +143,7 @@ def test_a_chain_killed_mid_upload_recovers_within_the_lease(sqlite_files_env, t
         "succeeded",
     ], new_runs
     assert redelivered["task"] == {"success": True, "result": []}
-    old = [r for r in run_json(env, RUNS) if r["id"] in first_ids]
+    old = [r for r in python_json(env, RUNS) if r["id"] in first_ids]
     assert [r["status"] for r in old] == ["failed"] * len(first_ids)
     assert old[0]["message"].startswith("The worker stopped reporting")
     for run in old[1:]:
@@ -182,7 +151,7 @@ def test_a_chain_killed_mid_upload_recovers_within_the_lease(sqlite_files_env, t
             f"The chain's worker died while running job run #{old[0]['id']} (Upload (P-0001))"
         ), run
 
-    state = run_json(env, CHECK)
+    state = python_json(env, CONVERSION_CHECK)
     total = STORES * PER_STORE
     assert state["statuses"] == {"synchronized": VALID, "failed": total - VALID}, state
     assert state["customers"] == VALID

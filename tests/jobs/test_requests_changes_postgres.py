@@ -2,13 +2,10 @@
 set and clear attributes, add and remove affiliations and contact info and change and
 retire addresses at once keep, per customer and field, the latest edit."""
 
-import json
-import time
-
 import pytest
 
-from tests.jobs.test_requests_postgres import SEED, WORKER
-from tests.support import finished, manage, python
+from tests.jobs.test_requests_postgres import SEED
+from tests.support import account_creation_at_once, finished, manage, python, python_json
 
 pytestmark = [pytest.mark.postgres]
 
@@ -88,29 +85,18 @@ print(json.dumps({{
 """
 
 
-@pytest.fixture
-def jobs_env(postgres_env):
-    return {**postgres_env, "CONVERSION_TRIGGERS": "0"}
-
-
 def test_workers_applying_every_kind_of_change_at_once_keep_the_latest(jobs_env):
     env = jobs_env
     store = finished(python(env, SEED.format(count=20))).strip().splitlines()[-1]
     manage(env, "convert_async_customers", "--sync")
-    latest = json.loads(
-        finished(python(env, EDITS.format(store=store, customers=6, edits=150)))
-        .strip()
-        .splitlines()[-1]
-    )
+    latest = python_json(env, EDITS.format(store=store, customers=6, edits=150))
     manage(env, "run_job", "upload", "--sync")
 
-    start_at = time.time() + 3
-    workers = [python(env, WORKER.format(start_at=start_at)) for _ in range(3)]
-    results = [list(map(int, finished(w).split())) for w in workers]
+    results = account_creation_at_once(env, workers=3, batch_size=7)
 
     assert sum(r[1] for r in results) == 150 and sum(r[2] for r in results) == 0, results
     assert sum(1 for r in results if r[0] > 0) >= 2, results  # workers shared the requests
-    check = json.loads(finished(python(env, CHECK.format())).strip().splitlines()[-1])
+    check = python_json(env, CHECK.format())
     assert check["requests"] == {"completed": 150}
     for account, kind, value in latest:
         got = check["customers"][account]

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.support import finished, manage, python
+from tests.support import account_creation_at_once, finished, manage, python, python_json
 
 pytestmark = [pytest.mark.postgres]
 
@@ -45,22 +45,6 @@ for i in range({edits}):
     if str(guid) not in latest or latest[str(guid)][0] < at.isoformat():
         latest[str(guid)] = (at.isoformat(), email)
 print(json.dumps({{g: e for g, (_, e) in latest.items()}}))
-"""
-
-WORKER = """
-import time
-from jobs.account_creation import account_creation_run
-
-class Counter:
-    selected = succeeded = failed = 0
-    def add(self, selected=0, succeeded=0, failed=0, skipped=0, held=0, errors=()):
-        self.selected += selected; self.succeeded += succeeded; self.failed += failed
-
-while time.time() < {start_at}:
-    time.sleep(0.01)
-counter = Counter()
-account_creation_run(progress=counter, batch_size=7)
-print(counter.selected, counter.succeeded, counter.failed)
 """
 
 EDIT_DURING_UPLOAD = """
@@ -105,32 +89,18 @@ print(json.dumps({{
 """
 
 
-@pytest.fixture
-def jobs_env(postgres_env):
-    """These tests run the jobs themselves, with no cluster: no store-write triggers."""
-    return {**postgres_env, "CONVERSION_TRIGGERS": "0"}
-
-
 def test_two_workers_applying_requests_of_the_same_customers_keep_the_latest_edit(jobs_env):
     postgres_env = jobs_env
     store = finished(python(postgres_env, SEED.format(count=20))).strip().splitlines()[-1]
     manage(postgres_env, "convert_async_customers", "--sync")
-    latest = json.loads(
-        finished(python(postgres_env, EDITS.format(store=store, customers=8, edits=120)))
-        .strip()
-        .splitlines()[-1]
-    )
+    latest = python_json(postgres_env, EDITS.format(store=store, customers=8, edits=120))
     manage(postgres_env, "run_job", "upload", "--sync")
 
-    start_at = time.time() + 3
-    workers = [python(postgres_env, WORKER.format(start_at=start_at)) for _ in range(2)]
-    results = [list(map(int, finished(w).split())) for w in workers]
+    results = account_creation_at_once(postgres_env, workers=2, batch_size=7)
 
     assert sum(r[1] for r in results) == 120 and sum(r[2] for r in results) == 0
     assert all(r[0] > 0 for r in results), results  # both workers took requests
-    check = json.loads(
-        finished(python(postgres_env, CHECK_FIELD.format(field="email"))).strip().splitlines()[-1]
-    )
+    check = python_json(postgres_env, CHECK_FIELD.format(field="email"))
     assert check["requests"] == {"completed": 120}
     for guid, email in latest.items():
         assert check["values"][guid] == email
@@ -150,9 +120,7 @@ def test_edits_made_while_an_upload_runs_are_never_lost(jobs_env):
     manage(env, "convert_async_customers", "--sync")
     manage(env, "run_job", "async-customers", "--sync")  # requests of late in-place edits
 
-    check = json.loads(
-        finished(python(env, CHECK_FIELD.format(field="phone"))).strip().splitlines()[-1]
-    )
+    check = python_json(env, CHECK_FIELD.format(field="phone"))
     assert edits["modes"].get("in_place") and edits["modes"].get("request"), edits["modes"]
     lost = {g: p for g, p in edits["edited"].items() if check["values"].get(g) != p}
     assert not lost, f"{len(lost)} edits lost, e.g. {list(lost.items())[:3]}"

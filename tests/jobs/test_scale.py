@@ -6,20 +6,21 @@ with SIGKILL in the middle; the other, and the next runs, finish the work.
 """
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import uuid
 
 import pytest
 
 from tests.support import (
+    CONVERSION_CHECK,
     REDIS_HOST,
     REDIS_PORT,
-    ROOT,
     finished,
+    process_group_kill,
     python,
+    python_json,
+    qcluster_start,
     require_service,
 )
 
@@ -59,40 +60,6 @@ while time.time() < deadline:
     time.sleep(1)
 """
 
-CHECK = """
-import json
-from collections import Counter
-from django.db.models import Count
-from customers.models import ChannelCustomer, Customer, StagedAsyncCustomer
-from customers.selectors import async_status_rows
-from jobs.models import JobRun
-rows = list(async_status_rows())
-print(json.dumps({
-    "statuses": Counter(r["status"] for r in rows),
-    "rows": len(rows),
-    "customers": Customer.objects.exclude(async_customer_id=None).count(),
-    "duplicate_guids": Customer.objects.exclude(async_customer_id=None)
-        .values("async_customer_id").annotate(n=Count("id")).filter(n__gt=1).count(),
-    "duplicate_accounts": Customer.objects.values("legal_entity", "account")
-        .annotate(n=Count("id")).filter(n__gt=1).count(),
-    "staged": StagedAsyncCustomer.objects.count(),
-    "copies": {a: ChannelCustomer.objects.using(a).count() for a in ("channel", "channel2")},
-    "runs": Counter(JobRun.objects.values_list("status", flat=True)),
-    "workers": sorted(set(JobRun.objects.exclude(worker="").values_list("worker", flat=True))),
-}))
-"""
-
-
-def start_cluster(env):
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
 
 def cluster_running(clusters, pids):
     import psutil
@@ -105,13 +72,6 @@ def cluster_running(clusters, pids):
         if family & set(pids):
             return cluster
     return None
-
-
-def kill_group(process, sig):
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def test_two_clusters_one_killed_convert_everything_once(postgres_env):
@@ -129,7 +89,7 @@ def test_two_clusters_one_killed_convert_everything_once(postgres_env):
     valid = total - total // INVALID_EVERY
     finished(python(env, SEED), timeout=600)
 
-    clusters = [start_cluster(env), start_cluster(env)]
+    clusters = [qcluster_start(env), qcluster_start(env)]
     driver = python(env, DRIVER.format(timeout=420, valid=valid))
     try:
         # SIGKILL the cluster (and its workers) whose worker is running a job right now.
@@ -139,20 +99,20 @@ def test_two_clusters_one_killed_convert_everything_once(postgres_env):
             if killed_at is None and progress["running_pids"]:
                 victim = cluster_running(clusters, progress["running_pids"])
                 if victim is not None:
-                    kill_group(victim, signal.SIGKILL)
+                    process_group_kill(victim, signal.SIGKILL)
                     killed_at = progress
         assert driver.wait(timeout=60) == 0, driver.stderr.read()[-3000:]
     finally:
         for cluster in clusters:
-            kill_group(cluster, signal.SIGTERM)
+            process_group_kill(cluster, signal.SIGTERM)
         for cluster in clusters:
             try:
                 cluster.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                kill_group(cluster, signal.SIGKILL)
+                process_group_kill(cluster, signal.SIGKILL)
 
     assert killed_at is not None, "no job was seen running to kill"
-    state = json.loads(finished(python(env, CHECK)))
+    state = python_json(env, CONVERSION_CHECK)
     assert state["rows"] == total
     assert state["statuses"] == {"synchronized": valid, "failed": total - valid}, state
     assert state["customers"] == valid
