@@ -13,11 +13,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from commerce.admin_display import short_guid
+from commerce.admin_urls import admin_view_paths
 from commerce.events import EventAction, EventKind, event_record
 from commerce.models import Store
 from customers.admin.erasure import EraseCustomerMixin
@@ -357,10 +358,8 @@ class CustomerAdmin(EraseCustomerMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "add-at-store/",
-                self.admin_site.admin_view(self.add_at_store_view),
-                name="customers_customer_add_at_store",
+            *admin_view_paths(
+                self, ("add-at-store/", self.add_at_store_view, "customers_customer_add_at_store")
             ),
             *super().get_urls(),
         ]
