@@ -10,17 +10,18 @@ duplicate match keys (R12) up to date.
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from commerce.admin_display import short_guid
+from commerce.admin_display import ChoicesFilter, short_guid
 from commerce.admin_urls import admin_view_paths
 from commerce.events import EventAction, EventKind, event_record
 from commerce.models import Store
+from customers.admin.addresses import ADDRESS_FIELDS
 from customers.admin.erasure import EraseCustomerMixin
 from customers.admin.fix_changes import fix_changes
 from customers.admin.merge import merged_display
@@ -143,17 +144,7 @@ class AddressInline(admin.TabularInline):
     model = Address
     form = AddressCountryForm
     extra = 0
-    fields = [
-        "location_id",
-        "purpose",
-        "street",
-        "city",
-        "state",
-        "zip",
-        "country",
-        "is_primary",
-        "async_address_id",
-    ]
+    fields = ["location_id", *ADDRESS_FIELDS, "async_address_id"]
     readonly_fields = ["async_address_id"]
 
 
@@ -226,19 +217,13 @@ class AsyncCustomerLinkInline(admin.TabularInline):
         return False
 
 
-class AsyncOriginFilter(admin.SimpleListFilter):
+class AsyncOriginFilter(ChoicesFilter):
     title = "origin"
     parameter_name = "origin"
-
-    def lookups(self, request, model_admin):
-        return [("async", "Converted from an async customer"), ("hq", "Created at HQ")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "async":
-            return queryset.filter(async_customer_id__isnull=False)
-        if self.value() == "hq":
-            return queryset.filter(async_customer_id__isnull=True)
-        return queryset
+    options = {
+        "async": ("Converted from an async customer", Q(async_customer_id__isnull=False)),
+        "hq": ("Created at HQ", Q(async_customer_id__isnull=True)),
+    }
 
 
 @admin.register(Customer)

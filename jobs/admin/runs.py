@@ -16,6 +16,7 @@ from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from commerce.admin import async_records_named
+from commerce.admin_display import ChoicesFilter
 from commerce.models import SalesTransaction
 from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagedChannelRequest
 from jobs.admin.shared import ReadOnlyAdmin, clock_text
@@ -101,24 +102,19 @@ def _changelist_link(model, label: str, **filters):
     return format_html('<a href="{}?{}">{}</a>', url, query, label)
 
 
-class OutcomeFilter(admin.SimpleListFilter):
+class OutcomeFilter(ChoicesFilter):
     """Failed runs and runs with failed records, which nothing-to-do runs no longer bury
     (they are not kept: Freshness)."""
 
     title = "outcome"
     parameter_name = "outcome"
-
-    def lookups(self, request, model_admin):
-        return [("problems", "Failures and errors"), ("worked", "Did work")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "problems":
-            return queryset.filter(
-                Q(status__in=[JobStatus.FAILED, JobStatus.COMPLETED_WITH_ERRORS]) | Q(failed__gt=0)
-            )
-        if self.value() == "worked":
-            return queryset.filter(selected__gt=0)
-        return queryset
+    options = {
+        "problems": (
+            "Failures and errors",
+            Q(status__in=[JobStatus.FAILED, JobStatus.COMPLETED_WITH_ERRORS]) | Q(failed__gt=0),
+        ),
+        "worked": ("Did work", Q(selected__gt=0)),
+    }
 
 
 def run_title(run: JobRun) -> str:
