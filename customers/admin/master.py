@@ -25,6 +25,7 @@ from customers.admin.addresses import ADDRESS_FIELDS
 from customers.admin.erasure import EraseCustomerMixin
 from customers.admin.fix_changes import fix_changes
 from customers.admin.merge import merged_display
+from customers.admin.reference import AttributeColumns
 from customers.admin.store_all_stores import store_customer_created, store_form_create
 from customers.admin.timeline import event_line
 from customers.attribute_forms import CustomerAttributeForm, CustomerAttributeValueForm
@@ -113,15 +114,8 @@ class CustomerGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerAttribute)
-class CustomerAttributeAdmin(admin.ModelAdmin):
+class CustomerAttributeAdmin(AttributeColumns, admin.ModelAdmin):
     form = CustomerAttributeForm
-    list_display = ["name", "type", "choices_text"]
-    list_filter = ["type"]
-    search_fields = ["name"]
-
-    @admin.display(description="choices")
-    def choices_text(self, obj):
-        return ", ".join(str(c) for c in obj.choices or []) or "-"
 
 
 @admin.register(Affiliation)

@@ -19,7 +19,7 @@ from commerce.admin import async_records_named
 from commerce.admin_display import ChoicesFilter
 from commerce.models import SalesTransaction
 from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagedChannelRequest
-from jobs.admin.shared import ReadOnlyAdmin, clock_text
+from jobs.admin.shared import JobLabelColumn, ReadOnlyAdmin, clock_text
 from jobs.admin_actions import SELECTION_NOUNS, scope_words
 from jobs.models import DownloadSession, JobRun, JobScopeCheck, JobStatus, UploadSession
 
@@ -125,7 +125,7 @@ def run_title(run: JobRun) -> str:
 
 
 @admin.register(JobRun)
-class JobRunAdmin(ReadOnlyAdmin):
+class JobRunAdmin(JobLabelColumn, ReadOnlyAdmin):
     list_display = [
         "id",
         "job_label",
@@ -197,10 +197,6 @@ class JobRunAdmin(ReadOnlyAdmin):
         """When this job last looked at this scope, runs that found nothing included."""
         checked = getattr(obj, "last_checked_at", None)
         return timezone.localtime(checked).strftime("%Y-%m-%d %H:%M:%S") if checked else "-"
-
-    @admin.display(description="job", ordering="job")
-    def job_label(self, obj):
-        return obj.get_job_display()
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
