@@ -35,12 +35,14 @@ from django.contrib.admin.utils import NestedObjects, quote
 from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
+from commerce.admin_display import ChoicesFilter
 from commerce.db import (
     ChannelDatabaseUnreachable,
     channel_aliases,
@@ -139,21 +141,15 @@ class ChannelDatabaseFilter(admin.SimpleListFilter):
             }
 
 
-class UploadedFilter(admin.SimpleListFilter):
+class UploadedFilter(ChoicesFilter):
     """Whether the upload (P-0001) has carried a channel row to HQ."""
 
     title = "uploaded"
     parameter_name = "uploaded"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Uploaded"), ("no", "Pending upload")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(upload_session_id__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(upload_session_id__isnull=True)
-        return queryset
+    options = {
+        "yes": ("Uploaded", Q(upload_session_id__isnull=False)),
+        "no": ("Pending upload", Q(upload_session_id__isnull=True)),
+    }
 
 
 class ChannelForeignKeyRawIdWidget(widgets.ForeignKeyRawIdWidget):

@@ -1,12 +1,13 @@
 """How admin pages show values (README "Admin"): money with its currency and two
-decimals, GUIDs short where a name or a link says more. Shared by the commerce,
-customers and jobs admins."""
+decimals, GUIDs short where a name or a link says more, list filters of fixed choices.
+Shared by the commerce, customers and jobs admins."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import admin
+from django.db.models import Q
 from django.utils.html import format_html
 
 CENT = Decimal("0.01")
@@ -55,3 +56,17 @@ class AsyncCustomerColumns:
     @admin.display(description="async id", ordering="async_customer_id")
     def async_id(self, obj):
         return short_guid(obj.async_customer_id)
+
+
+class ChoicesFilter(admin.SimpleListFilter):
+    """A list filter of fixed choices: ``options`` maps each value of its parameter to
+    the label shown and the ``Q`` the list is filtered by (no choice: the whole list)."""
+
+    options: dict[str, tuple[str, Q]] = {}
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _where) in self.options.items()]
+
+    def queryset(self, request, queryset):
+        chosen = self.options.get(self.value())
+        return queryset.filter(chosen[1]) if chosen else queryset

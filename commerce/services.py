@@ -36,6 +36,17 @@ from commerce.signals import ResolutionError, order_sync_requested, statement_po
 BULK_BATCH = settings.CONVERSION_BATCH_SIZE
 
 
+def line_copied(line) -> dict:
+    """What a sales line carries on from the store's line (upload) or the transaction's
+    (its sales order): number, item, quantity and unit price."""
+    return {
+        "line_number": line.line_number,
+        "item": line.item,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+    }
+
+
 def databases_migrate(
     *,
     verbosity: int = 1,
@@ -107,13 +118,7 @@ def sales_transactions_stage(
         batch_size=BULK_BATCH,
     )
     lines = [
-        SalesLine(
-            transaction=parent,
-            line_number=line.line_number,
-            item=line.item,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-        )
+        SalesLine(transaction=parent, **line_copied(line))
         for row, parent in zip(new_rows, created, strict=True)
         for line in row.lines.all()
     ]
@@ -170,16 +175,7 @@ def sales_order_create(*, transaction_id: int) -> SalesOrder | None:
                 total=sum((line.amount for line in lines), start=Decimal("0")),
             )
             SalesOrderLine.objects.bulk_create(
-                [
-                    SalesOrderLine(
-                        order=order,
-                        line_number=line.line_number,
-                        item=line.item,
-                        quantity=line.quantity,
-                        unit_price=line.unit_price,
-                    )
-                    for line in lines
-                ]
+                [SalesOrderLine(order=order, **line_copied(line)) for line in lines]
             )
             SalesTransaction.objects.filter(pk=txn.pk).update(
                 status=TransactionStatus.ORDER_CREATED,

@@ -17,7 +17,9 @@ of the run (the database down) fails the run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -32,7 +34,7 @@ from customers.models import (
     StagingStatus,
 )
 from customers.services.accounts_staged import staged_customers_create
-from customers.services.children import STAGED_CHILDREN, children_load
+from customers.services.children import STAGED_CHILDREN, ChildModels, children_load
 from customers.services.requests import staged_requests_apply
 from customers.services.staging import staged_addresses_create, staged_record_fail
 from customers.services.validation import ReferenceData
@@ -75,9 +77,38 @@ def _checked(stage: str, guid_field: str, process):
     return run
 
 
-def _process_batches(
-    *, model, label, guid_field, create, children, progress, batch_size, refs=None, **scope
-) -> None:
+@dataclass(frozen=True)
+class StagedBatches:
+    """One kind of staged record ``_process_batches`` claims and creates at HQ: its
+    model, how the job run names it, its GUID, the service that creates it and the
+    children loaded with each batch (none for addresses)."""
+
+    model: type
+    label: str
+    guid_field: str
+    create: Callable
+    children: ChildModels | None
+
+
+STAGED_CUSTOMER_BATCHES = StagedBatches(
+    model=StagedAsyncCustomer,
+    label="async customer",
+    guid_field="async_customer_id",
+    create=staged_customers_create,
+    children=STAGED_CHILDREN,
+)
+STAGED_ADDRESS_BATCHES = StagedBatches(
+    model=StagedAsyncAddress,
+    label="async address",
+    guid_field="async_address_id",
+    create=staged_addresses_create,
+    children=None,
+)
+
+
+def _process_batches(kind: StagedBatches, *, progress, batch_size, refs=None, **scope) -> None:
+    model, label, guid_field = kind.model, kind.label, kind.guid_field
+    create, children = kind.create, kind.children
     extra = {"refs": refs} if refs else {}
     stage = f"account_creation:{label}"
     while True:
@@ -197,50 +228,24 @@ def account_creation_run(
     chosen = any(selection.values())
     refs = ReferenceData.load()
     scope = {"channel_database": channel_database, "store": store}
+    batches = partial(_process_batches, progress=progress, batch_size=batch_size, **scope)
+    requests = partial(
+        _process_requests,
+        progress=progress,
+        batch_size=batch_size,
+        refs=refs,
+        ids=staged_request_ids,
+        **scope,
+    )
     changed_staged: set[int] = set()
     if not chosen or selection["requests"]:
-        changed_staged = _process_requests(
-            progress=progress,
-            batch_size=batch_size,
-            refs=refs,
-            final=False,
-            ids=staged_request_ids,
-            **scope,
-        )
+        changed_staged = requests(final=False)
     if not chosen or selection["customers"] or changed_staged:
         customer_ids = (
             [*(staged_customer_ids or ()), *changed_staged] if chosen else staged_customer_ids
         )
-        _process_batches(
-            model=StagedAsyncCustomer,
-            label="async customer",
-            guid_field="async_customer_id",
-            create=staged_customers_create,
-            children=STAGED_CHILDREN,
-            progress=progress,
-            batch_size=batch_size,
-            refs=refs,
-            ids=customer_ids,
-            **scope,
-        )
+        batches(STAGED_CUSTOMER_BATCHES, refs=refs, ids=customer_ids)
     if not chosen or selection["addresses"]:
-        _process_batches(
-            model=StagedAsyncAddress,
-            label="async address",
-            guid_field="async_address_id",
-            create=staged_addresses_create,
-            children=None,
-            progress=progress,
-            batch_size=batch_size,
-            ids=staged_address_ids,
-            **scope,
-        )
+        batches(STAGED_ADDRESS_BATCHES, ids=staged_address_ids)
     if not chosen or selection["requests"]:
-        _process_requests(
-            progress=progress,
-            batch_size=batch_size,
-            refs=refs,
-            final=True,
-            ids=staged_request_ids,
-            **scope,
-        )
+        requests(final=True)

@@ -13,11 +13,12 @@ from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.functions import Concat
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from commerce import admin as commerce_admin
+from commerce.admin_urls import admin_view_paths
 from commerce.models import ChannelDatabase, SalesTransaction, Statement, StatementStatus, Store
 from jobs.admin_actions import (
     JobPermissionsMixin,
@@ -95,10 +96,13 @@ class StatementAdmin(JobPermissionsMixin, commerce_admin.StatementAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<path:object_id>/post-again/",
-                self.admin_site.admin_view(self.post_again_view),
-                name="commerce_statement_post_again",
+            *admin_view_paths(
+                self,
+                (
+                    "<path:object_id>/post-again/",
+                    self.post_again_view,
+                    "commerce_statement_post_again",
+                ),
             ),
             *super().get_urls(),
         ]

@@ -168,15 +168,7 @@ class SalesOrderAdmin(ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ["order_number", "transaction__transaction_id", "customer_account"]
     list_select_related = ["transaction", "store__legal_entity"]
     date_hierarchy = "created_at"
-    fields = [
-        "order_number",
-        "transaction",
-        "store",
-        "customer_account",
-        "delivery_location_id",
-        "total_money",
-        "created_at",
-    ]
+    fields = list_display
     readonly_fields = fields
     inlines = [SalesOrderLineInline]
 

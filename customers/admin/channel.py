@@ -11,12 +11,23 @@ the jobs write (upload session ids, account links, location ids) are read-only.
 import uuid
 
 from django.contrib import admin
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html
 
 from commerce.admin import ViewOnlyMixin
 from commerce.admin_channel import ChannelModelAdmin, ChannelTabularInline
-from commerce.admin_display import AsyncCustomerColumns, short_guid, short_location_id
+from commerce.admin_display import (
+    AsyncCustomerColumns,
+    ChoicesFilter,
+    short_guid,
+    short_location_id,
+)
+from customers.admin.addresses import (
+    ASYNC_ADDRESS_FIELDS,
+    ASYNC_ADDRESS_READONLY,
+    AsyncAddressColumns,
+)
 from customers.admin.store_all_stores import StoreAllStoresMixin
 from customers.admin.store_customers import StoreCustomersPageMixin
 from customers.attribute_forms import AsyncAttributeValueForm, attributes_by_name
@@ -115,51 +126,42 @@ class DerivedStatusMixin:
         return changelist
 
 
-class StoreStatusFilter(admin.SimpleListFilter):
+def store_status_options(linked_field: str) -> dict[str, tuple[str, Q]]:
+    """The choices of a store status filter for records a distribution links by
+    ``linked_field`` (an account, a location id)."""
+    linked = f"{linked_field}__isnull"
+    return {
+        "pending_upload": (PENDING_UPLOAD, Q(**{linked: True, "upload_session_id__isnull": True})),
+        "uploaded": (
+            "Uploaded, not synchronized yet",
+            Q(**{linked: True, "upload_session_id__isnull": False}),
+        ),
+        "synchronized": (SYNCHRONIZED, Q(**{linked: False})),
+    }
+
+
+class StoreStatusFilter(ChoicesFilter):
     """The async record's status as the store knows it: pending upload, uploaded (the
     store shows it "Pending sync"), or synchronized once distribution (1010) links it."""
 
     title = "at the store"
     parameter_name = "store_status"
-    linked_field = "account"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("pending_upload", PENDING_UPLOAD),
-            ("uploaded", "Uploaded, not synchronized yet"),
-            ("synchronized", SYNCHRONIZED),
-        ]
-
-    def queryset(self, request, queryset):
-        linked = f"{self.linked_field}__isnull"
-        if self.value() == "pending_upload":
-            return queryset.filter(**{linked: True, "upload_session_id__isnull": True})
-        if self.value() == "uploaded":
-            return queryset.filter(**{linked: True, "upload_session_id__isnull": False})
-        if self.value() == "synchronized":
-            return queryset.filter(**{linked: False})
-        return queryset
+    options = store_status_options("account")
 
 
 class AddressStoreStatusFilter(StoreStatusFilter):
-    linked_field = "location_id"
+    options = store_status_options("location_id")
 
 
-class AsyncCustomerAddressStatusFilter(admin.SimpleListFilter):
+class AsyncCustomerAddressStatusFilter(ChoicesFilter):
     """An async customer's address is linked (synchronized) once it has a location id."""
 
     title = "status"
     parameter_name = "store_status"
-
-    def lookups(self, request, model_admin):
-        return [("pending", "Not linked yet"), ("synchronized", SYNCHRONIZED)]
-
-    def queryset(self, request, queryset):
-        if self.value() == "pending":
-            return queryset.filter(location_id__isnull=True)
-        if self.value() == "synchronized":
-            return queryset.filter(location_id__isnull=False)
-        return queryset
+    options = {
+        "pending": ("Not linked yet", Q(location_id__isnull=True)),
+        "synchronized": (SYNCHRONIZED, Q(location_id__isnull=False)),
+    }
 
 
 class GeneratedGuidMixin:
@@ -178,18 +180,8 @@ class GeneratedGuidMixin:
 class AsyncCustomerAddressInline(ChannelTabularInline):
     model = AsyncCustomerAddress
     extra = 0
-    fields = [
-        "purpose",
-        "street",
-        "city",
-        "state",
-        "zip",
-        "country",
-        "is_primary",
-        "async_address_id",
-        "location_id",
-    ]
-    readonly_fields = ["async_address_id", "location_id"]
+    fields = ASYNC_ADDRESS_FIELDS
+    readonly_fields = ASYNC_ADDRESS_READONLY
 
 
 class AsyncCustomerContactInline(ChannelTabularInline):
@@ -287,7 +279,7 @@ class AsyncCustomerChildAdmin(ChannelModelAdmin):
 
 
 @admin.register(AsyncCustomerAddress)
-class AsyncCustomerAddressAdmin(GeneratedGuidMixin, AsyncCustomerChildAdmin):
+class AsyncCustomerAddressAdmin(AsyncAddressColumns, GeneratedGuidMixin, AsyncCustomerChildAdmin):
     guid_field = "async_address_id"
     list_display = [
         "address_text",
@@ -307,15 +299,7 @@ class AsyncCustomerAddressAdmin(GeneratedGuidMixin, AsyncCustomerChildAdmin):
         "city",
         "location_id",
     ]
-    readonly_fields = ["async_address_id", "location_id"]
-
-    @admin.display(description="address", ordering="street")
-    def address_text(self, obj):
-        return f"{obj.street}, {obj.city}"
-
-    @admin.display(description="async id", ordering="async_address_id")
-    def async_id(self, obj):
-        return short_guid(obj.async_address_id)
+    readonly_fields = ASYNC_ADDRESS_READONLY
 
     @admin.display(description="async customer", ordering="async_customer__last_name")
     def customer(self, obj):
@@ -354,7 +338,9 @@ class AsyncCustomerAffiliationAdmin(AsyncCustomerChildAdmin):
 
 
 @admin.register(AsyncAddress)
-class AsyncAddressAdmin(DerivedStatusMixin, GeneratedGuidMixin, ChannelModelAdmin):
+class AsyncAddressAdmin(
+    AsyncAddressColumns, DerivedStatusMixin, GeneratedGuidMixin, ChannelModelAdmin
+):
     status_kind = "address"
 
     guid_field = "async_address_id"
@@ -390,10 +376,6 @@ class AsyncAddressAdmin(DerivedStatusMixin, GeneratedGuidMixin, ChannelModelAdmi
     @admin.display(description="address", ordering="street")
     def address_text(self, obj):
         return f"{obj.street}, {obj.city} ({obj.country})"
-
-    @admin.display(description="async id", ordering="async_address_id")
-    def async_id(self, obj):
-        return short_guid(obj.async_address_id)
 
     @admin.display(description="status", ordering="location_id")
     def status(self, obj):

@@ -17,12 +17,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from commerce.admin import ViewOnlyMixin
 from commerce.admin_channel import ChannelModelAdmin
+from commerce.admin_urls import admin_view_paths
 from customers.admin.merge import MergePageMixin
 from customers.countries import country_name
 from customers.match_keys import reasons_in_words
@@ -281,10 +282,13 @@ class DuplicateReviewMixin:
 
     def get_urls(self):
         return [
-            path(
-                "<int:object_id>/review/",
-                self.admin_site.admin_view(self.review_view),
-                name="customers_stagedasynccustomer_review",
+            *admin_view_paths(
+                self,
+                (
+                    "<int:object_id>/review/",
+                    self.review_view,
+                    "customers_stagedasynccustomer_review",
+                ),
             ),
             *super().get_urls(),
         ]

@@ -8,8 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 
+from commerce.admin_urls import admin_view_paths
 from customers.models import Customer, StagedAsyncCustomer
 from jobs.services.erasure import customer_erase_everywhere
 
@@ -21,10 +22,8 @@ class EraseCustomerMixin:
 
     def get_urls(self):
         return [
-            path(
-                "<int:object_id>/erase/",
-                self.admin_site.admin_view(self.erase_view),
-                name="customers_customer_erase",
+            *admin_view_paths(
+                self, ("<int:object_id>/erase/", self.erase_view, "customers_customer_erase")
             ),
             *super().get_urls(),
         ]

@@ -7,8 +7,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import reverse
 
+from commerce.admin_urls import admin_view_paths
 from customers.models import StagedAsyncCustomer
 from customers.services.guid_collisions import (
     GuidReplacementError,
@@ -22,10 +23,13 @@ class NewGuidMixin:
 
     def get_urls(self):
         return [
-            path(
-                "<int:object_id>/new-guid/",
-                self.admin_site.admin_view(self.new_guid_view),
-                name="customers_stagedasynccustomer_new_guid",
+            *admin_view_paths(
+                self,
+                (
+                    "<int:object_id>/new-guid/",
+                    self.new_guid_view,
+                    "customers_stagedasynccustomer_new_guid",
+                ),
             ),
             *super().get_urls(),
         ]

@@ -10,19 +10,22 @@ duplicate match keys (R12) up to date.
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from commerce.admin_display import short_guid
+from commerce.admin_display import ChoicesFilter, short_guid
+from commerce.admin_urls import admin_view_paths
 from commerce.events import EventAction, EventKind, event_record
 from commerce.models import Store
+from customers.admin.addresses import ADDRESS_FIELDS
 from customers.admin.erasure import EraseCustomerMixin
 from customers.admin.fix_changes import fix_changes
 from customers.admin.merge import merged_display
+from customers.admin.reference import AttributeColumns
 from customers.admin.store_all_stores import store_customer_created, store_form_create
 from customers.admin.timeline import event_line
 from customers.attribute_forms import CustomerAttributeForm, CustomerAttributeValueForm
@@ -111,15 +114,8 @@ class CustomerGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(CustomerAttribute)
-class CustomerAttributeAdmin(admin.ModelAdmin):
+class CustomerAttributeAdmin(AttributeColumns, admin.ModelAdmin):
     form = CustomerAttributeForm
-    list_display = ["name", "type", "choices_text"]
-    list_filter = ["type"]
-    search_fields = ["name"]
-
-    @admin.display(description="choices")
-    def choices_text(self, obj):
-        return ", ".join(str(c) for c in obj.choices or []) or "-"
 
 
 @admin.register(Affiliation)
@@ -142,17 +138,7 @@ class AddressInline(admin.TabularInline):
     model = Address
     form = AddressCountryForm
     extra = 0
-    fields = [
-        "location_id",
-        "purpose",
-        "street",
-        "city",
-        "state",
-        "zip",
-        "country",
-        "is_primary",
-        "async_address_id",
-    ]
+    fields = ["location_id", *ADDRESS_FIELDS, "async_address_id"]
     readonly_fields = ["async_address_id"]
 
 
@@ -225,19 +211,13 @@ class AsyncCustomerLinkInline(admin.TabularInline):
         return False
 
 
-class AsyncOriginFilter(admin.SimpleListFilter):
+class AsyncOriginFilter(ChoicesFilter):
     title = "origin"
     parameter_name = "origin"
-
-    def lookups(self, request, model_admin):
-        return [("async", "Converted from an async customer"), ("hq", "Created at HQ")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "async":
-            return queryset.filter(async_customer_id__isnull=False)
-        if self.value() == "hq":
-            return queryset.filter(async_customer_id__isnull=True)
-        return queryset
+    options = {
+        "async": ("Converted from an async customer", Q(async_customer_id__isnull=False)),
+        "hq": ("Created at HQ", Q(async_customer_id__isnull=True)),
+    }
 
 
 @admin.register(Customer)
@@ -357,10 +337,8 @@ class CustomerAdmin(EraseCustomerMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "add-at-store/",
-                self.admin_site.admin_view(self.add_at_store_view),
-                name="customers_customer_add_at_store",
+            *admin_view_paths(
+                self, ("add-at-store/", self.add_at_store_view, "customers_customer_add_at_store")
             ),
             *super().get_urls(),
         ]

@@ -16,10 +16,12 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
+
+from commerce.admin_urls import admin_view_paths
 
 # The module, not its names: ``duplicates`` imports this mixin (its page hooks it in).
 from customers.admin import duplicates
@@ -62,11 +64,7 @@ class MergePageMixin:
 
     def get_urls(self):
         return [
-            path(
-                "merge/",
-                self.admin_site.admin_view(self.merge_view),
-                name=MERGE_URL_NAME,
-            ),
+            *admin_view_paths(self, ("merge/", self.merge_view, MERGE_URL_NAME)),
             *super().get_urls(),
         ]
 

@@ -24,15 +24,22 @@ class ChannelCustomerGroupAdmin(ViewOnlyMixin, ChannelModelAdmin):
     search_fields = ["code", "name"]
 
 
-@admin.register(ChannelCustomerAttribute)
-class ChannelCustomerAttributeAdmin(ViewOnlyMixin, ChannelModelAdmin):
-    list_display = ["name", "type", "choices_shown"]
+class AttributeColumns:
+    """The list of customer attributes, HQ's (``master``) and a channel database's: name,
+    type and the choices, filtered by type."""
+
+    list_display = ["name", "type", "choices_text"]
     list_filter = ["type"]
     search_fields = ["name"]
 
     @admin.display(description="choices")
-    def choices_shown(self, obj):
+    def choices_text(self, obj):
         return ", ".join(str(choice) for choice in obj.choices or []) or "-"
+
+
+@admin.register(ChannelCustomerAttribute)
+class ChannelCustomerAttributeAdmin(AttributeColumns, ViewOnlyMixin, ChannelModelAdmin):
+    """A channel database's customer attributes, as distribution (1010) wrote them."""
 
 
 @admin.register(ChannelAffiliation)

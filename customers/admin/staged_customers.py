@@ -10,6 +10,11 @@ from django.contrib import admin
 
 from commerce.admin_display import AsyncCustomerColumns, short_guid
 from commerce.models import Store
+from customers.admin.addresses import (
+    ASYNC_ADDRESS_FIELDS,
+    ASYNC_ADDRESS_READONLY,
+    AsyncAddressColumns,
+)
 from customers.admin.duplicates import DuplicateReviewMixin
 from customers.admin.guid_collisions import NewGuidMixin
 from customers.admin.staging import (
@@ -69,18 +74,8 @@ class StagedAsyncCustomerAddressInline(StagedInlineMixin, admin.TabularInline):
     model = StagedAsyncCustomerAddress
     form = AddressCountryForm
     extra = 0
-    fields = [
-        "purpose",
-        "street",
-        "city",
-        "state",
-        "zip",
-        "country",
-        "is_primary",
-        "async_address_id",
-        "location_id",
-    ]
-    readonly_fields = ["async_address_id", "location_id"]
+    fields = ASYNC_ADDRESS_FIELDS
+    readonly_fields = ASYNC_ADDRESS_READONLY
     # The store links its address to HQ's by the GUID: addresses are fixed, never
     # added or dropped here.
     can_delete = False
@@ -237,7 +232,7 @@ class StagedChildAdmin(admin.ModelAdmin):
 
 
 @admin.register(StagedAsyncCustomerAddress)
-class StagedAsyncCustomerAddressAdmin(StagedChildAdmin):
+class StagedAsyncCustomerAddressAdmin(AsyncAddressColumns, StagedChildAdmin):
     form = AddressCountryForm
     list_display = [
         "address_text",
@@ -252,18 +247,10 @@ class StagedAsyncCustomerAddressAdmin(StagedChildAdmin):
     list_display_links = ["address_text"]
     list_filter = ["purpose", "country"]
     search_fields = ["async_address_id", "staged_customer__async_customer_id", "street", "city"]
-    readonly_fields = ["async_address_id", "location_id"]
+    readonly_fields = ASYNC_ADDRESS_READONLY
 
     def has_add_permission(self, request):
         return False
-
-    @admin.display(description="address", ordering="street")
-    def address_text(self, obj):
-        return f"{obj.street}, {obj.city}"
-
-    @admin.display(description="async id", ordering="async_address_id")
-    def async_id(self, obj):
-        return short_guid(obj.async_address_id)
 
 
 @admin.register(StagedAsyncCustomerContact)

@@ -17,13 +17,14 @@ import uuid
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from commerce.admin import async_record_lookup_register
-from commerce.admin_display import short_location_id
+from commerce.admin_display import ChoicesFilter, short_location_id
 from customers.admin.fix_changes import fix_changes
 from customers.admin.job_actions import JobPermissionsMixin, staged_synchronize
 from customers.fix_forms import SYNC_AGAIN, StagedAddressFixForm
@@ -77,19 +78,13 @@ def staged_status_label(record) -> str:
     return async_status_label(derived or STAGING_TO_STATUS.get(record.status, record.status))
 
 
-class FixedNotSentFilter(admin.SimpleListFilter):
+class FixedNotSentFilter(ChoicesFilter):
     title = "fix"
     parameter_name = "fix"
-
-    def lookups(self, request, model_admin):
-        return [("not_sent", "Fixed, not sent"), ("to_fix", "Failed, not fixed yet")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "not_sent":
-            return queryset.filter(FIXED_NOT_SENT)
-        if self.value() == "to_fix":
-            return queryset.filter(status=StagingStatus.FAILED).exclude(FIXED_NOT_SENT)
-        return queryset
+    options = {
+        "not_sent": ("Fixed, not sent", FIXED_NOT_SENT),
+        "to_fix": ("Failed, not fixed yet", Q(status=StagingStatus.FAILED) & ~FIXED_NOT_SENT),
+    }
 
 
 class StagingAdmin(JobPermissionsMixin, admin.ModelAdmin):

@@ -12,10 +12,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 
 from commerce.admin_channel import channel_changelist_url
+from commerce.admin_urls import admin_view_paths
 from commerce.models import ChannelDatabase, Store
 from customers.admin.job_actions import conversion_running, staged_synchronize
 from customers.admin.timeline import timeline_url, timeline_view
@@ -75,15 +76,14 @@ class SyncStatusPageMixin:
 
     def get_urls(self):
         return [
-            path(
-                "sync-status/",
-                self.admin_site.admin_view(self.sync_status_view),
-                name="customers_sync_status",
-            ),
-            path(
-                "sync-status/timeline/<str:channel_database>/<str:kind>/<uuid:guid>/",
-                self.admin_site.admin_view(self.sync_timeline_view),
-                name="customers_sync_timeline",
+            *admin_view_paths(
+                self,
+                ("sync-status/", self.sync_status_view, "customers_sync_status"),
+                (
+                    "sync-status/timeline/<str:channel_database>/<str:kind>/<uuid:guid>/",
+                    self.sync_timeline_view,
+                    "customers_sync_timeline",
+                ),
             ),
             *super().get_urls(),
         ]

@@ -25,9 +25,10 @@ from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 
+from commerce.admin_urls import admin_view_paths
 from commerce.db import ChannelDatabaseUnreachable
 from commerce.models import Store
 from customers.forms import ASYNC_STATUS_LABELS, StoreCustomerForm
@@ -124,17 +125,19 @@ class StoreAllStoresMixin:
     """Mixed into the async customers admin with ``StoreCustomersPageMixin``."""
 
     def get_urls(self):
-        view = self.admin_site.admin_view
         return [
-            path(
-                "store-customers/<int:store_id>/add/",
-                view(self.store_customer_add_view),
-                name="customers_store_customer_add",
-            ),
-            path(
-                "store-customers/<int:store_id>/choose/",
-                view(self.store_customer_choose_view),
-                name="customers_store_customer_choose",
+            *admin_view_paths(
+                self,
+                (
+                    "store-customers/<int:store_id>/add/",
+                    self.store_customer_add_view,
+                    "customers_store_customer_add",
+                ),
+                (
+                    "store-customers/<int:store_id>/choose/",
+                    self.store_customer_choose_view,
+                    "customers_store_customer_choose",
+                ),
             ),
             *super().get_urls(),
         ]

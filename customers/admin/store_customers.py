@@ -30,10 +30,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from commerce.admin_urls import admin_view_paths
 from commerce.db import ChannelDatabaseUnreachable
 from commerce.models import Store
 from customers.admin.store_all_stores import ALL_STORES_VAR
@@ -57,22 +58,24 @@ class StoreCustomersPageMixin(StoreCustomerPageMixin):
     customer's page from ``StoreCustomerPageMixin``)."""
 
     def get_urls(self):
-        view = self.admin_site.admin_view
         return [
-            path(
-                "store-customers/",
-                view(self.store_customers_index_view),
-                name="customers_store_customers_index",
-            ),
-            path(
-                "store-customers/<int:store_id>/",
-                view(self.store_customers_view),
-                name="customers_store_customers",
-            ),
-            path(
-                "store-customers/<int:store_id>/<str:key>/",
-                view(self.store_customer_view),
-                name="customers_store_customer",
+            *admin_view_paths(
+                self,
+                (
+                    "store-customers/",
+                    self.store_customers_index_view,
+                    "customers_store_customers_index",
+                ),
+                (
+                    "store-customers/<int:store_id>/",
+                    self.store_customers_view,
+                    "customers_store_customers",
+                ),
+                (
+                    "store-customers/<int:store_id>/<str:key>/",
+                    self.store_customer_view,
+                    "customers_store_customer",
+                ),
             ),
             *super().get_urls(),
         ]

@@ -16,9 +16,10 @@ from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from commerce.admin import async_records_named
+from commerce.admin_display import ChoicesFilter
 from commerce.models import SalesTransaction
 from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagedChannelRequest
-from jobs.admin.shared import ReadOnlyAdmin, clock_text
+from jobs.admin.shared import JobLabelColumn, ReadOnlyAdmin, clock_text
 from jobs.admin_actions import SELECTION_NOUNS, scope_words
 from jobs.models import DownloadSession, JobRun, JobScopeCheck, JobStatus, UploadSession
 
@@ -101,24 +102,19 @@ def _changelist_link(model, label: str, **filters):
     return format_html('<a href="{}?{}">{}</a>', url, query, label)
 
 
-class OutcomeFilter(admin.SimpleListFilter):
+class OutcomeFilter(ChoicesFilter):
     """Failed runs and runs with failed records, which nothing-to-do runs no longer bury
     (they are not kept: Freshness)."""
 
     title = "outcome"
     parameter_name = "outcome"
-
-    def lookups(self, request, model_admin):
-        return [("problems", "Failures and errors"), ("worked", "Did work")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "problems":
-            return queryset.filter(
-                Q(status__in=[JobStatus.FAILED, JobStatus.COMPLETED_WITH_ERRORS]) | Q(failed__gt=0)
-            )
-        if self.value() == "worked":
-            return queryset.filter(selected__gt=0)
-        return queryset
+    options = {
+        "problems": (
+            "Failures and errors",
+            Q(status__in=[JobStatus.FAILED, JobStatus.COMPLETED_WITH_ERRORS]) | Q(failed__gt=0),
+        ),
+        "worked": ("Did work", Q(selected__gt=0)),
+    }
 
 
 def run_title(run: JobRun) -> str:
@@ -129,7 +125,7 @@ def run_title(run: JobRun) -> str:
 
 
 @admin.register(JobRun)
-class JobRunAdmin(ReadOnlyAdmin):
+class JobRunAdmin(JobLabelColumn, ReadOnlyAdmin):
     list_display = [
         "id",
         "job_label",
@@ -201,10 +197,6 @@ class JobRunAdmin(ReadOnlyAdmin):
         """When this job last looked at this scope, runs that found nothing included."""
         checked = getattr(obj, "last_checked_at", None)
         return timezone.localtime(checked).strftime("%Y-%m-%d %H:%M:%S") if checked else "-"
-
-    @admin.display(description="job", ordering="job")
-    def job_label(self, obj):
-        return obj.get_job_display()
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):

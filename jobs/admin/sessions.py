@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from commerce.admin import ViewOnlyMixin
 from commerce.admin_channel import ChannelModelAdmin
-from jobs.admin.shared import ReadOnlyAdmin, clock_text, counts_text
+from jobs.admin.shared import JobLabelColumn, ReadOnlyAdmin, clock_text, counts_text
 from jobs.admin_actions import scope_words
 from jobs.models import (
     AppliedDownloadSession,
@@ -200,7 +201,7 @@ class CustomerDistributionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AppliedDownloadSession)
-class AppliedDownloadSessionAdmin(ChannelModelAdmin):
+class AppliedDownloadSessionAdmin(ViewOnlyMixin, ChannelModelAdmin):
     """The channel's record of the download sessions it applied (what makes applying
     idempotent), read from the channel database the list filter chooses."""
 
@@ -208,15 +209,6 @@ class AppliedDownloadSessionAdmin(ChannelModelAdmin):
     search_fields = ["=session_id"]
     fields = ["session_id", "download_session_link", "applied_at", "counts"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="HQ download session")
     def download_session_link(self, obj):
@@ -229,7 +221,7 @@ class AppliedDownloadSessionAdmin(ChannelModelAdmin):
 
 
 @admin.register(JobScopeCheck)
-class JobScopeCheckAdmin(ReadOnlyAdmin):
+class JobScopeCheckAdmin(JobLabelColumn, ReadOnlyAdmin):
     """When each job last checked each scope, whether it found work or not: a scheduled
     or triggered run that found nothing is not kept as a job run (Freshness)."""
 
@@ -239,10 +231,6 @@ class JobScopeCheckAdmin(ReadOnlyAdmin):
     list_select_related = ["last_run"]
     fields = ["job", "scope", "checked_at_text", "last_run_link"]
     readonly_fields = fields
-
-    @admin.display(description="job", ordering="job")
-    def job_label(self, obj):
-        return obj.get_job_display()
 
     @admin.display(description="scope", ordering="scope")
     def scope_label(self, obj):

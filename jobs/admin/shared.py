@@ -12,6 +12,14 @@ class ReadOnlyAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The jobs write these rows; people look at them."""
 
 
+class JobLabelColumn:
+    """The ``job_label`` column of a list of rows that name a job: its name, sortable."""
+
+    @admin.display(description="job", ordering="job")
+    def job_label(self, obj):
+        return obj.get_job_display()
+
+
 def clock_text(moment, day) -> str:
     """The time of ``moment``, with its date only when it is not ``day``."""
     local = timezone.localtime(moment)

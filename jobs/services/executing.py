@@ -24,6 +24,13 @@ from jobs.services.specs import job_spec
 logger = logging.getLogger(__name__)
 
 MAX_ERRORS_KEPT = 200
+# What a run has counted so far: saved with each batch's heartbeat and with the outcome.
+COUNTER_FIELDS = ("selected", "succeeded", "failed", "skipped", "held", "errors")
+
+
+def run_fields(run: JobRun, *names: str) -> dict:
+    """``run``'s values of the fields ``names``, as the keyword arguments of an UPDATE."""
+    return {name: getattr(run, name) for name in names}
 
 
 @contextlib.contextmanager
@@ -79,15 +86,7 @@ class Progress:
             gc.collect(1)
         run = self.run
         run.heartbeat_at = timezone.now()
-        JobRun.objects.filter(pk=run.pk).update(
-            selected=run.selected,
-            succeeded=run.succeeded,
-            failed=run.failed,
-            skipped=run.skipped,
-            held=run.held,
-            errors=run.errors,
-            heartbeat_at=run.heartbeat_at,
-        )
+        JobRun.objects.filter(pk=run.pk).update(**run_fields(run, *COUNTER_FIELDS, "heartbeat_at"))
 
 
 def _worker_name() -> str:
@@ -139,16 +138,7 @@ def job_run_execute(
     run.finished_at = timezone.now()
     run.heartbeat_at = run.finished_at
     JobRun.objects.filter(pk=run.pk, status=JobStatus.RUNNING).update(
-        status=run.status,
-        message=run.message,
-        errors=run.errors,
-        selected=run.selected,
-        succeeded=run.succeeded,
-        failed=run.failed,
-        skipped=run.skipped,
-        held=run.held,
-        finished_at=run.finished_at,
-        heartbeat_at=run.heartbeat_at,
+        **run_fields(run, "status", "message", *COUNTER_FIELDS, "finished_at", "heartbeat_at")
     )
     job_scope_check_record(run=run)
     return run
