@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.benchmark.freshness import process_group_stop
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -285,15 +287,8 @@ def process_group_kill(process: subprocess.Popen, sig: int = signal.SIGKILL) -> 
 
 def qcluster_stop(process: subprocess.Popen) -> None:
     """Stop a cluster as an operator does (SIGTERM: it stops its own workers), then kill
-    whatever of its process group is left."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-    process_group_kill(process, signal.SIGKILL)
-    process.wait()
+    whatever of its process group is left (``process_group_stop``)."""
+    process_group_stop(process, timeout=30)
 
 
 # serve (jobs/management/commands/serve.py, extended in development by devtools): its

@@ -5,7 +5,6 @@ one browser and run in file order."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.benchmark.freshness import process_group_stop
 from tests.support import ROOT, base_env, finished, manage, python
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -71,22 +71,6 @@ def _start(env: dict, log: Path, *args: str) -> subprocess.Popen:
         )
 
 
-def _stop(process: subprocess.Popen, timeout: float) -> None:
-    """SIGTERM the main process (qcluster stops its own workers), wait, then kill
-    whatever is left of its process group."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
-
-
 def _tail(log: Path) -> str:
     return log.read_text(errors="replace")[-3000:] if log.exists() else ""
 
@@ -132,8 +116,8 @@ def admin_server(tmp_path_factory):
             time.sleep(0.2)
         yield Server(url=url, env=env)
     finally:
-        _stop(cluster, timeout=30)
-        _stop(server, timeout=10)
+        process_group_stop(cluster, timeout=30)
+        process_group_stop(server, timeout=10)
 
 
 @pytest.fixture(scope="module")
