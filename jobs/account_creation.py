@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 
 from django.conf import settings
 from django.db import transaction
@@ -106,11 +106,20 @@ STAGED_ADDRESS_BATCHES = StagedBatches(
 )
 
 
+def _with_refs(create: Callable, refs: Callable, **kwargs):
+    return create(**kwargs, refs=refs())
+
+
 def _process_batches(kind: StagedBatches, *, progress, batch_size, refs=None, **scope) -> None:
+    """Claim and create the kind's pending rows a batch at a time (``refs``: a function
+    that gives the reference data, read once the first batch has rows). A short batch
+    is the last: what it did not claim is locked by another worker, or staged after
+    this run's read and owed to the run its upload's chain ends with."""
     model, label, guid_field = kind.model, kind.label, kind.guid_field
     create, children = kind.create, kind.children
-    extra = {"refs": refs} if refs else {}
     stage = f"account_creation:{label}"
+    if refs is not None:
+        create = partial(_with_refs, kind.create, refs)
     while True:
         raised: list[str] = []
         with transaction.atomic(using=HQ):
@@ -121,7 +130,7 @@ def _process_batches(kind: StagedBatches, *, progress, batch_size, refs=None, **
                 children_load(rows, side=children, using=HQ)
             results = records_isolated(
                 rows,
-                _checked(stage, guid_field, lambda **kw: create(**kw, **extra)),
+                _checked(stage, guid_field, create),
                 on_failure=_fail_alone(
                     model=model, label=label, guid_field=guid_field, errors=raised
                 ),
@@ -144,13 +153,16 @@ def _process_batches(kind: StagedBatches, *, progress, batch_size, refs=None, **
             ]
             + raised,
         )
+        if len(rows) < batch_size:
+            return
 
 
 def _process_requests(
     *, progress, batch_size, refs, final: bool, channel_database, store, ids
 ) -> set[int]:
-    """R11: apply pending channel requests, oldest edit first, in claimed batches;
-    returns the staged customers they changed (to be tried again in this run)."""
+    """R11: apply pending channel requests, oldest edit first, in claimed batches (a
+    short batch is the last); returns the staged customers they changed (to be tried
+    again in this run). ``refs``: a function that gives the reference data."""
     touched: set[int] = set()
     after = None
     while True:
@@ -171,7 +183,7 @@ def _process_requests(
                 _checked(
                     "account_creation:channel request",
                     "request_id",
-                    lambda **kw: staged_requests_apply(**kw, final=final, refs=refs),
+                    lambda **kw: staged_requests_apply(**kw, final=final, refs=refs()),
                 ),
                 on_failure=_fail_alone(
                     model=StagedChannelRequest,
@@ -198,6 +210,8 @@ def _process_requests(
                 errors=[f"channel request {guid_by_id[o.staged_id]}: {o.error}" for o in failures]
                 + raised,
             )
+        if len(rows) < batch_size:
+            return touched
 
 
 def account_creation_run(
@@ -226,7 +240,8 @@ def account_creation_run(
         "requests": staged_request_ids,
     }
     chosen = any(selection.values())
-    refs = ReferenceData.load()
+    # Read once, and only by a run that finds something to create or apply.
+    refs = cache(ReferenceData.load)
     scope = {"channel_database": channel_database, "store": store}
     batches = partial(_process_batches, progress=progress, batch_size=batch_size, **scope)
     requests = partial(

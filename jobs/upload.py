@@ -132,7 +132,8 @@ def upload_batch(
     job_run=None,
     batch_size: int = UPLOAD_BATCH,
 ) -> tuple[UploadSession | None, int, dict]:
-    """Upload one batch of one kind. Returns (session, last channel pk read, counts)."""
+    """Upload one batch of one kind. Returns (session, last channel pk read, counts:
+    what was staged, ``not_uploaded`` and its ``errors``, the rows ``read``)."""
     _kind, model, children, prefetch, stage = next(u for u in UPLOADS if u[0] == kind)
     # The channel transaction spans reading, staging at HQ and stamping, holding the
     # rows' locks (PostgreSQL row locks; SQLite's write lock): a store's in-place edit
@@ -176,6 +177,7 @@ def upload_batch(
     session.status = SessionStatus.ACKNOWLEDGED
     counts["not_uploaded"] = len(unstamped)
     counts["errors"] = list(unstamped.values())
+    counts["read"] = len(rows)
     return session, rows[-1].pk, counts
 
 
@@ -206,3 +208,5 @@ def upload_run(*, run, progress, channel_database: str, **_ignored) -> None:
                 failed=not_uploaded,
                 errors=counts["errors"],
             )
+            if counts["read"] < UPLOAD_BATCH:
+                break  # the last batch: a row written after the read owes another run

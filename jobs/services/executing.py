@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 from django.utils import timezone
 
+from commerce.db import HQ
+from commerce.db.bulk import rows_upsert
 from jobs.models import JobRun, JobScopeCheck, JobStatus
 from jobs.services.reaping import chain_task_id
 from jobs.services.specs import job_spec
@@ -163,18 +165,13 @@ def job_scope_check_record(*, run: JobRun) -> None:
     """Upsert when the run's job last checked its scope (and, for a run that is kept, that
     run). One statement; re-run safe."""
     kept = not job_run_is_quiet(run)
-    JobScopeCheck.objects.bulk_create(
-        [
-            JobScopeCheck(
-                job=run.job,
-                scope=run.scope,
-                checked_at=run.finished_at or timezone.now(),
-                last_run=run if kept else None,
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["job", "scope"],
-        update_fields=["checked_at", "last_run"] if kept else ["checked_at"],
+    rows_upsert(
+        model=JobScopeCheck,
+        columns=["job", "scope", "checked_at", "last_run"],
+        rows=[(run.job, run.scope, run.finished_at or timezone.now(), run.pk if kept else None)],
+        unique=["job", "scope"],
+        update=["checked_at", "last_run"] if kept else ["checked_at"],
+        using=HQ,
     )
 
 
