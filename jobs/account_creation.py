@@ -120,6 +120,8 @@ def _process_batches(kind: StagedBatches, *, progress, batch_size, refs=None, **
     stage = f"account_creation:{label}"
     if refs is not None:
         create = partial(_with_refs, kind.create, refs)
+    if not _pending(model, **scope).exists():
+        return  # one read, no transaction, for a kind with nothing pending
     while True:
         raised: list[str] = []
         with transaction.atomic(using=HQ):
@@ -165,12 +167,15 @@ def _process_requests(
     again in this run). ``refs``: a function that gives the reference data."""
     touched: set[int] = set()
     after = None
+    pending = _pending(
+        StagedChannelRequest, channel_database=channel_database, store=store, ids=ids
+    ).order_by("edited_at", "pk")
+    if not pending.exists():
+        return touched  # one read, no transaction, when nothing is pending
     while True:
         raised: list[str] = []
         with transaction.atomic(using=HQ):
-            queryset = _pending(
-                StagedChannelRequest, channel_database=channel_database, store=store, ids=ids
-            ).order_by("edited_at", "pk")
+            queryset = pending
             if after is not None:
                 queryset = queryset.filter(
                     Q(edited_at__gt=after[0]) | Q(edited_at=after[0], pk__gt=after[1])

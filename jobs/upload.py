@@ -185,7 +185,9 @@ def upload_run(*, run, progress, channel_database: str, **_ignored) -> None:
     """Job function: upload everything not yet uploaded from one channel database."""
     alias = ChannelDatabase.objects.get(name=channel_database).alias
     upload_sessions_supersede_unacknowledged(channel_database=channel_database)
-    for kind, *_rest in UPLOADS:
+    for kind, model, *_rest in UPLOADS:
+        if not model.objects.using(alias).filter(upload_session_id__isnull=True).exists():
+            continue  # one read, no transaction, for a kind with nothing new
         after_pk = 0
         while True:
             session, after_pk, counts = upload_batch(

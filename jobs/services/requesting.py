@@ -43,6 +43,7 @@ def job_run_request(
     via: str = "command",
     enqueue: bool = True,
     at_once: bool | None = None,
+    reaped: bool = False,
 ) -> JobRun:
     """Create a queued job run and, once the transaction commits, enqueue it.
 
@@ -51,10 +52,12 @@ def job_run_request(
     unless that run is queued and its task has not started within the grace (``at_once``,
     by default when ``enqueue=False``: no grace, the caller runs it now): then it is taken
     over and returned, to be enqueued again or (``enqueue=False``) run by the caller.
+    ``reaped``: the caller has just reaped the scope's dead runs (``job_chain_request``).
     """
     job_spec(job)
     parameters, scope = _request_parameters(parameters)
-    job_runs_reap_stale(job=job, scope=scope)
+    if not reaped:
+        job_runs_reap_stale(job=job, scope=scope)
     try:
         with transaction.atomic(using=HQ):
             run = JobRun.objects.create(
@@ -68,7 +71,13 @@ def job_run_request(
         active = JobRun.objects.filter(job=job, scope=scope, status__in=ACTIVE_STATUSES).first()
         if active is None:  # finished in between: try once more
             return job_run_request(
-                job=job, parameters=parameters, user=user, via=via, enqueue=enqueue, at_once=at_once
+                job=job,
+                parameters=parameters,
+                user=user,
+                via=via,
+                enqueue=enqueue,
+                at_once=at_once,
+                reaped=reaped,
             )
         # A caller that runs the job here (``--sync``) takes a queued run whose task has
         # not started at once; a request for a task waits the grace.
@@ -160,6 +169,7 @@ def job_chain_request(
                 via=via,
                 enqueue=False,
                 at_once=not enqueue,  # the chain runs here (``--sync``)
+                reaped=True,
             )
             for job, parameters in stages
         ]
