@@ -202,11 +202,15 @@ SQLITE_OPTIONS = {
 }
 
 
-_conn_max_age = env.int("DB_CONN_MAX_AGE", 0)
+# Persistent connections: a cluster worker runs a chain every few tenths of a second
+# under load, and opening its HQ and channel connections anew for each (a PostgreSQL
+# backend each) cost as much as the chain's queries (README "Freshness"). Checked before
+# reuse, so a connection the server dropped is replaced, not failed on.
+_conn_max_age = env.int("DB_CONN_MAX_AGE", 60, minimum=0)
 
 
 def _database(url: str) -> dict:
-    config = dj_database_url.parse(url, conn_max_age=_conn_max_age)
+    config = dj_database_url.parse(url, conn_max_age=_conn_max_age, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["ENGINE"] = "commerce.db.sqlite3"
         config["OPTIONS"] = dict(SQLITE_OPTIONS)

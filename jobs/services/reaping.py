@@ -6,6 +6,8 @@ are free again. The next request for a scope reaps first.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -81,15 +83,24 @@ def _chain_reap_if_dead(*, task_id: str, now) -> int:
     return reaped
 
 
-def job_runs_reap_stale(*, job: str | None = None, scope: str | None = None) -> int:
+def job_runs_reap_stale(
+    *,
+    job: str | None = None,
+    scope: str | None = None,
+    scopes: Sequence[tuple[str, str]] = (),
+) -> int:
     """Mark runs whose worker died (no heartbeat within the lease) as failed, with the
-    queued runs of their chain, whatever their scope. Re-run safe."""
+    queued runs of their chain, whatever their scope. ``job`` and ``scope`` narrow what
+    is looked at; ``scopes``: (job, scope) pairs, any of them (a chain's, in one read).
+    Re-run safe."""
     now = timezone.now()
     asked = JobRun.objects.filter(status__in=ACTIVE_STATUSES)
     if job:
         asked = asked.filter(job=job)
     if scope:
         asked = asked.filter(scope=scope)
+    if scopes:
+        asked = asked.filter(functools.reduce(operator.or_, (Q(job=j, scope=s) for j, s in scopes)))
     active = list(asked.values_list("pk", "status", "task_id", "heartbeat_at"))
     if not active:
         return 0

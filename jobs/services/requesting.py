@@ -143,6 +143,29 @@ def job_chain_busy(*, stages: Sequence[tuple[str, dict]]) -> bool:
     return bool(alive) and all(alive)
 
 
+def _chain_runs_create(stages: Sequence[tuple[str, dict]], *, user, via: str) -> list[JobRun]:
+    """The chain's runs in one INSERT; none (nothing written) when the partial unique
+    constraint refuses a stage because its scope has an active run."""
+    runs = []
+    for job, parameters in stages:
+        job_spec(job)
+        parameters, scope = _request_parameters(parameters)
+        runs.append(
+            JobRun(
+                job=job,
+                scope=scope,
+                parameters=parameters,
+                requested_by=user if user is not None and user.is_authenticated else None,
+                requested_via=via,
+            )
+        )
+    try:
+        with transaction.atomic(using=HQ):
+            return JobRun.objects.bulk_create(runs)
+    except IntegrityError:
+        return []
+
+
 def job_chain_request(
     *,
     stages: Sequence[tuple[str, dict]],
@@ -158,10 +181,12 @@ def job_chain_request(
     reaped when the request is refused, so a killed chain is recovered by the next
     request for any of its scopes (R10).
     """
-    for job, parameters in stages:
-        job_runs_reap_stale(job=job, scope=_request_parameters(parameters)[1])
+    job_runs_reap_stale(
+        scopes=[(job, _request_parameters(parameters)[1]) for job, parameters in stages]
+    )
     with transaction.atomic(using=HQ):
-        runs = [
+        runs = _chain_runs_create(stages, user=user, via=via) or [
+            # A scope is taken: stage by stage, to refuse, or take over a run never started.
             job_run_request(
                 job=job,
                 parameters=parameters,
