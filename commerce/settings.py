@@ -292,7 +292,10 @@ Q_CLUSTER = {
     "bulk": 1,
     # No catch-up storm after downtime: a missed schedule runs once, not once per miss.
     "catch_up": False,
-    "save_limit": 1000,
+    # Every task's result is kept, and ``purge`` deletes those of succeeded tasks past
+    # RETENTION_DAYS (README "Retention"): with a limit, the cluster's monitor reads
+    # every kept result under a row lock each time a task ends, to delete the oldest.
+    "save_limit": 0,
     "ack_failures": True,
     "label": "Django Q2",
 }

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django_q.models import Task
 
 from commerce.db import CHUNK, HQ, ChannelDatabaseUnreachable, channel_database_errors
 from commerce.events import events_expire
@@ -145,6 +146,12 @@ def _scope_checks(cutoff, **_):
     return JobScopeCheck.objects.filter(checked_at__lt=cutoff)
 
 
+def _task_results(cutoff, **_):
+    """The queue's records of tasks that succeeded (django-q2 keeps them, unpruned:
+    ``save_limit`` 0); a job run is the record of what its task did."""
+    return Task.objects.filter(success=True, stopped__lt=cutoff)
+
+
 # --- channel databases --------------------------------------------------------------
 
 
@@ -236,6 +243,7 @@ PURGES = [
         ),
     ),
     Purge("job scope checks", _scope_checks),
+    Purge("queue task results", _task_results),
     Purge("async customers", _async_customers, children=ASYNC_CHILDREN, channel=True),
     Purge("async addresses", _async_addresses, channel=True),
     Purge("channel requests", _channel_requests, channel=True),

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from django_q.models import Task
 
 from commerce.isolation import RunAborted
 from customers.models import (
@@ -104,6 +105,29 @@ def test_purge_deletes_what_is_done_and_keeps_what_is_not(converted):
     convert()
     assert Customer.objects.count() == accounts + 1
     assert AsyncCustomer.objects.using("channel").get(first_name="Pending").account
+
+
+def test_the_queue_results_of_succeeded_tasks_go_and_failed_ones_stay(organization):
+    """django-q2 keeps every task's result (``save_limit`` 0: no read of them all as
+    each task ends); ``purge`` deletes those of succeeded tasks past the retention."""
+    old = timezone.now() - datetime.timedelta(days=31)
+
+    def task(name, *, success, stopped):
+        return Task.objects.create(
+            id=name,
+            name=name,
+            func="jobs.tasks.job_runs_task",
+            started=stopped,
+            stopped=stopped,
+            success=success,
+        )
+
+    task("old-ok", success=True, stopped=old)
+    task("old-failed", success=False, stopped=old)
+    task("new-ok", success=True, stopped=timezone.now())
+
+    assert purged()[("HQ", "queue task results")] == 1
+    assert sorted(Task.objects.values_list("name", flat=True)) == ["new-ok", "old-failed"]
 
 
 def test_dry_run_counts_what_a_purge_deletes_and_deletes_nothing(converted, capsys):
