@@ -54,7 +54,9 @@ def account_numbers_allocate(*, legal_entity_id: int, count: int) -> list[str]:
     """
     if count <= 0:
         return []
-    with transaction.atomic(using=HQ):
+    # No savepoint of its own: a failure here fails the caller's block (nothing catches
+    # in between), and a savepoint is two round trips per batch.
+    with transaction.atomic(using=HQ, savepoint=False):
         sequence = NumberSequence.objects.select_for_update().get(legal_entity_id=legal_entity_id)
         limit = 10**sequence.digits
         numbers: list[str] = []
@@ -138,7 +140,7 @@ def customers_create(
             else None
         )
         keys = [input_match_keys(data, fallback_country=fallback) for data in inputs]
-    with transaction.atomic(using=HQ):
+    with transaction.atomic(using=HQ, savepoint=False):  # as account_numbers_allocate
         if accounts is None:
             accounts = account_numbers_allocate(legal_entity_id=legal_entity.pk, count=len(inputs))
         party_ids = ids_reserve(model=Party, count=len(inputs), using=HQ)

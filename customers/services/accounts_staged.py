@@ -171,7 +171,9 @@ def _create_screened(
     them, create those the policy lets through, list possible duplicates (policy
     "create") or hold the matched records (policy "review": ``held`` gets staged id ->
     message)."""
-    with transaction.atomic(using=HQ):
+    # No savepoint: a failure fails the caller's chunk (``records_isolated``), which has
+    # one; the batch's own retry savepoint is in ``_create_or_fall_back``.
+    with transaction.atomic(using=HQ, savepoint=False):
         sequence_lock(legal_entity_id=legal_entity.pk)
         keys = [
             input_match_keys(data, fallback_country=countries.get(staged.store_number))
