@@ -58,6 +58,9 @@ def reference_data_apply(*, alias: str, snapshot: ReferenceSnapshot) -> Referenc
     require_channel_alias(alias)
     checksum = snapshot.checksum
     result = ReferenceApplied()
+    held = ChannelReferenceVersion.objects.using(alias).only("checksum").first()
+    if held is not None and held.checksum == checksum:
+        return result  # the usual case: one read, no transaction, no lock
     with transaction.atomic(using=alias):
         held = ChannelReferenceVersion.objects.using(alias).select_for_update().first()
         if held is not None and held.checksum == checksum:
