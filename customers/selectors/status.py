@@ -200,20 +200,7 @@ def edit_status_rows(
         accounts = {s.account for s in staged.values() if s.account}
         accounts |= {r.target_account for r in rows if r.target_account}
         with channel_database_errors(alias, name=name):
-            versions = dict(
-                ChannelCustomer.objects.using(alias)
-                .filter(account__in=accounts)
-                .values_list("account", "hq_version")
-            )
-            linked = dict(
-                AsyncCustomer.objects.using(alias)
-                .filter(
-                    async_customer_id__in=[
-                        r.target_async_customer_id for r in rows if r.target_async_customer_id
-                    ]
-                )
-                .values_list("async_customer_id", "account")
-            )
+            versions, linked = _store_holds(alias=alias, accounts=accounts, requests=rows)
         for row in rows:
             request = staged.get(row.request_id)
             account = (
@@ -377,26 +364,35 @@ def staged_records_statuses(*, kind: str, records: Iterable) -> dict[int, str]:
     return statuses
 
 
-def _edit_statuses(*, alias: str, requests: list) -> dict[int, str]:
+def _store_holds(*, alias: str, accounts, requests: list) -> tuple[dict, dict]:
+    """What the store holds for edits (R11): the HQ version of each of ``accounts``
+    it has a copy of, and the account (or None) of each async customer the
+    ``requests`` target. Two queries."""
     versions = dict(
         ChannelCustomer.objects.using(alias)
-        .filter(account__in={r.account for r in requests if r.account})
+        .filter(account__in=accounts)
         .values_list("account", "hq_version")
     )
-    linked = set(
+    linked = dict(
         AsyncCustomer.objects.using(alias)
         .filter(
             async_customer_id__in=[
                 r.target_async_customer_id for r in requests if r.target_async_customer_id
-            ],
-            account__isnull=False,
+            ]
         )
-        .values_list("async_customer_id", flat=True)
+        .values_list("async_customer_id", "account")
+    )
+    return versions, linked
+
+
+def _edit_statuses(*, alias: str, requests: list) -> dict[int, str]:
+    versions, linked = _store_holds(
+        alias=alias, accounts={r.account for r in requests if r.account}, requests=requests
     )
     return {
         r.pk: edit_state(
             r,
-            store_has_account=r.target_async_customer_id in linked,
+            store_has_account=bool(linked.get(r.target_async_customer_id)),
             held_version=versions.get(r.account, 0),
         )
         for r in requests
