@@ -1,9 +1,8 @@
 import sys
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from customers.services.erasure import ErasureError, customer_find
+from customers.management.arguments import account_arguments_add, customer_for, user_for
 from jobs.services.erasure import customer_erase_everywhere
 
 
@@ -16,23 +15,13 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("account", metavar="ACCOUNT", help="The HQ customer account.")
-        parser.add_argument(
-            "--legal-entity", metavar="CODE", help="When two legal entities have the account."
-        )
+        account_arguments_add(parser)
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
         parser.add_argument("--user", metavar="USERNAME", help="The HQ user who asked.")
 
     def handle(self, *args, account, legal_entity, yes, user, **options):
-        requester = None
-        if user:
-            requester = get_user_model().objects.filter(username=user).first()
-            if requester is None:
-                raise CommandError(f'unknown user "{user}"')
-        try:
-            customer = customer_find(account=account, legal_entity=legal_entity)
-        except ErasureError as error:
-            raise CommandError(str(error)) from None
+        requester = user_for(user)
+        customer = customer_for(account, legal_entity)
         if not yes:
             if not sys.stdin.isatty():
                 raise CommandError("not a terminal: confirm the erasure with --yes")

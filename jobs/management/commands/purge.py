@@ -7,7 +7,8 @@ class Command(BaseCommand):
     help = (
         "R15 retention: delete what the product no longer needs once it is RETENTION_DAYS "
         "old (applied download sessions, upload sessions, staging rows of completed "
-        "records, synchronized channel rows and applied requests, job runs, scope checks); "
+        "records, synchronized channel rows and applied requests, job runs, scope checks, "
+        "the queue's results of succeeded tasks); "
         "nothing pending, failed, under review or needed to repair a crash. Prints per "
         "table what it deleted, or with --dry-run what it would. The event log is kept "
         "EVENT_LOG_RETENTION_DAYS (default 365)."
