@@ -123,6 +123,11 @@ def upload_sessions_supersede_unacknowledged(*, channel_database: str) -> int:
     ).update(status=SessionStatus.SUPERSEDED)
 
 
+def _not_uploaded(model, alias: str):
+    """The channel rows of ``model`` no upload session has taken yet."""
+    return model.objects.using(alias).filter(upload_session_id__isnull=True)
+
+
 def upload_batch(
     *,
     alias: str,
@@ -141,8 +146,8 @@ def upload_batch(
     # channel request instead - it never falls between the read and the stamp.
     with transaction.atomic(using=alias):
         rows = list(
-            model.objects.using(alias)
-            .filter(upload_session_id__isnull=True, pk__gt=after_pk)
+            _not_uploaded(model, alias)
+            .filter(pk__gt=after_pk)
             .order_by("pk")
             .select_for_update()
             .prefetch_related(*prefetch)[:batch_size]
@@ -186,7 +191,7 @@ def upload_run(*, run, progress, channel_database: str, **_ignored) -> None:
     alias = ChannelDatabase.objects.get(name=channel_database).alias
     upload_sessions_supersede_unacknowledged(channel_database=channel_database)
     for kind, model, *_rest in UPLOADS:
-        if not model.objects.using(alias).filter(upload_session_id__isnull=True).exists():
+        if not _not_uploaded(model, alias).exists():
             continue  # one read, no transaction, for a kind with nothing new
         after_pk = 0
         while True:

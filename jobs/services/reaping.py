@@ -25,7 +25,14 @@ JOB_QUEUED_LEASE_SECONDS = settings.JOB_QUEUED_LEASE_SECONDS
 WORKER_DIED = "The worker stopped reporting (died or lost); the run can be started again."
 
 
-def _stale_filter(now) -> Q:
+def scopes_filter(scopes: Sequence[tuple[str, str]]) -> Q:
+    """Runs of any of these (job, scope) pairs (at least one)."""
+    return functools.reduce(operator.or_, (Q(job=job, scope=scope) for job, scope in scopes))
+
+
+def stale_runs_filter(now) -> Q:
+    """Active runs past their lease: running without a heartbeat within
+    ``JOB_LEASE_SECONDS``, or queued for longer than ``JOB_QUEUED_LEASE_SECONDS``."""
     return Q(
         status=JobStatus.RUNNING, heartbeat_at__lt=now - timedelta(seconds=JOB_LEASE_SECONDS)
     ) | Q(status=JobStatus.QUEUED, created_at__lt=now - timedelta(seconds=JOB_QUEUED_LEASE_SECONDS))
@@ -100,7 +107,7 @@ def job_runs_reap_stale(
     if scope:
         asked = asked.filter(scope=scope)
     if scopes:
-        asked = asked.filter(functools.reduce(operator.or_, (Q(job=j, scope=s) for j, s in scopes)))
+        asked = asked.filter(scopes_filter(scopes))
     active = list(asked.values_list("pk", "status", "task_id", "heartbeat_at"))
     if not active:
         return 0
@@ -115,7 +122,7 @@ def job_runs_reap_stale(
     reaped = sum(_chain_reap_if_dead(task_id=task_id, now=now) for task_id in sorted(chains))
     reaped += (
         JobRun.objects.filter(pk__in=[row[0] for row in active])
-        .filter(_stale_filter(now))
+        .filter(stale_runs_filter(now))
         .update(status=JobStatus.FAILED, finished_at=now, message=WORKER_DIED)
     )
     return reaped

@@ -7,20 +7,15 @@ such as the conversion.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from commerce.db import HQ
 from jobs.enqueueing import job_queued_grace, job_run_enqueue, job_run_take_over
 from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus
-from jobs.services.reaping import (
-    JOB_LEASE_SECONDS,
-    JOB_QUEUED_LEASE_SECONDS,
-    job_runs_reap_stale,
-)
+from jobs.services.reaping import job_runs_reap_stale, scopes_filter, stale_runs_filter
 from jobs.services.specs import (
     CONVERSION_JOBS,
     JobAlreadyActive,
@@ -60,13 +55,8 @@ def job_run_request(
         job_runs_reap_stale(job=job, scope=scope)
     try:
         with transaction.atomic(using=HQ):
-            run = JobRun.objects.create(
-                job=job,
-                scope=scope,
-                parameters=parameters,
-                requested_by=user if user is not None and user.is_authenticated else None,
-                requested_via=via,
-            )
+            run = _run_new(job=job, parameters=parameters, scope=scope, user=user, via=via)
+            run.save(force_insert=True, using=HQ)
     except IntegrityError:
         active = JobRun.objects.filter(job=job, scope=scope, status__in=ACTIVE_STATUSES).first()
         if active is None:  # finished in between: try once more
@@ -118,29 +108,38 @@ def job_runs_request(
     return runs, refused
 
 
+def _stage_scopes(stages: Sequence[tuple[str, dict]]) -> list[tuple[str, str]]:
+    return [(job, _request_parameters(parameters)[1]) for job, parameters in stages]
+
+
+def _run_new(*, job: str, parameters: dict, scope: str, user, via: str) -> JobRun:
+    """A queued run as a request makes it (not saved)."""
+    return JobRun(
+        job=job,
+        scope=scope,
+        parameters=parameters,
+        requested_by=user if user is not None and user.is_authenticated else None,
+        requested_via=via,
+    )
+
+
 def job_chain_busy(*, stages: Sequence[tuple[str, dict]]) -> bool:
     """Whether a chain of these stages would be refused now with nothing to take over or
     reap: some stage's scope has an active run, and every such run is alive (running and
-    beating within the lease, or queued within the grace). One query; a frequent caller
-    (a store write's trigger) asks this before ``job_chain_request``, which then runs only
-    when something may be free, dead or stuck."""
-    scopes = Q()
-    for job, parameters in stages:
-        scopes |= Q(job=job, scope=_request_parameters(parameters)[1])
+    beating within the lease, or queued within the grace; ``stale_runs_filter`` is what
+    the reaping takes). One query; a frequent caller (a store write's trigger) asks this
+    before ``job_chain_request``, which then runs only when something may be free, dead
+    or stuck."""
     now = timezone.now()
-    active = JobRun.objects.filter(scopes, status__in=ACTIVE_STATUSES).values_list(
-        "status", "heartbeat_at", "enqueued_at", "created_at"
+    not_alive = (
+        stale_runs_filter(now)
+        | Q(status=JobStatus.RUNNING, heartbeat_at__isnull=True)
+        | Q(status=JobStatus.QUEUED, enqueued_at__lt=now - job_queued_grace())
     )
-    beat = now - timedelta(seconds=JOB_LEASE_SECONDS)
-    handed = now - job_queued_grace()
-    created = now - timedelta(seconds=JOB_QUEUED_LEASE_SECONDS)
-    alive = [
-        heartbeat_at is not None and heartbeat_at >= beat
-        if status == JobStatus.RUNNING
-        else enqueued_at >= handed and created_at >= created
-        for status, heartbeat_at, enqueued_at, created_at in active
-    ]
-    return bool(alive) and all(alive)
+    counts = JobRun.objects.filter(
+        scopes_filter(_stage_scopes(stages)), status__in=ACTIVE_STATUSES
+    ).aggregate(active=Count("pk"), not_alive=Count("pk", filter=not_alive))
+    return counts["active"] > 0 and counts["not_alive"] == 0
 
 
 def _chain_runs_create(stages: Sequence[tuple[str, dict]], *, user, via: str) -> list[JobRun]:
@@ -150,15 +149,7 @@ def _chain_runs_create(stages: Sequence[tuple[str, dict]], *, user, via: str) ->
     for job, parameters in stages:
         job_spec(job)
         parameters, scope = _request_parameters(parameters)
-        runs.append(
-            JobRun(
-                job=job,
-                scope=scope,
-                parameters=parameters,
-                requested_by=user if user is not None and user.is_authenticated else None,
-                requested_via=via,
-            )
-        )
+        runs.append(_run_new(job=job, parameters=parameters, scope=scope, user=user, via=via))
     try:
         with transaction.atomic(using=HQ):
             return JobRun.objects.bulk_create(runs)
@@ -181,9 +172,7 @@ def job_chain_request(
     reaped when the request is refused, so a killed chain is recovered by the next
     request for any of its scopes (R10).
     """
-    job_runs_reap_stale(
-        scopes=[(job, _request_parameters(parameters)[1]) for job, parameters in stages]
-    )
+    job_runs_reap_stale(scopes=_stage_scopes(stages))
     with transaction.atomic(using=HQ):
         runs = _chain_runs_create(stages, user=user, via=via) or [
             # A scope is taken: stage by stage, to refuse, or take over a run never started.
