@@ -214,6 +214,9 @@ def _database(url: str) -> dict:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["ENGINE"] = "commerce.db.sqlite3"
         config["OPTIONS"] = dict(SQLITE_OPTIONS)
+        # Django's default for SQLite test databases, said aloud: pytest-xdist's workers
+        # (README "Tests") otherwise derive a file name from NAME, a path, per worker.
+        config["TEST"] = {"NAME": ":memory:"}
     return config
 
 

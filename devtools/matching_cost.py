@@ -17,7 +17,7 @@ from django.db import transaction
 
 from commerce.db import HQ
 from devtools.benchmark.measure import BATCH, counting_queries, load_generate
-from devtools.benchmark.run import FreshDatabases, fresh_child_report, manage_arguments
+from devtools.benchmark.run import fresh, fresh_child_report, manage_arguments
 
 # Existing customers that share an email with an async customer of the first store.
 OVERLAP = 100
@@ -135,7 +135,7 @@ def _child(*, customers: int, stores: int, existing: int, log) -> dict:
     """One matching run in a child process on fresh databases."""
     log(f"matching: {customers} async customers, {existing} existing customers")
     return fresh_child_report(
-        FreshDatabases(channel_count=2, label=f"match{existing}", prefix="bench_match"),
+        fresh(channel_count=2, label=f"match{existing}", prefix="bench_match"),
         manage_arguments(
             "benchmark_matching", phase=True, customers=customers, stores=stores, existing=existing
         ),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -101,14 +103,16 @@ def wait_for(condition, *, timeout: float, poll: float = 0.1) -> bool:
 
 
 class PostgresDatabases:
-    """Fresh PostgreSQL databases for HQ and two channels, dropped afterwards."""
+    """Fresh PostgreSQL databases for HQ and two channels, dropped afterwards; copies of
+    ``templates`` (three database names) when given."""
 
-    def __init__(self, prefix: str = "t"):
+    def __init__(self, prefix: str = "t", templates: list[str] | None = None):
         import psycopg
 
         self.psycopg = psycopg
         self.prefix = f"{prefix}_{uuid.uuid4().hex[:10]}"
         self.names = [f"{self.prefix}_hq", f"{self.prefix}_ch1", f"{self.prefix}_ch2"]
+        self.templates = templates or [None] * len(self.names)
 
     def _admin(self):
         return self.psycopg.connect(
@@ -117,8 +121,9 @@ class PostgresDatabases:
 
     def create(self) -> dict[str, str]:
         with self._admin() as connection:
-            for name in self.names:
-                connection.execute(f'CREATE DATABASE "{name}"')
+            for name, template in zip(self.names, self.templates, strict=True):
+                copy = f' TEMPLATE "{template}"' if template else ""
+                connection.execute(f'CREATE DATABASE "{name}"{copy}')
         url = f"postgres://postgres@{PG_HOST}:{PG_PORT}/"
         return {
             "DATABASE_URL": url + self.names[0],
@@ -131,15 +136,40 @@ class PostgresDatabases:
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# Migrated once per test process (``setup_databases``: ~9 s on PostgreSQL), then copied
+# for each test with ``CREATE DATABASE … TEMPLATE`` (a fraction of a second); dropped
+# when the session ends (``pytest_sessionfinish``).
+_migrated_templates: list[PostgresDatabases] = []
+
+
+def _migrated_template(tmp_path) -> PostgresDatabases:
+    if not _migrated_templates:
+        template = PostgresDatabases("tmpl")
+        _migrated_templates.append(template)
+        manage(base_env(VAR_DIR=str(tmp_path), **template.create()), "setup_databases")
+    return _migrated_templates[0]
+
+
+# The same for the embedded default's SQLite files (``sqlite_files_env_in``).
+SQLITE_FILES = ("hq.sqlite3", "channel.sqlite3", "channel2.sqlite3")
+_sqlite_template: list[Path] = []
+
+
+def pytest_sessionfinish(session):
+    while _migrated_templates:
+        _migrated_templates.pop().drop()
+    while _sqlite_template:
+        shutil.rmtree(_sqlite_template.pop(), ignore_errors=True)
+
+
 @contextlib.contextmanager
 def migrated_postgres_env(tmp_path, prefix: str = "t"):
-    """Subprocess environment on fresh, migrated PostgreSQL databases named ``prefix``_*;
-    they are dropped on exit."""
+    """Subprocess environment on fresh, migrated PostgreSQL databases named ``prefix``_*
+    (copies of a migrated template); they are dropped on exit."""
     require_service("PostgreSQL", PG_HOST, PG_PORT)
-    databases = PostgresDatabases(prefix)
+    databases = PostgresDatabases(prefix, templates=_migrated_template(tmp_path).names)
     env = base_env(VAR_DIR=str(tmp_path), **databases.create())
     try:
-        manage(env, "setup_databases")
         yield env
     finally:
         databases.drop()
@@ -200,15 +230,24 @@ def account_creation_at_once(env: dict, *, workers: int, batch_size: int, prelud
     )
 
 
+def sqlite_files_env_in(var_dir: Path) -> dict[str, str]:
+    """Subprocess environment: the embedded default's SQLite files in ``var_dir``,
+    migrated (copies of files ``setup_databases`` migrated once per test process)."""
+    env = base_env(VAR_DIR=str(var_dir))
+    for name in ("DATABASE_URL", "CHANNEL_DATABASE_URLS", "REDIS_URL"):
+        env.pop(name, None)
+    if not _sqlite_template:
+        _sqlite_template.append(Path(tempfile.mkdtemp(prefix="sqlite-template-")))
+        manage({**env, "VAR_DIR": str(_sqlite_template[0])}, "setup_databases")
+    for name in SQLITE_FILES:  # closed by their process: the WAL is checkpointed
+        shutil.copyfile(_sqlite_template[0] / name, var_dir / name)
+    return env
+
+
 @pytest.fixture
 def sqlite_files_env(tmp_path):
     """Subprocess environment: SQLite files in a temporary var/ (the embedded default)."""
-    env = base_env(VAR_DIR=str(tmp_path))
-    env.pop("DATABASE_URL", None)
-    env.pop("CHANNEL_DATABASE_URLS", None)
-    env.pop("REDIS_URL", None)
-    manage(env, "setup_databases")
-    return env
+    return sqlite_files_env_in(tmp_path)
 
 
 def qcluster_start(env: dict, *, prelude: str = "", log: Path | None = None) -> subprocess.Popen:

@@ -20,7 +20,7 @@ from django.conf import settings
 
 from commerce.db import HQ
 from devtools.benchmark.measure import ROOT
-from devtools.benchmark.run import FreshDatabases, fresh_child_report, manage_arguments
+from devtools.benchmark.run import fresh, fresh_child_report, manage_arguments
 
 POLL_SECONDS = 0.05  # how often the child looks for the stores' own accounts
 # How often it looks whether every channel database holds them: a query per channel
@@ -304,7 +304,7 @@ def benchmark_freshness_run(
         f"{channel_databases} channel databases, queue {queue}"
     )
     report = fresh_child_report(
-        FreshDatabases(channel_count=channel_databases, label="db", prefix="fresh_bench"),
+        fresh(channel_count=channel_databases, label="db", prefix="fresh_bench"),
         manage_arguments(
             "benchmark",
             freshness=True,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from devtools.benchmark.freshness import process_group_stop
-from tests.support import ROOT, base_env, finished, manage, python
+from tests.support import ROOT, finished, manage, python, sqlite_files_env_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -87,10 +87,7 @@ def admin_server(tmp_path_factory):
     ``runserver`` with a real ``qcluster`` executing the jobs."""
     require_chromium()  # before the setup: no server for tests that cannot run
     var_dir = tmp_path_factory.mktemp("browser-var")
-    env = base_env(VAR_DIR=str(var_dir), Q_WORKERS="2")
-    for name in ("DATABASE_URL", "CHANNEL_DATABASE_URLS", "REDIS_URL"):
-        env.pop(name, None)
-    manage(env, "setup_databases")
+    env = {**sqlite_files_env_in(var_dir), "Q_WORKERS": "2"}
     manage(env, "setup_demo")
     finished(python(env, CREATE_VIEWER))
 

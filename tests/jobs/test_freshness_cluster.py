@@ -153,7 +153,7 @@ def test_a_burst_of_fifty_writes_gives_at_most_two_conversion_runs_per_channel_d
         assert state(env)["demands"] == [["upload", "LOAD1"], ["upload", "LOAD2"]]
         (tmp_path / "go").write_text("go")
         done, seen = synchronized(env, expected=100)
-        assert wait_for(done, timeout=45, poll=0.5), (seen, log.read_text()[-3000:])
+        assert wait_for(done, timeout=90, poll=0.5), (seen, log.read_text()[-3000:])
 
     uploads = Counter((tmp_path / "uploads.log").read_text().split())
     assert uploads == {"LOAD1": 2, "LOAD2": 2}, uploads
@@ -188,7 +188,7 @@ def test_an_idle_cluster_with_schedules_on_keeps_no_job_run_rows(sqlite_files_en
                 ("sync-orders", "all"),
             }
 
-        assert wait_for(ticked, timeout=50, poll=1), (checked, log.read_text()[-3000:])
+        assert wait_for(ticked, timeout=100, poll=1), (checked, log.read_text()[-3000:])
 
     assert state(env)["runs"] == before  # checked, and not one row more
 
@@ -216,7 +216,7 @@ def test_a_write_whose_run_died_with_the_cluster_is_picked_up_by_the_schedule(
 
     with qcluster_running(env, log=log):
         done, seen = synchronized(env, expected=4)
-        assert wait_for(done, timeout=55, poll=0.5), (seen, log.read_text()[-3000:])
+        assert wait_for(done, timeout=120, poll=0.5), (seen, log.read_text()[-3000:])
 
     runs = seen["runs"]
     dead = [r for r in runs if r[0] == "distribute" and r[3] == "failed"]
