@@ -10,8 +10,9 @@ new email.
 The conversion runs in a process of its own against the server's databases
 (``convert_async_customers --sync``), so the test waits for no schedule. A store write
 also triggers it in the cluster (Freshness) within seconds, so what a run may already
-have changed is checked right after the write only; each edit path, the pending
-markers and the query count are tested in tests/customers/test_store_customers_page.py.
+have changed is checked right after the write only; each edit path is tested in
+tests/customers/test_store_customers_page_edits.py, the pending markers and the query
+count in tests/customers/test_store_customers_page.py.
 Screenshots at 1440x900 go to test-artifacts/screenshots/.
 """
 

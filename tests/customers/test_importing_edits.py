@@ -1,4 +1,4 @@
-"""import_data: customer edits (R11) and the legal entity's duplicate policy (R12)."""
+"""import_data: customer edits (R11)."""
 
 import copy
 import datetime
@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 
-from commerce.models import LegalEntity
 from commerce.signals import store_data_written
 from customers.importing import ImportFileError, data_import
 from customers.models import (
@@ -388,45 +387,6 @@ def test_an_edit_refers_to_an_async_customer_listed_after_it():
 
     row = AsyncCustomer.objects.using("channel").get(async_customer_id=guid(1))
     assert row.email == "edit1@new.example"
-
-
-# --- Duplicate policy (R12) ------------------------------------------------------------------
-
-
-def test_duplicate_policy_is_loaded_and_upserted():
-    payload = setup_sections()
-    payload["legal_entities"][0]["duplicate_policy"] = "review"
-
-    data_import(payload=payload)
-    assert LegalEntity.objects.get(code="USRT").duplicate_policy == "review"
-
-    del payload["legal_entities"][0]["duplicate_policy"]  # omitted: kept as it is
-    data_import(payload=payload)
-    assert LegalEntity.objects.get(code="USRT").duplicate_policy == "review"
-
-    payload["legal_entities"][0]["duplicate_policy"] = "create"
-    report = data_import(payload=payload)
-    assert LegalEntity.objects.get(code="USRT").duplicate_policy == "create"
-    assert report.counts["legal_entities"].updated == 1
-
-
-def test_duplicate_policy_defaults_to_create():
-    data_import(payload=setup_sections())
-
-    assert LegalEntity.objects.get(code="USRT").duplicate_policy == "create"
-
-
-def test_an_unknown_duplicate_policy_rejects_the_file():
-    payload = valid_file()
-    payload["legal_entities"][0]["duplicate_policy"] = "merge"
-
-    with pytest.raises(ImportFileError) as excinfo:
-        data_import(payload=payload)
-
-    assert str(excinfo.value) == (
-        'legal_entities[0].duplicate_policy: must be "create" or "review", got "merge"'
-    )
-    assert_nothing_written()
 
 
 # --- End to end ------------------------------------------------------------------------------

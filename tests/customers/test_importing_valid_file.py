@@ -1,5 +1,6 @@
 """import_data of a valid file: setup into HQ, channel records into each store's channel
-database; a reimport skips by id, setup records are updated by key."""
+database; a reimport skips by id, setup records are updated by key; the legal entity's
+duplicate policy (R12)."""
 
 import datetime
 import uuid
@@ -17,7 +18,7 @@ from commerce.models import (
     NumberSequence,
     Store,
 )
-from customers.importing import data_import
+from customers.importing import ImportFileError, data_import
 from customers.models import (
     Address,
     Affiliation,
@@ -32,6 +33,7 @@ from customers.models import (
     CustomerGroup,
 )
 from tests.customers.test_importing import (
+    assert_nothing_written,
     async_customer,
     guid,
     row_counts,
@@ -290,3 +292,42 @@ def test_business_errors_are_loaded_into_the_channel_database_as_is():
         "Unknown club"
     )
     assert customers[uuid.UUID(guid(3))].name == ""
+
+
+# --- Duplicate policy (R12) ------------------------------------------------------------------
+
+
+def test_duplicate_policy_is_loaded_and_upserted():
+    payload = setup_sections()
+    payload["legal_entities"][0]["duplicate_policy"] = "review"
+
+    data_import(payload=payload)
+    assert LegalEntity.objects.get(code="USRT").duplicate_policy == "review"
+
+    del payload["legal_entities"][0]["duplicate_policy"]  # omitted: kept as it is
+    data_import(payload=payload)
+    assert LegalEntity.objects.get(code="USRT").duplicate_policy == "review"
+
+    payload["legal_entities"][0]["duplicate_policy"] = "create"
+    report = data_import(payload=payload)
+    assert LegalEntity.objects.get(code="USRT").duplicate_policy == "create"
+    assert report.counts["legal_entities"].updated == 1
+
+
+def test_duplicate_policy_defaults_to_create():
+    data_import(payload=setup_sections())
+
+    assert LegalEntity.objects.get(code="USRT").duplicate_policy == "create"
+
+
+def test_an_unknown_duplicate_policy_rejects_the_file():
+    payload = valid_file()
+    payload["legal_entities"][0]["duplicate_policy"] = "merge"
+
+    with pytest.raises(ImportFileError) as excinfo:
+        data_import(payload=payload)
+
+    assert str(excinfo.value) == (
+        'legal_entities[0].duplicate_policy: must be "create" or "review", got "merge"'
+    )
+    assert_nothing_written()

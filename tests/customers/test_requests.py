@@ -4,7 +4,6 @@ import datetime
 import uuid
 
 import pytest
-from django.db import OperationalError
 from django.utils import timezone
 
 from commerce.isolation import RunAborted
@@ -18,14 +17,13 @@ from customers.models import (
     StagedChannelRequest,
 )
 from customers.selectors import async_status_rows
-from customers.services import async_customer_create, customer_create_at_store
-from customers.services import real_time as real_time_services
+from customers.services import async_customer_create
 from customers.services.changes import CustomerChanges
 from customers.services.requests import CustomerEditError, customer_edit_at_store
 from customers.services.validation import AddressInput
 from jobs import upload
 from tests.factories.customers import CustomerGroupFactory
-from tests.fixtures import convert, person, realtime_store_at, run
+from tests.fixtures import convert, person, run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -331,52 +329,6 @@ def test_unknown_customer_and_empty_change_are_refused(organization):
         customer_edit_at_store(
             store=organization["houston"], customer="C000001", changes=CustomerChanges()
         )
-
-
-@pytest.fixture
-def realtime(organization):
-    return realtime_store_at(organization)
-
-
-def test_real_time_creation_falls_back_to_async_when_the_hq_call_fails(realtime, monkeypatch):
-    def hq_down(**kwargs):
-        raise OperationalError("could not connect to server: Connection refused")
-
-    monkeypatch.setattr(real_time_services, "customers_create", hq_down)
-
-    result = customer_create_at_store(store=realtime, data=person("Ona", "Offline"))
-
-    assert result.mode == "async" and result.async_customer is not None
-    assert "HQ could not be reached" in result.fallback_reason
-    assert not Customer.objects.filter(party__last_name="Offline").exists()
-
-
-def test_real_time_edit_goes_to_hq_at_once_or_falls_back_to_a_request(realtime, monkeypatch):
-    created = customer_create_at_store(store=realtime, data=person("Ona", "Now"))
-    account = created.customer.account
-
-    at_once = customer_edit_at_store(
-        store=realtime, customer=account, changes=email_change("now@x.example")
-    )
-    assert at_once.mode == "real_time"
-    assert Customer.objects.get(account=account).email == "now@x.example"
-    assert ChannelCustomer.objects.using("channel").get(account=account).email == "now@x.example"
-
-    from customers.services.requests import at_store as request_services
-
-    def hq_down(**kwargs):
-        raise OperationalError("server closed the connection unexpectedly")
-
-    monkeypatch.setattr(request_services, "hq_customers_apply", hq_down)
-    fallback = customer_edit_at_store(
-        store=realtime, customer=account, changes=email_change("later@x.example")
-    )
-
-    assert fallback.mode == "request" and "HQ could not be reached" in fallback.fallback_reason
-    assert ChannelRequest.objects.using("channel").get().target_account == account
-    monkeypatch.undo()
-    convert()
-    assert Customer.objects.get(account=account).email == "later@x.example"
 
 
 def test_in_place_children_are_added_to_the_async_customer(organization, ona):
