@@ -145,8 +145,12 @@ _migrated_templates: list[PostgresDatabases] = []
 def _migrated_template(tmp_path) -> PostgresDatabases:
     if not _migrated_templates:
         template = PostgresDatabases("tmpl")
+        try:
+            manage(base_env(VAR_DIR=str(tmp_path), **template.create()), "setup_databases")
+        except BaseException:
+            template.drop()  # never kept half-migrated, for the next test to copy
+            raise
         _migrated_templates.append(template)
-        manage(base_env(VAR_DIR=str(tmp_path), **template.create()), "setup_databases")
     return _migrated_templates[0]
 
 
@@ -237,8 +241,13 @@ def sqlite_files_env_in(var_dir: Path) -> dict[str, str]:
     for name in ("DATABASE_URL", "CHANNEL_DATABASE_URLS", "REDIS_URL"):
         env.pop(name, None)
     if not _sqlite_template:
-        _sqlite_template.append(Path(tempfile.mkdtemp(prefix="sqlite-template-")))
-        manage({**env, "VAR_DIR": str(_sqlite_template[0])}, "setup_databases")
+        template = Path(tempfile.mkdtemp(prefix="sqlite-template-"))
+        try:
+            manage({**env, "VAR_DIR": str(template)}, "setup_databases")
+        except BaseException:
+            shutil.rmtree(template, ignore_errors=True)
+            raise
+        _sqlite_template.append(template)
     for name in SQLITE_FILES:  # closed by their process: the WAL is checkpointed
         shutil.copyfile(_sqlite_template[0] / name, var_dir / name)
     return env

@@ -88,19 +88,20 @@ class FreshDatabases:
         hq, channel = self.template.locations()
         return [hq, *[channel] * self.channel_count]
 
+    def _names(self) -> list[str]:
+        return ["hq", *[f"ch{i + 1}" for i in range(self.channel_count)]]
+
     def locations(self) -> list[str]:
         """Each database's file (SQLite) or name (PostgreSQL), HQ first."""
         if self.is_postgres:
             return self.pg_names
-        names = ["hq", *[f"ch{i + 1}" for i in range(self.channel_count)]]
-        return [str(self.tmp / f"{n}.sqlite3") for n in names]
+        return [str(self.tmp / f"{n}.sqlite3") for n in self._names()]
 
     def env(self) -> dict[str, str]:
-        names = ["hq", *[f"ch{i + 1}" for i in range(self.channel_count)]]
         aliases = ["channel", *[f"channel{i + 1}" for i in range(1, self.channel_count)]]
         if self.is_postgres:
             prefix = f"{self.prefix}_{self.label}_{uuid.uuid4().hex[:8]}"
-            self.pg_names = [f"{prefix}_{n}" for n in names]
+            self.pg_names = [f"{prefix}_{n}" for n in self._names()]
             with self._pg_admin() as connection:
                 for name, source in zip(self.pg_names, self._sources(), strict=True):
                     copy = f' TEMPLATE "{source}"' if source else ""
@@ -191,9 +192,13 @@ def migrated_template() -> FreshDatabases:
     own, seconds per database. Removed when the process exits."""
     if not _templates:
         template = FreshDatabases(channel_count=1, label="template")
+        try:
+            fresh_databases_migrate(template)
+        except BaseException:
+            template.drop()  # never kept half-migrated, for a later child to copy
+            raise
         _templates.append(template)
         atexit.register(template.drop)
-        fresh_databases_migrate(template)
     return _templates[0]
 
 
