@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from commerce.db import HQ
 from commerce.db.bulk import rows_upsert
+from commerce.db.statistics import STATISTICS_CHECK_ROWS, used_databases_statistics_refresh
 from jobs.models import JobRun, JobScopeCheck, JobStatus
 from jobs.services.reaping import chain_task_id
 from jobs.services.specs import job_spec
@@ -56,10 +57,14 @@ def garbage_collected_per_batch() -> Iterator[None]:
 
 
 class Progress:
-    """Counters and heartbeat of a running job, saved in one UPDATE per call."""
+    """Counters and heartbeat of a running job, saved in one UPDATE per call; every
+    ``STATISTICS_CHECK_ROWS`` records selected, the planner statistics of the databases
+    the job uses are refreshed where its writes made them stale
+    (``commerce.db.statistics``)."""
 
     def __init__(self, run: JobRun):
         self.run = run
+        self._unchecked = 0
 
     def add(
         self,
@@ -80,6 +85,10 @@ class Progress:
         if errors and len(run.errors) < MAX_ERRORS_KEPT:
             run.errors = [*run.errors, *errors][:MAX_ERRORS_KEPT]
         self.beat()
+        self._unchecked += selected
+        if self._unchecked >= STATISTICS_CHECK_ROWS:
+            self._unchecked = 0
+            used_databases_statistics_refresh()
 
     def beat(self) -> None:
         """Save the counters and the heartbeat (one UPDATE; called once per batch), and
