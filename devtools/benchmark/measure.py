@@ -18,6 +18,23 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def database_sizes_mb() -> dict[str, float]:
+    """Each configured database's size on disk, in MB, by alias: PostgreSQL's
+    ``pg_database_size`` (tables, indexes, TOAST), or a SQLite file with its WAL."""
+    sizes = {}
+    for alias in connections:
+        connection = connections[alias]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_database_size(current_database())")
+                size = cursor.fetchone()[0]
+        else:
+            name = Path(str(connection.settings_dict["NAME"]))
+            size = sum(p.stat().st_size for p in (name, Path(f"{name}-wal")) if p.exists())
+        sizes[alias] = round(size / 2**20, 1)
+    return sizes
+
+
 class QueryCounter:
     def __init__(self):
         self.count = 0

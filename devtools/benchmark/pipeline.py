@@ -15,7 +15,12 @@ from pathlib import Path
 
 from django.db import connections
 
-from devtools.benchmark.measure import counting_queries, load_generate, peak_rss_mb
+from devtools.benchmark.measure import (
+    counting_queries,
+    database_sizes_mb,
+    load_generate,
+    peak_rss_mb,
+)
 from devtools.benchmark.raw_floor import rows_dump
 
 STAGES = ["upload", "async-customers", "distribute"]
@@ -79,6 +84,7 @@ def phase_pipeline(
                 "peak_rss_mb": round(max(peak_rss_mb(), _children_peak_rss_mb()), 1),
             }
         )
+    sizes = database_sizes_mb()  # before the dump, which writes nothing to them anyway
     if dump is not None:
         rows_dump(directory=dump, state="after")
-    return {"stages": stages, "distribution_workers": workers}
+    return {"stages": stages, "distribution_workers": workers, "database_mb": sizes}

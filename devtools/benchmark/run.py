@@ -351,6 +351,8 @@ def benchmark_run(
         },
         "raw_floor_tables": raw["tables"],
         "peak_rss_mb": max(s["peak_rss_mb"] for s in pipeline["stages"]),
+        # The databases after the pipeline, by alias (HQ is "default").
+        "database_mb": pipeline["database_mb"],
     }
     if channel_databases > 1:
         base = _pipeline_and_raw(

@@ -13,27 +13,32 @@ from jobs.services import job_run_request
 from jobs.services.executing import Progress
 from tests.support import python_json
 
-# 20,000 staged customers with two addresses each, written in bulk and never analyzed
-# (the machine's server may run autovacuum or not: the child table is checked before
+# 20,000 staged customers with two addresses each, written by the bulk writer and never
+# analyzed (the server may run autovacuum or not: the child table is checked before
 # anything could have analyzed it); then the plan of a batch's children read, the
 # tables analyzed by two refreshes, and the plan again.
 CHILDREN_PLANS = """
 import json, uuid
 from django.db import connection
 from django.utils import timezone
+from commerce.db.bulk import ids_reserve, rows_insert
 from commerce.db.statistics import planner_statistics_refresh
 from customers.models import StagedAsyncCustomer, StagedAsyncCustomerAddress
 
 now = timezone.now()
-parents = StagedAsyncCustomer.objects.bulk_create(
-    StagedAsyncCustomer(channel_database="CHANNEL", store_number="S0001", type="person",
-        async_customer_id=uuid.uuid4(), last_name=f"N{n}", created_at_store=now)
-    for n in range(20000))
-StagedAsyncCustomerAddress.objects.bulk_create(
-    StagedAsyncCustomerAddress(staged_customer=parent, async_address_id=uuid.uuid4(),
-        purpose="home", street="1 Main St", city="Seattle", zip="98101", country="USA")
-    for parent in parents for _ in range(2))
-batch = [parent.pk for parent in parents[7000:7100]]
+ids = ids_reserve(model=StagedAsyncCustomer, count=20000, using="default")
+rows_insert(model=StagedAsyncCustomer,
+    columns=["id", "channel_database", "store_number", "type", "async_customer_id",
+             "last_name", "created_at_store"],
+    rows=[(pk, "CHANNEL", "S0001", "person", uuid.uuid4(), f"N{pk}", now) for pk in ids],
+    using="default")
+rows_insert(model=StagedAsyncCustomerAddress,
+    columns=["staged_customer_id", "async_address_id", "purpose", "street", "city", "zip",
+             "country"],
+    rows=[(pk, uuid.uuid4(), "home", "1 Main St", "Seattle", "98101", "USA")
+          for pk in ids for _ in range(2)],
+    using="default")
+batch = ids[7000:7100]
 
 def plan():
     query = StagedAsyncCustomerAddress.objects.filter(staged_customer_id__in_values=batch)

@@ -15,6 +15,7 @@ REPORT_KEYS = {
     "raw_ratio",
     "queries_per_customer",
     "peak_rss_mb",
+    "database_mb",
 }
 
 
@@ -37,6 +38,8 @@ def assert_benchmark_report(stdout: str, *, customers: int) -> dict:
         assert tables[f"{alias}.channel_customer"]["inserts"] >= customers
     writes = report["raw_floor_writes_per_customer"]
     assert writes["inserts"] > 10 and writes["updates"] > 1
+    assert set(report["database_mb"]) == {"default", "channel", "channel2"}
+    assert all(size > 0 for size in report["database_mb"].values())
     return report
 
 
