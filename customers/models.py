@@ -781,6 +781,21 @@ FIXED_NOT_SENT = Q(status=StagingStatus.FAILED, fixed_at__isnull=False) & (
 )
 
 
+def staged_status_indexes(kind: str) -> list[models.Index]:
+    """A staged record's indexes by status: the lists' (status, pk), and the pending rows
+    alone in key order. Account creation claims pending rows in key order; through this
+    partial index a claim reads 5,000 entries however many rows are done (through the
+    primary key it passed every done row first; README "Performance")."""
+    return [
+        models.Index(fields=["status", "id"], name=f"staged_{kind}_status_idx"),
+        models.Index(
+            fields=["id"],
+            condition=Q(status=StagingStatus.PENDING),
+            name=f"staged_{kind}_pending_idx",
+        ),
+    ]
+
+
 class StagedAsyncCustomer(StagingFields):
     """An async customer as the upload brought it. Keyed by (channel database, GUID): a
     GUID is unique within the channel database that made it, so the same GUID from a
@@ -838,18 +853,7 @@ class StagedAsyncCustomer(StagingFields):
     class Meta:
         ordering = ["id"]
         verbose_name = "staged async customer"
-        indexes = [
-            models.Index(fields=["status", "id"], name="staged_customer_status_idx"),
-            # Account creation claims the pending rows in key order: this index holds
-            # only them, in that order, so a claim reads 5,000 entries however many rows
-            # are done (through the primary key it passed every done row first; README
-            # "Performance").
-            models.Index(
-                fields=["id"],
-                condition=Q(status=StagingStatus.PENDING),
-                name="staged_customer_pending_idx",
-            ),
-        ]
+        indexes = staged_status_indexes("customer")
         constraints = [
             models.UniqueConstraint(
                 fields=["channel_database", "async_customer_id"],
@@ -951,18 +955,7 @@ class StagedAsyncAddress(StagingFields, AddressFields):
         ordering = ["id"]
         verbose_name = "staged async address"
         verbose_name_plural = "staged async addresses"
-        indexes = [
-            models.Index(fields=["status", "id"], name="staged_address_status_idx"),
-            # Account creation claims the pending rows in key order: this index holds
-            # only them, in that order, so a claim reads 5,000 entries however many rows
-            # are done (through the primary key it passed every done row first; README
-            # "Performance").
-            models.Index(
-                fields=["id"],
-                condition=Q(status=StagingStatus.PENDING),
-                name="staged_address_pending_idx",
-            ),
-        ]
+        indexes = staged_status_indexes("address")
         constraints = [
             models.UniqueConstraint(
                 fields=["channel_database", "async_address_id"],
