@@ -63,6 +63,8 @@ from jobs.services import (
     JobRequestError,
     job_chain_busy,
     job_chain_request,
+    job_chain_scopes,
+    job_chains_busy,
     job_runs_execute,
 )
 
@@ -113,14 +115,7 @@ def job_demand_set(*, job: str, channel_database: str | Sequence[str]) -> None:
     )
 
 
-def job_demand_start(*, job: str, channel_database: str) -> list[JobRun]:
-    """Request the chain that covers a demand, unless a scope of it is active (then the
-    active run's chain requests it when it ends). Returns the runs requested, if any.
-    While a chain of the channel database is alive (the usual case for a busy store),
-    that is one query (``job_chain_busy``)."""
-    stages = _stages(job=job, channel_database=channel_database)
-    if job_chain_busy(stages=stages):
-        return []
+def _demand_request(*, job: str, channel_database: str, stages) -> list[JobRun]:
     try:
         return job_chain_request(stages=stages, via=TRIGGER)
     except JobAlreadyActive:
@@ -132,11 +127,39 @@ def job_demand_start(*, job: str, channel_database: str) -> list[JobRun]:
         return []
 
 
+def job_demand_start(*, job: str, channel_database: str) -> list[JobRun]:
+    """Request the chain that covers a demand, unless a scope of it is active (then the
+    active run's chain requests it when it ends). Returns the runs requested, if any.
+    While a chain of the channel database is alive (the usual case for a busy store),
+    that is one query (``job_chain_busy``)."""
+    stages = _stages(job=job, channel_database=channel_database)
+    if job_chain_busy(stages=stages):
+        return []
+    return _demand_request(job=job, channel_database=channel_database, stages=stages)
+
+
 def job_demands_start() -> list[JobRun]:
-    """Request every chain still owed (the end of each chain, and the schedule's tick)."""
+    """Request every chain still owed (the end of each chain, and the schedule's tick).
+    Two queries while every owed chain is busy (the usual case under load: the demands,
+    and whether their chains are alive, ``job_chains_busy``), whatever the number of
+    channel databases. A channel database's upload (its whole triggered chain, which
+    distributes to it) is requested before a distribution alone, and a demand whose
+    scopes a chain requested here has taken is left to that chain."""
+    demands = sorted(
+        JobDemand.objects.values_list("job", "channel_database"),
+        key=lambda demand: (demand[0] != Job.UPLOAD, demand[1], demand[0]),
+    )
+    chains = [_stages(job=job, channel_database=name) for job, name in demands]
+    taken: set[tuple[str, str]] = set()
     runs: list[JobRun] = []
-    for job, channel_database in JobDemand.objects.values_list("job", "channel_database"):
-        runs += job_demand_start(job=job, channel_database=channel_database)
+    for (job, name), stages, busy in zip(
+        demands, chains, job_chains_busy(chains=chains), strict=True
+    ):
+        if busy or taken.intersection(job_chain_scopes(stages)):
+            continue
+        requested = _demand_request(job=job, channel_database=name, stages=stages)
+        taken.update((run.job, run.scope) for run in requested)
+        runs += requested
     return runs
 
 

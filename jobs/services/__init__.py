@@ -46,6 +46,8 @@ from jobs.services.requesting import (
     conversion_request,
     job_chain_busy,
     job_chain_request,
+    job_chain_scopes,
+    job_chains_busy,
     job_run_request,
     job_runs_request,
 )
@@ -79,6 +81,8 @@ __all__ = [
     "garbage_collected_per_batch",
     "job_chain_name",
     "job_chain_busy",
+    "job_chain_scopes",
+    "job_chains_busy",
     "job_chain_request",
     "job_run_execute",
     "job_run_is_quiet",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from commerce.db import HQ
@@ -108,7 +108,8 @@ def job_runs_request(
     return runs, refused
 
 
-def _stage_scopes(stages: Sequence[tuple[str, dict]]) -> list[tuple[str, str]]:
+def job_chain_scopes(stages: Sequence[tuple[str, dict]]) -> list[tuple[str, str]]:
+    """The (job, scope) of each stage: what the chain holds while it is active."""
     return [(job, _request_parameters(parameters)[1]) for job, parameters in stages]
 
 
@@ -123,23 +124,45 @@ def _run_new(*, job: str, parameters: dict, scope: str, user, via: str) -> JobRu
     )
 
 
-def job_chain_busy(*, stages: Sequence[tuple[str, dict]]) -> bool:
-    """Whether a chain of these stages would be refused now with nothing to take over or
-    reap: some stage's scope has an active run, and every such run is alive (running and
-    beating within the lease, or queued within the grace; ``stale_runs_filter`` is what
-    the reaping takes). One query; a frequent caller (a store write's trigger) asks this
-    before ``job_chain_request``, which then runs only when something may be free, dead
-    or stuck."""
+def job_chains_busy(*, chains: Sequence[Sequence[tuple[str, dict]]]) -> list[bool]:
+    """For each chain of stages, whether it would be refused now with nothing to take
+    over or reap: some stage's scope has an active run, and every such run is alive
+    (running and beating within the lease, or queued within the grace;
+    ``stale_runs_filter`` is what the reaping takes). One query for every chain at once;
+    a frequent caller (a store write's trigger, the end of every chain) asks this before
+    ``job_chain_request``, which then runs only when something may be free, dead or
+    stuck."""
+    scopes = [set(job_chain_scopes(stages)) for stages in chains]
+    every = set().union(*scopes)
+    if not every:
+        return [False] * len(chains)
     now = timezone.now()
     not_alive = (
         stale_runs_filter(now)
         | Q(status=JobStatus.RUNNING, heartbeat_at__isnull=True)
         | Q(status=JobStatus.QUEUED, enqueued_at__lt=now - job_queued_grace())
     )
-    counts = JobRun.objects.filter(
-        scopes_filter(_stage_scopes(stages)), status__in=ACTIVE_STATUSES
-    ).aggregate(active=Count("pk"), not_alive=Count("pk", filter=not_alive))
-    return counts["active"] > 0 and counts["not_alive"] == 0
+    # One active run per (job, scope) at most (the partial unique constraint). A NULL
+    # condition (a queued run not yet enqueued) counts as alive, as FILTER would.
+    active = {
+        (job, scope): dead is True
+        for job, scope, dead in JobRun.objects.filter(
+            scopes_filter(sorted(every)), status__in=ACTIVE_STATUSES
+        )
+        .annotate(dead=ExpressionWrapper(not_alive, output_field=BooleanField()))
+        .values_list("job", "scope", "dead")
+    }
+    return [
+        any(scope in active for scope in chain)
+        and not any(active.get(scope, False) for scope in chain)
+        for chain in scopes
+    ]
+
+
+def job_chain_busy(*, stages: Sequence[tuple[str, dict]]) -> bool:
+    """Whether a chain of these stages would be refused now with nothing to take over or
+    reap (``job_chains_busy`` for one chain: one query)."""
+    return job_chains_busy(chains=[stages])[0]
 
 
 def _chain_runs_create(stages: Sequence[tuple[str, dict]], *, user, via: str) -> list[JobRun]:
@@ -172,7 +195,7 @@ def job_chain_request(
     reaped when the request is refused, so a killed chain is recovered by the next
     request for any of its scopes (R10).
     """
-    job_runs_reap_stale(scopes=_stage_scopes(stages))
+    job_runs_reap_stale(scopes=job_chain_scopes(stages))
     with transaction.atomic(using=HQ):
         runs = _chain_runs_create(stages, user=user, via=via) or [
             # A scope is taken: stage by stage, to refuse, or take over a run never started.

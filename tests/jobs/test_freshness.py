@@ -17,12 +17,19 @@ from jobs import distribution, receivers
 from jobs.enqueueing import job_queued_grace
 from jobs.freshness import (
     channel_databases_serving,
+    conversion_trigger_stages,
     job_chain_execute,
     job_demand_set,
+    job_demands_start,
     store_write_trigger,
 )
 from jobs.models import Job, JobDemand, JobRun, JobScopeCheck, JobStatus
-from jobs.services import conversion_request, job_run_request, job_runs_execute
+from jobs.services import (
+    conversion_request,
+    job_chains_busy,
+    job_run_request,
+    job_runs_execute,
+)
 from jobs.tasks import scheduled_conversion_task
 from tests.commerce.test_admin import admin_url
 from tests.factories.commerce import ChannelDatabaseFactory, LegalEntityFactory, StoreFactory
@@ -194,6 +201,63 @@ def test_a_write_while_a_chain_is_alive_costs_its_trigger_three_queries(
     running.update(status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now())
     with django_assert_num_queries(3):
         assert store_write_trigger(alias="channel") == []
+
+
+def test_the_end_of_a_chain_asks_about_every_owed_chain_in_one_query(
+    organization, django_assert_num_queries
+):
+    """Under load every chain's end finds the other channel databases owed work while
+    their chains are alive: it reads the demands and asks whether those chains are
+    alive (``job_chains_busy``), two queries however many channel databases there are."""
+    now = timezone.now()
+    names = [f"BUSY{index}" for index in range(6)]
+    for name in names:
+        JobRunFactory(
+            job=Job.DISTRIBUTE,
+            scope=f"channel_database={name}",
+            status=JobStatus.QUEUED,
+            enqueued_at=now,
+        )
+        job_demand_set(job=Job.UPLOAD, channel_database=name)
+    job_demand_set(job=Job.DISTRIBUTE, channel_database=names)
+
+    with django_assert_num_queries(2):
+        assert job_demands_start() == []
+
+
+def test_chains_are_busy_only_while_every_active_run_of_theirs_is_alive(organization):
+    now = timezone.now()
+    late = now - job_queued_grace() - timedelta(seconds=1)
+    JobRunFactory(job=Job.UPLOAD, scope=HOUSTON, status=JobStatus.RUNNING, heartbeat_at=now)
+    JobRunFactory(job=Job.DISTRIBUTE, scope=SEATTLE, status=JobStatus.QUEUED, enqueued_at=late)
+    houston, seattle = (
+        conversion_trigger_stages(channel_database=name) for name in ("HOUSTON", "SEATTLE")
+    )
+    seattle_upload_only = seattle[:1]
+
+    assert job_chains_busy(chains=[houston, seattle, seattle_upload_only, []]) == [
+        True,  # running and beating
+        False,  # its distribution was queued beyond the grace: to be taken over
+        False,  # nothing of it is active
+        False,
+    ]
+
+
+def test_a_distribution_owed_beside_an_upload_is_left_to_the_triggered_chain(organization):
+    """The triggered chain distributes to its own channel database: the distribution owed
+    there is not requested as a chain of its own, which would hold the scope and make the
+    store's own conversion wait for it."""
+    job_demand_set(job=Job.DISTRIBUTE, channel_database=["HOUSTON", "SEATTLE"])
+    job_demand_set(job=Job.UPLOAD, channel_database="HOUSTON")
+
+    runs = job_demands_start()
+
+    assert chain_of(runs) == [
+        (Job.UPLOAD, HOUSTON, "trigger"),
+        (Job.ASYNC_CUSTOMERS, HOUSTON, "trigger"),
+        (Job.DISTRIBUTE, HOUSTON, "trigger"),
+        (Job.DISTRIBUTE, SEATTLE, "trigger"),
+    ]
 
 
 def test_a_write_behind_a_chain_whose_task_never_started_takes_the_chain_over(organization):
