@@ -8,11 +8,12 @@ for the field types that need it; UUIDs and ``JSONText`` take a shorter path, se
 ``_preparer``), then written in one statement per call:
 
 - SQLite: ``executemany`` of one INSERT;
-- PostgreSQL: ``COPY ... FROM STDIN``.
+- PostgreSQL: ``COPY ... FROM STDIN`` (up to ``VALUES_ROWS`` rows: one
+  ``INSERT ... VALUES``, which takes one round trip where COPY takes two).
 
 Upserts on a unique key (``rows_upsert``) take the same rows: SQLite ``executemany`` of
 one ``INSERT ... ON CONFLICT DO UPDATE``; PostgreSQL ``COPY`` into a temporary table,
-then one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (up to ``UPSERT_VALUES_ROWS``
+then one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (up to ``VALUES_ROWS``
 rows: one ``INSERT ... VALUES ... ON CONFLICT``). Their ids come back by key.
 ``rows_delete`` deletes by lists of keys sent as one parameter each; ``rows_update_from``
 updates one table from another joined on a key, in one statement.
@@ -182,6 +183,22 @@ def _prepared(layout: _Layout, rows: Iterable[Sequence], connection) -> list:
     return prepared
 
 
+# Up to this many rows, a PostgreSQL insert or upsert is one ``INSERT ... VALUES``; above
+# it, the rows go by ``COPY`` (an upsert's through a temporary table), whose set-up costs
+# more than a few rows but whose cost stays flat as the rows grow.
+VALUES_ROWS = 20
+
+
+def _values_sql(table: str, names: str, width: int, prepared: list) -> tuple[str, list]:
+    """``INSERT INTO table (names) VALUES (...), (...)``: every row in one statement."""
+    marks = ", ".join(["%s"] * width)
+    values = ", ".join([f"({marks})"] * len(prepared))
+    return (
+        f"INSERT INTO {_quote(table)} ({names}) VALUES {values}",
+        [value for row in prepared for value in row],
+    )
+
+
 def rows_insert(
     *,
     model: type[models.Model],
@@ -197,9 +214,14 @@ def rows_insert(
     if not prepared:
         return 0
     names = ", ".join(_quote(c) for c in layout.columns)
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(prepared) > VALUES_ROWS:
         sql = f"COPY {_quote(layout.table)} ({names}) FROM STDIN"
         _copy(connection, sql, prepared)
+    elif connection.vendor == "postgresql":
+        # A few rows (one customer's parts, an event): one statement and one round trip,
+        # where COPY takes two and its set-up costs more than the rows.
+        with connection.cursor() as cursor:
+            cursor.execute(*_values_sql(layout.table, names, len(layout.columns), prepared))
     else:
         marks = ", ".join(["%s"] * len(layout.columns))
         sql = f"INSERT INTO {_quote(layout.table)} ({names}) VALUES ({marks})"
@@ -229,10 +251,6 @@ def _copy(connection, sql: str, rows: list) -> None:
 
 _temporary_tables = itertools.count(1)
 
-# Up to this many rows, a PostgreSQL upsert is one ``INSERT ... VALUES``; above it, the
-# rows go by ``COPY`` through a temporary table (one round trip whatever their count).
-UPSERT_VALUES_ROWS = 20
-
 
 def rows_upsert(
     *,
@@ -259,7 +277,7 @@ def rows_upsert(
       one ``SELECT`` of the keys, passed as one JSON parameter;
     - PostgreSQL: ``COPY`` into a temporary table dropped at commit, then one
       ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (``RETURNING`` the ids); up to
-      ``UPSERT_VALUES_ROWS`` rows, one ``INSERT ... VALUES ... ON CONFLICT`` instead.
+      ``VALUES_ROWS`` rows, one ``INSERT ... VALUES ... ON CONFLICT`` instead.
 
     A row the table refuses raises Django's ``IntegrityError`` or ``DataError`` and
     writes nothing. Runs in the caller's transaction, or in one of its own."""
@@ -292,7 +310,7 @@ def rows_upsert(
     # One INSERT ... VALUES is atomic by itself; the other paths take several statements.
     atomic = (
         contextlib.nullcontext()
-        if postgresql and len(prepared) <= UPSERT_VALUES_ROWS
+        if postgresql and len(prepared) <= VALUES_ROWS
         else transaction.atomic(using=using, savepoint=False)
     )
     with atomic, connection.cursor() as cursor:
@@ -335,14 +353,10 @@ def _upsert_postgresql(
     names = ", ".join(_quote(c) for c in layout.columns)
     key_names = ", ".join(_quote(f.column) for f in unique_fields)
     returning = f" RETURNING {pk}, {key_names}" if keys is not None else ""
-    if len(prepared) <= UPSERT_VALUES_ROWS:
+    if len(prepared) <= VALUES_ROWS:
         # A few rows (a demand, one request's parts): one statement, no table to create.
-        marks = ", ".join(["%s"] * len(layout.columns))
-        values = ", ".join([f"({marks})"] * len(prepared))
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) VALUES {values} {conflict}{returning}",
-            [value for row in prepared for value in row],
-        )
+        sql, params = _values_sql(layout.table, names, len(layout.columns), prepared)
+        cursor.execute(f"{sql} {conflict}{returning}", params)
         return cursor.fetchall() if keys is not None else None
     temporary = _quote(f"bulk_upsert_{next(_temporary_tables)}")
     cursor.execute(

@@ -43,6 +43,17 @@ from tests.factories.jobs import DownloadSessionFactory
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
 
 
+@pytest.fixture(params=["values", "copy"])
+def write_path(request, monkeypatch):
+    """Each test of values written twice on PostgreSQL: a few rows as one ``INSERT ...
+    VALUES``, and (no rows by VALUES) by ``COPY`` (an upsert's into a temporary table).
+    SQLite has one path."""
+    if request.param == "copy":
+        monkeypatch.setattr(bulk, "VALUES_ROWS", 0)
+    return request.param
+
+
+@pytest.mark.usefixtures("write_path")
 def test_rows_read_back_as_the_orm_writes_them_with_defaults_for_left_out_columns():
     store = StoreFactory()
     guid = uuid.uuid4()
@@ -63,6 +74,7 @@ def test_rows_read_back_as_the_orm_writes_them_with_defaults_for_left_out_column
     assert row.upload_session_id is None
 
 
+@pytest.mark.usefixtures("write_path")
 def test_json_decimal_date_and_auto_now_columns():
     store = StoreFactory()
     with transaction.atomic(using=HQ):
@@ -85,6 +97,7 @@ def raw_column(alias, table, column):
         return [row[0] for row in cursor.fetchall()]
 
 
+@pytest.mark.usefixtures("write_path")
 def test_uuid_values_in_any_form_are_stored_as_the_orm_stores_them():
     store = StoreFactory()
     now = datetime.datetime.now(tz=datetime.UTC)
@@ -143,6 +156,7 @@ def test_a_value_that_is_no_uuid_is_refused_as_the_orm_refuses_it():
     assert not AsyncCustomer.objects.using("channel").exists()
 
 
+@pytest.mark.usefixtures("write_path")
 def test_json_text_is_written_as_it_is_not_encoded_again():
     store = StoreFactory()
     value = [{"b": "ü 😀", "a": [1, None, True]}]
@@ -190,6 +204,7 @@ def test_reserved_ids_are_unique_and_later_orm_inserts_never_reuse_them():
     )
 
 
+@pytest.mark.usefixtures("write_path")
 def test_a_constraint_failure_is_djangos_integrity_error_and_writes_nothing():
     party = Party.objects.create(type=CustomerType.PERSON, name="taken")
     with pytest.raises(IntegrityError), transaction.atomic(using=HQ):
@@ -202,13 +217,18 @@ def test_a_constraint_failure_is_djangos_integrity_error_and_writes_nothing():
     assert list(Party.objects.values_list("name", flat=True)) == ["taken"]
 
 
-def test_one_statement_per_call_seen_by_query_capture():
-    rows = [(CustomerType.PERSON, f"P{i}") for i in range(500)]
+@pytest.mark.parametrize(("count", "postgresql_statement"), [(3, "INSERT"), (500, "COPY")])
+def test_one_statement_per_call_seen_by_query_capture(count, postgresql_statement):
+    """A few rows: one ``INSERT ... VALUES`` (one round trip); many: one ``COPY`` on
+    PostgreSQL, whose cost stays flat as the rows grow."""
+    rows = [(CustomerType.PERSON, f"P{i}") for i in range(count)]
     with CaptureQueriesContext(connections[HQ]) as queries, transaction.atomic(using=HQ):
         rows_insert(model=Party, columns=["type", "name"], rows=rows, using=HQ)
-    writes = [q for q in queries.captured_queries if "party" in q["sql"].lower()]
-    assert len(writes) == 1
-    assert Party.objects.count() == 500
+    (write,) = [q["sql"] for q in queries.captured_queries if "party" in q["sql"].lower()]
+    if connections[HQ].vendor == "postgresql":
+        # (the query log shows a COPY as "<rows> times: COPY ...")
+        assert write.removeprefix(f"{count} times: ").startswith(postgresql_statement)
+    assert Party.objects.count() == count
 
 
 def test_unknown_or_repeated_columns_are_refused():
@@ -235,16 +255,7 @@ def copy_row(account, name, *, version=1, guid=None, legal_entity="LE1"):
     return (legal_entity, account, name, CustomerType.PERSON, guid, version)
 
 
-@pytest.fixture(params=["values", "copy"])
-def upsert_path(request, monkeypatch):
-    """Each upsert test twice on PostgreSQL: a few rows as one ``INSERT ... VALUES``, and
-    (no rows by VALUES) through ``COPY`` into a temporary table. SQLite has one path."""
-    if request.param == "copy":
-        monkeypatch.setattr(bulk, "UPSERT_VALUES_ROWS", 0)
-    return request.param
-
-
-@pytest.mark.usefixtures("upsert_path")
+@pytest.mark.usefixtures("write_path")
 def test_upsert_inserts_new_keys_updates_existing_ones_and_returns_ids_in_row_order():
     kept = ChannelCustomerFactory(legal_entity="LE1", account="A1", email="kept@example.com")
     updated_at = kept.updated_at
@@ -268,7 +279,7 @@ def test_upsert_inserts_new_keys_updates_existing_ones_and_returns_ids_in_row_or
     assert copies.count() == 2
 
 
-@pytest.mark.usefixtures("upsert_path")
+@pytest.mark.usefixtures("write_path")
 def test_upsert_updates_only_the_columns_named():
     kept = ChannelCustomerFactory(legal_entity="LE1", account="A1", name="Old", hq_version=3)
     rows_upsert(
@@ -280,7 +291,7 @@ def test_upsert_updates_only_the_columns_named():
     assert (kept.name, kept.hq_version) == ("Old", 4)
 
 
-@pytest.mark.usefixtures("upsert_path")
+@pytest.mark.usefixtures("write_path")
 def test_upsert_only_rising_never_lowers_the_stored_value():
     customers = CustomerFactory.create_batch(3)
     first, second = DownloadSessionFactory.create_batch(2)
@@ -338,7 +349,7 @@ def test_upsert_statements_do_not_grow_with_rows():
         assert small == large == 2 * 2
 
 
-@pytest.mark.usefixtures("upsert_path")
+@pytest.mark.usefixtures("write_path")
 def test_a_row_the_table_refuses_is_djangos_integrity_error_and_writes_nothing():
     kept = ChannelCustomerFactory(legal_entity="LE1", account="A1", name="Kept")
     with pytest.raises(IntegrityError), transaction.atomic(using="channel"):
@@ -352,7 +363,7 @@ def test_a_row_the_table_refuses_is_djangos_integrity_error_and_writes_nothing()
     ]
 
 
-@pytest.mark.usefixtures("upsert_path")
+@pytest.mark.usefixtures("write_path")
 def test_a_value_too_long_for_postgresql_is_djangos_data_error():
     if connections["channel"].vendor != "postgresql":
         pytest.skip("SQLite does not enforce a column's length")
@@ -364,7 +375,7 @@ def test_a_value_too_long_for_postgresql_is_djangos_data_error():
     assert not ChannelCustomer.objects.using("channel").exists()
 
 
-@pytest.mark.usefixtures("upsert_path")
+@pytest.mark.usefixtures("write_path")
 def test_upsert_refuses_what_it_cannot_do_right():
     with pytest.raises(ValueError, match="given twice"):
         rows_upsert(rows=[copy_row("A1", "x"), copy_row("A1", "y")], **COPY_UPSERT)

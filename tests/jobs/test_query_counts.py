@@ -52,9 +52,9 @@ def one_batch(monkeypatch):
         (distribution, "DISTRIBUTION_BATCH"),
     ]:
         monkeypatch.setattr(module, name, 1000)  # both sizes below fit in one batch
-    # Every upsert the same way: up to UPSERT_VALUES_ROWS rows, PostgreSQL writes them in
+    # Every upsert the same way: up to VALUES_ROWS rows, PostgreSQL writes them in
     # one statement instead of three, so only a smaller batch would make fewer queries.
-    monkeypatch.setattr(bulk, "UPSERT_VALUES_ROWS", 0)
+    monkeypatch.setattr(bulk, "VALUES_ROWS", 0)
 
 
 def test_queries_do_not_grow_with_customers_in_a_batch(one_batch):
