@@ -52,6 +52,11 @@ def planner_statistics_refresh(connection) -> list[str]:
         return []
     try:
         with connection.cursor() as cursor:
+            if connection.pg_version >= 150000:
+                # This session's own counts reach pg_stat_user_tables at most once a
+                # second: the rows it has just written would be missed until then.
+                # (Flushed when this statement ends; PostgreSQL 15 and later.)
+                cursor.execute("SELECT pg_stat_force_next_flush()")
             cursor.execute(_STALE_TABLES, [STATISTICS_MIN_ROWS])
             tables = [name for (name,) in cursor.fetchall()]
             if tables:
