@@ -275,6 +275,13 @@ JOB_QUEUED_LEASE_SECONDS = env.int("JOB_QUEUED_LEASE_SECONDS", 3600, minimum=1)
 # cluster running, a task lost with its broker) is taken over by the next request for its
 # job and scope: a trigger, the schedule or a command (jobs.enqueueing).
 JOB_QUEUED_GRACE_SECONDS = env.int("JOB_QUEUED_GRACE_SECONDS", 10)
+# README "Freshness": a triggered distribution (1010) looks at every customer when the
+# last run that did began more than DISTRIBUTION_COMPLETE_SECONDS ago; otherwise only at
+# the customers changed since that run began, less DISTRIBUTION_CHANGE_MARGIN_SECONDS
+# (longer than a transaction that changes customers runs, and than the app servers'
+# clocks differ). A run that is not triggered always looks at every customer.
+DISTRIBUTION_COMPLETE_SECONDS = env.int("DISTRIBUTION_COMPLETE_SECONDS", 60, minimum=0)
+DISTRIBUTION_CHANGE_MARGIN_SECONDS = env.int("DISTRIBUTION_CHANGE_MARGIN_SECONDS", 300, minimum=0)
 
 # R15 retention (README, Retention): `purge` and its daily schedule delete what the
 # product no longer needs once it is this many days old.

@@ -21,11 +21,25 @@ to its own channel database only.
 
 Before the customers, a run brings the channel database its reference data (R16:
 ``customers.services.reference.reference_data_apply``), versioned and idempotent.
+
+Which customers a run looks at (README "Freshness"): a run looks at every customer of
+the legal entities the channel database serves, and records when it began
+(``JobScopeCheck.complete_from``) and for which legal entities. A triggered run (a store
+write's chain, ``jobs.freshness``) looks only at the customers changed since that
+moment, less ``DISTRIBUTION_CHANGE_MARGIN_SECONDS`` (a change committed late by a long
+transaction, clocks that differ), through ``modified_at``'s index: its cost follows the
+changes, not the million customers already sent. It looks at every customer instead when
+no run has, when the channel database now serves a legal entity that run did not cover,
+when that run began more than ``DISTRIBUTION_COMPLETE_SECONDS`` ago (what a window can
+miss — a customer that failed, a session a crash superseded — waits that long at most),
+or when a refused edit made HQ forget what the channel database holds
+(``refused_edits_resend``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -53,8 +67,12 @@ from jobs.models import (
     AppliedDownloadSession,
     CustomerDistribution,
     DownloadSession,
+    Job,
+    JobScopeCheck,
     SessionStatus,
 )
+from jobs.services import TRIGGER
+from jobs.services.specs import scope_string
 
 DISTRIBUTION_BATCH = settings.CONVERSION_BATCH_SIZE
 
@@ -182,6 +200,7 @@ def distribution_batch(
     job_run=None,
     batch_size: int = DISTRIBUTION_BATCH,
     legal_entities: Sequence[int] | None = None,
+    changed_since: datetime | None = None,
 ) -> tuple[list[DownloadSession], int | None, list[str]]:
     """Send the customers that need it among the next ``batch_size`` (a window, see
     ``versions_to_distribute``); returns (sessions, the cursor for the next batch,
@@ -189,12 +208,14 @@ def distribution_batch(
     the channel database cannot take (a value it cannot store, a conflicting row, any
     exception) fails alone, named, and is selected again by the next run; the rest of
     the batch goes on, in smaller sessions. Its payload is built once for every channel
-    database that needs the same set (``download_payload_for``)."""
+    database that needs the same set (``download_payload_for``). ``changed_since``: only
+    the customers changed since then (a triggered run, see the module's doc)."""
     versions, last_pk = versions_to_distribute(
         channel_database=channel_database,
         after_pk=after_pk,
         limit=batch_size,
         legal_entities=legal_entities,
+        changed_since=changed_since,
     )
     if not versions:
         return [], last_pk, []
@@ -239,7 +260,53 @@ def refused_edits_resend(*, requests: Sequence[StagedChannelRequest]) -> int:
             channel_database=channel_database, customer_id__in=customers
         ).delete()
         forgotten += deleted
+        # The customer has not changed at HQ: the channel database's next run, even a
+        # triggered one, looks at every customer.
+        _distribution_checks(channel_database).update(complete_from=None)
     return forgotten
+
+
+def _distribution_checks(channel_database: str):
+    scope = scope_string({"channel_database": channel_database})
+    return JobScopeCheck.objects.filter(job=Job.DISTRIBUTE, scope=scope)
+
+
+def _changed_since(*, run, channel_database: str, legal_entities: Sequence[int]):
+    """Where a run starts looking (the module's doc): None for every customer, else the
+    time of the last run that looked at every one, less the margin."""
+    if run is None or run.requested_via != TRIGGER:
+        return None
+    mark = (
+        _distribution_checks(channel_database)
+        .values_list("complete_from", "complete_legal_entities")
+        .first()
+    )
+    if mark is None or mark[0] is None or not set(legal_entities) <= set(mark[1]):
+        return None
+    now = timezone.now()
+    if mark[0] < now - timedelta(seconds=settings.DISTRIBUTION_COMPLETE_SECONDS):
+        return None
+    return mark[0] - timedelta(seconds=settings.DISTRIBUTION_CHANGE_MARGIN_SECONDS)
+
+
+def _complete_mark(*, channel_database: str, began: datetime, legal_entities) -> None:
+    """A run that looked at every customer of ``legal_entities`` since ``began``."""
+    rows_upsert(
+        model=JobScopeCheck,
+        columns=["job", "scope", "checked_at", "complete_from", "complete_legal_entities"],
+        rows=[
+            (
+                Job.DISTRIBUTE,
+                scope_string({"channel_database": channel_database}),
+                began,
+                began,
+                sorted(legal_entities),
+            )
+        ],
+        unique=["job", "scope"],
+        update=["complete_from", "complete_legal_entities"],
+        using=HQ,
+    )
 
 
 def distribution_run(*, run, progress, channel_database: str, **_ignored) -> None:
@@ -256,6 +323,10 @@ def distribution_run(*, run, progress, channel_database: str, **_ignored) -> Non
             selected=len(reference.errors), failed=len(reference.errors), errors=reference.errors
         )
     legal_entities = legal_entities_served(channel)
+    began = timezone.now()
+    changed_since = _changed_since(
+        run=run, channel_database=channel.name, legal_entities=legal_entities
+    )
     after_pk = 0
     while True:
         sessions, last_pk, errors = distribution_batch(
@@ -264,6 +335,7 @@ def distribution_run(*, run, progress, channel_database: str, **_ignored) -> Non
             job_run=run,
             batch_size=DISTRIBUTION_BATCH,
             legal_entities=legal_entities,
+            changed_since=changed_since,
         )
         sent = sum(session.counts["customers"] for session in sessions)
         if sent or errors or last_pk is not None:  # counters and heartbeat, once a batch
@@ -271,5 +343,9 @@ def distribution_run(*, run, progress, channel_database: str, **_ignored) -> Non
                 selected=sent + len(errors), succeeded=sent, failed=len(errors), errors=errors
             )
         if last_pk is None:
+            if changed_since is None:
+                _complete_mark(
+                    channel_database=channel.name, began=began, legal_entities=legal_entities
+                )
             return
         after_pk = last_pk

@@ -59,6 +59,7 @@ from jobs.models import Job, JobDemand, JobRun
 from jobs.services import (
     CONVERSION_JOBS,
     QUIET_VIAS,
+    TRIGGER,
     JobAlreadyActive,
     JobRequestError,
     job_chain_busy,
@@ -69,8 +70,6 @@ from jobs.services import (
 )
 
 logger = logging.getLogger(__name__)
-
-TRIGGER = "trigger"  # requested_via of the runs a store write asked for
 
 
 def channel_databases_serving(*, channel_database: str) -> list[str]:

@@ -235,6 +235,11 @@ class JobScopeCheck(models.Model):
     last_run = models.ForeignKey(
         JobRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Distribution (1010, jobs.distribution): when the last run that looked at every
+    # customer of the legal entities it names (their pks) started. A triggered run then
+    # looks only at the customers changed since (less DISTRIBUTION_CHANGE_MARGIN_SECONDS).
+    complete_from = models.DateTimeField(null=True, blank=True)
+    complete_legal_entities = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["job", "scope"]

@@ -158,13 +158,13 @@ def channel_data(organization):
     return {"valid": valid, "invalid": invalid, "seattle": seattle, "address": address, "txn": txn}
 
 
-def run(job, **scope):
+def run(job, via="command", **scope):
     """Request one job for its scopes and execute the runs in this process (no broker);
     returns the job runs, fresh, in request order."""
     from jobs.models import JobRun
     from jobs.services import job_runs_execute, job_runs_request
 
-    runs, refused = job_runs_request(job=job, enqueue=False, **scope)
+    runs, refused = job_runs_request(job=job, enqueue=False, via=via, **scope)
     assert not refused, refused
     job_runs_execute(run_ids=[r.pk for r in runs])
     return list(JobRun.objects.filter(pk__in=[r.pk for r in runs]).order_by("pk"))

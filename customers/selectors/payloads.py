@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from django.db.models import (
     CharField,
@@ -228,17 +229,29 @@ def legal_entities_served(channel_database: ChannelDatabase) -> list[int]:
     )
 
 
+def _of_legal_entities(legal_entities: Sequence[int], changed_since: datetime | None):
+    customers = Customer.objects.filter(legal_entity_id__in=legal_entities)
+    if changed_since is not None:
+        customers = customers.filter(modified_at__gte=changed_since)
+    return customers
+
+
 def customers_to_distribute(
-    *, channel_database: ChannelDatabase, legal_entities: Sequence[int] | None = None
+    *,
+    channel_database: ChannelDatabase,
+    legal_entities: Sequence[int] | None = None,
+    changed_since: datetime | None = None,
 ) -> QuerySet[Customer]:
     """HQ customers of the legal entities a channel database serves (``legal_entities``,
     read here if not given) that it does not have in their current version
-    (distribution 1010, R7)."""
+    (distribution 1010, R7); with ``changed_since``, only those changed since then
+    (a customer's ``modified_at`` rises with its version)."""
     if legal_entities is None:
         legal_entities = legal_entities_served(channel_database)
     return (
         # R13: a merged account is not a live customer; its survivor's payload names it.
-        Customer.objects.filter(legal_entity_id__in=legal_entities, merged_into=None)
+        _of_legal_entities(legal_entities, changed_since)
+        .filter(merged_into=None)
         .annotate(
             sent=FilteredRelation(
                 "distributions",
@@ -256,6 +269,7 @@ def versions_to_distribute(
     after_pk: int,
     limit: int,
     legal_entities: Sequence[int] | None = None,
+    changed_since: datetime | None = None,
 ) -> tuple[list[tuple[int, int]], int | None]:
     """The customers ``channel_database`` needs (``customers_to_distribute``) among the
     next ``limit`` customers of its legal entities after ``after_pk`` (the window), as
@@ -273,17 +287,24 @@ def versions_to_distribute(
     channel database serving the same legal entities sees the same windows, so they
     need the same sets. ``legal_entities``: those it serves (``legal_entities_served``),
     read here if not given.
+
+    ``changed_since``: the windows hold only the customers changed since then, read
+    through ``modified_at``'s index (a triggered run, ``jobs.distribution``): its cost
+    follows the customers changed, not the customers there are.
     """
     if legal_entities is None:
         legal_entities = legal_entities_served(channel_database)
     following = (
-        Customer.objects.filter(legal_entity_id__in=legal_entities, pk__gt=after_pk)
+        _of_legal_entities(legal_entities, changed_since)
+        .filter(pk__gt=after_pk)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
     window_end = next(iter(following[limit - 1 : limit]), None)
     needed = customers_to_distribute(
-        channel_database=channel_database, legal_entities=legal_entities
+        channel_database=channel_database,
+        legal_entities=legal_entities,
+        changed_since=changed_since,
     ).filter(pk__gt=after_pk)
     if window_end is not None:
         needed = needed.filter(pk__lte=window_end)

@@ -27,6 +27,7 @@ died) and ``schedules``.
 from jobs.services.executing import (
     MAX_ERRORS_KEPT,
     QUIET_VIAS,
+    TRIGGER,
     Progress,
     garbage_collected_per_batch,
     job_run_execute,
@@ -72,6 +73,7 @@ __all__ = [
     "MAX_ERRORS_KEPT",
     "QUIET_VIAS",
     "SCHEDULES",
+    "TRIGGER",
     "WORKER_DIED",
     "JobAlreadyActive",
     "JobRequestError",

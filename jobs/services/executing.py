@@ -155,9 +155,10 @@ def job_run_execute(
     return run
 
 
+TRIGGER = "trigger"  # requested_via of the runs a store write asked for (jobs.freshness)
 # Who asks for runs that may find nothing to do, again and again: such a run is not
 # kept (Freshness). A run a person or a command asked for is always kept.
-QUIET_VIAS = frozenset({"schedule", "trigger"})
+QUIET_VIAS = frozenset({"schedule", TRIGGER})
 
 
 def job_run_is_quiet(run: JobRun) -> bool:

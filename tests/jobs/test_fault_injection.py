@@ -32,6 +32,7 @@ from customers.services import async_customer_create
 from customers.services.changes import CustomerChanges
 from customers.services.requests import customer_edit_at_store
 from customers.services.staging import staged_records_retry
+from jobs.services import TRIGGER
 from tests.factories.customers import AffiliationFactory, AsyncAddressFactory, CustomerFactory
 from tests.fixtures import convert, person, run
 
@@ -176,13 +177,16 @@ def test_account_creation(store_data, stage, pick):
     assert_all_synchronized()
 
 
-def test_distribution(store_data):
+@pytest.mark.parametrize("via", ["command", TRIGGER])
+def test_distribution(store_data, via):
+    """A command's run looks at every customer, a triggered one at those changed since
+    the last that did (README "Freshness"): the same isolation either way."""
     run("upload")
     run("async-customers")
     chosen = Customer.objects.get(async_customer_id=store_data["newer"][2].async_customer_id)
 
     with faults_injected(fault_at("distribution", chosen.account)):
-        runs = run("distribute")
+        runs = run("distribute", via=via)
 
     # Both channel databases serve its legal entity: each names it, each sends the rest.
     assert [(r.failed, r.status) for r in runs] == [(1, "completed_with_errors")] * 2
@@ -190,7 +194,7 @@ def test_distribution(store_data):
     assert rows_by_id()[str(chosen.async_customer_id)]["status"] == "created"
     assert_all_synchronized(but=[chosen.async_customer_id])
 
-    run("distribute")
+    run("distribute", via=via)
     assert_all_synchronized()
 
 
