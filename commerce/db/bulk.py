@@ -8,13 +8,11 @@ for the field types that need it; UUIDs and ``JSONText`` take a shorter path, se
 ``_preparer``), then written in one statement per call:
 
 - SQLite: ``executemany`` of one INSERT;
-- PostgreSQL: ``COPY ... FROM STDIN`` (up to ``VALUES_ROWS`` rows: one
-  ``INSERT ... VALUES``, which takes one round trip where COPY takes two).
+- PostgreSQL: ``COPY ... FROM STDIN`` (up to ``VALUES_ROWS`` rows one ``INSERT``).
 
 Upserts on a unique key (``rows_upsert``) take the same rows: SQLite ``executemany`` of
 one ``INSERT ... ON CONFLICT DO UPDATE``; PostgreSQL ``COPY`` into a temporary table,
-then one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` (up to ``VALUES_ROWS``
-rows: one ``INSERT ... VALUES ... ON CONFLICT``). Their ids come back by key.
+then one ``INSERT ... SELECT ... ON CONFLICT`` (a few rows: ``VALUES``). Ids by key.
 ``rows_delete`` deletes by lists of keys sent as one parameter each; ``rows_update_from``
 updates one table from another joined on a key, in one statement.
 
@@ -183,20 +181,16 @@ def _prepared(layout: _Layout, rows: Iterable[Sequence], connection) -> list:
     return prepared
 
 
-# Up to this many rows, a PostgreSQL insert or upsert is one ``INSERT ... VALUES``; above
-# it, the rows go by ``COPY`` (an upsert's through a temporary table), whose set-up costs
-# more than a few rows but whose cost stays flat as the rows grow.
+# Up to this many rows a PostgreSQL insert or upsert is one ``INSERT ... VALUES``; above
+# it, ``COPY`` (whose set-up costs more than a few rows, then stays flat).
 VALUES_ROWS = 20
 
 
-def _values_sql(table: str, names: str, width: int, prepared: list) -> tuple[str, list]:
-    """``INSERT INTO table (names) VALUES (...), (...)``: every row in one statement."""
-    marks = ", ".join(["%s"] * width)
-    values = ", ".join([f"({marks})"] * len(prepared))
-    return (
-        f"INSERT INTO {_quote(table)} ({names}) VALUES {values}",
-        [value for row in prepared for value in row],
-    )
+def _values_sql(layout: _Layout, rows: int) -> str:
+    """``INSERT INTO table (columns) VALUES (...), ...`` with ``rows`` rows of markers."""
+    names = ", ".join(_quote(c) for c in layout.columns)
+    values = ", ".join([f"({', '.join(['%s'] * len(layout.columns))})"] * rows)
+    return f"INSERT INTO {_quote(layout.table)} ({names}) VALUES {values}"
 
 
 def rows_insert(
@@ -213,20 +207,15 @@ def rows_insert(
     prepared = _prepared(layout, rows, connection)
     if not prepared:
         return 0
-    names = ", ".join(_quote(c) for c in layout.columns)
     if connection.vendor == "postgresql" and len(prepared) > VALUES_ROWS:
-        sql = f"COPY {_quote(layout.table)} ({names}) FROM STDIN"
-        _copy(connection, sql, prepared)
-    elif connection.vendor == "postgresql":
-        # A few rows (one customer's parts, an event): one statement and one round trip,
-        # where COPY takes two and its set-up costs more than the rows.
+        names = ", ".join(_quote(c) for c in layout.columns)
+        _copy(connection, f"COPY {_quote(layout.table)} ({names}) FROM STDIN", prepared)
+    else:  # SQLite; PostgreSQL with a few rows (one round trip where COPY takes two)
         with connection.cursor() as cursor:
-            cursor.execute(*_values_sql(layout.table, names, len(layout.columns), prepared))
-    else:
-        marks = ", ".join(["%s"] * len(layout.columns))
-        sql = f"INSERT INTO {_quote(layout.table)} ({names}) VALUES ({marks})"
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, prepared)
+            if connection.vendor == "postgresql":
+                cursor.execute(_values_sql(layout, len(prepared)), [v for r in prepared for v in r])
+            else:
+                cursor.executemany(_values_sql(layout, 1), prepared)
     return len(prepared)
 
 
@@ -353,10 +342,9 @@ def _upsert_postgresql(
     names = ", ".join(_quote(c) for c in layout.columns)
     key_names = ", ".join(_quote(f.column) for f in unique_fields)
     returning = f" RETURNING {pk}, {key_names}" if keys is not None else ""
-    if len(prepared) <= VALUES_ROWS:
-        # A few rows (a demand, one request's parts): one statement, no table to create.
-        sql, params = _values_sql(layout.table, names, len(layout.columns), prepared)
-        cursor.execute(f"{sql} {conflict}{returning}", params)
+    if len(prepared) <= VALUES_ROWS:  # a demand, one request's parts: no table to create
+        values = [value for row in prepared for value in row]
+        cursor.execute(f"{_values_sql(layout, len(prepared))} {conflict}{returning}", values)
         return cursor.fetchall() if keys is not None else None
     temporary = _quote(f"bulk_upsert_{next(_temporary_tables)}")
     cursor.execute(
@@ -375,9 +363,7 @@ def _upsert_sqlite(connection, cursor, *, model, layout, prepared, conflict, uni
     ``SELECT`` of the ids, the keys passed as one JSON array joined on the unique index:
     one statement whatever the row count (no limit on the number of parameters)."""
     table, pk = _quote(layout.table), _quote(model._meta.pk.column)
-    names = ", ".join(_quote(c) for c in layout.columns)
-    marks = ", ".join(["%s"] * len(layout.columns))
-    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}) {conflict}", prepared)
+    cursor.executemany(f"{_values_sql(layout, 1)} {conflict}", prepared)
     if keys is None:
         return None
     match = " AND ".join(
