@@ -225,11 +225,17 @@ class JobScopeCheckAdmin(JobLabelColumn, ReadOnlyAdmin):
     """When each job last checked each scope, whether it found work or not: a scheduled
     or triggered run that found nothing is not kept as a job run (Freshness)."""
 
-    list_display = ["job_label", "scope_label", "checked_at_text", "last_run_link"]
+    list_display = [
+        "job_label",
+        "scope_label",
+        "checked_at_text",
+        "complete_from_text",
+        "last_run_link",
+    ]
     list_filter = ["job"]
     search_fields = ["scope"]
     list_select_related = ["last_run"]
-    fields = ["job", "scope", "checked_at_text", "last_run_link"]
+    fields = ["job", "scope", "checked_at_text", "complete_from_text", "last_run_link"]
     readonly_fields = fields
 
     @admin.display(description="scope", ordering="scope")
@@ -241,6 +247,14 @@ class JobScopeCheckAdmin(JobLabelColumn, ReadOnlyAdmin):
     @admin.display(description="last checked", ordering="checked_at")
     def checked_at_text(self, obj):
         return timezone.localtime(obj.checked_at).strftime("%Y-%m-%d %H:%M:%S")
+
+    @admin.display(description="last looked at every customer", ordering="complete_from")
+    def complete_from_text(self, obj):
+        """Distribution: when the last run that looked at every customer began (a
+        triggered one looks at those changed since; README "Freshness")."""
+        if obj.complete_from is None:
+            return "-"
+        return timezone.localtime(obj.complete_from).strftime("%Y-%m-%d %H:%M:%S")
 
     @admin.display(description="last run that did work or failed", ordering="last_run_id")
     def last_run_link(self, obj):

@@ -11,6 +11,7 @@ import pytest
 from django.db import connections
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from commerce.db import HQ
@@ -149,3 +150,18 @@ def test_a_triggered_run_costs_the_same_however_many_customers_were_sent(organiz
     assert costs[12] == costs[2]
     customer(legal_entity, "NEWEST")
     assert hq_queries("command") > costs[12]  # the control: every window, every customer
+
+
+def test_the_scope_checks_page_shows_when_distribution_last_looked_at_every_customer(
+    organization, admin_client
+):
+    distribute("command")
+    distribute(TRIGGER)
+    check = JobScopeCheck.objects.get(job=Job.DISTRIBUTE, scope="channel_database=HOUSTON")
+
+    page = admin_client.get(reverse("admin:jobs_jobscopecheck_changelist"))
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Last looked at every customer" in text
+    assert timezone.localtime(check.complete_from).strftime("%Y-%m-%d %H:%M:%S") in text
