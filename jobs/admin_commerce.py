@@ -14,12 +14,12 @@ from django.db.models.functions import Concat
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from commerce import admin as commerce_admin
 from commerce.admin_urls import admin_view_paths
 from commerce.models import ChannelDatabase, SalesTransaction, Statement, StatementStatus, Store
+from jobs.admin.shared import moment_text
 from jobs.admin_actions import (
     JobPermissionsMixin,
     post_again,
@@ -73,10 +73,7 @@ class ChannelDatabaseAdmin(JobPermissionsMixin, commerce_admin.ChannelDatabaseAd
             format_html_join(
                 " · ",
                 '{}&nbsp;<span style="white-space:nowrap">{}</span>',
-                (
-                    (label, timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S"))
-                    for label, moment in moments
-                ),
+                ((label, moment_text(moment)) for label, moment in moments),
             ),
         )
 

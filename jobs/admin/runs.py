@@ -19,7 +19,7 @@ from commerce.admin import async_records_named
 from commerce.admin_display import ChoicesFilter
 from commerce.models import SalesTransaction
 from customers.models import StagedAsyncAddress, StagedAsyncCustomer, StagedChannelRequest
-from jobs.admin.shared import JobLabelColumn, ReadOnlyAdmin, clock_text
+from jobs.admin.shared import JobLabelColumn, ReadOnlyAdmin, clock_text, moment_text
 from jobs.admin_actions import SELECTION_NOUNS, scope_words
 from jobs.models import DownloadSession, JobRun, JobScopeCheck, JobStatus, UploadSession
 
@@ -195,8 +195,7 @@ class JobRunAdmin(JobLabelColumn, ReadOnlyAdmin):
     @admin.display(description="last checked", ordering="last_checked_at")
     def last_checked(self, obj):
         """When this job last looked at this scope, runs that found nothing included."""
-        checked = getattr(obj, "last_checked_at", None)
-        return timezone.localtime(checked).strftime("%Y-%m-%d %H:%M:%S") if checked else "-"
+        return moment_text(getattr(obj, "last_checked_at", None))
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):

@@ -11,7 +11,13 @@ from django.utils.html import format_html, format_html_join
 
 from commerce.admin import ViewOnlyMixin
 from commerce.admin_channel import ChannelModelAdmin
-from jobs.admin.shared import JobLabelColumn, ReadOnlyAdmin, clock_text, counts_text
+from jobs.admin.shared import (
+    JobLabelColumn,
+    ReadOnlyAdmin,
+    clock_text,
+    counts_text,
+    moment_text,
+)
 from jobs.admin_actions import scope_words
 from jobs.models import (
     AppliedDownloadSession,
@@ -246,15 +252,13 @@ class JobScopeCheckAdmin(JobLabelColumn, ReadOnlyAdmin):
 
     @admin.display(description="last checked", ordering="checked_at")
     def checked_at_text(self, obj):
-        return timezone.localtime(obj.checked_at).strftime("%Y-%m-%d %H:%M:%S")
+        return moment_text(obj.checked_at)
 
     @admin.display(description="last looked at every customer", ordering="complete_from")
     def complete_from_text(self, obj):
         """Distribution: when the last run that looked at every customer began (a
         triggered one looks at those changed since; README "Freshness")."""
-        if obj.complete_from is None:
-            return "-"
-        return timezone.localtime(obj.complete_from).strftime("%Y-%m-%d %H:%M:%S")
+        return moment_text(obj.complete_from)
 
     @admin.display(description="last run that did work or failed", ordering="last_run_id")
     def last_run_link(self, obj):
@@ -285,4 +289,4 @@ class JobDemandAdmin(ReadOnlyAdmin):
 
     @admin.display(description="asked at", ordering="requested_at")
     def requested_at_text(self, obj):
-        return timezone.localtime(obj.requested_at).strftime("%Y-%m-%d %H:%M:%S")
+        return moment_text(obj.requested_at)

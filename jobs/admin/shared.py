@@ -20,6 +20,11 @@ class JobLabelColumn:
         return obj.get_job_display()
 
 
+def moment_text(moment) -> str:
+    """The local date and time of ``moment`` to the second; "-" when there is none."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
 def clock_text(moment, day) -> str:
     """The time of ``moment``, with its date only when it is not ``day``."""
     local = timezone.localtime(moment)
