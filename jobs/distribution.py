@@ -266,14 +266,21 @@ def refused_edits_resend(*, requests: Sequence[StagedChannelRequest]) -> int:
     return forgotten
 
 
+def _distribution_scope(channel_database: str) -> str:
+    """The scope of the distribution runs (and their ``JobScopeCheck``) of a channel
+    database."""
+    return scope_string({"channel_database": channel_database})
+
+
 def _distribution_checks(channel_database: str):
-    scope = scope_string({"channel_database": channel_database})
-    return JobScopeCheck.objects.filter(job=Job.DISTRIBUTE, scope=scope)
+    return JobScopeCheck.objects.filter(
+        job=Job.DISTRIBUTE, scope=_distribution_scope(channel_database)
+    )
 
 
-def _changed_since(*, run, channel_database: str, legal_entities: Sequence[int]):
-    """Where a run starts looking (the module's doc): None for every customer, else the
-    time of the last run that looked at every one, less the margin."""
+def _changed_since(*, run, channel_database: str, legal_entities: Sequence[int], now):
+    """Where a run beginning ``now`` starts looking (the module's doc): None for every
+    customer, else the time of the last run that looked at every one, less the margin."""
     if run is None or run.requested_via != TRIGGER:
         return None
     mark = (
@@ -283,7 +290,6 @@ def _changed_since(*, run, channel_database: str, legal_entities: Sequence[int])
     )
     if mark is None or mark[0] is None or not set(legal_entities) <= set(mark[1]):
         return None
-    now = timezone.now()
     if mark[0] < now - timedelta(seconds=settings.DISTRIBUTION_COMPLETE_SECONDS):
         return None
     return mark[0] - timedelta(seconds=settings.DISTRIBUTION_CHANGE_MARGIN_SECONDS)
@@ -297,7 +303,7 @@ def _complete_mark(*, channel_database: str, began: datetime, legal_entities) ->
         rows=[
             (
                 Job.DISTRIBUTE,
-                scope_string({"channel_database": channel_database}),
+                _distribution_scope(channel_database),
                 began,
                 began,
                 sorted(legal_entities),
@@ -325,7 +331,7 @@ def distribution_run(*, run, progress, channel_database: str, **_ignored) -> Non
     legal_entities = legal_entities_served(channel)
     began = timezone.now()
     changed_since = _changed_since(
-        run=run, channel_database=channel.name, legal_entities=legal_entities
+        run=run, channel_database=channel.name, legal_entities=legal_entities, now=began
     )
     after_pk = 0
     while True:
