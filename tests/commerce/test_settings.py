@@ -215,6 +215,8 @@ def manage_check(**env):
         ("JOB_QUEUED_GRACE_SECONDS", "1.5", "expected a whole number of 0 or more"),
         ("AXES_FAILURE_LIMIT", "0", "expected a whole number of 1 or more"),
         ("DB_CONN_MAX_AGE", "forever", "expected a whole number of 0 or more"),
+        ("DISTRIBUTION_COMPLETE_SECONDS", "-5", "expected a whole number of 0 or more"),
+        ("DISTRIBUTION_CHANGE_MARGIN_SECONDS", "5m", "expected a whole number of 0 or more"),
     ],
 )
 def test_a_value_settings_cannot_read_is_one_line_naming_the_variable(variable, value, expected):
