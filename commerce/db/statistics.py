@@ -12,8 +12,10 @@ analyze catches up in its own time, and a server may run without it; PostgreSQL'
 advice after a bulk load is to run ``ANALYZE``.
 
 So ``Progress`` (``jobs.services.executing``) calls ``planner_statistics_refresh`` for
-every PostgreSQL database the job has used, once every ``STATISTICS_CHECK_ROWS``
-records: one read of ``pg_stat_user_tables``, and ``ANALYZE`` of the tables changed by
+every PostgreSQL database the process has used, once every ``STATISTICS_CHECK_ROWS``
+records its runs select (counted across runs: a worker running a store's small
+triggered chains all day checks as often as one running a single large run): one read
+of ``pg_stat_user_tables``, and ``ANALYZE`` of the tables changed by
 more rows than they held when last analyzed (filled from empty, doubled, rewritten).
 Over a run of a million records that is a handful of ``ANALYZE`` per table, each
 sampling at most 30,000 rows. SQLite needs none of it: without statistics its planner
@@ -28,7 +30,7 @@ from django.db import DatabaseError, connections
 
 logger = logging.getLogger(__name__)
 
-# Records a job run processes between two checks (a batch is up to 5,000).
+# Records a process's job runs select between two checks (a batch is up to 5,000).
 STATISTICS_CHECK_ROWS = 20_000
 # A table smaller than this is never analyzed on account of a job: it is read whole in
 # less time than an ANALYZE takes.

@@ -1,7 +1,8 @@
 """Executing job runs (R10): a queued run is claimed exactly once, its job function runs
-with a ``Progress`` (counters and heartbeat, one UPDATE per batch) and the outcome and the
-scope's check are recorded; a chain's runs execute in order, and the quiet runs (nothing
-found, asked by a schedule or trigger) are forgotten once the chain has run.
+with a ``Progress`` (counters and heartbeat, at most one UPDATE a second) and the
+outcome and the scope's check are recorded; a chain's runs execute in order, and the
+quiet runs (nothing found, asked by a schedule or trigger) are forgotten once the chain
+has run.
 """
 
 from __future__ import annotations
@@ -56,15 +57,36 @@ def garbage_collected_per_batch() -> Iterator[None]:
             gc.enable()
 
 
+# A run's counters and heartbeat are saved at most this often while it runs (and always
+# with its outcome): a short run (a store's triggered chain) writes them once, with its
+# outcome; a long one shows its progress every second or so (README "Freshness").
+PROGRESS_SAVE_SECONDS = 1.0
+# Records selected by this process's runs since it last checked the planner statistics:
+# counted across runs, so a worker running many small runs (triggered chains) checks too.
+_records_unchecked = 0
+
+
+def _statistics_count(selected: int) -> None:
+    """Count ``selected`` records; every ``STATISTICS_CHECK_ROWS`` of them (in this
+    process, whichever runs they came from), refresh the planner statistics of the
+    databases it uses (``commerce.db.statistics``)."""
+    global _records_unchecked
+    _records_unchecked += selected
+    if _records_unchecked >= STATISTICS_CHECK_ROWS:
+        _records_unchecked = 0
+        used_databases_statistics_refresh()
+
+
 class Progress:
-    """Counters and heartbeat of a running job, saved in one UPDATE per call; every
-    ``STATISTICS_CHECK_ROWS`` records selected, the planner statistics of the databases
-    the job uses are refreshed where its writes made them stale
+    """Counters and heartbeat of a running job, saved in one UPDATE per batch at most
+    every ``PROGRESS_SAVE_SECONDS`` (the outcome's UPDATE saves them too); every
+    ``STATISTICS_CHECK_ROWS`` records this process selects, the planner statistics of the
+    databases it uses are refreshed where its writes made them stale
     (``commerce.db.statistics``)."""
 
     def __init__(self, run: JobRun):
         self.run = run
-        self._unchecked = 0
+        self._saved = time.monotonic()  # the claim saved the heartbeat
 
     def add(
         self,
@@ -85,19 +107,20 @@ class Progress:
         if errors and len(run.errors) < MAX_ERRORS_KEPT:
             run.errors = [*run.errors, *errors][:MAX_ERRORS_KEPT]
         self.beat()
-        self._unchecked += selected
-        if self._unchecked >= STATISTICS_CHECK_ROWS:
-            self._unchecked = 0
-            used_databases_statistics_refresh()
+        _statistics_count(selected)
 
     def beat(self) -> None:
-        """Save the counters and the heartbeat (one UPDATE; called once per batch), and
-        collect the batch's garbage cycles (``garbage_collected_per_batch``)."""
+        """Called once per batch: collect the batch's garbage cycles
+        (``garbage_collected_per_batch``) and, when ``PROGRESS_SAVE_SECONDS`` have passed
+        since the last save, save the counters and the heartbeat (one UPDATE)."""
         if not gc.isenabled():
             gc.collect(1)
+        if time.monotonic() - self._saved < PROGRESS_SAVE_SECONDS:
+            return
         run = self.run
         run.heartbeat_at = timezone.now()
         JobRun.objects.filter(pk=run.pk).update(**run_fields(run, *COUNTER_FIELDS, "heartbeat_at"))
+        self._saved = time.monotonic()
 
 
 def _worker_name() -> str:
@@ -109,23 +132,33 @@ def job_run_execute(
     run_id: int,
     task_id: str | None = None,
     on_claim: Callable[[JobRun], None] | None = None,
+    run: JobRun | None = None,
 ) -> JobRun | None:
     """Claim a queued run (exactly once, whatever the number of workers) that carries
     ``task_id`` (if given), execute it and record the outcome and the scope's check.
     Returns None when the run was not queued any more (or was taken over). ``on_claim``
     runs after the claim and before the job function (an exception from it fails the
-    run)."""
+    run). ``run`` is the row as read before the claim (``job_runs_execute`` reads a
+    chain's rows at once): what a queued run holds changes only with its status or its
+    task, which the claim checks, so the claimed run is not read again."""
     now = timezone.now()
     claim = JobRun.objects.filter(pk=run_id, status=JobStatus.QUEUED)
     if task_id is not None:
         claim = claim.filter(task_id=task_id)
-    claimed = claim.update(
-        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, worker=_worker_name()
-    )
-    if not claimed:
+    claimed_fields = {
+        "status": JobStatus.RUNNING,
+        "started_at": now,
+        "heartbeat_at": now,
+        "worker": _worker_name(),
+    }
+    if not claim.update(**claimed_fields):
         logger.info("job run %s is not queued for task %r any more; skipped", run_id, task_id)
         return None
-    run = JobRun.objects.get(pk=run_id)
+    if run is None:
+        run = JobRun.objects.get(pk=run_id)
+    else:
+        for name, value in claimed_fields.items():
+            setattr(run, name, value)
     spec = job_spec(run.job)
     progress = Progress(run)
     try:
@@ -207,9 +240,12 @@ def job_runs_execute(
     if task_id is None:
         task_id = chain_task_id(run_ids)
         JobRun.objects.filter(pk__in=run_ids, task_id="").update(task_id=task_id)
+    rows = JobRun.objects.in_bulk(list(run_ids))  # one read for the chain (see the claim)
     runs: list[JobRun | None] = []
     for run_id in run_ids:
-        run = job_run_execute(run_id=run_id, task_id=task_id, on_claim=on_claim)
+        run = job_run_execute(
+            run_id=run_id, task_id=task_id, on_claim=on_claim, run=rows.get(run_id)
+        )
         runs.append(run)
         if run is None and JobRun.objects.filter(pk=run_id, task_id=task_id).exists():
             break

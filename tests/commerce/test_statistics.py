@@ -8,7 +8,7 @@ from django.db import connection
 
 import jobs.services.executing as executing
 from commerce.db.statistics import planner_statistics_refresh
-from jobs.models import Job
+from jobs.models import Job, JobRun, JobStatus
 from jobs.services import job_run_request
 from jobs.services.executing import Progress
 from tests.support import python_json
@@ -80,11 +80,19 @@ def test_sqlite_is_left_alone(django_assert_num_queries):
         assert planner_statistics_refresh(connection) == []
 
 
-@pytest.mark.django_db
-def test_progress_checks_the_statistics_every_so_many_records(monkeypatch):
+@pytest.fixture
+def statistics_checks(monkeypatch):
+    """Checks every 10 records (counted from 0), recorded instead of run."""
     checks = []
     monkeypatch.setattr(executing, "STATISTICS_CHECK_ROWS", 10)
+    monkeypatch.setattr(executing, "_records_unchecked", 0)
     monkeypatch.setattr(executing, "used_databases_statistics_refresh", lambda: checks.append(1))
+    return checks
+
+
+@pytest.mark.django_db
+def test_progress_checks_the_statistics_every_so_many_records(statistics_checks):
+    checks = statistics_checks
     progress = Progress(job_run_request(job=Job.SYNC_ORDERS, parameters={}, enqueue=False))
 
     progress.add(selected=6, succeeded=6)
@@ -95,3 +103,15 @@ def test_progress_checks_the_statistics_every_so_many_records(monkeypatch):
     assert checks == [1]  # 9 since the last check
     progress.add(selected=1, succeeded=1)
     assert checks == [1, 1]
+
+
+@pytest.mark.django_db
+def test_small_runs_add_up_to_a_statistics_check(statistics_checks):
+    """A worker running many small runs (a store's triggered chains) checks too: the
+    records are counted per process, not per run."""
+    for _ in range(3):
+        run = job_run_request(job=Job.SYNC_ORDERS, parameters={}, enqueue=False)
+        Progress(run).add(selected=4, succeeded=4)
+        JobRun.objects.filter(pk=run.pk).update(status=JobStatus.SUCCEEDED)
+
+    assert statistics_checks == [1]  # 12 records over three runs

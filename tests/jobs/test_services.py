@@ -18,6 +18,7 @@ from jobs.services import (
     JobAlreadyActive,
     JobSpec,
     Progress,
+    executing,
     job_run_execute,
     job_run_request,
     job_runs_reap_stale,
@@ -242,7 +243,15 @@ def running_run() -> JobRun:
     return aged(request(), status=JobStatus.RUNNING, heartbeat_at=timezone.now())
 
 
-def test_progress_accumulates_counters_and_saves_them_in_one_update(django_assert_num_queries):
+@pytest.fixture
+def save_due(monkeypatch):
+    """Every ``Progress`` save is due at once (``PROGRESS_SAVE_SECONDS`` 0)."""
+    monkeypatch.setattr(executing, "PROGRESS_SAVE_SECONDS", 0)
+
+
+def test_progress_accumulates_counters_and_saves_them_in_one_update(
+    save_due, django_assert_num_queries
+):
     run = running_run()
     progress = Progress(run)
     before = run.heartbeat_at
@@ -258,7 +267,40 @@ def test_progress_accumulates_counters_and_saves_them_in_one_update(django_asser
     assert saved.heartbeat_at > before
 
 
-def test_progress_keeps_at_most_max_errors(django_assert_num_queries):
+def test_progress_saves_at_most_once_per_interval_and_the_outcome_saves_the_rest(
+    monkeypatch, django_assert_num_queries
+):
+    clock = [1000.0]
+    monkeypatch.setattr(executing.time, "monotonic", lambda: clock[0])
+    run = running_run()
+    progress = Progress(run)
+
+    with django_assert_num_queries(0):  # just claimed: the claim saved the heartbeat
+        progress.add(selected=3, succeeded=3)
+    clock[0] += executing.PROGRESS_SAVE_SECONDS
+    with django_assert_num_queries(1):
+        progress.add(selected=2, succeeded=2)
+    with django_assert_num_queries(0):
+        progress.add(selected=1, failed=1, errors=["customer C: bad country"])
+    assert JobRun.objects.get(pk=run.pk).selected == 5  # what was saved a second ago
+
+    clock[0] += executing.PROGRESS_SAVE_SECONDS
+    with django_assert_num_queries(1):
+        progress.add()
+    saved = JobRun.objects.get(pk=run.pk)
+    assert (saved.selected, saved.failed, saved.errors) == (6, 1, ["customer C: bad country"])
+
+
+def test_a_short_run_saves_its_counters_with_its_outcome(recording):
+    run = job_run_request(job=Job.SYNC_ORDERS, parameters={}, enqueue=False)
+
+    job_run_execute(run_id=run.pk)
+
+    saved = JobRun.objects.get(pk=run.pk)
+    assert (saved.status, saved.selected, saved.succeeded) == (JobStatus.SUCCEEDED, 1, 1)
+
+
+def test_progress_keeps_at_most_max_errors(save_due, django_assert_num_queries):
     progress = Progress(running_run())
     progress.add(failed=MAX_ERRORS_KEPT - 1, errors=[f"e{i}" for i in range(MAX_ERRORS_KEPT - 1)])
 
