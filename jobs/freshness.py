@@ -260,19 +260,20 @@ def job_chain_execute(*, run_ids: Sequence[int], task_id: str | None = None) -> 
     side, and the payload of each set of customers is built once for all of them
     (``jobs.download_payloads``). Without a task (``--sync``), or with a synchronous
     broker, they run here in order."""
-    jobs = dict(JobRun.objects.filter(pk__in=list(run_ids)).values_list("pk", "job"))
+    rows = JobRun.objects.in_bulk(list(run_ids))  # read once, before any claim
+    jobs = {pk: row.job for pk, row in rows.items()}
     on_claim = partial(_demands_covered, conversion=set(CONVERSION_JOBS) <= set(jobs.values()))
     # A synchronous broker (``Q_CLUSTER`` sync: tests) would run a handed-out task at
     # once, before the chain's own first: there the chain keeps its order.
     tail = _side_by_side_tail(run_ids, jobs) if task_id and not Conf.SYNC else []
     head = list(run_ids)[: len(run_ids) - len(tail)]
-    runs = job_runs_execute(run_ids=head, task_id=task_id, on_claim=on_claim)
+    runs = job_runs_execute(run_ids=head, task_id=task_id, on_claim=on_claim, rows=rows)
     handed: list[JobRun] = []
     if tail and len(runs) == len(head):  # the chain went through: the tail's turn
         handed = list(
             JobRun.objects.filter(pk__in=job_runs_hand_out(run_ids=tail[1:], task_id=task_id))
         )
-        runs += job_runs_execute(run_ids=tail[:1], task_id=task_id, on_claim=on_claim)
+        runs += job_runs_execute(run_ids=tail[:1], task_id=task_id, on_claim=on_claim, rows=rows)
     ran = [run for run in runs if run is not None]
     _distributions_owed([*ran, *handed])
     _orders_owed(ran)

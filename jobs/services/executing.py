@@ -223,6 +223,7 @@ def job_runs_execute(
     run_ids: Sequence[int],
     task_id: str | None = None,
     on_claim: Callable[[JobRun], None] | None = None,
+    rows: dict[int, JobRun] | None = None,
 ) -> list[JobRun | None]:
     """Execute runs in order: the next starts after the previous finished. Then forget
     the quiet ones (``job_run_is_quiet``): their check is recorded in JobScopeCheck.
@@ -235,12 +236,16 @@ def job_runs_execute(
     same task (a task the broker delivered twice) or was reaped with the whole chain:
     the chain stops there, so its runs never run out of order. Quiet runs are deleted only
     once the whole chain has run, so a chain that dies keeps every run the reaper needs to
-    name where it died.
+    name where it died. ``rows`` are the runs as a caller that had to read them anyway
+    read them before the first claim (``jobs.freshness.job_chain_execute``); without
+    them (or without a task) they are read here, once for the whole chain.
     """
     if task_id is None:
         task_id = chain_task_id(run_ids)
         JobRun.objects.filter(pk__in=run_ids, task_id="").update(task_id=task_id)
-    rows = JobRun.objects.in_bulk(list(run_ids))  # one read for the chain (see the claim)
+        rows = None  # read after the marking
+    if rows is None:
+        rows = JobRun.objects.in_bulk(list(run_ids))  # one read for the chain (see the claim)
     runs: list[JobRun | None] = []
     for run_id in run_ids:
         run = job_run_execute(

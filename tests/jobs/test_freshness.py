@@ -203,6 +203,35 @@ def test_a_write_while_a_chain_is_alive_costs_its_trigger_three_queries(
         assert store_write_trigger(alias="channel") == []
 
 
+def test_a_chain_reads_its_runs_once_and_saves_each_runs_counters_once(settled):
+    """The bookkeeping of a store's triggered chain: its three runs read in one query
+    before the first claim (not again after each claim), and each run's counters saved
+    once, with its outcome (``PROGRESS_SAVE_SECONDS``: no UPDATE per batch before it)."""
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    for first in ("Ann", "Bob", "Cy"):
+        create_at(settled["houston"], first)
+    runs = conversion_request(channel_database="HOUSTON", enqueue=False)
+    JobRun.objects.filter(pk__in=[run.pk for run in runs]).update(task_id="task-1")
+
+    with CaptureQueriesContext(connections["default"]) as hq:
+        job_chain_execute(run_ids=[run.pk for run in runs], task_id="task-1")
+
+    statements = [query["sql"] for query in hq.captured_queries]
+    run_reads = [
+        sql
+        for sql in statements
+        if sql.startswith("SELECT") and '"jobs_jobrun"."parameters"' in sql
+    ]
+    counter_saves = [
+        sql for sql in statements if sql.startswith('UPDATE "jobs_jobrun"') and '"selected"' in sql
+    ]
+    assert len(run_reads) == 1, run_reads
+    assert len(counter_saves) == 3, counter_saves  # one outcome per run
+    assert JobRun.objects.filter(pk__in=[run.pk for run in runs], selected=3).count() == 3
+
+
 def test_the_end_of_a_chain_asks_about_every_owed_chain_in_one_query(
     organization, django_assert_num_queries
 ):

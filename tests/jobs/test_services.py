@@ -3,6 +3,7 @@ automatic garbage collection paused while a job runs."""
 
 import gc
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core import checks
@@ -270,8 +271,9 @@ def test_progress_accumulates_counters_and_saves_them_in_one_update(
 def test_progress_saves_at_most_once_per_interval_and_the_outcome_saves_the_rest(
     monkeypatch, django_assert_num_queries
 ):
+    monkeypatch.setattr(executing, "PROGRESS_SAVE_SECONDS", 1.0)
     clock = [1000.0]
-    monkeypatch.setattr(executing.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(executing, "time", SimpleNamespace(monotonic=lambda: clock[0]))
     run = running_run()
     progress = Progress(run)
 
