@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from tests.support import PG_HOST, PG_PORT, base_env, manage, require_service
+from tests.support import base_env, manage
 
 # README "Performance": the keys `benchmark --json` reports (more may follow).
 REPORT_KEYS = {
@@ -60,46 +60,6 @@ def test_benchmark_json_prints_one_json_object_and_nothing_else(tmp_path):
     assert report["engine"] == "sqlite3"
 
 
-@pytest.mark.postgres
-def test_benchmark_json_on_postgresql_measures_the_copy_floor(tmp_path):
-    """The benchmark makes and drops its own databases on the server DATABASE_URL names;
-    the raw floor writes with COPY."""
-    require_service("PostgreSQL", PG_HOST, PG_PORT)
-    server = f"postgres://postgres@{PG_HOST}:{PG_PORT}/postgres"
-    env = base_env(
-        VAR_DIR=str(tmp_path),
-        DATABASE_URL=server,
-        CHANNEL_DATABASE_URLS=f"channel={server},channel2={server}",
-    )
-    env.pop("REDIS_URL", None)
-
-    result = manage(env, "benchmark", "--customers", "20", "--stores", "2", "--json")
-
-    report = assert_benchmark_report(result.stdout, customers=20)
-    assert report["engine"] == "postgresql"
-
-
-def test_benchmark_matching_json_reports_each_size_of_the_customer_master(tmp_path):
-    """R12's cost: the same account creation with a small and a larger customer master
-    (query counts equal; times are reported, never asserted)."""
-    env = base_env(VAR_DIR=str(tmp_path))
-    for name in ("DATABASE_URL", "CHANNEL_DATABASE_URLS", "REDIS_URL"):
-        env.pop(name, None)
-
-    result = manage(
-        env, "benchmark_matching", "--customers", "20", "--existing", "10", "200", "--json"
-    )
-
-    report, end = json.JSONDecoder().raw_decode(result.stdout)
-    assert result.stdout[end:].strip() == ""
-    small, large = report["runs"]
-    assert (small["existing"], large["existing"]) == (10, 200)
-    assert small["created"] == large["created"] == 20
-    assert small["queries"] == large["queries"]
-    assert small["possible_duplicates"] == large["possible_duplicates"] >= 10
-    assert report["ratio"] > 0
-
-
 def test_benchmark_reports_the_cost_of_each_extra_channel_database(tmp_path):
     """Three channel databases, each given a store, distributed side by side by two
     worker processes; the run again on one channel database gives the cost of each
@@ -150,55 +110,3 @@ def test_benchmark_refuses_a_count_below_one_in_one_line(option):
     assert str(refused.value) == (
         "--customers, --stores, --channel-databases and --workers must be at least 1"
     )
-
-
-# Section "Freshness": the keys `benchmark --freshness --json` reports.
-FRESHNESS_KEYS = {
-    "engine",
-    "broker",
-    "customers",
-    "p50_seconds",
-    "p95_seconds",
-    "max_seconds",
-    "not_arrived",
-    "all_stores",
-    "job_runs",
-    "chains",
-    "stages",
-}
-
-
-@pytest.mark.cluster
-def test_benchmark_freshness_json_reports_every_customer_arriving(tmp_path):
-    """A real cluster on fresh SQLite files with the ORM broker (the embedded default):
-    every customer created at the stores holds its account, and the report is one JSON
-    object with the latencies and where the time went."""
-    env = base_env(VAR_DIR=str(tmp_path))
-    for name in ("DATABASE_URL", "CHANNEL_DATABASE_URLS", "REDIS_URL"):
-        env.pop(name, None)
-    env["Q_POLL"] = "0.2"
-
-    result = manage(env, "benchmark", "--freshness", "--rate", "4", "--seconds", "2", "--json")
-
-    report, end = json.JSONDecoder().raw_decode(result.stdout)
-    assert result.stdout[end:].strip() == ""
-    assert FRESHNESS_KEYS <= set(report)
-    assert (report["engine"], report["broker"]) == ("sqlite3", "orm")
-    assert (report["customers"], report["not_arrived"]) == (8, 0)
-    assert 0 < report["p50_seconds"] <= report["p95_seconds"] <= report["max_seconds"]
-    assert report["all_stores"]["p95"] >= report["p95_seconds"]
-    assert report["job_runs"] >= 3 and report["chains"] >= 1
-    assert set(report["stages"]) >= {"to_upload", "chain_pickup", "chain_run"}
-
-
-@pytest.mark.django_db(databases="__all__")
-def test_the_freshness_observer_sees_only_the_accounts_a_store_holds():
-    from devtools.benchmark.freshness import _accounts_held
-    from tests.factories.customers import AsyncCustomerFactory
-
-    held = AsyncCustomerFactory(account="C000001")
-    waiting = AsyncCustomerFactory()
-    elsewhere = AsyncCustomerFactory(using="channel2", account="C000002")
-
-    assert _accounts_held("channel", [held.pk, waiting.pk]) == [(held.pk, "C000001")]
-    assert _accounts_held("channel2", [elsewhere.pk]) == [(elsewhere.pk, "C000002")]
