@@ -121,11 +121,14 @@ def _accounts_held(alias: str, pks: list[int]) -> list[tuple[int, str]]:
 
     from customers.models import AsyncCustomer
 
-    table = connections[alias].ops.quote_name(AsyncCustomer._meta.db_table)
+    quote, meta = connections[alias].ops.quote_name, AsyncCustomer._meta
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    account = quote(meta.get_field("account").column)
     marks = ", ".join(["%s"] * len(pks))
     with connections[alias].cursor() as cursor:
         cursor.execute(
-            f"SELECT id, account FROM {table} WHERE account IS NOT NULL AND id IN ({marks})",
+            f"SELECT {pk}, {account} FROM {table} "
+            f"WHERE {account} IS NOT NULL AND {pk} IN ({marks})",
             pks,
         )
         return cursor.fetchall()
