@@ -10,8 +10,9 @@ the same set, so the first run that needs a set reads and encodes its payload
 instead of building it again. Nothing queries inside a payload, so it is a text column
 (PostgreSQL's ``jsonb`` would parse every payload on its way in).
 
-Two runs that need the same set at once: the first builds it under a lock on the key
-(``commerce.db.key_lock``), the second waits for its commit and reads it. A customer
+A run looks for the stored set first, without a lock. Two runs that need a set not
+stored yet at once: the first builds it under a lock on the key (``commerce.db.key_lock``),
+the second waits for its commit and reads it. A customer
 changed while its payload was built is sent as read: the version inside the payload is
 the one recorded as distributed, and its new version makes a new set for the next run.
 A payload is written in its own short HQ transaction; a crash after it leaves a payload
@@ -90,15 +91,27 @@ def _stored(*, key: str, entries: Entries) -> SharedPayload:
     return SharedPayload(pk=pk, checksum=checksum, entries=entries)
 
 
+def _found(key: str) -> SharedPayload | None:
+    """The payload stored under ``key``, parsed, or None (one query)."""
+    found = DownloadPayload.objects.filter(key=key).values_list("pk", "text", "checksum")
+    row = next(iter(found), None)
+    return _parsed(*row) if row is not None else None
+
+
 def _shared(*, key: str, build: Callable[[], Entries]) -> SharedPayload:
-    """The payload stored under ``key``, or the one ``build`` gives, stored under it."""
+    """The payload stored under ``key``, or the one ``build`` gives, stored under it.
+
+    Looked for first without a lock or a transaction: a stored payload never changes
+    (retention deletes it only once no session points to it), so a run receiving a set
+    another run built (every channel database but the first) costs one query, and on
+    SQLite takes no write lock on HQ. Only a set not found is built, under the key's
+    lock, after a second look (another run may have stored it meanwhile)."""
+    shared = _found(key)
+    if shared is not None:
+        return shared
     with transaction.atomic(using=HQ):
         key_lock(key, using=HQ)
-        found = DownloadPayload.objects.filter(key=key).values_list("pk", "text", "checksum")
-        row = next(iter(found), None)
-        if row is not None:
-            return _parsed(*row)
-        return _stored(key=key, entries=build())
+        return _found(key) or _stored(key=key, entries=build())
 
 
 def download_payload_for(versions: Sequence[tuple[int, int]]) -> SharedPayload:
