@@ -2,8 +2,8 @@
 
 ``reference_data_apply`` brings channel database ``alias`` to a snapshot
 (``customers.selectors.reference.reference_snapshot``): it writes only the records that
-differ (new or changed groups, attributes, affiliations, store defaults) and removes
-the ones HQ no longer has, in one channel transaction, then records the snapshot's
+differ (new or changed groups, attributes, affiliations, store defaults: one upsert per
+kind) and removes the ones HQ no longer has, in one channel transaction, then records the snapshot's
 version (its checksum). The same version again reads one row and writes nothing.
 
 Record isolation (README "Record isolation"): each record passes
@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commerce.db import require_channel_alias
+from commerce.db.bulk import rows_upsert
 from commerce.isolation import error_summary, record_checkpoint, records_isolated
 from customers.models import ChannelReferenceVersion
 from customers.selectors.reference import (
@@ -43,13 +44,26 @@ def reference_key_text(key: tuple) -> str:
     return f"{label} {'/'.join(str(p) for p in parts)}"
 
 
-def _record_write(*, alias: str, key: tuple, values: dict | None) -> None:
-    model, key_fields, _ = REFERENCE_KINDS[key[0]]
-    lookup = dict(zip(key_fields, key[1:], strict=True))
-    if values is None:
-        model.objects.using(alias).filter(**lookup).delete()
-    else:
-        model.objects.using(alias).update_or_create(**lookup, defaults=values)
+def _records_write(*, alias: str, changes: list[tuple[tuple, dict | None]]) -> None:
+    """Write ``changes`` (key, values; None: removed) to channel database ``alias``: the
+    new and changed records of each kind in one upsert, each removed one deleted."""
+    written: dict[str, list[tuple]] = {}
+    for key, values in changes:
+        model, key_fields, fields = REFERENCE_KINDS[key[0]]
+        if values is None:
+            lookup = dict(zip(key_fields, key[1:], strict=True))
+            model.objects.using(alias).filter(**lookup).delete()
+        else:
+            written.setdefault(key[0], []).append((*key[1:], *(values[f] for f in fields)))
+    for kind, rows in written.items():
+        model, key_fields, fields = REFERENCE_KINDS[kind]
+        rows_upsert(
+            model=model,
+            columns=[*key_fields, *fields],
+            rows=rows,
+            unique=key_fields,
+            using=alias,
+        )
 
 
 def reference_data_apply(*, alias: str, snapshot: ReferenceSnapshot) -> ReferenceApplied:
@@ -73,9 +87,9 @@ def reference_data_apply(*, alias: str, snapshot: ReferenceSnapshot) -> Referenc
         ] + [(key, None) for key in sorted(current) if key not in snapshot.records]
 
         def write(chunk: list[tuple[tuple, dict | None]]) -> None:
-            for key, values in chunk:
+            for key, _values in chunk:
                 record_checkpoint("reference_data", reference_key_text(key))
-                _record_write(alias=alias, key=key, values=values)
+            _records_write(alias=alias, changes=chunk)
 
         failures: list[tuple] = []
 
@@ -91,8 +105,11 @@ def reference_data_apply(*, alias: str, snapshot: ReferenceSnapshot) -> Referenc
         result.removed = sum(1 for _, values in done if values is None)
         result.written = len(done) - result.removed
         if not result.errors:
-            ChannelReferenceVersion.objects.using(alias).update_or_create(
-                key="reference_data",
-                defaults={"checksum": checksum, "applied_at": timezone.now()},
+            rows_upsert(
+                model=ChannelReferenceVersion,
+                columns=["key", "checksum", "applied_at"],
+                rows=[("reference_data", checksum, timezone.now())],
+                unique=["key"],
+                using=alias,
             )
     return result

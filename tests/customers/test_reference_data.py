@@ -118,6 +118,41 @@ def test_applying_the_same_reference_data_again_changes_nothing(distributed):
     assert (again.written, again.removed) == (0, 0)
 
 
+def test_reference_data_is_written_in_one_statement_per_kind(distributed):
+    """A channel database taking HQ's reference data for the first time (a new store, a
+    chain's rollout) writes each kind in one upsert, however many records it has."""
+    from django.test.utils import CaptureQueriesContext
+
+    channel = distributed["houston"].channel_database
+
+    def first_apply() -> tuple[int, int]:
+        """(records written, queries) of applying the snapshot to an empty channel."""
+        for model in (
+            ChannelCustomerGroup,
+            ChannelCustomerAttribute,
+            ChannelAffiliation,
+            ChannelStoreDefaults,
+            ChannelReferenceVersion,
+        ):
+            model.objects.using("channel").all().delete()
+        snapshot = reference_snapshot(channel_database=channel)
+        with CaptureQueriesContext(connections["channel"]) as queries:
+            applied = reference_data_apply(alias="channel", snapshot=snapshot)
+        assert applied.errors == [] and applied.written == len(snapshot.records)
+        return applied.written, len(queries.captured_queries)
+
+    few, few_queries = first_apply()
+    for index in range(6):
+        AffiliationFactory(name=f"Club {index}")
+        CustomerGroupFactory(legal_entity=distributed["legal_entity"], code=f"G{index}")
+    many, many_queries = first_apply()
+
+    assert many == few + 12
+    assert many_queries == few_queries
+    clubs = set(ChannelAffiliation.objects.using("channel").values_list("name", flat=True))
+    assert clubs >= {f"Club {index}" for index in range(6)}
+
+
 def test_changed_and_removed_reference_data_reach_the_channel_on_the_next_run(distributed):
     CustomerAttribute.objects.filter(name="Tier").update(choices=["Silver", "Gold", "Platinum"])
     AffiliationFactory(name="Students")
