@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -52,7 +52,11 @@ from commerce.events import EventAction, EventKind, NewEvent, events_record
 from commerce.isolation import error_summary, record_checkpoint, records_isolated
 from commerce.models import ChannelDatabase
 from customers.models import Customer, StagedChannelRequest
-from customers.selectors import legal_entities_served, versions_to_distribute
+from customers.selectors import (
+    distribution_windows,
+    legal_entities_served,
+    versions_to_distribute,
+)
 from customers.selectors.reference import reference_snapshot
 from customers.services.channel import channel_customers_apply
 from customers.services.reference import reference_data_apply
@@ -119,19 +123,28 @@ def _finish(*, session: DownloadSession, entries: Entries, applied: dict) -> Non
 
 def download_session_apply(*, session: DownloadSession, entries: Entries, alias: str) -> dict:
     """Step 2: apply a session's payload (``entries``) to its channel database, once.
-    Re-run safe."""
-    with transaction.atomic(using=alias):
+
+    Re-run safe without a read first: the session's marker (``AppliedDownloadSession``,
+    unique on the session) is written last, in the same channel transaction, so applying
+    a session the channel database holds already fails on that INSERT, which rolls the
+    second apply back whole, and the first apply's counts are returned. Only a crash
+    repair meets an applied session, and it looks at the marker before
+    (``download_sessions_repair``)."""
+    try:
+        with transaction.atomic(using=alias):
+            payloads = [entry for _, entry in entries]
+            for payload in payloads:
+                record_checkpoint("distribution", payload["account"])
+            counts = channel_customers_apply(
+                alias=alias, channel_database=session.channel_database, payloads=payloads
+            )
+            fault_hook("after_channel_apply")
+            AppliedDownloadSession.objects.using(alias).create(session_id=session.pk, counts=counts)
+    except IntegrityError:
         marker = AppliedDownloadSession.objects.using(alias).filter(session_id=session.pk).first()
-        if marker is not None:
-            return marker.counts
-        payloads = [entry for _, entry in entries]
-        for payload in payloads:
-            record_checkpoint("distribution", payload["account"])
-        counts = channel_customers_apply(
-            alias=alias, channel_database=session.channel_database, payloads=payloads
-        )
-        fault_hook("after_channel_apply")
-        AppliedDownloadSession.objects.using(alias).create(session_id=session.pk, counts=counts)
+        if marker is None:
+            raise  # the payload's own conflict: the caller fails it alone
+        return marker.counts
     return counts
 
 
@@ -201,6 +214,7 @@ def distribution_batch(
     batch_size: int = DISTRIBUTION_BATCH,
     legal_entities: Sequence[int] | None = None,
     changed_since: datetime | None = None,
+    window_end: int | None = None,
 ) -> tuple[list[DownloadSession], int | None, list[str]]:
     """Send the customers that need it among the next ``batch_size`` (a window, see
     ``versions_to_distribute``); returns (sessions, the cursor for the next batch,
@@ -209,13 +223,15 @@ def distribution_batch(
     exception) fails alone, named, and is selected again by the next run; the rest of
     the batch goes on, in smaller sessions. Its payload is built once for every channel
     database that needs the same set (``download_payload_for``). ``changed_since``: only
-    the customers changed since then (a triggered run, see the module's doc)."""
+    the customers changed since then (a triggered run, see the module's doc).
+    ``window_end``: the window's last pk when the run knows it (``distribution_windows``)."""
     versions, last_pk = versions_to_distribute(
         channel_database=channel_database,
         after_pk=after_pk,
         limit=batch_size,
         legal_entities=legal_entities,
         changed_since=changed_since,
+        window_end=window_end,
     )
     if not versions:
         return [], last_pk, []
@@ -333,6 +349,13 @@ def distribution_run(*, run, progress, channel_database: str, **_ignored) -> Non
     changed_since = _changed_since(
         run=run, channel_database=channel.name, legal_entities=legal_entities, now=began
     )
+    # A look at every customer reads its full windows' ends at once; a triggered look
+    # (one window, as a rule) and the customers after the last full window, one by one.
+    window_ends = iter(
+        distribution_windows(legal_entities=legal_entities, limit=DISTRIBUTION_BATCH)
+        if changed_since is None
+        else ()
+    )
     after_pk = 0
     while True:
         sessions, last_pk, errors = distribution_batch(
@@ -342,6 +365,7 @@ def distribution_run(*, run, progress, channel_database: str, **_ignored) -> Non
             batch_size=DISTRIBUTION_BATCH,
             legal_entities=legal_entities,
             changed_since=changed_since,
+            window_end=next(window_ends, None),
         )
         sent = sum(session.counts["customers"] for session in sessions)
         if sent or errors or last_pk is not None:  # counters and heartbeat, once a batch

@@ -14,8 +14,9 @@ from django.db.models import (
     FilteredRelation,
     Q,
     QuerySet,
+    Window,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, RowNumber
 
 from commerce.db import CHUNK
 from commerce.models import ChannelDatabase, LegalEntity
@@ -263,6 +264,24 @@ def customers_to_distribute(
     )
 
 
+def distribution_windows(*, legal_entities: Sequence[int], limit: int) -> list[int]:
+    """The last pk of every full window of ``limit`` customers of ``legal_entities``, in
+    order (``versions_to_distribute``'s windows for a run that looks at every customer):
+    one query numbering the customers by pk, instead of one per window. Customers
+    created later have higher pks: they fall after the last of these windows, which the
+    caller then reads one at a time as before, so a window never grows past ``limit``
+    by more than the customers committed late inside it."""
+    numbered = (
+        _of_legal_entities(legal_entities, None)
+        .annotate(position=Window(RowNumber(), order_by=F("pk").asc()))
+        .annotate(rest=F("position") % limit)
+        .filter(rest=0)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return list(numbered)
+
+
 def versions_to_distribute(
     *,
     channel_database: ChannelDatabase,
@@ -270,6 +289,7 @@ def versions_to_distribute(
     limit: int,
     legal_entities: Sequence[int] | None = None,
     changed_since: datetime | None = None,
+    window_end: int | None = None,
 ) -> tuple[list[tuple[int, int]], int | None]:
     """The customers ``channel_database`` needs (``customers_to_distribute``) among the
     next ``limit`` customers of its legal entities after ``after_pk`` (the window), as
@@ -291,16 +311,20 @@ def versions_to_distribute(
     ``changed_since``: the windows hold only the customers changed since then, read
     through ``modified_at``'s index (a triggered run, ``jobs.distribution``): its cost
     follows the customers changed, not the customers there are.
+
+    ``window_end``: the window's last pk, known already (``distribution_windows``): one
+    query, the customers needed in it.
     """
     if legal_entities is None:
         legal_entities = legal_entities_served(channel_database)
-    following = (
-        _of_legal_entities(legal_entities, changed_since)
-        .filter(pk__gt=after_pk)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    window_end = next(iter(following[limit - 1 : limit]), None)
+    if window_end is None:
+        following = (
+            _of_legal_entities(legal_entities, changed_since)
+            .filter(pk__gt=after_pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        window_end = next(iter(following[limit - 1 : limit]), None)
     needed = customers_to_distribute(
         channel_database=channel_database,
         legal_entities=legal_entities,

@@ -353,3 +353,78 @@ def test_the_second_channel_database_reads_the_payload_instead_of_building_it(
 
     assert built == []
     assert seattle.succeeded == 4  # the three and the store's default customer
+
+
+def test_a_session_applied_again_returns_its_first_counts_and_writes_nothing(organization):
+    """The marker is written last, with no read before (one query fewer per session):
+    a second apply of the same session fails on it, is rolled back whole (no second
+    event, no second copy) and returns what the first apply counted."""
+    from commerce.events import ChannelEvent
+
+    hq_customer(organization, "C000060", locations=["LOC-60"])
+    (houston,) = run("distribute", channel_database="HOUSTON")
+    (sent,) = houston.download_sessions.all()
+    session = DownloadSession.objects.select_related("payload").get(pk=sent.pk)
+    entries = download_payloads.payload_entries(session.payload.value())
+    first = AppliedDownloadSession.objects.using("channel").get(session_id=session.pk).counts
+    events = ChannelEvent.objects.using("channel").count()
+
+    again = distribution.download_session_apply(session=session, entries=entries, alias="channel")
+
+    assert again == first and first["customers"] >= 1
+    assert (
+        AppliedDownloadSession.objects.using("channel").filter(session_id=session.pk).count() == 1
+    )
+    assert ChannelEvent.objects.using("channel").count() == events
+    assert copies()["C000060"] == ["LOC-60"]
+
+
+def test_a_stored_payload_is_received_in_one_query_without_a_lock(
+    organization, django_assert_num_queries
+):
+    """Every channel database but the first receives a set another run stored: one read,
+    no transaction and no lock on its key (on SQLite a transaction would take HQ's one
+    write lock). A set not stored yet is built under the lock (the PostgreSQL test with
+    two channel databases at once shows it built once)."""
+    first = hq_customer(organization, "C000070", locations=["LOC-70"])
+    second = hq_customer(organization, "C000071")
+    versions = [(first.pk, first.version), (second.pk, second.version)]
+    built = download_payloads.download_payload_for(versions)
+
+    with django_assert_num_queries(1) as queries:
+        received = download_payloads.download_payload_for(versions)
+
+    assert "lock" not in queries.captured_queries[0]["sql"].lower()
+    assert (received.pk, received.checksum, received.entries) == (
+        built.pk,
+        built.checksum,
+        built.entries,
+    )
+
+
+def test_a_complete_look_reads_the_ends_of_its_windows_in_one_query(organization, monkeypatch):
+    """A run that looks at every customer numbers them once (``distribution_windows``)
+    instead of reading each window's end on its own; only the customers after the last
+    full window are read as before. Every customer arrives, each in its window."""
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(distribution, "DISTRIBUTION_BATCH", 3)
+    for index in range(10):
+        hq_customer(organization, f"C0001{index:02d}")
+
+    with CaptureQueriesContext(connections["default"]) as hq:
+        (houston,) = run("distribute", channel_database="HOUSTON")
+
+    window_reads = [q["sql"] for q in hq.captured_queries if "OFFSET" in q["sql"].upper()]
+    numbering = [q["sql"] for q in hq.captured_queries if "ROW_NUMBER" in q["sql"].upper()]
+    assert (len(numbering), len(window_reads)) == (1, 1)
+    customers = Customer.objects.filter(legal_entity=organization["legal_entity"]).count()
+    assert customers == 11  # the default customer too: three full windows, then two
+    assert houston.succeeded == customers
+    assert [s.counts["customers"] for s in houston.download_sessions.order_by("pk")] == [
+        3,
+        3,
+        3,
+        2,
+    ]
+    assert len(copies()) == customers
