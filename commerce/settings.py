@@ -313,7 +313,10 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = HQ_DATABASE
-    Q_CLUSTER["poll"] = env.float("Q_POLL", 0.5)
+    # How long the cluster waits before it looks at an empty ORM queue again: most of a
+    # store's wait for its conversion here (README "Freshness"). django-q2's own default;
+    # an idle cluster reads the queue five times a second.
+    Q_CLUSTER["poll"] = env.float("Q_POLL", 0.2)
 
 
 # --- Auth, i18n, static ------------------------------------------------------

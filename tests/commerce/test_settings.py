@@ -263,7 +263,7 @@ def test_defaults_are_the_documented_ones():
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "True", "['*']", "[]", "True", "5000", "300", "3600", "10", "commerce", "2", "1800",
-        "1900", "0.5", "5", "900.0", "60", "INFO", "['channel',", "'channel2',", "'default']",
+        "1900", "0.2", "5", "900.0", "60", "INFO", "['channel',", "'channel2',", "'default']",
     ]  # fmt: skip
 
 
