@@ -234,12 +234,19 @@ def account_creation_at_once(env: dict, *, workers: int, batch_size: int, prelud
     )
 
 
-def sqlite_files_env_in(var_dir: Path) -> dict[str, str]:
-    """Subprocess environment: the embedded default's SQLite files in ``var_dir``,
-    migrated (copies of files ``setup_databases`` migrated once per test process)."""
+def embedded_env(var_dir: Path) -> dict[str, str]:
+    """Subprocess environment of the embedded default: SQLite files in ``var_dir`` and
+    the ORM broker, whatever database or broker this test process was given."""
     env = base_env(VAR_DIR=str(var_dir))
     for name in ("DATABASE_URL", "CHANNEL_DATABASE_URLS", "REDIS_URL"):
         env.pop(name, None)
+    return env
+
+
+def sqlite_files_env_in(var_dir: Path) -> dict[str, str]:
+    """Subprocess environment: the embedded default's SQLite files in ``var_dir``,
+    migrated (copies of files ``setup_databases`` migrated once per test process)."""
+    env = embedded_env(var_dir)
     if not _sqlite_template:
         template = Path(tempfile.mkdtemp(prefix="sqlite-template-"))
         try:

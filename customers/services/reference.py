@@ -3,8 +3,9 @@
 ``reference_data_apply`` brings channel database ``alias`` to a snapshot
 (``customers.selectors.reference.reference_snapshot``): it writes only the records that
 differ (new or changed groups, attributes, affiliations, store defaults: one upsert per
-kind) and removes the ones HQ no longer has, in one channel transaction, then records the snapshot's
-version (its checksum). The same version again reads one row and writes nothing.
+kind) and removes the ones HQ no longer has, in one channel transaction, then records
+the snapshot's version (its checksum). The same version again reads one row and writes
+nothing.
 
 Record isolation (README "Record isolation"): each record passes
 ``record_checkpoint("reference_data", key)``; one the channel database cannot take

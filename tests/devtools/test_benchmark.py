@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from tests.support import base_env, manage
+from tests.support import embedded_env, manage
 
 # README "Performance": the keys `benchmark --json` reports (more may follow).
 REPORT_KEYS = {
@@ -46,9 +46,7 @@ def assert_benchmark_report(stdout: str, *, customers: int) -> dict:
 def test_benchmark_json_prints_one_json_object_and_nothing_else(tmp_path):
     # A real process: the benchmark's children write to the inherited standard output,
     # which call_command's stdout would not see.
-    env = base_env(VAR_DIR=str(tmp_path))
-    for name in ("DATABASE_URL", "CHANNEL_DATABASE_URLS", "REDIS_URL"):
-        env.pop(name, None)
+    env = embedded_env(tmp_path)
 
     result = manage(env, "benchmark", "--customers", "20", "--stores", "2", "--json")
 
@@ -64,9 +62,7 @@ def test_benchmark_reports_the_cost_of_each_extra_channel_database(tmp_path):
     """Three channel databases, each given a store, distributed side by side by two
     worker processes; the run again on one channel database gives the cost of each
     extra one, beside the raw floor's. Without the ORM floor its keys are null."""
-    env = base_env(VAR_DIR=str(tmp_path))
-    for name in ("DATABASE_URL", "CHANNEL_DATABASE_URLS", "REDIS_URL"):
-        env.pop(name, None)
+    env = embedded_env(tmp_path)
     env["CHANNEL_DATABASE_URLS"] = ",".join(
         f"{alias}=sqlite:///{tmp_path / alias}.sqlite3"
         for alias in ("channel", "channel2", "channel3")

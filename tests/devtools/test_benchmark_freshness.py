@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.support import base_env, manage
+from tests.support import embedded_env, manage
 
 # Section "Freshness": the keys `benchmark --freshness --json` reports.
 FRESHNESS_KEYS = {
@@ -28,9 +28,7 @@ def test_benchmark_freshness_json_reports_every_customer_arriving(tmp_path):
     """A real cluster on fresh SQLite files with the ORM broker (the embedded default):
     every customer created at the stores holds its account, and the report is one JSON
     object with the latencies and where the time went."""
-    env = base_env(VAR_DIR=str(tmp_path))
-    for name in ("DATABASE_URL", "CHANNEL_DATABASE_URLS", "REDIS_URL"):
-        env.pop(name, None)
+    env = embedded_env(tmp_path)
     env["Q_POLL"] = "0.2"
 
     result = manage(env, "benchmark", "--freshness", "--rate", "4", "--seconds", "2", "--json")

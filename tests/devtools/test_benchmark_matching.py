@@ -2,15 +2,13 @@
 
 import json
 
-from tests.support import base_env, manage
+from tests.support import embedded_env, manage
 
 
 def test_benchmark_matching_json_reports_each_size_of_the_customer_master(tmp_path):
     """R12's cost: the same account creation with a small and a larger customer master
     (query counts equal; times are reported, never asserted)."""
-    env = base_env(VAR_DIR=str(tmp_path))
-    for name in ("DATABASE_URL", "CHANNEL_DATABASE_URLS", "REDIS_URL"):
-        env.pop(name, None)
+    env = embedded_env(tmp_path)
 
     result = manage(
         env, "benchmark_matching", "--customers", "20", "--existing", "10", "200", "--json"
