@@ -5,6 +5,8 @@ import pytest
 from commerce.models import ChannelSalesLine, ChannelSalesTransaction
 from customers.models import StagingStatus
 from customers.services import AddressInput, ContactInput, CustomerInput, async_customer_create
+from jobs.models import JobRun, JobScopeCheck
+from jobs.services import conversion_request, job_runs_execute
 from tests.factories.commerce import (
     ChannelDatabaseFactory,
     FunctionalityProfileFactory,
@@ -128,6 +130,17 @@ def failed_houston_record(*, last_error: str, **fields):
     )
     StagedAsyncCustomerAddressFactory(staged_customer=staged, country="USA")
     return staged
+
+
+@pytest.fixture
+def settled(organization):
+    """The organization with nothing left to do: the default customer is at both stores,
+    and no job run or scope check is left from getting it there."""
+    runs = conversion_request(enqueue=False)
+    job_runs_execute(run_ids=[run.pk for run in runs])
+    JobRun.objects.all().delete()
+    JobScopeCheck.objects.all().delete()
+    return organization
 
 
 @pytest.fixture
